@@ -1,0 +1,65 @@
+/*
+ * handlers.h — every API handler, one group per resource file. A handler fills
+ * resp and returns 0, or returns -1 with err set (the dispatcher renders the
+ * fault). Handlers may assume the caller is authenticated, the project matches
+ * the URL and the route's access rule passed.
+ */
+#ifndef CT_API_HANDLERS_H
+#define CT_API_HANDLERS_H
+
+#include "api/request.h"
+
+/* Handlers share one signature; not every handler reads every argument. */
+#define API_HANDLER(name)                                                        \
+	int name(struct api_request *req __attribute__((unused)),                \
+		 struct api_response *resp __attribute__((unused)),              \
+		 struct ct_error *err __attribute__((unused)))
+
+typedef int (*api_handler)(struct api_request *req, struct api_response *resp,
+			   struct ct_error *err);
+
+/* versions.c */
+API_HANDLER(versions_index);
+/* identity.c — the embedded Keystone v3 subset */
+int identity_dispatch(struct api_request *req, struct api_response *resp,
+		      char **segments, int nsegments);
+/* datastores.c */
+API_HANDLER(datastores_index);
+API_HANDLER(datastores_show);
+API_HANDLER(datastores_delete);
+API_HANDLER(datastore_versions_index);
+API_HANDLER(datastore_versions_show);
+API_HANDLER(datastore_versions_show_by_uuid);
+API_HANDLER(datastore_version_flavors);
+API_HANDLER(datastore_version_volume_types);
+/* mgmt_datastore_versions.c */
+API_HANDLER(mgmt_versions_index);
+API_HANDLER(mgmt_versions_create);
+API_HANDLER(mgmt_versions_show);
+API_HANDLER(mgmt_versions_update);
+API_HANDLER(mgmt_versions_delete);
+/* parameters.c */
+API_HANDLER(parameters_index);
+API_HANDLER(parameters_show);
+API_HANDLER(parameters_index_by_version);
+API_HANDLER(parameters_show_by_version);
+API_HANDLER(mgmt_parameters_index);
+API_HANDLER(mgmt_parameters_create);
+API_HANDLER(mgmt_parameters_show);
+API_HANDLER(mgmt_parameters_update);
+API_HANDLER(mgmt_parameters_delete);
+/* flavors.c */
+API_HANDLER(flavors_index);
+API_HANDLER(flavors_show);
+/* limits.c */
+API_HANDLER(limits_index);
+/* quotas.c */
+API_HANDLER(quotas_show);
+API_HANDLER(quotas_update);
+/* instances.c */
+API_HANDLER(instances_index);
+API_HANDLER(instances_show);
+/* unimplemented.c */
+API_HANDLER(not_implemented);
+
+#endif

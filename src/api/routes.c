@@ -1,0 +1,218 @@
+/*
+ * routes.c — the route table of the Trove v1.0 API (spec trove-api.md §7).
+ * Order matters only where a literal segment and '*' could both match: the
+ * literal route comes first.
+ */
+#include "api/routes.h"
+
+#include <string.h>
+
+static const struct api_route routes[] = {
+	/* Datastores and versions (§7.3). */
+	{"GET", "datastores", datastores_index, ACCESS_PROJECT, "datastore:index"},
+	{"GET", "datastores/versions/*", datastore_versions_show_by_uuid, ACCESS_PROJECT,
+	 "datastore:version_show_by_uuid"},
+	{"GET", "datastores/versions/*/parameters", parameters_index_by_version,
+	 ACCESS_PROJECT, "configuration-parameter:index_by_version"},
+	{"GET", "datastores/versions/*/parameters/*", parameters_show_by_version,
+	 ACCESS_PROJECT, "configuration-parameter:show_by_version"},
+	{"GET", "datastores/*", datastores_show, ACCESS_PROJECT, "datastore:show"},
+	{"DELETE", "datastores/*", datastores_delete, ACCESS_ADMIN_RULE, "datastore:delete"},
+	{"GET", "datastores/*/versions", datastore_versions_index, ACCESS_PROJECT,
+	 "datastore:version_index"},
+	{"GET", "datastores/*/versions/*", datastore_versions_show, ACCESS_PROJECT,
+	 "datastore:version_show"},
+	{"GET", "datastores/*/versions/*/flavors", datastore_version_flavors, ACCESS_PROJECT,
+	 "datastore:list_associated_flavors"},
+	{"GET", "datastores/*/versions/*/volume-types", datastore_version_volume_types,
+	 ACCESS_PROJECT, "datastore:list_associated_volume_types"},
+	{"GET", "datastores/*/versions/*/parameters", parameters_index, ACCESS_PROJECT,
+	 "configuration-parameter:index"},
+	{"GET", "datastores/*/versions/*/parameters/*", parameters_show, ACCESS_PROJECT,
+	 "configuration-parameter:show"},
+
+	/* Flavors and limits (§7.4). */
+	{"GET", "flavors", flavors_index, ACCESS_PROJECT, "flavor:index"},
+	{"GET", "flavors/*", flavors_show, ACCESS_PROJECT, "flavor:show"},
+	{"GET", "limits", limits_index, ACCESS_PROJECT, "limits:index"},
+
+	/* Instances (§7.1): listing and lookup work; the rest lands with the
+	 * instances issue. */
+	{"GET", "instances", instances_index, ACCESS_PROJECT, "instance:index"},
+	{"GET", "instances/detail", instances_index, ACCESS_PROJECT, "instance:detail"},
+	{"POST", "instances", not_implemented, ACCESS_PROJECT, "instance:create"},
+	{"GET", "instances/*", instances_show, ACCESS_PROJECT, "instance:show"},
+	{"PUT", "instances/*", not_implemented, ACCESS_PROJECT, "instance:update"},
+	{"PATCH", "instances/*", not_implemented, ACCESS_PROJECT, "instance:update"},
+	{"DELETE", "instances/*", not_implemented, ACCESS_PROJECT, "instance:delete"},
+	{"POST", "instances/*/action", not_implemented, ACCESS_PROJECT, "instance:action"},
+	{"GET", "instances/*/backups", not_implemented, ACCESS_PROJECT, "instance:backups"},
+	{"GET", "instances/*/configuration", not_implemented, ACCESS_PROJECT,
+	 "instance:configuration"},
+	{"GET", "instances/*/log", not_implemented, ACCESS_PROJECT, "instance:guest_log_list"},
+	{"POST", "instances/*/log", not_implemented, ACCESS_PROJECT, "instance:guest_log_action"},
+	{"GET", "instances/*/modules", not_implemented, ACCESS_PROJECT, "instance:module_list"},
+	{"POST", "instances/*/modules", not_implemented, ACCESS_PROJECT,
+	 "instance:module_apply"},
+	{"DELETE", "instances/*/modules/*", not_implemented, ACCESS_PROJECT,
+	 "instance:module_remove"},
+	{"GET", "instances/*/databases", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:database:index"},
+	{"POST", "instances/*/databases", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:database:create"},
+	{"GET", "instances/*/databases/*", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:database:show"},
+	{"DELETE", "instances/*/databases/*", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:database:delete"},
+	{"GET", "instances/*/users", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:user:index"},
+	{"POST", "instances/*/users", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:user:create"},
+	{"PUT", "instances/*/users", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:user:update_all"},
+	{"GET", "instances/*/users/*", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:user:show"},
+	{"PUT", "instances/*/users/*", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:user:update"},
+	{"DELETE", "instances/*/users/*", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:user:delete"},
+	{"GET", "instances/*/users/*/databases", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:user_access:index"},
+	{"PUT", "instances/*/users/*/databases", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:user_access:update"},
+	{"DELETE", "instances/*/users/*/databases/*", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:user_access:delete"},
+	{"GET", "instances/*/root", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:root:index"},
+	{"POST", "instances/*/root", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:root:create"},
+	{"DELETE", "instances/*/root", not_implemented, ACCESS_PROJECT,
+	 "instance:extension:root:delete"},
+
+	/* Backups, configuration groups, modules, clusters (§7.5–§7.8). */
+	{"GET", "backups", not_implemented, ACCESS_PROJECT, "backup:index"},
+	{"POST", "backups", not_implemented, ACCESS_PROJECT, "backup:create"},
+	{"GET", "backups/*", not_implemented, ACCESS_PROJECT, "backup:show"},
+	{"DELETE", "backups/*", not_implemented, ACCESS_PROJECT, "backup:delete"},
+	{"GET", "backup_strategies", not_implemented, ACCESS_PROJECT, "backup_strategy:index"},
+	{"POST", "backup_strategies", not_implemented, ACCESS_PROJECT,
+	 "backup_strategy:create"},
+	{"DELETE", "backup_strategies", not_implemented, ACCESS_PROJECT,
+	 "backup_strategy:delete"},
+	{"GET", "configurations", not_implemented, ACCESS_PROJECT, "configuration:index"},
+	{"POST", "configurations", not_implemented, ACCESS_PROJECT, "configuration:create"},
+	{"GET", "configurations/*", not_implemented, ACCESS_PROJECT, "configuration:show"},
+	{"GET", "configurations/*/instances", not_implemented, ACCESS_PROJECT,
+	 "configuration:instances"},
+	{"PUT", "configurations/*", not_implemented, ACCESS_PROJECT, "configuration:update"},
+	{"PATCH", "configurations/*", not_implemented, ACCESS_PROJECT, "configuration:edit"},
+	{"DELETE", "configurations/*", not_implemented, ACCESS_PROJECT,
+	 "configuration:delete"},
+	{"GET", "modules", not_implemented, ACCESS_PROJECT, "module:index"},
+	{"POST", "modules", not_implemented, ACCESS_PROJECT, "module:create"},
+	{"GET", "modules/*", not_implemented, ACCESS_PROJECT, "module:show"},
+	{"PUT", "modules/*", not_implemented, ACCESS_PROJECT, "module:update"},
+	{"DELETE", "modules/*", not_implemented, ACCESS_PROJECT, "module:delete"},
+	{"GET", "modules/*/instances", not_implemented, ACCESS_PROJECT, "module:instances"},
+	{"PUT", "modules/*/instances", not_implemented, ACCESS_PROJECT, "module:reapply"},
+	{"GET", "clusters", not_implemented, ACCESS_PROJECT, "cluster:index"},
+	{"POST", "clusters", not_implemented, ACCESS_PROJECT, "cluster:create"},
+	{"GET", "clusters/*", not_implemented, ACCESS_PROJECT, "cluster:show"},
+	{"POST", "clusters/*", not_implemented, ACCESS_PROJECT, "cluster:action"},
+	{"DELETE", "clusters/*", not_implemented, ACCESS_PROJECT, "cluster:delete"},
+	{"GET", "clusters/*/instances/*", not_implemented, ACCESS_PROJECT,
+	 "cluster:show_instance"},
+	{"GET", "clusters/*/root", not_implemented, ACCESS_PROJECT,
+	 "cluster:extension:root:index"},
+	{"POST", "clusters/*/root", not_implemented, ACCESS_PROJECT,
+	 "cluster:extension:root:create"},
+
+	/* Management (§7.9). */
+	{"GET", "mgmt/datastore-versions", mgmt_versions_index, ACCESS_ADMIN_CTX,
+	 "mgmt:datastore_version:index"},
+	{"POST", "mgmt/datastore-versions", mgmt_versions_create, ACCESS_ADMIN_CTX,
+	 "mgmt:datastore_version:create"},
+	{"GET", "mgmt/datastore-versions/*", mgmt_versions_show, ACCESS_ADMIN_CTX,
+	 "mgmt:datastore_version:show"},
+	{"PATCH", "mgmt/datastore-versions/*", mgmt_versions_update, ACCESS_ADMIN_CTX,
+	 "mgmt:datastore_version:edit"},
+	{"DELETE", "mgmt/datastore-versions/*", mgmt_versions_delete, ACCESS_ADMIN_CTX,
+	 "mgmt:datastore_version:delete"},
+	{"GET", "mgmt/datastores/versions/*/parameters", mgmt_parameters_index,
+	 ACCESS_ADMIN_CTX, "mgmt:configuration-parameter:index"},
+	{"POST", "mgmt/datastores/versions/*/parameters", mgmt_parameters_create,
+	 ACCESS_ADMIN_CTX, "mgmt:configuration-parameter:create"},
+	{"GET", "mgmt/datastores/versions/*/parameters/*", mgmt_parameters_show,
+	 ACCESS_ADMIN_CTX, "mgmt:configuration-parameter:show"},
+	{"PUT", "mgmt/datastores/versions/*/parameters/*", mgmt_parameters_update,
+	 ACCESS_ADMIN_CTX, "mgmt:configuration-parameter:update"},
+	{"DELETE", "mgmt/datastores/versions/*/parameters/*", mgmt_parameters_delete,
+	 ACCESS_ADMIN_CTX, "mgmt:configuration-parameter:delete"},
+	/* Own project for members, any project for admins: checked in the handler. */
+	{"GET", "mgmt/quotas/*", quotas_show, ACCESS_PROJECT, "mgmt:quota:show"},
+	{"PUT", "mgmt/quotas/*", quotas_update, ACCESS_ADMIN_CTX, "mgmt:quota:update"},
+	{"GET", "mgmt/instances", not_implemented, ACCESS_ADMIN_CTX, "mgmt:instance:index"},
+	{"GET", "mgmt/instances/*", not_implemented, ACCESS_ADMIN_CTX, "mgmt:instance:show"},
+	{"POST", "mgmt/instances/*/action", not_implemented, ACCESS_ADMIN_CTX,
+	 "mgmt:instance:action"},
+	{"GET", "mgmt/instances/*/root", not_implemented, ACCESS_ADMIN_CTX,
+	 "mgmt:instance:root"},
+	{"GET", "mgmt/instances/*/diagnostics", not_implemented, ACCESS_ADMIN_CTX,
+	 "mgmt:instance:diagnostics"},
+	{"GET", "mgmt/instances/*/hwinfo", not_implemented, ACCESS_ADMIN_CTX,
+	 "mgmt:instance:hwinfo"},
+	{"GET", "mgmt/instances/*/rpc_ping", not_implemented, ACCESS_ADMIN_CTX,
+	 "mgmt:instance:rpc_ping"},
+	{"POST", "mgmt/instances/*/upgrade", not_implemented, ACCESS_ADMIN_CTX,
+	 "mgmt:instance:upgrade"},
+	{"GET", "mgmt/clusters", not_implemented, ACCESS_ADMIN_CTX, "mgmt:cluster:index"},
+	{"GET", "mgmt/clusters/*", not_implemented, ACCESS_ADMIN_CTX, "mgmt:cluster:show"},
+	{"POST", "mgmt/clusters/*/action", not_implemented, ACCESS_ADMIN_CTX,
+	 "mgmt:cluster:action"},
+};
+
+#define ROUTE_COUNT ((int)(sizeof routes / sizeof routes[0]))
+
+const struct api_route *routes_table(int *count)
+{
+	*count = ROUTE_COUNT;
+	return routes;
+}
+
+/* Compare one pattern with the segments; captures '*' segments on success. */
+static bool pattern_matches(const char *pattern, char **segments, int nsegments,
+			    struct api_request *req)
+{
+	int seg = 0;
+	int nparams = 0;
+	const char *p = pattern;
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (seg >= nsegments)
+			return false;
+		if (len == 1 && *p == '*') {
+			if (nparams >= API_MAX_PARAMS)
+				return false;
+			req->params[nparams++] = segments[seg];
+		} else if (strlen(segments[seg]) != len || strncmp(segments[seg], p, len)) {
+			return false;
+		}
+		seg++;
+		p = end ? end + 1 : p + len;
+	}
+	if (seg != nsegments)
+		return false;
+	req->nparams = nparams;
+	return true;
+}
+
+const struct api_route *routes_match(struct api_request *req, const char *method,
+				     char **segments, int nsegments)
+{
+	for (int i = 0; i < ROUTE_COUNT; i++)
+		if (!strcmp(routes[i].method, method) &&
+		    pattern_matches(routes[i].pattern, segments, nsegments, req))
+			return &routes[i];
+	return NULL;
+}

@@ -1,0 +1,31 @@
+/*
+ * routes.h — the Trove v1.0 route table, declared as data (routes.c).
+ *
+ * A pattern is the path below /v1.0/{project}/ with '*' for one variable
+ * segment. The access rule is checked before the handler runs:
+ *   ACCESS_PROJECT     any authenticated caller of the project (admin_or_owner)
+ *   ACCESS_ADMIN_CTX   admin context, else 401 "User does not have admin privileges."
+ *   ACCESS_ADMIN_RULE  policy rule:admin, else 403 "Policy doesn't allow <rule> ..."
+ */
+#ifndef CT_API_ROUTES_H
+#define CT_API_ROUTES_H
+
+#include "api/handlers.h"
+
+enum api_access { ACCESS_PROJECT, ACCESS_ADMIN_CTX, ACCESS_ADMIN_RULE };
+
+struct api_route {
+	const char *method;
+	const char *pattern;
+	api_handler handler;
+	enum api_access access;
+	const char *rule; /* policy rule name, for messages and docs */
+};
+
+/* Match method + segments; fills req->params. NULL when nothing matches. */
+const struct api_route *routes_match(struct api_request *req, const char *method,
+				     char **segments, int nsegments);
+/* The table, for docs and tests. */
+const struct api_route *routes_table(int *count);
+
+#endif

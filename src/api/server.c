@@ -1,0 +1,197 @@
+/*
+ * server.c — see server.h.
+ */
+#define LOG_MODULE "api"
+#include "api/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api/dispatch.h"
+#include "common/config.h"
+#include "common/ids.h"
+#include "common/log.h"
+
+static struct MHD_Daemon *daemon_handle;
+
+struct http_ctx {
+	char *body;
+	size_t len;
+	size_t cap;
+	bool too_large;
+};
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	(void)kind;
+	struct api_request *req = cls;
+	if (req->nquery < API_MAX_QUERY) {
+		req->query[req->nquery].key = key;
+		req->query[req->nquery].value = value;
+		req->nquery++;
+	}
+	return MHD_YES;
+}
+
+static int append_body(struct http_ctx *ctx, const char *data, size_t size)
+{
+	size_t limit = (size_t)cfg_int(CFG_MAX_BODY);
+	if (ctx->too_large || ctx->len + size > limit) {
+		ctx->too_large = true;
+		return 0;
+	}
+	if (ctx->len + size + 1 > ctx->cap) {
+		size_t cap = ctx->cap ? ctx->cap : 1024;
+		while (cap < ctx->len + size + 1)
+			cap *= 2;
+		char *n = realloc(ctx->body, cap);
+		if (!n)
+			return -1;
+		ctx->body = n;
+		ctx->cap = cap;
+	}
+	memcpy(ctx->body + ctx->len, data, size);
+	ctx->len += size;
+	ctx->body[ctx->len] = '\0';
+	return 0;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_response *resp,
+				     const char *request_id)
+{
+	char *text = NULL;
+	size_t len = 0;
+	if (resp->body) {
+		text = json_dumps(resp->body, JSON_COMPACT);
+		len = text ? strlen(text) : 0;
+	}
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		len, text ? text : (void *)"", text ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	char rid[64];
+	snprintf(rid, sizeof rid, "req-%s", request_id);
+	MHD_add_response_header(r, "X-Openstack-Request-Id", rid);
+	for (int i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+	enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	(void)cls;
+	(void)version;
+	struct http_ctx *ctx = *con_cls;
+	if (!ctx) {
+		ctx = calloc(1, sizeof *ctx);
+		if (!ctx)
+			return MHD_NO;
+		*con_cls = ctx;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (append_body(ctx, upload_data, *upload_data_size))
+			return MHD_NO;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+
+	struct api_request req;
+	struct api_response resp;
+	memset(&req, 0, sizeof req);
+	req.method = method;
+	req.path = url;
+	req.host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+	req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	req.auth_token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Auth-Token");
+	req.subject_token =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Subject-Token");
+	req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+	req.body = ctx->len ? ctx->body : NULL;
+	req.body_len = ctx->len;
+	req.body_too_large = ctx->too_large;
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &req);
+
+	api_dispatch(&req, &resp);
+	enum MHD_Result ok = send_response(conn, &resp, req.request_id);
+	api_response_clear(&resp);
+	return ok;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode code)
+{
+	(void)cls;
+	(void)conn;
+	(void)code;
+	struct http_ctx *ctx = *con_cls;
+	if (ctx) {
+		free(ctx->body);
+		free(ctx);
+		*con_cls = NULL;
+	}
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char line[512];
+	vsnprintf(line, sizeof line, fmt, ap);
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	log_warning("http: %s", line);
+}
+
+int api_server_start(struct ct_error *err)
+{
+	char port[16];
+	snprintf(port, sizeof port, "%ld", cfg_int(CFG_BIND_PORT));
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	if (getaddrinfo(cfg_str(CFG_BIND_HOST), port, &hints, &ai) || !ai)
+		return ct_fail(err, 400, "bind_host %s / bind_port %s is not a numeric address",
+			       cfg_str(CFG_BIND_HOST), port);
+	long workers = cfg_int(CFG_API_WORKERS);
+	if (workers <= 0)
+		workers = sysconf(_SC_NPROCESSORS_ONLN);
+	if (workers <= 0)
+		workers = 1;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	daemon_handle = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)workers, MHD_OPTION_NOTIFY_COMPLETED,
+		on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!daemon_handle)
+		return ct_fail(err, 500, "cannot listen on %s:%s", cfg_str(CFG_BIND_HOST), port);
+	log_info("API listening on %s:%s with %ld worker threads", cfg_str(CFG_BIND_HOST), port,
+		 workers);
+	return 0;
+}
+
+void api_server_stop(void)
+{
+	if (daemon_handle) {
+		MHD_stop_daemon(daemon_handle);
+		daemon_handle = NULL;
+	}
+}

@@ -1,0 +1,15 @@
+/*
+ * server.h — the HTTP front of `ctrove api` on libmicrohttpd: accepts
+ * connections on bind_host:bind_port with a pool of worker threads, collects
+ * request bodies up to [oslo_middleware] max_request_body_size, hands each
+ * request to api_dispatch() and writes the JSON answer. Owns the MHD daemon.
+ */
+#ifndef CT_API_SERVER_H
+#define CT_API_SERVER_H
+
+#include "common/error.h"
+
+int api_server_start(struct ct_error *err);
+void api_server_stop(void);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * validate.c — see validate.h.
+ */
+#include "api/validate.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/ids.h"
+
+void validate_path(char *out, const char *parent, const char *key)
+{
+	if (!parent || !*parent)
+		snprintf(out, VALIDATE_PATH_MAX, "%.120s", key);
+	else
+		snprintf(out, VALIDATE_PATH_MAX, "%.120s['%.60s']", parent, key);
+}
+
+void validate_path_index(char *out, const char *parent, size_t index)
+{
+	snprintf(out, VALIDATE_PATH_MAX, "%.200s[%zu]", parent, index);
+}
+
+int validate_fail(struct ct_error *err, const char *path, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	if (path && *path)
+		return ct_fail(err, 400, "Validation error: %s %s", path, reason);
+	return ct_fail(err, 400, "Validation error: %s", reason);
+}
+
+void validate_repr(const json_t *v, char *out, size_t size)
+{
+	if (!v) {
+		snprintf(out, size, "None");
+	} else if (json_is_string(v)) {
+		snprintf(out, size, "'%.60s%s'", json_string_value(v),
+			 json_string_length(v) > 60 ? "..." : "");
+	} else if (json_is_true(v)) {
+		snprintf(out, size, "True");
+	} else if (json_is_false(v)) {
+		snprintf(out, size, "False");
+	} else if (json_is_null(v)) {
+		snprintf(out, size, "None");
+	} else {
+		char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		snprintf(out, size, "%.80s%s", text ? text : "?",
+			 text && strlen(text) > 80 ? "..." : "");
+		free(text);
+	}
+}
+
+static int type_error(const json_t *v, const char *path, const char *type,
+		      struct ct_error *err)
+{
+	char repr[128];
+	validate_repr(v, repr, sizeof repr);
+	return validate_fail(err, path, "%s is not of type '%s'", repr, type);
+}
+
+int validate_object(const json_t *v, const char *path, struct ct_error *err)
+{
+	return json_is_object(v) ? 0 : type_error(v, path, "object", err);
+}
+
+int validate_required(const json_t *obj, const char *path, const char *const *required,
+		      struct ct_error *err)
+{
+	for (; *required; required++)
+		if (!json_object_get(obj, *required))
+			return validate_fail(err, path, "'%s' is a required property", *required);
+	return 0;
+}
+
+int validate_only(const json_t *obj, const char *path, const char *const *allowed,
+		  struct ct_error *err)
+{
+	const char *key;
+	json_t *value;
+	json_object_foreach((json_t *)obj, key, value)
+	{
+		const char *const *a = allowed;
+		while (*a && strcmp(*a, key))
+			a++;
+		if (!*a)
+			return validate_fail(err, path,
+					     "Additional properties are not allowed ('%.60s' was "
+					     "unexpected)",
+					     key);
+	}
+	return 0;
+}
+
+static bool has_alnum(const char *s)
+{
+	for (; *s; s++)
+		if (isalnum((unsigned char)*s))
+			return true;
+	return false;
+}
+
+/* Characters, not bytes, as jsonschema counts them. */
+static size_t utf8_length(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+static int check_string(const json_t *v, const char *path, size_t min_len, size_t max_len,
+			struct ct_error *err)
+{
+	if (!json_is_string(v))
+		return type_error(v, path, "string", err);
+	char repr[128];
+	validate_repr(v, repr, sizeof repr);
+	const char *s = json_string_value(v);
+	size_t len = utf8_length(s);
+	if (len < min_len)
+		return validate_fail(err, path, "%s is too short", repr);
+	if (max_len && len > max_len)
+		return validate_fail(err, path, "%s is too long", repr);
+	if (!has_alnum(s))
+		return validate_fail(err, path, "%s does not match '^.*[0-9a-zA-Z]+.*$'", repr);
+	return 0;
+}
+
+int validate_non_empty_string(const json_t *v, const char *path, struct ct_error *err)
+{
+	return check_string(v, path, 1, 255, err);
+}
+
+int validate_uuid(const json_t *v, const char *path, struct ct_error *err)
+{
+	if (!json_is_string(v))
+		return type_error(v, path, "string", err);
+	if (!ids_is_uuid(json_string_value(v))) {
+		char repr[128];
+		validate_repr(v, repr, sizeof repr);
+		return validate_fail(err, path,
+				     "%s does not match '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-"
+				     "([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$'",
+				     repr);
+	}
+	return 0;
+}
+
+int validate_boolean(const json_t *v, const char *path, struct ct_error *err)
+{
+	return json_is_boolean(v) ? 0 : type_error(v, path, "boolean", err);
+}
+
+int validate_string_array(const json_t *v, const char *path, size_t max_items,
+			  size_t min_len, size_t max_len, struct ct_error *err)
+{
+	if (!json_is_array(v))
+		return type_error(v, path, "array", err);
+	char repr[128];
+	if (max_items && json_array_size(v) > max_items) {
+		validate_repr(v, repr, sizeof repr);
+		return validate_fail(err, path, "%s is too long", repr);
+	}
+	size_t i;
+	const json_t *item;
+	json_array_foreach(v, i, item)
+	{
+		char item_path[VALIDATE_PATH_MAX];
+		validate_path_index(item_path, path, i);
+		if (check_string(item, item_path, min_len, max_len, err))
+			return -1;
+		for (size_t j = 0; j < i; j++)
+			if (json_equal(item, json_array_get(v, j))) {
+				validate_repr(v, repr, sizeof repr);
+				return validate_fail(err, path, "%s has non-unique elements", repr);
+			}
+	}
+	return 0;
+}

@@ -1,0 +1,165 @@
+/*
+ * ctrove.c — main() of the control plane: `ctrove [options] api | all |
+ * manage ...`. Reads the config files, opens the log and the database, starts
+ * the requested services and waits for SIGINT/SIGTERM, then stops them and
+ * frees everything (so the sanitizers can prove nothing leaked).
+ */
+#define LOG_MODULE "ctrove"
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/auth.h"
+#include "api/ratelimit.h"
+#include "api/server.h"
+#include "cmd/manage.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "db/store.h"
+
+#define MAX_CONFIG_FILES 8
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ctrove [--config-file FILE]... [--debug] <command>\n"
+		"\n"
+		"commands:\n"
+		"  api                 serve the Trove v1.0 REST API (and the embedded identity)\n"
+		"  all                 api, taskmanager and conductor in one process\n"
+		"  manage SUBCOMMAND   administer the database (ctrove manage help)\n"
+		"\n"
+		"options:\n"
+		"  --config-file FILE  trove.conf to read; repeat to layer files\n"
+		"  --debug             log at DEBUG level\n"
+		"  --help-config       print every configuration option (Markdown)\n"
+		"  --version           print the version\n");
+}
+
+static int wait_for_signal(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	int sig = 0;
+	while (sigwait(&set, &sig) != 0)
+		;
+	return sig;
+}
+
+static int run_services(bool all)
+{
+	struct ct_error err = {0};
+	if (mkdir(cfg_str(CFG_STATE_PATH), 0700) && errno != EEXIST) {
+		log_error("cannot create state_path %s", cfg_str(CFG_STATE_PATH));
+		return 1;
+	}
+	int version = db_schema_version(&err);
+	if (version < 0) {
+		log_error("%s", err.message);
+		return 1;
+	}
+	if (version < db_latest_version()) {
+		log_error("the database schema is at version %d, this ctrove needs %d: run "
+			  "'ctrove manage db_sync'",
+			  version, db_latest_version());
+		return 1;
+	}
+	if (auth_init(&err) || api_server_start(&err)) {
+		log_error("%s", err.message);
+		return 1;
+	}
+	if (all)
+		log_warning("taskmanager and conductor are not implemented yet: running the "
+			    "API only");
+	int sig = wait_for_signal();
+	log_info("signal %d: shutting down", sig);
+	api_server_stop();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_files[MAX_CONFIG_FILES];
+	int nconfig = 0;
+	bool debug = false;
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--config-file") && i + 1 < argc) {
+			if (nconfig == MAX_CONFIG_FILES) {
+				fprintf(stderr, "too many --config-file options\n");
+				return 2;
+			}
+			config_files[nconfig++] = argv[++i];
+		} else if (!strcmp(argv[i], "--debug")) {
+			debug = true;
+		} else if (!strcmp(argv[i], "--help-config")) {
+			cfg_print_help(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("ctrove %s\n", CTROVE_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "unknown option %s\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *command = argv[i];
+
+	/* Workers must not take SIGINT/SIGTERM: the main thread waits for them. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct ct_error err = {0};
+	cfg_reset();
+	for (int c = 0; c < nconfig; c++)
+		if (cfg_load(config_files[c], &err)) {
+			fprintf(stderr, "ctrove: %s\n", err.message);
+			cfg_free();
+			return 1;
+		}
+	bool is_manage = !strcmp(command, "manage");
+	if (log_open(is_manage ? NULL : cfg_str(CFG_LOG_FILE), debug || cfg_bool(CFG_DEBUG))) {
+		fprintf(stderr, "ctrove: cannot open log file %s\n", cfg_str(CFG_LOG_FILE));
+		cfg_free();
+		return 1;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int rc;
+	if (db_configure(cfg_str(CFG_DB_CONNECTION), &err)) {
+		fprintf(stderr, "ctrove: %s\n", err.message);
+		rc = 1;
+	} else if (is_manage) {
+		rc = manage_main(argc - i - 1, argv + i + 1);
+	} else if (!strcmp(command, "api") || !strcmp(command, "all")) {
+		rc = run_services(!strcmp(command, "all"));
+	} else {
+		fprintf(stderr, "unknown command %s\n", command);
+		usage(stderr);
+		rc = 2;
+	}
+	auth_shutdown();
+	ratelimit_shutdown();
+	db_shutdown();
+	curl_global_cleanup();
+	log_close();
+	cfg_free();
+	return rc;
+}
