@@ -18,6 +18,8 @@ API_HANDLER(limits_index)
 				(json_int_t)q.limit[QUOTA_RAM], "max_backups",
 				(json_int_t)q.limit[QUOTA_BACKUPS], "max_volumes",
 				(json_int_t)q.limit[QUOTA_VOLUMES]));
-	json_array_extend(list, ratelimit_view(req->project));
+	json_t *rates = ratelimit_view(req->project);
+	json_array_extend(list, rates);
+	json_decref(rates);
 	return api_reply(resp, 200, json_pack("{s:o}", "limits", list));
 }

@@ -1,0 +1,65 @@
+# ctrove — the two commands of README.md:
+#   make run     build and run ctrove on its embedded defaults (foreground)
+#   make check   build with sanitizers and run every test
+# Other targets: build, fuzz (FUZZ_SECONDS=600), bench-api, clean.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 600
+CHECK_FUZZ_SECONDS ?= 20
+
+.PHONY: all build run check unit e2e fuzz fuzz-smoke bench-api deps-run deps-check clean format
+
+all: build
+
+deps-run:
+	@scripts/deps.sh run
+
+deps-check:
+	@scripts/deps.sh check
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+build: deps-run $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: build
+	scripts/run.sh $(BUILD)/src/ctrove
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dc_args=-fno-sanitize-recover=all
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debug -Dfuzzing=true \
+		-Db_lundef=false
+
+check: deps-check $(ASAN_BUILD)/build.ninja $(FUZZ_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	$(MAKE) unit e2e fuzz-smoke
+
+unit:
+	ASAN_OPTIONS=detect_leaks=1 meson test -C $(ASAN_BUILD) --print-errorlogs
+
+e2e:
+	CTROVE_BIN=$(abspath $(ASAN_BUILD))/src/ctrove /usr/bin/python3 -m pytest -q tests/e2e
+
+fuzz-smoke:
+	ninja -C $(FUZZ_BUILD)
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(CHECK_FUZZ_SECONDS)
+
+fuzz: deps-check $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD)
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+bench-api: build
+	@scripts/deps.sh bench
+	bench/api/run.sh $(BUILD)/src/ctrove
+
+format:
+	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

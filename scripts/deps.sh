@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install the Debian packages ctrove needs to build, run and test, if any is
+# missing. Idempotent and quick when everything is there: apt-get runs only
+# when dpkg reports a package absent. Usage: scripts/deps.sh [run|check|bench]
+set -eu
+
+RUN_PKGS="meson ninja-build gcc pkg-config libmicrohttpd-dev libjansson-dev
+libsqlite3-dev libinih-dev libssl-dev uuid-dev libcurl4-openssl-dev
+python3-openstackclient python3-troveclient sqlite3 curl"
+CHECK_PKGS="$RUN_PKGS libcmocka-dev python3-pytest clang libclang-rt-14-dev"
+BENCH_PKGS="$RUN_PKGS wrk"
+
+case "${1:-run}" in
+run) want=$RUN_PKGS ;;
+check) want=$CHECK_PKGS ;;
+bench) want=$BENCH_PKGS ;;
+*) echo "usage: $0 [run|check|bench]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$status" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "installing:$missing"
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,72 @@
+#!/bin/bash
+# `make run`: ctrove on one machine with its embedded defaults, in the
+# foreground until interrupted. All state lives in .run/ (ignored by git); a
+# second run picks it up again. The first run creates the database, an admin
+# user with a random password, the MariaDB 10.11 and PostgreSQL 15 datastores
+# with their configuration-parameter rules, and writes ./openrc.
+set -eu
+CTROVE=$(realpath "$1")
+top=$(cd "$(dirname "$0")/.." && pwd)
+state="$top/.run"
+conf="$state/trove.conf"
+mkdir -p "$state"
+chmod 700 "$state"
+
+port_free() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+if [ ! -f "$conf" ]; then
+	port=${CTROVE_PORT:-8779}
+	while ! port_free "$port"; do port=$((port + 1)); done
+	cat >"$conf" <<CONF
+# Written by the first 'make run'; edit freely, later runs keep it.
+[DEFAULT]
+bind_host = 127.0.0.1
+bind_port = $port
+state_path = $state
+default_datastore = mariadb
+
+[database]
+connection = sqlite:///$state/trove.sqlite
+CONF
+fi
+port=$(sed -n 's/^bind_port = //p' "$conf")
+
+ctrove() { "$CTROVE" --config-file "$conf" "$@"; }
+
+ctrove manage db_sync >/dev/null
+if [ ! -f "$state/admin-password" ]; then
+	(umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$state/admin-password")
+fi
+password=$(cat "$state/admin-password")
+ctrove manage identity_bootstrap "$password" >/dev/null
+
+if [ ! -f "$state/datastores-registered" ]; then
+	register() { # name version rules-file
+		ctrove manage datastore_update "$1" ""
+		ctrove manage datastore_version_update "$1" "$2" "$1" "" "" 1 --image-tags "trove,$1"
+		ctrove manage datastore_update "$1" "$2"
+		ctrove manage db_load_datastore_config_parameters "$1" "$2" "$3"
+	}
+	register mariadb 10.11 "$top/etc/validation-rules/mariadb-10.11.json"
+	register postgresql 15 "$top/etc/validation-rules/postgresql-15.json"
+	touch "$state/datastores-registered"
+fi
+
+umask 077
+cat >"$top/openrc" <<RC
+# Written by 'make run': source it, then use the openstack CLI against ctrove.
+export OS_AUTH_URL=http://127.0.0.1:$port/identity/v3
+export OS_IDENTITY_API_VERSION=3
+export OS_USERNAME=admin
+export OS_PASSWORD=$password
+export OS_PROJECT_NAME=admin
+export OS_USER_DOMAIN_NAME=Default
+export OS_PROJECT_DOMAIN_NAME=Default
+export OS_REGION_NAME=RegionOne
+RC
+
+echo "ctrove: API on http://127.0.0.1:$port"
+echo "ctrove: in another shell: . ./openrc && openstack datastore list"
+exec "$CTROVE" --config-file "$conf" all

@@ -1,0 +1,191 @@
+"""End-to-end harness: the real ctrove binary, the real openstack CLI.
+
+Each test module gets its own ctrove server in a temporary directory on a free
+loopback port (fixture `server`). The server runs built with ASan+UBSan
+(make check passes CTROVE_BIN); after every test the harness checks that it is
+still alive and printed no sanitizer report, and when the module ends it stops
+the server with SIGTERM and requires a clean exit (LeakSanitizer reports leaks
+at exit, so a leak fails the module's last test teardown).
+"""
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CTROVE = os.environ.get("CTROVE_BIN", str(REPO / "build" / "src" / "ctrove"))
+SANITIZER = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: \w+Sanitizer")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, root: Path):
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.conf = root / "trove.conf"
+        self.log = root / "ctrove.log"
+        self.stderr_path = root / "stderr.log"
+        self.conf.write_text(
+            "[DEFAULT]\n"
+            f"bind_host = 127.0.0.1\nbind_port = {self.port}\n"
+            f"state_path = {root}\nlog_file = {self.log}\ndebug = true\n"
+            "[database]\n"
+            f"connection = sqlite:///{root}/trove.sqlite\n"
+            "[identity]\npassword_hash_rounds = 1000\n"
+        )
+        self.passwords = {"admin": secrets.token_urlsafe(12), "demo": secrets.token_urlsafe(12)}
+        self.proc = None
+        self._tokens = {}
+
+    # -- lifecycle ---------------------------------------------------------
+    def manage(self, *args, check=True):
+        return subprocess.run(
+            [CTROVE, "--config-file", str(self.conf), "manage", *args],
+            capture_output=True, text=True, check=check, env=sanitizer_env())
+
+    def bootstrap(self):
+        self.manage("db_sync")
+        self.manage("identity_bootstrap", self.passwords["admin"])
+        self.manage("user_create", "demo", self.passwords["demo"], "demo", "member")
+
+    def start(self):
+        self.stderr = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen(
+            [CTROVE, "--config-file", str(self.conf), "api"],
+            stdout=self.stderr, stderr=self.stderr, env=sanitizer_env())
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"ctrove exited: {self.stderr_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("ctrove did not listen in 20 s")
+
+    def stop(self):
+        """SIGTERM and require exit status 0 with no sanitizer report."""
+        if not self.proc:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError("ctrove did not stop within 30 s of SIGTERM")
+        finally:
+            self.stderr.close()
+        self.proc = None
+        assert not SANITIZER.search(self.stderr_text()), self.stderr_text()[-4000:]
+        assert rc == 0, f"ctrove exited with {rc}: {self.stderr_text()[-4000:]}"
+
+    def stderr_text(self):
+        return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
+
+    def assert_healthy(self):
+        assert self.proc.poll() is None, f"ctrove died: {self.stderr_text()[-4000:]}"
+        assert not SANITIZER.search(self.stderr_text()), self.stderr_text()[-4000:]
+
+    # -- identity ----------------------------------------------------------
+    def env(self, user="admin"):
+        env = dict(os.environ)
+        for k in list(env):
+            if k.startswith("OS_"):
+                del env[k]
+        env.update({
+            "OS_AUTH_URL": f"{self.url}/identity/v3",
+            "OS_IDENTITY_API_VERSION": "3",
+            "OS_USERNAME": user,
+            "OS_PASSWORD": self.passwords[user],
+            "OS_PROJECT_NAME": user,
+            "OS_USER_DOMAIN_NAME": "Default",
+            "OS_PROJECT_DOMAIN_NAME": "Default",
+            "OS_REGION_NAME": "RegionOne",
+        })
+        return env
+
+    def token(self, user="admin"):
+        """(token, project id) for user, cached."""
+        if user not in self._tokens:
+            body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+                "name": user, "domain": {"name": "Default"},
+                "password": self.passwords[user]}}},
+                "scope": {"project": {"name": user, "domain": {"name": "Default"}}}}}
+            status, headers, data = self.http("POST", "/identity/v3/auth/tokens", body)
+            assert status == 201, data
+            self._tokens[user] = (headers["X-Subject-Token"], data["token"]["project"]["id"])
+        return self._tokens[user]
+
+    # -- clients -------------------------------------------------------------
+    def cli(self, *args, user="admin", check=True):
+        """Run the real openstack CLI; -f json output is parsed when asked."""
+        proc = subprocess.run(["openstack", *args], env=self.env(user),
+                              capture_output=True, text=True, timeout=120)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"openstack {' '.join(args)} failed:\n{proc.stderr}")
+        return proc
+
+    def cli_json(self, *args, user="admin"):
+        return json.loads(self.cli(*args, "-f", "json", user=user).stdout)
+
+    def http(self, method, path, body=None, token=None, headers=None, raw=None):
+        """One raw HTTP request; returns (status, headers, parsed JSON or None)."""
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Accept", "application/json")
+        if data is not None and not (headers and "Content-Type" in headers):
+            req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("X-Auth-Token", token)
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                status, hdrs, payload = r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            status, hdrs, payload = e.code, dict(e.headers), e.read()
+        return status, hdrs, (json.loads(payload) if payload else None)
+
+    def api(self, method, path, body=None, user="admin", **kw):
+        """Request under /v1.0/<project of user>."""
+        token, project = self.token(user)
+        return self.http(method, f"/v1.0/{project}{path}", body, token=token, **kw)
+
+
+def sanitizer_env():
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=23")
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+    return env
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = Server(tmp_path_factory.mktemp("ctrove"))
+    srv.bootstrap()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(autouse=True)
+def _server_stays_healthy(request):
+    yield
+    if "server" in request.fixturenames:
+        request.getfixturevalue("server").assert_healthy()

@@ -1,0 +1,164 @@
+"""Bad input over HTTP gets Trove's status and error body, and changes nothing."""
+import pytest
+
+VALID = {"version": {"name": "10.6", "datastore_name": "mariadb",
+                     "datastore_manager": "mariadb", "image_tags": ["trove"],
+                     "packages": [], "active": True, "default": False}}
+
+
+def versions_snapshot(server):
+    status, _, body = server.api("GET", "/mgmt/datastore-versions")
+    assert status == 200
+    return sorted((v["datastore_name"], v["name"], v["active"], v["default"])
+                  for v in body["versions"])
+
+
+def stores_snapshot(server):
+    return sorted(d["name"] for d in server.api("GET", "/datastores")[2]["datastores"])
+
+
+def with_version(**changes):
+    body = {"version": dict(VALID["version"])}
+    for key, value in changes.items():
+        if value is KeyError:
+            del body["version"][key]
+        else:
+            body["version"][key] = value
+    return body
+
+
+@pytest.mark.parametrize("body, message", [
+    (with_version(name=KeyError), "Validation error: version 'name' is a required property"),
+    (with_version(active="yes"), "Validation error: version['active'] 'yes' is not of type 'boolean'"),
+    (with_version(name=""), "Validation error: version['name'] '' is too short"),
+    (with_version(name="x" * 256), "is too long"),
+    (with_version(name="---"), "does not match"),
+    (with_version(image="not-a-uuid"), "Validation error: version['image']"),
+    (with_version(image_tags=["a", "a"]), "has non-unique elements"),
+    (with_version(image_tags=["t1", "t2", "t3", "t4", "t5", "t6"]), "is too long"),
+    (with_version(image_tags=[7]), "7 is not of type 'string'"),
+    (with_version(surprise=1), "Additional properties are not allowed ('surprise' was unexpected)"),
+    (with_version(image_tags=[]), "Image must be specified."),
+    ({"version": []}, "is not of type 'object'"),
+    ({"versions": VALID["version"]}, "'version' is a required property"),
+    ([1, 2], "is not of type 'object'"),
+])
+def test_datastore_version_create_rejects_bad_bodies(server, body, message):
+    before = (versions_snapshot(server), stores_snapshot(server))
+    status, _, reply = server.api("POST", "/mgmt/datastore-versions", body)
+    assert status == 400, reply
+    assert reply["badRequest"]["code"] == 400
+    assert message in reply["badRequest"]["message"]
+    assert (versions_snapshot(server), stores_snapshot(server)) == before
+
+
+def test_valid_create_then_duplicate(server):
+    status, headers, body = server.api("POST", "/mgmt/datastore-versions", VALID)
+    assert status == 202 and body is None
+    assert headers["Content-Type"] == "application/json"
+    before = versions_snapshot(server)
+    status, _, reply = server.api("POST", "/mgmt/datastore-versions", VALID)
+    assert status == 400
+    assert reply["badRequest"]["message"] == "The datastore version '10.6(10.6)' already exists."
+    assert versions_snapshot(server) == before
+
+
+@pytest.mark.parametrize("raw, content_type, status, title", [
+    (b"{not json", "application/json", 400, "Bad Request"),
+    (b'{"version": ', "application/json", 400, "Bad Request"),
+    (b"\xff\xfe\x00garbage", "application/json", 400, "Bad Request"),
+    (b'{"version": {}}', "text/plain", 415, "Unsupported Media Type"),
+    (b'{"version": {}}', "application/x-www-form-urlencoded", 415, "Unsupported Media Type"),
+])
+def test_malformed_bodies_get_webob_errors(server, raw, content_type, status, title):
+    before = versions_snapshot(server)
+    token, project = server.token("admin")
+    got, _, reply = server.http("POST", f"/v1.0/{project}/mgmt/datastore-versions",
+                                token=token, raw=raw, headers={"Content-Type": content_type})
+    assert got == status
+    assert reply["title"] == title
+    assert versions_snapshot(server) == before
+
+
+def test_body_over_the_size_limit_is_413(server):
+    before = versions_snapshot(server)
+    big = with_version(packages=["p%d" % i for i in range(20000)])
+    status, _, reply = server.api("POST", "/mgmt/datastore-versions", big)
+    assert status == 413
+    assert reply["overLimit"]["code"] == 413
+    assert versions_snapshot(server) == before
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/nosuch"),
+    ("GET", "/datastores/nosuch/versions/x/y/z/w"),
+    ("PUT", "/datastores/mariadb"),
+    ("POST", "/datastores"),
+    ("PATCH", "/flavors"),
+    ("GET", "/flavors/999999"),
+    ("GET", "/instances/00000000-0000-0000-0000-000000000000"),
+])
+def test_unknown_routes_methods_and_ids_are_404(server, method, path):
+    status, _, reply = server.api(method, path, {} if method in ("PUT", "POST", "PATCH") else None)
+    assert status == 404
+    assert reply["itemNotFound"]["code"] == 404
+
+
+def test_paths_outside_the_api_are_404(server):
+    status, _, reply = server.http("GET", "/v2.0/whatever")
+    assert status == 404 and "itemNotFound" in reply
+
+
+def test_unknown_datastore_and_version_errors(server):
+    status, _, reply = server.api("GET", "/datastores/nosuch")
+    assert status == 404
+    assert reply["itemNotFound"]["message"] == "Datastore 'nosuch' cannot be found."
+    status, _, reply = server.api("GET", "/datastores/mariadb/versions/9.9")
+    assert status == 400
+    assert reply["badRequest"]["message"] == "Datastore version '9.9' cannot be found."
+    status, _, _ = server.api("GET", "/datastores/versions/not-a-uuid")
+    assert status == 400
+
+
+def test_quota_update_bad_input(server):
+    _, project = server.token("demo")
+    before = server.api("GET", f"/mgmt/quotas/{project}")[2]
+    for body, status, fault in [
+        ({"quotas": {"instances": "ten"}}, 400, "badRequest"),
+        ({"quotas": {"instances": -2}}, 400, "badRequest"),
+        ({"quotas": {"cpus": 3}}, 404, "itemNotFound"),
+        ({"quotas": {"instances": 5, "cpus": 3}}, 404, "itemNotFound"),
+        ({"quotas": []}, 400, "badRequest"),
+        ({}, 400, "badRequest"),
+    ]:
+        got, _, reply = server.api("PUT", f"/mgmt/quotas/{project}", body)
+        assert (got, list(reply)) == (status, [fault]), (body, reply)
+    assert server.api("GET", f"/mgmt/quotas/{project}")[2] == before
+
+
+def test_injection_shaped_names_are_data(server):
+    name = "x'); DROP TABLE datastores; --"
+    status, _, _ = server.api("POST", "/mgmt/datastore-versions",
+                              with_version(name=name, datastore_name="evil`ds\"\\"))
+    assert status == 202
+    versions = server.api("GET", "/datastores/evil`ds\"\\/versions")[2]["versions"]
+    assert [v["name"] for v in versions] == [name]
+    assert "mariadb" in stores_snapshot(server)
+
+
+def test_rate_limit_answers_413_with_retry_after(server):
+    server.stop()
+    conf = server.conf.read_text()
+    server.conf.write_text(conf.replace("[DEFAULT]\n", "[DEFAULT]\nhttp_get_rate = 3\n"))
+    server.start()
+    try:
+        statuses = [server.api("GET", "/flavors")[0] for _ in range(4)]
+        assert statuses[:3] == [200, 200, 200]
+        status, headers, reply = server.api("GET", "/flavors")
+        assert status == 413
+        assert reply["overLimit"]["message"] == "This request was rate-limited."
+        assert int(headers["Retry-After"]) >= 1
+    finally:
+        server.stop()
+        server.conf.write_text(conf)
+        server.start()
