@@ -10,6 +10,8 @@
 #ifndef CT_API_ROUTES_H
 #define CT_API_ROUTES_H
 
+#include <stdio.h>
+
 #include "api/handlers.h"
 
 enum api_access { ACCESS_PROJECT, ACCESS_ADMIN_CTX, ACCESS_ADMIN_RULE };
@@ -27,5 +29,7 @@ const struct api_route *routes_match(struct api_request *req, const char *method
 				     char **segments, int nsegments);
 /* The table, for docs and tests. */
 const struct api_route *routes_table(int *count);
+/* The table as Markdown (docs/api.md, `ctrove --help-routes`). */
+void routes_print(FILE *out);
 
 #endif

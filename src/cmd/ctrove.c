@@ -15,6 +15,7 @@
 
 #include "api/auth.h"
 #include "api/ratelimit.h"
+#include "api/routes.h"
 #include "api/server.h"
 #include "cmd/manage.h"
 #include "common/config.h"
@@ -37,6 +38,7 @@ static void usage(FILE *out)
 		"  --config-file FILE  trove.conf to read; repeat to layer files\n"
 		"  --debug             log at DEBUG level\n"
 		"  --help-config       print every configuration option (Markdown)\n"
+		"  --help-routes       print the API route table (Markdown)\n"
 		"  --version           print the version\n");
 }
 
@@ -100,6 +102,9 @@ int main(int argc, char **argv)
 			debug = true;
 		} else if (!strcmp(argv[i], "--help-config")) {
 			cfg_print_help(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--help-routes")) {
+			routes_print(stdout);
 			return 0;
 		} else if (!strcmp(argv[i], "--version")) {
 			printf("ctrove %s\n", CTROVE_VERSION);
