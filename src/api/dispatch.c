@@ -81,6 +81,22 @@ static bool is_json_type(const char *content_type)
 	return next == '\0' || next == ';' || next == ' ';
 }
 
+/* Accept: application/vnd.openstack.trove+json;version=X on an unversioned URL
+ * asks for API version X; only 1.0 exists. */
+static bool accepts_version(const char *accept)
+{
+	static const char media[] = "application/vnd.openstack.trove+json";
+	const char *p = accept ? strcasestr(accept, media) : NULL;
+	if (!p)
+		return true;
+	const char *v = strcasestr(p, "version=");
+	if (!v)
+		return true;
+	v += sizeof "version=" - 1;
+	return !strncmp(v, "1.0", 3) && (v[3] == '\0' || v[3] == ';' || v[3] == ',' ||
+					  v[3] == ' ');
+}
+
 static void not_found(struct api_response *resp)
 {
 	struct ct_error err = {404, "The resource could not be found."};
@@ -200,6 +216,10 @@ void api_dispatch(struct api_request *req, struct api_response *resp)
 	int nsegments = split_path(req, req->path ? req->path : "/", segments);
 	if (nsegments < 0) {
 		not_found(resp);
+	} else if (nsegments == 0 && !accepts_version(req->accept)) {
+		api_reply(resp, 406,
+			  json_pack("{s:{s:i,s:s}}", "notAcceptable", "code", 406, "message",
+				    "version not supported"));
 	} else if (nsegments == 0) {
 		struct ct_error err = {0};
 		if (versions_index(req, resp, &err))

@@ -162,3 +162,14 @@ def test_rate_limit_answers_413_with_retry_after(server):
         server.stop()
         server.conf.write_text(conf)
         server.start()
+
+
+def test_version_negotiation_and_document(server):
+    status, _, body = server.http("GET", "/")
+    assert status == 200
+    assert body["versions"][0]["id"] == "v1.0"
+    assert body["versions"][0]["links"][0]["href"] == f"{server.url}/v1.0/"
+    status, _, body = server.http(
+        "GET", "/", headers={"Accept": "application/vnd.openstack.trove+json;version=2.0"})
+    assert status == 406 and body == {"notAcceptable": {"code": 406,
+                                                         "message": "version not supported"}}
