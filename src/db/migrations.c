@@ -157,6 +157,10 @@ static const char *const migrations[] = {
 	" project_id VARCHAR(64) NOT NULL REFERENCES ctrove_projects(id) ON DELETE CASCADE,"
 	" role_id VARCHAR(64) NOT NULL REFERENCES ctrove_roles(id) ON DELETE CASCADE,"
 	" PRIMARY KEY (user_id, project_id, role_id));",
+	/* 2: the local compute driver's loopback addresses (one per instance). */
+	"CREATE TABLE ctrove_addresses ("
+	" address VARCHAR(45) PRIMARY KEY, instance_id VARCHAR(36) UNIQUE,"
+	" allocated DATETIME);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
