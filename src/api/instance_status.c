@@ -98,6 +98,7 @@ static const char *service_api_status(int id)
 	case 0x20: return "RESTART_REQUIRED";
 	case 0x21: return "HEALTHY";
 	case 0x22: return "RESTARTING";
+	case 0x23: return "UPGRADING";
 	default: return "ERROR"; /* 0x16 unknown, 0x18 guestagent error */
 	}
 }
