@@ -21,8 +21,10 @@
 static void reply_webob(struct api_response *resp, int status, const char *code,
 			const char *title, const char *message)
 {
+	char clean[600];
+	api_utf8_clean(message, clean, sizeof clean);
 	api_reply(resp, status,
-		  json_pack("{s:s,s:s,s:s}", "message", message, "code", code, "title", title));
+		  json_pack("{s:s,s:s,s:s}", "message", clean, "code", code, "title", title));
 }
 
 static void reply_unauthorized(struct api_response *resp, const struct api_request *req)

@@ -59,6 +59,31 @@ API_HANDLER(quotas_update);
 /* instances.c */
 API_HANDLER(instances_index);
 API_HANDLER(instances_show);
+/* The detail view of one instance of the caller's project as the response. */
+int instance_reply_detail(struct api_request *req, struct api_response *resp, const char *id,
+			  int status_code, struct ct_error *err);
+/* instance_create.c */
+API_HANDLER(instances_create);
+/* instance_update.c */
+API_HANDLER(instances_delete);
+API_HANDLER(instances_update);
+API_HANDLER(instances_action);
+/* instance_databases.c, instance_users.c, instance_root.c */
+API_HANDLER(databases_index);
+API_HANDLER(databases_create);
+API_HANDLER(databases_delete);
+API_HANDLER(users_index);
+API_HANDLER(users_create);
+API_HANDLER(users_show);
+API_HANDLER(users_update);
+API_HANDLER(users_update_all);
+API_HANDLER(users_delete);
+API_HANDLER(user_access_index);
+API_HANDLER(user_access_update);
+API_HANDLER(user_access_delete);
+API_HANDLER(root_index);
+API_HANDLER(root_create);
+API_HANDLER(root_delete);
 /* unimplemented.c */
 API_HANDLER(not_implemented);
 

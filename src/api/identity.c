@@ -25,9 +25,11 @@ static int keystone_error(struct api_response *resp, int status, const char *mes
 			    : status == 404 ? "Not Found"
 			    : status == 400 ? "Bad Request"
 					    : "Internal Server Error";
+	char clean[CT_ERROR_MESSAGE_MAX];
+	api_utf8_clean(message, clean, sizeof clean);
 	return api_reply(resp, status,
 			 json_pack("{s:{s:i,s:s,s:s}}", "error", "code", status, "title",
-				   title, "message", message));
+				   title, "message", clean));
 }
 
 static int keystone_fail(struct api_response *resp, const struct ct_error *err)

@@ -13,6 +13,7 @@
 #include "api/instance_status.h"
 #include "common/config.h"
 #include "common/timefmt.h"
+#include "guest/api.h"
 #include "db/store.h"
 
 #define INSTANCE_COLUMNS                                                                   \
@@ -21,8 +22,14 @@
 	" i.updated, s.updated_at,"                                                         \
 	" (SELECT count(*) FROM backups b WHERE b.instance_id = i.id AND"                   \
 	"  (b.deleted IS NULL OR b.deleted = 0) AND b.state IN ('NEW','BUILDING','SAVING'))," \
-	" CAST(strftime('%s', 'now') - strftime('%s', s.updated_at) AS INTEGER)"            \
+	" CAST(strftime('%s', 'now') - strftime('%s', s.updated_at) AS INTEGER),"           \
+	" a.address, i.encrypted_key,"                                                      \
+	" (SELECT message FROM instance_faults f WHERE f.instance_id = i.id AND"            \
+	"  f.deleted = 0 ORDER BY f.created DESC LIMIT 1),"                                 \
+	" (SELECT created FROM instance_faults f WHERE f.instance_id = i.id AND"            \
+	"  f.deleted = 0 ORDER BY f.created DESC LIMIT 1)"                                  \
 	" FROM instances i"                                                                 \
+	" LEFT JOIN ctrove_addresses a ON a.instance_id = i.id"                             \
 	" LEFT JOIN datastore_versions v ON v.id = i.datastore_version_id"                  \
 	" LEFT JOIN datastores d ON d.id = v.datastore_id"                                  \
 	" LEFT JOIN service_statuses s ON s.instance_id = i.id"
@@ -30,7 +37,8 @@
 enum {
 	COL_ID, COL_NAME, COL_TASK, COL_SERVER, COL_FLAVOR, COL_VOLUME, COL_REGION, COL_ACCESS,
 	COL_DS, COL_DSV_NAME, COL_DSV_VERSION, COL_SERVICE, COL_CREATED, COL_UPDATED,
-	COL_SERVICE_UPDATED, COL_BACKUPS, COL_HEARTBEAT_AGE
+	COL_SERVICE_UPDATED, COL_BACKUPS, COL_HEARTBEAT_AGE, COL_ADDRESS, COL_KEY, COL_FAULT,
+	COL_FAULT_CREATED
 };
 
 static json_t *nullable(sqlite3_stmt *st, int col)
@@ -65,6 +73,21 @@ static json_t *instance_view(const struct api_request *req, sqlite3_stmt *st, bo
 			      api_links(req, "flavors", flavor), "datastore", datastore,
 			      "region", db_col_text(st, COL_REGION), "access", access,
 			      "volume", "size", sqlite3_column_int(st, COL_VOLUME));
+	/* The address appears once the build is past the compute step (Trove
+	 * shows none while BUILDING). */
+	if (!db_col_is_null(st, COL_ADDRESS) && state.task_id != 5) {
+		const char *ip = db_col_text(st, COL_ADDRESS);
+		json_object_set_new(o, "ip", json_pack("[s]", ip));
+		json_object_set_new(o, "addresses",
+				    json_pack("[{s:s,s:s}]", "address", ip, "type", "private"));
+	}
+	if (detail && !db_col_is_null(st, COL_FAULT) && !strcmp(instance_status(&state), "ERROR")) {
+		char when[CT_TIME_LEN];
+		timefmt_db_to_trove(db_col_text(st, COL_FAULT_CREATED), when);
+		json_object_set_new(o, "fault", json_pack("{s:s,s:s,s:n}", "message",
+							  db_col_text(st, COL_FAULT), "created",
+							  when, "details"));
+	}
 	if (detail) {
 		char created[CT_TIME_LEN], updated[CT_TIME_LEN], service[CT_TIME_LEN];
 		timefmt_db_to_trove(db_col_text(st, COL_CREATED), created);
@@ -159,7 +182,8 @@ API_HANDLER(instances_index)
 	return api_reply(resp, 200, body);
 }
 
-API_HANDLER(instances_show)
+int instance_reply_detail(struct api_request *req, struct api_response *resp, const char *id,
+			  int status_code, struct ct_error *err)
 {
 	sqlite3_stmt *st = db_stmt(INSTANCE_COLUMNS
 				   " WHERE i.id = ?1 AND i.tenant_id = ?2"
@@ -167,13 +191,35 @@ API_HANDLER(instances_show)
 				   err);
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, req->params[0]);
+	db_bind_text(st, 1, id);
 	db_bind_text(st, 2, req->project);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		db_stmt_done(st);
-		return ct_fail(err, 404, "Resource %.64s cannot be found.", req->params[0]);
+		return ct_fail(err, 404, "Resource %.64s cannot be found.", id);
 	}
 	json_t *view = instance_view(req, st, true);
+	char key[256];
+	snprintf(key, sizeof key, "%s", db_col_text(st, COL_KEY));
 	db_stmt_done(st);
-	return api_reply(resp, 200, json_pack("{s:o}", "instance", view));
+	/* volume.used comes from the guest, when it is up and answers quickly. */
+	const char *status = json_string_value(json_object_get(view, "status"));
+	if (status && (!strcmp(status, "ACTIVE") || !strcmp(status, "BACKUP") ||
+		       !strcmp(status, "RESTART_REQUIRED"))) {
+		struct ct_error ignored = {0};
+		json_t *args = json_pack("{s:n}", "fs_path");
+		json_t *stats = guest_call(id, key, "get_filesystem_stats", args, 5,
+					   &ignored);
+		json_decref(args);
+		json_t *used = json_object_get(stats, "used");
+		if (json_is_number(used))
+			json_object_set_new(json_object_get(view, "volume"), "used",
+					    json_real(json_number_value(used)));
+		json_decref(stats);
+	}
+	return api_reply(resp, status_code, json_pack("{s:o}", "instance", view));
+}
+
+API_HANDLER(instances_show)
+{
+	return instance_reply_detail(req, resp, req->params[0], 200, err);
 }

@@ -75,6 +75,11 @@ void api_add_header(struct api_response *resp, const char *name, const char *fmt
 	__attribute__((format(printf, 3, 4)));
 void api_response_clear(struct api_response *resp);
 
+/* Copy text into out, replacing every byte that is not part of valid UTF-8
+ * with '?', so a message quoting the URL or a header can always be a JSON
+ * string (jansson refuses invalid UTF-8, leaving an error without a body). */
+void api_utf8_clean(const char *text, char *out, size_t size);
+
 /* Turn err into Trove's fault body on resp (logs 500s with an error id). */
 void api_reply_error(struct api_response *resp, const struct ct_error *err);
 

@@ -49,6 +49,57 @@ void api_response_clear(struct api_response *resp)
 	memset(resp, 0, sizeof *resp);
 }
 
+/* Length of the valid UTF-8 sequence at s (as jansson checks it), 0 if invalid. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xbf;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0; /* overlong */
+	else if (s[0] == 0xed)
+		hi = 0x9f; /* surrogates */
+	else if (s[0] == 0xf0)
+		lo = 0x90; /* overlong */
+	else if (s[0] == 0xf4)
+		hi = 0x8f; /* beyond U+10FFFF */
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+void api_utf8_clean(const char *text, char *out, size_t size)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t o = 0;
+	while (*s && o + 1 < size) {
+		size_t n = utf8_sequence(s);
+		if (!n) {
+			out[o++] = '?';
+			s++;
+			continue;
+		}
+		if (o + n >= size)
+			break;
+		memcpy(out + o, s, n);
+		o += n;
+		s += n;
+	}
+	out[o] = '\0';
+}
+
 static const char *fault_name(int status)
 {
 	switch (status) {
@@ -97,6 +148,9 @@ void api_reply_error(struct api_response *resp, const struct ct_error *err)
 			 "Internal Server Error. Please keep this ID to help us figure out "
 			 "what went wrong: (%s).",
 			 id);
+		message = text;
+	} else {
+		api_utf8_clean(message, text, sizeof text);
 		message = text;
 	}
 	api_reply(resp, status,

@@ -35,6 +35,62 @@ int validate_fail(struct ct_error *err, const char *path, const char *fmt, ...)
 	return ct_fail(err, 400, "Validation error: %s", reason);
 }
 
+/* Append formatted text to out[*used..size), truncating quietly when full. */
+__attribute__((format(printf, 4, 5))) static void put(char *out, size_t size, size_t *used,
+						      const char *fmt, ...)
+{
+	if (*used + 1 >= size)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out + *used, size - *used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*used += (size_t)n < size - *used ? (size_t)n : size - *used - 1;
+}
+
+/* Python's repr of v appended to out, as jsonschema prints values. */
+static void repr_append(const json_t *v, char *out, size_t size, size_t *used)
+{
+	if (*used + 1 >= size)
+		return;
+	if (json_is_object(v)) {
+		const char *key;
+		json_t *value;
+		const char *sep = "";
+		put(out, size, used, "{");
+		json_object_foreach((json_t *)v, key, value)
+		{
+			put(out, size, used, "%s'%s': ", sep, key);
+			repr_append(value, out, size, used);
+			sep = ", ";
+		}
+		put(out, size, used, "}");
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *item;
+		put(out, size, used, "[");
+		json_array_foreach(v, i, item)
+		{
+			put(out, size, used, "%s", i ? ", " : "");
+			repr_append(item, out, size, used);
+		}
+		put(out, size, used, "]");
+	} else if (json_is_string(v)) {
+		put(out, size, used, "'%s'", json_string_value(v));
+	} else if (json_is_true(v)) {
+		put(out, size, used, "True");
+	} else if (json_is_false(v)) {
+		put(out, size, used, "False");
+	} else if (json_is_null(v)) {
+		put(out, size, used, "None");
+	} else {
+		char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		put(out, size, used, "%s", text ? text : "?");
+		free(text);
+	}
+}
+
 void validate_repr(const json_t *v, char *out, size_t size)
 {
 	if (!v) {
@@ -49,10 +105,12 @@ void validate_repr(const json_t *v, char *out, size_t size)
 	} else if (json_is_null(v)) {
 		snprintf(out, size, "None");
 	} else {
-		char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		snprintf(out, size, "%.80s%s", text ? text : "?",
-			 text && strlen(text) > 80 ? "..." : "");
-		free(text);
+		/* Numbers, lists and dicts as Python prints them: [1, 'a'], {'k': True}. */
+		char text[128];
+		size_t used = 0;
+		text[0] = '\0';
+		repr_append(v, text, sizeof text, &used);
+		snprintf(out, size, "%.80s%s", text, used > 80 ? "..." : "");
 	}
 }
 

@@ -18,6 +18,12 @@
 #include "api/routes.h"
 #include "api/server.h"
 #include "cmd/manage.h"
+#include "compute/netfilter.h"
+#include "compute/volume.h"
+#include "conductor/service.h"
+#include "rpc/thread_client.h"
+#include "taskmanager/tasks.h"
+#include "taskmanager/service.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "db/store.h"
@@ -31,6 +37,8 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n"
 		"  api                 serve the Trove v1.0 REST API (and the embedded identity)\n"
+		"  taskmanager         the taskmanager RPC server\n"
+		"  conductor           the conductor RPC server (guest heartbeats)\n"
 		"  all                 api, taskmanager and conductor in one process\n"
 		"  manage SUBCOMMAND   administer the database (ctrove manage help)\n"
 		"\n"
@@ -54,10 +62,14 @@ static int wait_for_signal(void)
 	return sig;
 }
 
-static int run_services(bool all)
+enum service { SERVICE_API = 1, SERVICE_TASKMANAGER = 2, SERVICE_CONDUCTOR = 4 };
+
+static int run_services(unsigned services)
 {
 	struct ct_error err = {0};
-	if (mkdir(cfg_str(CFG_STATE_PATH), 0700) && errno != EEXIST) {
+	struct rpc_server *taskmanager = NULL, *conductor = NULL;
+	int rc = 1;
+	if (mkdir(cfg_str(CFG_STATE_PATH), 0711) && errno != EEXIST) {
 		log_error("cannot create state_path %s", cfg_str(CFG_STATE_PATH));
 		return 1;
 	}
@@ -72,16 +84,50 @@ static int run_services(bool all)
 			  version, db_latest_version());
 		return 1;
 	}
-	if (auth_init(&err) || api_server_start(&err)) {
-		log_error("%s", err.message);
-		return 1;
+	if (services & SERVICE_TASKMANAGER) {
+		/* Without loop devices or nftables the driver says so here and
+		 * degrades (plain directories; 501 for allowed_cidrs). */
+		struct ct_error degraded = {0};
+		if (volume_init(&degraded))
+			log_warning("volumes: %s", degraded.message);
+		if (netfilter_init(&degraded))
+			log_warning("allowed_cidrs cannot be enforced: %s", degraded.message);
+		tasks_recover();
+		if (!(taskmanager = taskmanager_service_new(&err)) ||
+		    rpc_server_start(taskmanager, &err))
+			goto out;
 	}
-	if (all)
-		log_warning("taskmanager and conductor are not implemented yet: running the "
-			    "API only");
+	if ((services & SERVICE_CONDUCTOR) &&
+	    (!(conductor = conductor_service_new(&err)) || rpc_server_start(conductor, &err)))
+		goto out;
+	if ((services & SERVICE_API) && (auth_init(&err) || api_server_start(&err)))
+		goto out;
 	int sig = wait_for_signal();
 	log_info("signal %d: shutting down", sig);
+	rc = 0;
+out:
+	if (rc)
+		log_error("%s", err.message);
 	api_server_stop();
+	if (taskmanager)
+		rpc_server_free(taskmanager);
+	if (conductor)
+		rpc_server_free(conductor);
+	tasks_join();
+	rpc_thread_clients_free();
+	return rc;
+}
+
+static unsigned services_of(const char *command)
+{
+	if (!strcmp(command, "api"))
+		return SERVICE_API;
+	if (!strcmp(command, "taskmanager"))
+		return SERVICE_TASKMANAGER;
+	if (!strcmp(command, "conductor"))
+		return SERVICE_CONDUCTOR;
+	if (!strcmp(command, "all"))
+		return SERVICE_API | SERVICE_TASKMANAGER | SERVICE_CONDUCTOR;
 	return 0;
 }
 
@@ -131,6 +177,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* The database file, token key and guest configs are ours alone. */
+	umask(077);
 
 	struct ct_error err = {0};
 	cfg_reset();
@@ -153,8 +201,8 @@ int main(int argc, char **argv)
 		rc = 1;
 	} else if (is_manage) {
 		rc = manage_main(argc - i - 1, argv + i + 1);
-	} else if (!strcmp(command, "api") || !strcmp(command, "all")) {
-		rc = run_services(!strcmp(command, "all"));
+	} else if (services_of(command)) {
+		rc = run_services(services_of(command));
 	} else {
 		fprintf(stderr, "unknown command %s\n", command);
 		usage(stderr);

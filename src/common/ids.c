@@ -98,5 +98,9 @@ long ids_base64url_decode(const char *in, size_t len, unsigned char *out, size_t
 			out[o++] = (unsigned char)(acc >> bits & 0xff);
 		}
 	}
+	/* Canonical form only: the unused low bits of the last character are 0,
+	 * so one value has exactly one encoding. */
+	if (bits > 0 && (acc & ((1u << bits) - 1)))
+		return -1;
 	return (long)o;
 }

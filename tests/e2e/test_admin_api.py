@@ -117,7 +117,8 @@ def test_quotas_show_and_update(server):
 
 
 def test_not_yet_implemented_routes_say_so(server):
-    status, _, reply = server.api("POST", "/instances", {"instance": {"name": "x"}})
+    status, _, reply = server.api("POST", "/instances", {"instance": {
+        "name": "x", "replica_of": "00000000-0000-0000-0000-000000000000"}})
     assert status == 501
     assert "not implemented" in reply["notImplemented"]["message"]
     status, _, reply = server.api("GET", "/backups")

@@ -1,0 +1,120 @@
+#!/bin/sh
+# scripts/rabbitmq.sh — a private RabbitMQ node on loopback for `make run`, `make check`
+# and tests/rpc. Owns only DIR: node state, logs, HOME (hence the Erlang cookie) and a
+# private epmd on PORT+2; never touches the machine's shared rabbit@<host> node, port
+# 5672 or the default epmd on 4369. Everything listens on 127.0.0.1 only.
+#
+#   scripts/rabbitmq.sh start|stop|status|restart DIR [PORT]
+#
+# PORT is the AMQP port (default 25679); the node is ctrove<PORT>@localhost, its
+# distribution port PORT+1, its epmd PORT+2. start and stop are idempotent; start
+# returns once `rabbitmqctl await_startup` succeeds. Login guest/guest.
+set -eu
+
+usage() {
+	echo "usage: $0 start|stop|status|restart DIR [PORT]" >&2
+	exit 2
+}
+
+[ $# -ge 2 ] || usage
+cmd=$1
+dir=$2
+port=${3:-25679}
+case $port in *[!0-9]* | '') usage ;; esac
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+dist=$((port + 1))
+epmd_port=$((port + 2))
+node="ctrove${port}@localhost"
+bin=/usr/lib/rabbitmq/bin
+
+if [ ! -x "$bin/rabbitmq-server" ]; then
+	echo "rabbitmq-server is not installed; installing it (apt-get)" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		rabbitmq-server >/dev/null
+fi
+
+export HOME="$dir/home"
+export RABBITMQ_NODENAME="$node"
+export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+export RABBITMQ_NODE_PORT="$port"
+export RABBITMQ_DIST_PORT="$dist"
+export RABBITMQ_MNESIA_BASE="$dir/mnesia"
+export RABBITMQ_LOG_BASE="$dir/log"
+export RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
+export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
+export RABBITMQ_CONFIG_FILE="$dir/rabbitmq"
+export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+export ERL_EPMD_PORT="$epmd_port"
+export ERL_EPMD_ADDRESS=127.0.0.1
+
+ctl() {
+	"$bin/rabbitmqctl" -q -n "$node" "$@"
+}
+
+running() {
+	ctl status >/dev/null 2>&1
+}
+
+start() {
+	if running; then
+		echo "rabbitmq $node already running on 127.0.0.1:$port"
+		return 0
+	fi
+	mkdir -p "$HOME" "$dir/mnesia" "$dir/log"
+	echo '[].' >"$dir/enabled_plugins"
+	cat >"$dir/rabbitmq.conf" <<CONF
+listeners.tcp.1 = 127.0.0.1:$port
+loopback_users.guest = false
+log.file.level = info
+CONF
+	"$bin/rabbitmq-server" -detached >"$dir/log/start.out" 2>&1
+	i=0
+	while ! ctl await_startup >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ $i -ge 120 ]; then
+			echo "rabbitmq $node did not start; see $dir/log" >&2
+			return 1
+		fi
+		sleep 0.5
+	done
+	echo "rabbitmq $node running on 127.0.0.1:$port"
+}
+
+stop() {
+	if running; then
+		# With the pid file, rabbitmqctl waits until the VM has exited.
+		ctl stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1 || true
+	fi
+	# Our epmd is private (ERL_EPMD_PORT); stop it once no node is registered with it.
+	if command -v epmd >/dev/null 2>&1; then
+		i=0
+		while [ $i -lt 20 ] &&
+			epmd -port "$epmd_port" -names 2>/dev/null | grep -q '^name '; do
+			i=$((i + 1))
+			sleep 0.25
+		done
+		if ! epmd -port "$epmd_port" -names 2>/dev/null | grep -q '^name '; then
+			epmd -port "$epmd_port" -kill >/dev/null 2>&1 || true
+		fi
+	fi
+	echo "rabbitmq $node stopped"
+}
+
+case $cmd in
+start) start ;;
+stop) stop ;;
+restart)
+	stop
+	start
+	;;
+status)
+	if running; then
+		echo "rabbitmq $node running on 127.0.0.1:$port"
+	else
+		echo "rabbitmq $node not running"
+		exit 1
+	fi
+	;;
+*) usage ;;
+esac

@@ -1,0 +1,219 @@
+/*
+ * instance_create.c — POST /instances (spec trove-api.md §7.1, §8.1): check
+ * the body, the flavor, the datastore version, the volume and the quota; write
+ * the instance row (task BUILDING, service NEW) and cast create_instance to
+ * the taskmanager, which builds it. Answers 200 with the instance's detail.
+ * Replicas, restores, configuration groups and modules answer 501 until their
+ * issues land. If the taskmanager cannot be told, nothing is left behind.
+ */
+#define LOG_MODULE "api"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/handlers.h"
+#include "api/instance_request.h"
+#include "common/config.h"
+#include "common/dbnames.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "db/datastores.h"
+#include "db/flavors.h"
+#include "db/instances.h"
+#include "guest/api.h"
+#include "taskmanager/api.h"
+
+/* Trove's serialized schema: {"_name", "_character_set", "_collate"}. */
+static json_t *serialized_databases(const json_t *databases, int family)
+{
+	json_t *out = json_array();
+	size_t i;
+	const json_t *db;
+	json_array_foreach(databases, i, db)
+	{
+		const char *cs = json_string_value(json_object_get(db, "character_set"));
+		const char *coll = json_string_value(json_object_get(db, "collate"));
+		char cs_buf[64], coll_buf[128];
+		if (family == DBNAMES_MYSQL &&
+		    !dbnames_mysql_charset(cs, coll, cs_buf, sizeof cs_buf, coll_buf,
+					   sizeof coll_buf, NULL)) {
+			cs = cs_buf;
+			coll = coll_buf;
+		}
+		json_array_append_new(out, json_pack("{s:s,s:s?,s:s?}", "_name",
+						     json_string_value(json_object_get(db, "name")),
+						     "_character_set", cs, "_collate", coll));
+	}
+	return out;
+}
+
+/* Trove's serialized user: {"_name", "_password", "_host", "_databases", "_is_root"}. */
+static json_t *serialized_users(const json_t *users)
+{
+	json_t *out = json_array();
+	size_t i;
+	const json_t *u;
+	json_array_foreach(users, i, u)
+	{
+		json_t *dbs = json_array();
+		size_t j;
+		const json_t *db;
+		json_array_foreach(json_object_get(u, "databases"), j, db)
+			json_array_append_new(
+				dbs, json_pack("{s:s,s:n,s:n}", "_name",
+					       json_string_value(json_object_get(db, "name")),
+					       "_character_set", "_collate"));
+		const char *host = json_string_value(json_object_get(u, "host"));
+		json_array_append_new(
+			out, json_pack("{s:s,s:s,s:s,s:o,s:b}", "_name",
+				       json_string_value(json_object_get(u, "name")), "_password",
+				       json_string_value(json_object_get(u, "password")), "_host",
+				       host ? host : "%", "_databases", dbs, "_is_root", 0));
+	}
+	return out;
+}
+
+static int resolve_version(const struct instance_request *r, struct ds_version *v,
+			   struct ct_error *err)
+{
+	const char *type = r->datastore_type;
+	if (!type || !*type)
+		type = cfg_str(CFG_DEFAULT_DATASTORE);
+	if (!*type)
+		return ct_fail(err, 400, "Please specify datastore. No default datastore is defined.");
+	struct datastore d;
+	if (ds_find(type, &d, err))
+		return -1;
+	if (r->datastore_version) {
+		if (dsv_find(&d, r->datastore_version, v, err)) {
+			/* Trove answers 400 for an unknown version, by id or by name. */
+			return ct_fail(err, 400, "Datastore version '%.255s' cannot be found.",
+				       r->datastore_version);
+		}
+	} else {
+		if (!d.default_version_id[0])
+			return ct_fail(err, 400, "Default version for datastore '%.255s' not found.",
+				       d.name);
+		if (dsv_by_id(d.default_version_id, 400, v, err))
+			return -1;
+	}
+	if (!v->active)
+		return ct_fail(err, 400, "Datastore version '%.255s' is not active.", v->name);
+	return 0;
+}
+
+static int check_flavor(const struct instance_request *r, const struct ds_version *v,
+			struct flavor *f, struct ct_error *err)
+{
+	if (!r->flavor_id[0])
+		return ct_fail(err, 400, "Resource None cannot be found.");
+	if (flavor_get(r->flavor_id, f, err))
+		return ct_fail(err, 400, "Resource %.255s cannot be found.", r->flavor_id);
+	char(*allowed)[256] = NULL;
+	size_t n = 0;
+	if (dsv_flavor_ids(v->id, &allowed, &n, err))
+		return -1;
+	bool ok = n == 0;
+	for (size_t i = 0; i < n && !ok; i++)
+		ok = !strcmp(allowed[i], f->id);
+	free(allowed);
+	if (!ok)
+		return ct_fail(err, 400,
+			       "Flavor %.255s is not supported for datastore version %.255s (%s).",
+			       f->id, v->name, v->id);
+	return 0;
+}
+
+static int refuse_unimplemented(const struct instance_request *r, struct ct_error *err)
+{
+	if (r->replica_of || r->replica_count > 1)
+		return ct_fail(err, 501, "Replication is not implemented in ctrove yet.");
+	if (r->restore_point)
+		return ct_fail(err, 501, "Restoring from a backup is not implemented in ctrove yet.");
+	if (r->configuration && !json_is_null(r->configuration))
+		return ct_fail(err, 501,
+			       "Configuration groups are not implemented in ctrove yet.");
+	if (r->modules && json_array_size(r->modules) > 0)
+		return ct_fail(err, 501, "Modules are not implemented in ctrove yet.");
+	if (r->volume_type)
+		return ct_fail(err, 400, "Volume type %.255s is not supported by the local "
+					 "compute driver.",
+			       r->volume_type);
+	return 0;
+}
+
+static json_t *flavor_dict(const struct flavor *f)
+{
+	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "id", f->id, "name", f->name, "ram",
+			 (json_int_t)f->ram, "vcpus", (json_int_t)f->vcpus, "disk",
+			 (json_int_t)f->disk, "OS-FLV-EXT-DATA:ephemeral", (json_int_t)f->ephemeral);
+}
+
+API_HANDLER(instances_create)
+{
+	struct instance_request r;
+	struct ds_version v;
+	struct flavor f;
+	if (instance_request_parse(req->json, &r, err) || refuse_unimplemented(&r, err) ||
+	    resolve_version(&r, &v, err) || check_flavor(&r, &v, &f, err))
+		return -1;
+	if (r.volume_size <= 0)
+		return ct_fail(err, 400, "Volume size was not specified.");
+	long max = cfg_int(CFG_MAX_VOLUME_SIZE);
+	if (r.volume_size > max)
+		return ct_fail(err, 413,
+			       "Volume 'size' cannot exceed maximum of %ld GB, %ld cannot be "
+			       "accepted.",
+			       max, r.volume_size);
+	if (instance_request_check_names(&r, v.manager, err))
+		return -1;
+	if (strlen(r.name) > 255)
+		return ct_fail(err, 400, "Instance name %.40s... is longer than 255 characters.",
+			       r.name);
+
+	struct instance in;
+	memset(&in, 0, sizeof in);
+	ids_uuid(in.id);
+	snprintf(in.name, sizeof in.name, "%s", r.name);
+	snprintf(in.tenant_id, sizeof in.tenant_id, "%s", req->project);
+	snprintf(in.flavor_id, sizeof in.flavor_id, "%s", f.id);
+	in.volume_size = r.volume_size;
+	snprintf(in.datastore_version_id, sizeof in.datastore_version_id, "%s", v.id);
+	char key[33];
+	if (guest_new_key(key, in.encrypted_key, sizeof in.encrypted_key, err))
+		return -1;
+	json_t *access = r.access ? json_deep_copy(r.access) : json_pack("{s:b}", "is_public", 0);
+	char *access_text = json_dumps(access, JSON_COMPACT);
+	snprintf(in.access, sizeof in.access, "%s", access_text ? access_text : "{}");
+	free(access_text);
+	if (instance_insert(&in, f.ram, err)) {
+		json_decref(access);
+		return -1;
+	}
+	log_set_context(req->request_id, in.id);
+
+	int family = dbnames_family_of(v.manager);
+	json_t *args = json_pack(
+		"{s:s,s:s,s:o,s:n,s:o,s:o,s:s,s:s,s:I,s:n,s:s?,s:n,s:O?,s:n,s:n,s:n,s:n,s:[],"
+		"s:s?,s:o,s:s}",
+		"instance_id", in.id, "name", in.name, "flavor", flavor_dict(&f), "image_id",
+		"databases", serialized_databases(r.databases, family), "users",
+		serialized_users(r.users), "datastore_manager", v.manager, "packages", v.packages,
+		"volume_size", (json_int_t)r.volume_size, "backup_id", "availability_zone",
+		r.availability_zone, "root_password", "nics", r.nics, "overrides", "slave_of_id",
+		"cluster_config", "volume_type", "modules", "locality", r.locality, "access",
+		access, "ds_version", v.version);
+	int rc = args ? taskmanager_cast("create_instance", args, err) : -1;
+	json_decref(args);
+	if (rc) {
+		/* The taskmanager never heard of it: take the row and the quota back. */
+		struct ct_error ignored;
+		instance_mark_deleted(in.id, f.ram, &ignored);
+		if (!err->status || err->status == 500)
+			ct_fail(err, 503, "The taskmanager cannot be reached; try again later.");
+		return -1;
+	}
+	log_info("instance %s (%s %s, flavor %s, %ld GB) accepted", in.id, v.datastore_name,
+		 v.name, f.id, r.volume_size);
+	return instance_reply_detail(req, resp, in.id, 200, err);
+}

@@ -1,0 +1,206 @@
+/*
+ * address.c — loopback address allocation in ctrove_addresses (address.h).
+ * Owns the rows of ctrove_addresses and nothing on the machine.
+ */
+#define LOG_MODULE "compute"
+#include "compute/address.h"
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "compute/paths.h"
+#include "db/store.h"
+
+static int parse_ipv4(const char *text, size_t len, uint32_t *out)
+{
+	char buf[ADDRESS_MAX];
+	while (len && text[0] == ' ')
+		text++, len--;
+	while (len && text[len - 1] == ' ')
+		len--;
+	if (!len || len >= sizeof buf)
+		return -1;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	struct in_addr a;
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return -1;
+	*out = ntohl(a.s_addr);
+	return 0;
+}
+
+static void format_ipv4(uint32_t addr, char out[ADDRESS_MAX])
+{
+	struct in_addr a = {.s_addr = htonl(addr)};
+	inet_ntop(AF_INET, &a, out, ADDRESS_MAX);
+}
+
+int address_parse_range(const char *text, uint32_t *first, uint32_t *last, struct ct_error *err)
+{
+	const char *dash = strchr(text, '-'), *slash = strchr(text, '/');
+	bool ok = false;
+	if (dash) {
+		ok = !parse_ipv4(text, (size_t)(dash - text), first) &&
+		     !parse_ipv4(dash + 1, strlen(dash + 1), last);
+	} else if (slash) {
+		char *end;
+		long len = strtol(slash + 1, &end, 10);
+		uint32_t net;
+		ok = !parse_ipv4(text, (size_t)(slash - text), &net) && *end == '\0' &&
+		     end != slash + 1 && len >= 8 && len <= 30;
+		if (ok) {
+			uint32_t mask = 0xffffffffU << (32 - len);
+			*first = (net & mask) + 1;
+			*last = (net | ~mask) - 1;
+		}
+	}
+	if (!ok || *first > *last || (*first >> 24) != 127 || (*last >> 24) != 127)
+		return ct_fail(err, 400,
+			       "[local] address_range '%.60s' is not 'first-last' or 'net/len' "
+			       "inside 127.0.0.0/8",
+			       text);
+	return 0;
+}
+
+int address_lookup(const char *instance_id, char out[ADDRESS_MAX], struct ct_error *err)
+{
+	sqlite3_stmt *st =
+	    db_stmt("SELECT address FROM ctrove_addresses WHERE instance_id = ?1", err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, instance_id);
+	int found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		snprintf(out, ADDRESS_MAX, "%s", db_col_text(st, 0));
+	db_stmt_done(st);
+	if (!found)
+		return ct_fail(err, 404, "Instance %.64s has no address.", instance_id);
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Every address in the table (any range), sorted; caller frees. */
+static uint32_t *load_taken(size_t *count, struct ct_error *err)
+{
+	sqlite3_stmt *st = db_stmt("SELECT address FROM ctrove_addresses", err);
+	if (!st)
+		return NULL;
+	size_t n = 0, cap = 64;
+	uint32_t *arr = malloc(cap * sizeof *arr);
+	while (arr && sqlite3_step(st) == SQLITE_ROW) {
+		const char *text = db_col_text(st, 0);
+		uint32_t a;
+		if (parse_ipv4(text, strlen(text), &a))
+			continue;
+		if (n == cap) {
+			uint32_t *grown = realloc(arr, 2 * cap * sizeof *arr);
+			if (!grown) {
+				free(arr);
+				arr = NULL;
+				break;
+			}
+			arr = grown;
+			cap *= 2;
+		}
+		arr[n++] = a;
+	}
+	db_stmt_done(st);
+	if (!arr) {
+		ct_fail(err, 500, "out of memory");
+		return NULL;
+	}
+	qsort(arr, n, sizeof *arr, cmp_u32);
+	*count = n;
+	return arr;
+}
+
+static bool usable_host(uint32_t a)
+{
+	uint32_t host = a & 0xff;
+	return host != 0 && host != 255;
+}
+
+int address_allocate(const char *instance_id, char out[ADDRESS_MAX], struct ct_error *err)
+{
+	if (paths_check_id(instance_id, err))
+		return -1;
+	struct ct_error lookup_err;
+	if (!address_lookup(instance_id, out, &lookup_err))
+		return 0;
+	if (lookup_err.status != 404) {
+		if (err)
+			*err = lookup_err;
+		return -1;
+	}
+	uint32_t first, last;
+	if (address_parse_range(cfg_str(CFG_LOCAL_ADDRESS_RANGE), &first, &last, err)) {
+		err->status = 500;
+		return -1;
+	}
+	size_t ntaken = 0;
+	uint32_t *taken = load_taken(&ntaken, err);
+	if (!taken)
+		return -1;
+	sqlite3 *db = db_handle(err);
+	int rc = -1;
+	bool db_failed = !db;
+	for (uint64_t a = first; !db_failed && a <= last; a++) {
+		uint32_t cand = (uint32_t)a;
+		if (!usable_host(cand) || bsearch(&cand, taken, ntaken, sizeof cand, cmp_u32))
+			continue;
+		char text[ADDRESS_MAX], now[CT_TIME_LEN];
+		format_ipv4(cand, text);
+		timefmt_db_now(now);
+		sqlite3_stmt *st = db_stmt("INSERT INTO ctrove_addresses (address, instance_id,"
+					   " allocated) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+					   err);
+		db_failed = !st;
+		if (db_failed)
+			break;
+		db_bind_text(st, 1, text);
+		db_bind_text(st, 2, instance_id);
+		db_bind_text(st, 3, now);
+		db_failed = db_step_done(st, err) != 0;
+		if (db_failed)
+			break;
+		if (sqlite3_changes(db) == 1) {
+			memcpy(out, text, ADDRESS_MAX);
+			log_info("address %s allocated to instance %s", text, instance_id);
+			rc = 0;
+			break;
+		}
+		/* Lost a race: another allocation took this address or this instance. */
+		if (!address_lookup(instance_id, out, &lookup_err)) {
+			rc = 0;
+			break;
+		}
+	}
+	free(taken);
+	if (rc && !db_failed)
+		ct_fail(err, 500, "No free address left in [local] address_range %.60s.",
+			cfg_str(CFG_LOCAL_ADDRESS_RANGE));
+	return rc;
+}
+
+int address_free(const char *instance_id, struct ct_error *err)
+{
+	sqlite3_stmt *st = db_stmt("DELETE FROM ctrove_addresses WHERE instance_id = ?1", err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, instance_id);
+	if (db_step_done(st, err))
+		return -1;
+	log_debug("address of instance %s freed", instance_id);
+	return 0;
+}

@@ -1,0 +1,321 @@
+/*
+ * local.c — see local.h.
+ */
+#define LOG_MODULE "compute"
+#include "compute/local.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "compute/netfilter.h"
+#include "compute/paths.h"
+#include "compute/process.h"
+#include "compute/volume.h"
+
+int local_port_of(const char *manager)
+{
+	return !strcmp(manager, "postgresql") ? 5432 : 3306;
+}
+
+static int instance_dir(const char *id, char *out, struct ct_error *err)
+{
+	char base[PATH_MAX];
+	if (paths_check_id(id, err) || paths_instances_dir(base, err))
+		return -1;
+	if ((size_t)snprintf(out, PATH_MAX, "%s/%s", base, id) >= PATH_MAX)
+		return ct_fail(err, 500, "instance path too long");
+	return 0;
+}
+
+static int run_dir(const char *id, char *out, struct ct_error *err)
+{
+	if (paths_check_id(id, err))
+		return -1;
+	if ((size_t)snprintf(out, PATH_MAX, "%s/%s", cfg_str(CFG_LOCAL_RUN_ROOT), id) >= 80)
+		return ct_fail(err, 500, "[local] run_root is too long for unix sockets");
+	return 0;
+}
+
+static int guestagent_path(char *out, struct ct_error *err)
+{
+	const char *configured = cfg_str(CFG_LOCAL_GUESTAGENT);
+	if (*configured) {
+		snprintf(out, PATH_MAX, "%s", configured);
+		return 0;
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return ct_fail(err, 500, "cannot find the ctrove binary");
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	*slash = '\0';
+	if ((size_t)snprintf(out, PATH_MAX, "%s/ctrove-guestagent", self) >= PATH_MAX)
+		return ct_fail(err, 500, "path too long");
+	return 0;
+}
+
+/* argv of the agent, for spawning and for recognising it. */
+struct agent_cmd {
+	char binary[PATH_MAX];
+	char conf[PATH_MAX + 16];
+	char pid_file[PATH_MAX + 32];
+	char log_file[PATH_MAX + 32];
+	const char *argv[4];
+};
+
+static int agent_cmd(const char *id, struct agent_cmd *c, struct ct_error *err)
+{
+	char dir[PATH_MAX];
+	if (instance_dir(id, dir, err) || guestagent_path(c->binary, err))
+		return -1;
+	snprintf(c->conf, sizeof c->conf, "%s/guest.conf", dir);
+	snprintf(c->pid_file, sizeof c->pid_file, "%s/guestagent.pid", dir);
+	snprintf(c->log_file, sizeof c->log_file, "%s/guestagent.log", dir);
+	c->argv[0] = c->binary;
+	c->argv[1] = "--config-file";
+	c->argv[2] = c->conf;
+	c->argv[3] = NULL;
+	return 0;
+}
+
+/* guest_info.conf + trove-guestagent.conf in one file, 0600 (it holds the key). */
+static int write_guest_conf(const struct local_instance_spec *s, const char *path,
+			    const char *address, const char *mount_point, struct ct_error *err)
+{
+	char rdir[PATH_MAX], templates[PATH_MAX + 16];
+	if (run_dir(s->id, rdir, err))
+		return -1;
+	snprintf(templates, sizeof templates, "%s/templates", cfg_str(CFG_STATE_PATH));
+	char tmp[PATH_MAX + 32];
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+		return ct_fail(err, 500, "path too long");
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return ct_fail(err, 500, "cannot write %s", tmp);
+	}
+	fprintf(f,
+		"# Written by ctrove's local compute driver for instance %s.\n"
+		"[DEFAULT]\n"
+		"guest_id = %s\n"
+		"datastore_manager = %s\n"
+		"datastore_version = %s\n"
+		"tenant_id = %s\n"
+		"instance_rpc_encr_key = %s\n"
+		"transport_url = %s\n"
+		"control_exchange = %s\n"
+		"conductor_queue = %s\n"
+		"report_interval = %ld\n"
+		"debug = %s\n"
+		"\n[guest_agent]\n"
+		"data_dir = %s\n"
+		"run_dir = %s\n"
+		"cache_dir = %s\n"
+		"bind_address = %s\n"
+		"port = %d\n"
+		"memory_mb = %ld\n",
+		s->id, s->id, s->manager, s->datastore_version, s->tenant_id,
+		s->rpc_key ? s->rpc_key : "", cfg_str(CFG_TRANSPORT_URL),
+		cfg_str(CFG_CONTROL_EXCHANGE), cfg_str(CFG_CONDUCTOR_QUEUE),
+		cfg_int(CFG_LOCAL_GUEST_REPORT_INTERVAL), cfg_bool(CFG_DEBUG) ? "true" : "false",
+		mount_point, rdir, templates, address, local_port_of(s->manager), s->memory_mb);
+	bool ok = !ferror(f);
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, path))
+		return ct_fail(err, 500, "cannot write %s", path);
+	return 0;
+}
+
+static int cidr_list(const json_t *cidrs, const char ***out, size_t *n)
+{
+	*n = json_array_size(cidrs);
+	*out = NULL;
+	if (*n == 0)
+		return 0;
+	*out = calloc(*n, sizeof **out);
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < *n; i++)
+		(*out)[i] = json_string_value(json_array_get(cidrs, i));
+	return 0;
+}
+
+static int apply_rules(const char *id, const char *address, const char *manager,
+		       const json_t *allowed_cidrs, struct ct_error *err)
+{
+	const char **cidrs;
+	size_t n;
+	if (cidr_list(allowed_cidrs, &cidrs, &n))
+		return ct_fail(err, 500, "out of memory");
+	if (n == 0) {
+		/* Open to anyone: no rules needed, so no packet filter either. */
+		if (netfilter_remove(id, err) && err->status != 501)
+			return -1;
+		return 0;
+	}
+	int port = local_port_of(manager);
+	int rc = netfilter_apply(id, address, &port, 1, cidrs, n, err);
+	free(cidrs);
+	return rc;
+}
+
+/* The database runs as an unprivileged user that must reach its data dir
+ * below ours: every directory from state_path down is searchable (0711),
+ * never listable; the files in them keep their own modes (guest.conf 0600). */
+static int traversable(const char *dir, struct ct_error *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s", dir);
+	const char *state = cfg_str(CFG_STATE_PATH);
+	size_t stop = strlen(state);
+	for (;;) {
+		struct stat st;
+		if (stat(path, &st))
+			return ct_fail(err, 500, "cannot stat %s", path);
+		if ((st.st_mode & 0111) != 0111 && chmod(path, (st.st_mode & 07777) | 0111))
+			return ct_fail(err, 500, "cannot make %s searchable", path);
+		/* Walk up as far as state_path, never beyond it. */
+		char *slash = strrchr(path, '/');
+		if (!slash || slash == path || strncmp(path, state, stop) || strlen(path) <= stop)
+			return 0;
+		*slash = '\0';
+	}
+}
+
+int local_instance_create(const struct local_instance_spec *s, char address[ADDRESS_MAX],
+			  char *mount_point, size_t mount_size, struct ct_error *err)
+{
+	char dir[PATH_MAX], mount[PATH_MAX];
+	struct agent_cmd cmd;
+	if (instance_dir(s->id, dir, err) || paths_mkdir_p(dir, 0711, err) ||
+	    traversable(dir, err) || address_allocate(s->id, address, err))
+		return -1;
+	log_info("address %s", address);
+	if (volume_create(s->id, (int)s->volume_gb, err) ||
+	    volume_mount_point(s->id, mount, err))
+		return -1;
+	snprintf(mount_point, mount_size, "%s", mount);
+	if (apply_rules(s->id, address, s->manager, s->allowed_cidrs, err))
+		return -1;
+	if (agent_cmd(s->id, &cmd, err) ||
+	    write_guest_conf(s, cmd.conf, address, mount, err))
+		return -1;
+	struct proc_spec spec = {.argv = cmd.argv, .pid_file = cmd.pid_file,
+				 .log_file = cmd.log_file, .work_dir = dir};
+	pid_t pid;
+	if (proc_spawn(&spec, &pid, err))
+		return -1;
+	log_info("guest agent running as pid %d", (int)pid);
+	return 0;
+}
+
+int local_instance_ensure_agent(const char *id, struct ct_error *err)
+{
+	struct agent_cmd cmd;
+	if (agent_cmd(id, &cmd, err))
+		return -1;
+	if (proc_alive(cmd.pid_file, cmd.argv))
+		return 0;
+	if (access(cmd.conf, R_OK))
+		return ct_fail(err, 500, "instance %s has no guest configuration", id);
+	char dir[PATH_MAX];
+	if (instance_dir(id, dir, err))
+		return -1;
+	struct proc_spec spec = {.argv = cmd.argv, .pid_file = cmd.pid_file,
+				 .log_file = cmd.log_file, .work_dir = dir};
+	pid_t pid;
+	if (proc_spawn(&spec, &pid, err))
+		return -1;
+	log_info("guest agent restarted as pid %d", (int)pid);
+	return 0;
+}
+
+int local_instance_set_access(const char *id, const char *manager,
+			      const json_t *allowed_cidrs, struct ct_error *err)
+{
+	char address[ADDRESS_MAX];
+	if (address_lookup(id, address, err))
+		return -1;
+	return apply_rules(id, address, manager, allowed_cidrs, err);
+}
+
+/* True when /proc/<pid>/cmdline mentions `needle` in one of its arguments. */
+static bool cmdline_mentions(const char *pid, const char *needle)
+{
+	char path[64], buf[8192];
+	snprintf(path, sizeof path, "/proc/%s/cmdline", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
+		if (strstr(buf + i, needle))
+			return true;
+	return false;
+}
+
+/* SIGKILL every process whose arguments mention the instance's run directory
+ * (the database server and anything it started): what the agent leaves behind
+ * when it cannot stop the server itself. */
+static void kill_leftovers(const char *rdir)
+{
+	for (int round = 0; round < 50; round++) {
+		DIR *d = opendir("/proc");
+		if (!d)
+			return;
+		int found = 0;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			if (atoi(e->d_name) == getpid() || !cmdline_mentions(e->d_name, rdir))
+				continue;
+			kill(atoi(e->d_name), SIGKILL);
+			found++;
+		}
+		closedir(d);
+		if (!found)
+			return;
+		if (round == 0)
+			log_warning("killed %d leftover process(es) of %s", found, rdir);
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+int local_instance_delete(const char *id, struct ct_error *err)
+{
+	char dir[PATH_MAX], rdir[PATH_MAX];
+	struct agent_cmd cmd;
+	if (instance_dir(id, dir, err) || run_dir(id, rdir, err) || agent_cmd(id, &cmd, err))
+		return -1;
+	if (proc_stop(cmd.pid_file, cmd.argv, 5000, err))
+		return -1;
+	kill_leftovers(rdir);
+	kill_leftovers(dir);
+	if (netfilter_remove(id, err) && err->status != 501)
+		return -1;
+	if (volume_delete(id, err))
+		return -1;
+	if (paths_remove_tree(rdir, err) || paths_remove_tree(dir, err))
+		return -1;
+	return address_free(id, err);
+}

@@ -1,0 +1,501 @@
+/*
+ * agent.c — see agent.h. The dispatch table at the end lists every guest RPC
+ * method of spec trove-guest.md §1.3 with its arguments; methods whose
+ * datastore work has not landed answer NotImplementedError (501).
+ */
+#define LOG_MODULE "guest"
+#include "guest/agent.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "rpc/client.h"
+#include "rpc/server.h"
+
+struct guest_agent {
+	struct guest_instance inst;
+	const struct datastore_manager *ds;
+	char topic[128];
+	struct rpc_server *server;
+	struct rpc_client *client; /* casts to the conductor */
+	pthread_t heartbeat_thread;
+	bool heartbeat_running;
+	pthread_mutex_t lock; /* guards stop and building; wakes the heartbeat */
+	pthread_cond_t wake;
+	bool stopping;
+	bool building;  /* prepare in progress */
+	bool failed;    /* prepare failed */
+};
+
+/* Send one heartbeat now with the current status. */
+static void send_heartbeat(struct guest_agent *a)
+{
+	pthread_mutex_lock(&a->lock);
+	bool building = a->building, failed = a->failed;
+	pthread_mutex_unlock(&a->lock);
+	enum guest_status status;
+	if (building)
+		status = GUEST_STATUS_BUILDING;
+	else if (failed)
+		status = GUEST_STATUS_FAILED;
+	else if (!guest_is_prepared(&a->inst))
+		return; /* nothing to report before prepare, as in Trove */
+	else
+		status = a->ds->status(&a->inst);
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	json_t *args = json_pack("{s:s,s:{s:s},s:f}", "instance_id", a->inst.id, "payload",
+				 "service_status", guest_status_description(status), "sent",
+				 (double)tv.tv_sec + (double)tv.tv_usec / 1e6);
+	const char *key = cfg_str(CFG_INSTANCE_RPC_ENCR_KEY);
+	struct rpc_target target = {.topic = cfg_str(CFG_CONDUCTOR_QUEUE),
+				    .key = *key ? key : NULL,
+				    .instance_id = *key ? a->inst.id : NULL};
+	struct ct_error err = {0};
+	if (rpc_cast(a->client, &target, "heartbeat", args, NULL, &err))
+		log_warning("heartbeat not sent: %s", err.message);
+	else
+		log_debug("heartbeat: %s", guest_status_description(status));
+	json_decref(args);
+}
+
+static void *heartbeat_loop(void *arg)
+{
+	struct guest_agent *a = arg;
+	log_set_context(NULL, a->inst.id);
+	pthread_mutex_lock(&a->lock);
+	while (!a->stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += cfg_int(CFG_REPORT_INTERVAL) > 0 ? cfg_int(CFG_REPORT_INTERVAL) : 30;
+		pthread_cond_timedwait(&a->wake, &a->lock, &until);
+		if (a->stopping)
+			break;
+		pthread_mutex_unlock(&a->lock);
+		send_heartbeat(a);
+		pthread_mutex_lock(&a->lock);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+static json_t *done(int rc)
+{
+	return rc ? NULL : json_null();
+}
+
+static const char *arg_string(const struct rpc_request *req, const char *key)
+{
+	return json_string_value(json_object_get(req->args, key));
+}
+
+static json_t *on_prepare(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	struct guest_instance inst = a->inst;
+	const char *mount = arg_string(req, "mount_point");
+	if (!inst.data_dir[0] && mount)
+		snprintf(inst.data_dir, sizeof inst.data_dir, "%s", mount);
+	pthread_mutex_lock(&a->lock);
+	a->building = true;
+	a->failed = false;
+	pthread_mutex_unlock(&a->lock);
+	send_heartbeat(a);
+	int rc = a->ds->prepare(&inst, req->args, err);
+	pthread_mutex_lock(&a->lock);
+	a->building = false;
+	a->failed = rc != 0;
+	pthread_mutex_unlock(&a->lock);
+	if (rc)
+		log_error("prepare failed: %s", err->message);
+	else
+		log_info("prepare finished");
+	send_heartbeat(a);
+	return done(rc);
+}
+
+static json_t *on_rpc_ping(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	(void)user;
+	(void)req;
+	(void)err;
+	return json_true();
+}
+
+static json_t *on_restart(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	(void)req;
+	int rc = a->ds->restart(&a->inst, err);
+	send_heartbeat(a);
+	return done(rc);
+}
+
+static json_t *on_stop_db(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	(void)req;
+	int rc = a->ds->stop(&a->inst, err);
+	send_heartbeat(a);
+	return done(rc);
+}
+
+static json_t *on_create_database(void *user, const struct rpc_request *req,
+				  struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return done(a->ds->create_database(&a->inst, json_object_get(req->args, "databases"),
+					   err));
+}
+
+static json_t *on_delete_database(void *user, const struct rpc_request *req,
+				  struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return done(a->ds->delete_database(&a->inst, json_object_get(req->args, "database"),
+					   err));
+}
+
+static int arg_limit(const struct rpc_request *req)
+{
+	const json_t *v = json_object_get(req->args, "limit");
+	return json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 100000
+		       ? (int)json_integer_value(v)
+		       : 0;
+}
+
+static json_t *on_list_databases(void *user, const struct rpc_request *req,
+				 struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return a->ds->list_databases(&a->inst, arg_limit(req), arg_string(req, "marker"),
+				     json_is_true(json_object_get(req->args, "include_marker")),
+				     err);
+}
+
+static json_t *on_create_user(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return done(a->ds->create_user(&a->inst, json_object_get(req->args, "users"), err));
+}
+
+static json_t *on_delete_user(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return done(a->ds->delete_user(&a->inst, json_object_get(req->args, "user"), err));
+}
+
+static json_t *on_get_user(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return a->ds->get_user(&a->inst, arg_string(req, "username"), arg_string(req, "hostname"),
+			       err);
+}
+
+static json_t *on_list_users(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return a->ds->list_users(&a->inst, arg_limit(req), arg_string(req, "marker"),
+				 json_is_true(json_object_get(req->args, "include_marker")), err);
+}
+
+static json_t *on_change_passwords(void *user, const struct rpc_request *req,
+				   struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return done(a->ds->change_passwords(&a->inst, json_object_get(req->args, "users"), err));
+}
+
+static json_t *on_update_attributes(void *user, const struct rpc_request *req,
+				    struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return done(a->ds->update_attributes(&a->inst, arg_string(req, "username"),
+					     arg_string(req, "hostname"),
+					     json_object_get(req->args, "user_attrs"), err));
+}
+
+static json_t *on_grant_access(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return done(a->ds->grant_access(&a->inst, arg_string(req, "username"),
+					arg_string(req, "hostname"),
+					json_object_get(req->args, "databases"), err));
+}
+
+static json_t *on_revoke_access(void *user, const struct rpc_request *req,
+				struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return done(a->ds->revoke_access(&a->inst, arg_string(req, "username"),
+					 arg_string(req, "hostname"), arg_string(req, "database"),
+					 err));
+}
+
+static json_t *on_list_access(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return a->ds->list_access(&a->inst, arg_string(req, "username"),
+				  arg_string(req, "hostname"), err);
+}
+
+static json_t *on_enable_root(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return a->ds->enable_root(&a->inst, arg_string(req, "root_password"), err);
+}
+
+static json_t *on_disable_root(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	(void)req;
+	return done(a->ds->disable_root(&a->inst, err));
+}
+
+static json_t *on_is_root_enabled(void *user, const struct rpc_request *req,
+				  struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	(void)req;
+	bool enabled = false;
+	if (a->ds->is_root_enabled(&a->inst, &enabled, err))
+		return NULL;
+	return json_boolean(enabled);
+}
+
+static json_t *on_filesystem_stats(void *user, const struct rpc_request *req,
+				   struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	(void)req;
+	return a->ds->get_filesystem_stats(&a->inst, err);
+}
+
+static json_t *not_implemented(void *user, const struct rpc_request *req,
+			       struct ct_error *err)
+{
+	(void)user;
+	ct_fail(err, 501, "guest method %s is not implemented yet", req->method);
+	return NULL;
+}
+
+#define END {NULL, 0, false}
+static const struct rpc_arg prepare_args[] = {
+	{"packages", RPC_T_ANY, false},	      {"databases", RPC_T_ARRAY | RPC_T_NULL, false},
+	{"memory_mb", RPC_T_NUMBER | RPC_T_NULL, false},
+	{"users", RPC_T_ARRAY | RPC_T_NULL, false},
+	{"device_path", RPC_T_STRING | RPC_T_NULL, false},
+	{"mount_point", RPC_T_STRING | RPC_T_NULL, false},
+	{"backup_info", RPC_T_OBJECT | RPC_T_NULL, false},
+	{"config_contents", RPC_T_STRING | RPC_T_NULL, false},
+	{"root_password", RPC_T_STRING | RPC_T_NULL, false},
+	{"overrides", RPC_T_OBJECT | RPC_T_STRING | RPC_T_NULL, false},
+	{"cluster_config", RPC_T_OBJECT | RPC_T_NULL, false},
+	{"snapshot", RPC_T_OBJECT | RPC_T_NULL, false},
+	{"modules", RPC_T_ARRAY | RPC_T_NULL, false},
+	{"ds_version", RPC_T_STRING | RPC_T_NULL, false},
+	END,
+};
+static const struct rpc_arg databases_args[] = {{"databases", RPC_T_ARRAY, true}, END};
+static const struct rpc_arg database_args[] = {{"database", RPC_T_OBJECT, true}, END};
+static const struct rpc_arg users_args[] = {{"users", RPC_T_ARRAY, true}, END};
+static const struct rpc_arg user_args[] = {{"user", RPC_T_OBJECT, true}, END};
+static const struct rpc_arg list_args[] = {
+	{"limit", RPC_T_INT | RPC_T_NULL, false},
+	{"marker", RPC_T_STRING | RPC_T_NULL, false},
+	{"include_marker", RPC_T_BOOL | RPC_T_NULL, false},
+	END,
+};
+static const struct rpc_arg username_args[] = {
+	{"username", RPC_T_STRING, true}, {"hostname", RPC_T_STRING | RPC_T_NULL, false}, END};
+static const struct rpc_arg update_attributes_args[] = {
+	{"username", RPC_T_STRING, true},
+	{"hostname", RPC_T_STRING | RPC_T_NULL, false},
+	{"user_attrs", RPC_T_OBJECT, true},
+	END,
+};
+static const struct rpc_arg grant_args[] = {
+	{"username", RPC_T_STRING, true},
+	{"hostname", RPC_T_STRING | RPC_T_NULL, false},
+	{"databases", RPC_T_ARRAY, true},
+	END,
+};
+static const struct rpc_arg revoke_args[] = {
+	{"username", RPC_T_STRING, true},
+	{"hostname", RPC_T_STRING | RPC_T_NULL, false},
+	{"database", RPC_T_STRING, true},
+	END,
+};
+static const struct rpc_arg root_password_args[] = {
+	{"root_password", RPC_T_STRING | RPC_T_NULL, false}, END};
+static const struct rpc_arg fs_args[] = {{"fs_path", RPC_T_STRING | RPC_T_NULL, false}, END};
+
+/* Methods of §1.3 not served yet; every argument accepted, answer 501. */
+#define LATER(name) {name, not_implemented, NULL, true}
+
+static const struct rpc_method guest_methods[] = {
+	{"prepare", on_prepare, prepare_args, true},
+	{"rpc_ping", on_rpc_ping, NULL, false},
+	{"create_database", on_create_database, databases_args, false},
+	{"delete_database", on_delete_database, database_args, false},
+	{"list_databases", on_list_databases, list_args, false},
+	{"create_user", on_create_user, users_args, false},
+	{"delete_user", on_delete_user, user_args, false},
+	{"get_user", on_get_user, username_args, false},
+	{"list_users", on_list_users, list_args, false},
+	{"change_passwords", on_change_passwords, users_args, false},
+	{"update_attributes", on_update_attributes, update_attributes_args, false},
+	{"grant_access", on_grant_access, grant_args, false},
+	{"revoke_access", on_revoke_access, revoke_args, false},
+	{"list_access", on_list_access, username_args, false},
+	{"enable_root", on_enable_root, NULL, false},
+	{"enable_root_with_password", on_enable_root, root_password_args, false},
+	{"disable_root", on_disable_root, NULL, false},
+	{"is_root_enabled", on_is_root_enabled, NULL, false},
+	{"restart", on_restart, NULL, false},
+	{"stop_db", on_stop_db, NULL, true},
+	{"get_filesystem_stats", on_filesystem_stats, fs_args, false},
+	LATER("get_root_password"),
+	LATER("start_db_with_conf_changes"),
+	LATER("reset_configuration"),
+	LATER("update_overrides"),
+	LATER("apply_overrides"),
+	LATER("mount_volume"),
+	LATER("unmount_volume"),
+	LATER("resize_fs"),
+	LATER("create_backup"),
+	LATER("backup_required_for_replication"),
+	LATER("get_replication_snapshot"),
+	LATER("attach_replica"),
+	LATER("detach_replica"),
+	LATER("get_replica_context"),
+	LATER("make_read_only"),
+	LATER("enable_as_master"),
+	LATER("demote_replication_master"),
+	LATER("get_latest_txn_id"),
+	LATER("wait_for_txn"),
+	LATER("get_last_txn"),
+	LATER("upgrade"),
+	LATER("pre_upgrade"),
+	LATER("post_upgrade"),
+	LATER("rebuild"),
+	LATER("guest_log_list"),
+	LATER("guest_log_action"),
+	LATER("module_list"),
+	LATER("module_apply"),
+	LATER("module_remove"),
+	{NULL, NULL, NULL, false},
+};
+
+static int default_port(const char *manager)
+{
+	return !strcmp(manager, "postgresql") ? 5432 : 3306;
+}
+
+static const char *default_user(const char *manager)
+{
+	return !strcmp(manager, "postgresql") ? "postgres" : "mysql";
+}
+
+struct guest_agent *guest_agent_new(struct ct_error *err)
+{
+	const char *id = cfg_str(CFG_GUEST_ID);
+	const char *manager = cfg_str(CFG_GUEST_DATASTORE_MANAGER);
+	if (!*id || strlen(id) >= sizeof((struct guest_instance *)0)->id) {
+		ct_fail(err, 400, "guest_id is missing from the configuration");
+		return NULL;
+	}
+	const struct datastore_manager *ds = datastore_manager_find(manager);
+	if (!ds) {
+		ct_fail(err, 400, "datastore_manager '%s' is not supported", manager);
+		return NULL;
+	}
+	struct guest_agent *a = calloc(1, sizeof *a);
+	if (!a) {
+		ct_fail(err, 500, "out of memory");
+		return NULL;
+	}
+	a->ds = ds;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->wake, NULL);
+	struct guest_instance *inst = &a->inst;
+	snprintf(inst->id, sizeof inst->id, "%s", id);
+	snprintf(inst->manager, sizeof inst->manager, "%s", manager);
+	const char *data_dir = cfg_str(CFG_GUEST_DATA_DIR);
+	if (!*data_dir)
+		data_dir = cfg_lookup(manager, "mount_point");
+	snprintf(inst->data_dir, sizeof inst->data_dir, "%s", data_dir ? data_dir : "");
+	if (*cfg_str(CFG_GUEST_RUN_DIR))
+		snprintf(inst->run_dir, sizeof inst->run_dir, "%s", cfg_str(CFG_GUEST_RUN_DIR));
+	else
+		snprintf(inst->run_dir, sizeof inst->run_dir, "/run/ctrove/%s", id);
+	snprintf(inst->cache_dir, sizeof inst->cache_dir, "%s", cfg_str(CFG_GUEST_CACHE_DIR));
+	snprintf(inst->bind_address, sizeof inst->bind_address, "%s",
+		 cfg_str(CFG_GUEST_BIND_ADDRESS));
+	inst->port = cfg_int(CFG_GUEST_PORT) > 0 ? (int)cfg_int(CFG_GUEST_PORT)
+						 : default_port(manager);
+	snprintf(inst->os_user, sizeof inst->os_user, "%s",
+		 *cfg_str(CFG_GUEST_SERVICE_USER) ? cfg_str(CFG_GUEST_SERVICE_USER)
+						  : default_user(manager));
+	inst->memory_mb = (int)cfg_int(CFG_GUEST_MEMORY_MB);
+	snprintf(a->topic, sizeof a->topic, "guestagent.%s", id);
+	a->client = rpc_client_new(NULL, NULL, err);
+	if (!a->client) {
+		guest_agent_free(a);
+		return NULL;
+	}
+	const char *key = cfg_str(CFG_INSTANCE_RPC_ENCR_KEY);
+	struct rpc_server_opts opts = {
+		.topic = a->topic,
+		.server = id,
+		.version = "1.1",
+		.methods = guest_methods,
+		.user = a,
+		.key = *key ? key : NULL,
+	};
+	a->server = rpc_server_new(NULL, &opts, err);
+	if (!a->server) {
+		guest_agent_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+int guest_agent_start(struct guest_agent *a, struct ct_error *err)
+{
+	log_set_context(NULL, a->inst.id);
+	if (guest_is_prepared(&a->inst) && a->ds->status(&a->inst) == GUEST_STATUS_SHUTDOWN)
+		log_info("the database is not running; it starts on restart");
+	if (rpc_server_start(a->server, err))
+		return -1;
+	if (pthread_create(&a->heartbeat_thread, NULL, heartbeat_loop, a))
+		return ct_fail(err, 500, "cannot start the heartbeat thread");
+	a->heartbeat_running = true;
+	log_info("guest agent for %s (%s) serving %s", a->inst.id, a->inst.manager, a->topic);
+	return 0;
+}
+
+void guest_agent_free(struct guest_agent *a)
+{
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->stopping = true;
+	pthread_cond_broadcast(&a->wake);
+	pthread_mutex_unlock(&a->lock);
+	if (a->heartbeat_running)
+		pthread_join(a->heartbeat_thread, NULL);
+	if (a->server)
+		rpc_server_free(a->server);
+	if (a->client)
+		rpc_client_free(a->client);
+	pthread_cond_destroy(&a->wake);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}

@@ -1,0 +1,144 @@
+/*
+ * datastore.h — the guest agent's datastore-manager interface: what an instance
+ * looks like on disk (struct guest_instance) and the operations Trove's guest
+ * RPC API (trove-guest.md §1.3) asks of a datastore (struct datastore_manager).
+ * The MariaDB/MySQL manager (mariadb*.c) and the PostgreSQL manager implement it;
+ * the RPC dispatcher calls it and passes arguments and results through in Trove's
+ * wire JSON (serialized schemas and users, §3.1), so nothing is translated.
+ * Owns the registry of managers (datastore.c); may not touch RPC, the control
+ * plane or any datastore's files.
+ */
+#ifndef CT_GUEST_DATASTORE_H
+#define CT_GUEST_DATASTORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+
+#define GUEST_PATH_MAX 256
+
+/*
+ * One database instance. Paths are absolute. data_dir is the mounted volume:
+ * the server's files go into a subdirectory of it (MariaDB: <data_dir>/data, as
+ * Trove's <mount_point>/data), so the file system's lost+found never shows up as
+ * a database. run_dir holds what must not be on the volume: the config, the
+ * socket, the pid file, the error log and the 0600 credential files. cache_dir
+ * (may be "") keeps pre-initialised template data directories shared by all
+ * instances of a server version. os_user is the unprivileged account the server
+ * runs as; when the agent runs as root it switches to it before exec, otherwise
+ * the server runs as the agent's own user. Never root.
+ */
+struct guest_instance {
+	char id[64];			/* instance uuid */
+	char manager[32];		/* datastore manager: mariadb, mysql, postgresql */
+	char data_dir[GUEST_PATH_MAX];	/* the mounted volume */
+	char run_dir[GUEST_PATH_MAX];	/* config, socket, pid, credentials; not on the volume */
+	char cache_dir[GUEST_PATH_MAX]; /* template data directories; "" = none */
+	char bind_address[64];		/* e.g. 127.1.0.5 */
+	int port;			/* e.g. 3306 */
+	char os_user[64];		/* e.g. mysql */
+	int memory_mb;			/* flavor RAM, used when prepare gets no config */
+};
+
+/*
+ * Trove's service statuses (trove/instance/service_status.py) that a guest can
+ * report; guest_status_description() gives the string the heartbeat carries.
+ */
+enum guest_status {
+	GUEST_STATUS_RUNNING,  /* process up, SELECT 1 fails */
+	GUEST_STATUS_PAUSED,   /* process stopped by SIGSTOP */
+	GUEST_STATUS_SHUTDOWN, /* no server process */
+	GUEST_STATUS_CRASHED,  /* reserved: the process died and cannot be started */
+	GUEST_STATUS_FAILED,   /* prepare failed */
+	GUEST_STATUS_BUILDING, /* prepare in progress */
+	GUEST_STATUS_UNKNOWN,  /* indeterminate */
+	GUEST_STATUS_HEALTHY,  /* SELECT 1 answered */
+};
+
+const char *guest_status_description(enum guest_status status);
+
+/*
+ * The operations. Every one borrows its arguments and takes `err` last. JSON
+ * arguments are exactly what the RPC message carries for that method; JSON
+ * results are new references the caller releases with json_decref, in the shape
+ * the RPC reply must have. Names, hosts and passwords are validated by the
+ * manager itself (400 with Trove's message); a missing user or database is 404;
+ * a server that is not up is 422; anything else 500 with the detail logged.
+ */
+struct datastore_manager {
+	const char *name;
+
+	/* prepare(**kwargs): kwargs is the object of prepare's arguments
+	 * (packages, databases, memory_mb, users, device_path, mount_point,
+	 * backup_info, config_contents, root_password, overrides, cluster_config,
+	 * snapshot, modules, ds_version). Leaves the server running and HEALTHY. */
+	int (*prepare)(const struct guest_instance *inst, const json_t *kwargs,
+		       struct ct_error *err);
+	int (*start)(const struct guest_instance *inst, struct ct_error *err);
+	/* stop_db(): clean stop, waits until the process is gone. */
+	int (*stop)(const struct guest_instance *inst, struct ct_error *err);
+	int (*restart)(const struct guest_instance *inst, struct ct_error *err);
+	/* Never fails: an indeterminate state is GUEST_STATUS_UNKNOWN. */
+	enum guest_status (*status)(const struct guest_instance *inst);
+
+	/* list_databases / list_users → [[items...], next_marker or null]. */
+	json_t *(*list_databases)(const struct guest_instance *inst, int limit, const char *marker,
+				  bool include_marker, struct ct_error *err);
+	/* databases: [serialized schema, ...]. */
+	int (*create_database)(const struct guest_instance *inst, const json_t *databases,
+			       struct ct_error *err);
+	/* database: one serialized schema. */
+	int (*delete_database)(const struct guest_instance *inst, const json_t *database,
+			       struct ct_error *err);
+
+	json_t *(*list_users)(const struct guest_instance *inst, int limit, const char *marker,
+			      bool include_marker, struct ct_error *err);
+	/* users: [serialized user, ...]. */
+	int (*create_user)(const struct guest_instance *inst, const json_t *users,
+			   struct ct_error *err);
+	/* → serialized user; 404 when there is none. hostname NULL means "%". */
+	json_t *(*get_user)(const struct guest_instance *inst, const char *username,
+			    const char *hostname, struct ct_error *err);
+	/* user: one serialized user. */
+	int (*delete_user)(const struct guest_instance *inst, const json_t *user,
+			   struct ct_error *err);
+	/* user_attrs: {"name"?, "host"?, "password"?}. */
+	int (*update_attributes)(const struct guest_instance *inst, const char *username,
+				 const char *hostname, const json_t *user_attrs,
+				 struct ct_error *err);
+	/* users: [{"name", "host"?, "password"}, ...] (no underscores; the
+	 * underscored form is accepted too). */
+	int (*change_passwords)(const struct guest_instance *inst, const json_t *users,
+				struct ct_error *err);
+
+	/* databases: [name, ...] (strings). */
+	int (*grant_access)(const struct guest_instance *inst, const char *username,
+			    const char *hostname, const json_t *databases, struct ct_error *err);
+	int (*revoke_access)(const struct guest_instance *inst, const char *username,
+			     const char *hostname, const char *database, struct ct_error *err);
+	/* → [serialized schema, ...] */
+	json_t *(*list_access)(const struct guest_instance *inst, const char *username,
+			       const char *hostname, struct ct_error *err);
+
+	/* enable_root() / enable_root_with_password(root_password): password NULL
+	 * or "" generates one. → the serialized root user including the password. */
+	json_t *(*enable_root)(const struct guest_instance *inst, const char *password,
+			       struct ct_error *err);
+	int (*disable_root)(const struct guest_instance *inst, struct ct_error *err);
+	int (*is_root_enabled)(const struct guest_instance *inst, bool *enabled,
+			       struct ct_error *err);
+
+	/* → {"block_size", "total_blocks", "free_blocks", "total", "free", "used"}
+	 * of the volume (§7.5). */
+	json_t *(*get_filesystem_stats)(const struct guest_instance *inst, struct ct_error *err);
+};
+
+/* The manager for a datastore manager name ("mariadb", "mysql", ...), or NULL. */
+const struct datastore_manager *datastore_manager_find(const char *manager);
+
+/* True once prepare has finished successfully on this instance (its marker
+ * file exists in run_dir); heartbeats start then. */
+bool guest_is_prepared(const struct guest_instance *inst);
+
+#endif

@@ -1,0 +1,434 @@
+/*
+ * guest_util.c — see guest_util.h. Owns nothing; may not know any datastore's
+ * SQL or layout. Secrets pass through here only into 0600 files.
+ */
+#include "guest/guest_util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <math.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/ids.h"
+
+int guest_identity_resolve(const char *os_user, struct guest_identity *id, struct ct_error *err)
+{
+	memset(id, 0, sizeof *id);
+	if (geteuid() != 0) {
+		id->uid = geteuid();
+		id->gid = getegid();
+		id->drop = false;
+		guest_self_name(id->name, sizeof id->name);
+		return 0;
+	}
+	if (!os_user || !*os_user)
+		return ct_fail(err, 500, "No service user is configured for the database server.");
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	if (getpwnam_r(os_user, &pw, buf, sizeof buf, &res) != 0 || !res)
+		return ct_fail(err, 500, "Service user %s does not exist.", os_user);
+	if (pw.pw_uid == 0)
+		return ct_fail(err, 500, "The database server may not run as root.");
+	id->uid = pw.pw_uid;
+	id->gid = pw.pw_gid;
+	id->drop = true;
+	snprintf(id->name, sizeof id->name, "%s", os_user);
+	return 0;
+}
+
+void guest_self_name(char *out, size_t size)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	if (getpwuid_r(geteuid(), &pw, buf, sizeof buf, &res) == 0 && res)
+		snprintf(out, size, "%s", pw.pw_name);
+	else
+		snprintf(out, size, "%u", (unsigned)geteuid());
+}
+
+int guest_random_password(char *out, size_t len, struct ct_error *err)
+{
+	static const char alnum[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	size_t i = 0;
+	while (i < len) {
+		unsigned char r[64];
+		if (ids_random(r, sizeof r))
+			return ct_fail(err, 500, "No random bytes available.");
+		/* 62 * 4 = 248: reject 248..255 so every character is equally likely. */
+		for (size_t k = 0; k < sizeof r && i < len; k++)
+			if (r[k] < 248)
+				out[i++] = alnum[r[k] % 62];
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int guest_write_file(const char *path, const char *content, size_t len, mode_t mode,
+		     struct ct_error *err)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp)
+		return ct_fail(err, 500, "Path too long: %s", path);
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return ct_fail(err, 500, "Cannot create %s: %s", tmp, strerror(errno));
+	/* umask may have narrowed mode; set it exactly. */
+	if (fchmod(fd, mode) || write_all(fd, content, len) || fsync(fd)) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		return ct_fail(err, 500, "Cannot write %s: %s", path, strerror(e));
+	}
+	close(fd);
+	if (rename(tmp, path)) {
+		int e = errno;
+		unlink(tmp);
+		return ct_fail(err, 500, "Cannot rename %s: %s", tmp, strerror(e));
+	}
+	return 0;
+}
+
+int guest_write_credentials(const char *path, const struct guest_credentials *cred,
+			    const char *socket, struct ct_error *err)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof buf, "[client]\nuser = %s\npassword = %s\nhost = localhost\n",
+			 cred->user, cred->password);
+	if (n > 0 && socket && (size_t)n < sizeof buf)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "socket = %s\n", socket);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return ct_fail(err, 500, "Credentials too long for %s", path);
+	int rc = guest_write_file(path, buf, (size_t)n, 0600, err);
+	explicit_bzero(buf, sizeof buf);
+	return rc;
+}
+
+static void trim(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	size_t k = 0;
+	while (s[k] == ' ' || s[k] == '\t')
+		k++;
+	memmove(s, s + k, n - k + 1);
+}
+
+int guest_read_credentials(const char *path, struct guest_credentials *cred, struct ct_error *err)
+{
+	memset(cred, 0, sizeof *cred);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return ct_fail(err, 404, "Credential file %s does not exist.", path);
+		return ct_fail(err, 500, "Cannot open %s: %s", path, strerror(errno));
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return ct_fail(err, 500, "Cannot read %s", path);
+	}
+	char line[512];
+	while (fgets(line, sizeof line, f)) {
+		char *eq = strchr(line, '=');
+		if (!eq || line[0] == '[' || line[0] == '#')
+			continue;
+		*eq = '\0';
+		char *key = line, *val = eq + 1;
+		trim(key);
+		trim(val);
+		if (!strcmp(key, "user"))
+			snprintf(cred->user, sizeof cred->user, "%s", val);
+		else if (!strcmp(key, "password"))
+			snprintf(cred->password, sizeof cred->password, "%s", val);
+	}
+	explicit_bzero(line, sizeof line);
+	fclose(f);
+	if (!cred->user[0])
+		return ct_fail(err, 500, "Credential file %s has no user.", path);
+	return 0;
+}
+
+int guest_mkdir(const char *path, mode_t mode, const struct guest_identity *id,
+		struct ct_error *err)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
+		return ct_fail(err, 500, "Path too long: %s", path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return ct_fail(err, 500, "Cannot create %s: %s", p, strerror(errno));
+		*s = '/';
+	}
+	if (mkdir(p, mode) && errno != EEXIST)
+		return ct_fail(err, 500, "Cannot create %s: %s", p, strerror(errno));
+	if (chmod(p, mode))
+		return ct_fail(err, 500, "Cannot chmod %s: %s", p, strerror(errno));
+	if (id && id->drop && chown(p, id->uid, id->gid))
+		return ct_fail(err, 500, "Cannot chown %s: %s", p, strerror(errno));
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) && errno != ENOENT ? -1 : 0;
+	return unlink(path) && errno != ENOENT ? -1 : 0;
+}
+
+int guest_remove_tree(const char *path, struct ct_error *err)
+{
+	struct stat st;
+	if (lstat(path, &st) && errno == ENOENT)
+		return 0;
+	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS))
+		return ct_fail(err, 500, "Cannot remove %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* In a freshly forked child: become the service user, wire stdio, close every
+ * other descriptor but keep_fd, reset signals, exec. Never returns. */
+__attribute__((noreturn)) static void child_exec(const char *const argv[], const char *out_path,
+						 const struct guest_identity *id, int keep_fd)
+{
+	int e = 0;
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (id && id->drop) {
+		if (setgroups(0, NULL) || setgid(id->gid) || setuid(id->uid)) {
+			e = errno;
+			goto fail;
+		}
+	}
+	int in = open("/dev/null", O_RDONLY);
+	int out = out_path ? open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0640)
+			   : open("/dev/null", O_WRONLY);
+	if (in < 0 || out < 0) {
+		e = errno;
+		goto fail;
+	}
+	dup2(in, 0);
+	dup2(out, 1);
+	dup2(out, 2);
+	if (keep_fd >= 0) {
+		/* The error pipe becomes fd 3, still close-on-exec. */
+		if (keep_fd != 3) {
+			dup2(keep_fd, 3);
+			fcntl(3, F_SETFD, FD_CLOEXEC);
+		}
+		keep_fd = 3;
+		close_range(4, ~0U, 0);
+	} else {
+		close_range(3, ~0U, 0);
+	}
+	execv(argv[0], (char *const *)argv);
+	e = errno;
+fail:
+	if (keep_fd >= 0)
+		(void)!write(keep_fd, &e, sizeof e);
+	_exit(127);
+}
+
+pid_t guest_spawn_detached(const char *const argv[], const char *out_path,
+			   const struct guest_identity *id, struct ct_error *err)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC))
+		return ct_fail(err, 500, "pipe: %s", strerror(errno));
+	pid_t c = fork();
+	if (c < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return ct_fail(err, 500, "fork: %s", strerror(errno));
+	}
+	if (c == 0) {
+		close(pfd[0]);
+		pid_t g = fork();
+		if (g == 0) {
+			/* Its own session and process group, led by the server itself. */
+			setsid();
+			child_exec(argv, out_path, id, pfd[1]);
+		}
+		(void)!write(pfd[1], &g, sizeof g);
+		_exit(g < 0 ? 1 : 0);
+	}
+	close(pfd[1]);
+	int status;
+	while (waitpid(c, &status, 0) < 0 && errno == EINTR)
+		;
+	pid_t g = -1;
+	int e = 0;
+	ssize_t n = read(pfd[0], &g, sizeof g);
+	/* EOF here means exec succeeded (the write end was close-on-exec). */
+	ssize_t m = n == sizeof g && g > 0 ? read(pfd[0], &e, sizeof e) : 0;
+	close(pfd[0]);
+	if (n != sizeof g || g <= 0)
+		return ct_fail(err, 500, "Cannot start %s: fork failed", argv[0]);
+	if (m == sizeof e)
+		return ct_fail(err, 500, "Cannot start %s: %s", argv[0], strerror(e));
+	return g;
+}
+
+int guest_run(const char *const argv[], const char *out_path, const struct guest_identity *id,
+	      struct ct_error *err)
+{
+	pid_t c = fork();
+	if (c < 0)
+		return ct_fail(err, 500, "fork: %s", strerror(errno));
+	if (c == 0)
+		child_exec(argv, out_path, id, -1);
+	int status;
+	while (waitpid(c, &status, 0) < 0)
+		if (errno != EINTR)
+			return ct_fail(err, 500, "waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return ct_fail(err, 500, "%s failed (status %d)", argv[0],
+			       WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+	return 0;
+}
+
+pid_t guest_pidfile_read(const char *path)
+{
+	char buf[32];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *end;
+	long v = strtol(buf, &end, 10);
+	if (end == buf || v <= 1 || v > INT_MAX)
+		return 0;
+	return (pid_t)v;
+}
+
+enum guest_proc_state guest_proc_state(pid_t pid, const char *comm)
+{
+	if (pid <= 1)
+		return GUEST_PROC_GONE;
+	if (kill(pid, 0) && errno == ESRCH)
+		return GUEST_PROC_GONE;
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return GUEST_PROC_GONE;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return GUEST_PROC_GONE;
+	buf[n] = '\0';
+	char *open_paren = strchr(buf, '(');
+	char *close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren || close_paren[1] != ' ')
+		return GUEST_PROC_GONE;
+	*close_paren = '\0';
+	if (comm && strncmp(open_paren + 1, comm, 15) != 0)
+		return GUEST_PROC_GONE;
+	char state = close_paren[2];
+	if (state == 'Z' || state == 'X' || state == 'x')
+		return GUEST_PROC_GONE;
+	if (state == 'T' || state == 't')
+		return GUEST_PROC_STOPPED;
+	return GUEST_PROC_ALIVE;
+}
+
+int guest_proc_terminate(pid_t pid, const char *comm, int sig, int timeout_ms)
+{
+	if (guest_proc_state(pid, comm) == GUEST_PROC_GONE)
+		return 0;
+	if (kill(pid, sig) && errno == ESRCH)
+		return 0;
+	/* A stopped process must run to act on SIGTERM. */
+	kill(pid, SIGCONT);
+	double deadline = guest_now() + timeout_ms / 1000.0;
+	while (guest_now() < deadline) {
+		if (guest_proc_state(pid, comm) == GUEST_PROC_GONE)
+			return 0;
+		guest_sleep_ms(5);
+	}
+	return guest_proc_state(pid, comm) == GUEST_PROC_GONE ? 0 : -1;
+}
+
+static double gb_round(double bytes)
+{
+	double gb = bytes / (1024.0 * 1024.0 * 1024.0);
+	double r = round(gb * 100.0) / 100.0;
+	if (bytes > 0 && r < 0.01)
+		r = 0.01;
+	return r;
+}
+
+json_t *guest_fs_stats(const char *path, struct ct_error *err)
+{
+	struct statvfs st;
+	if (statvfs(path, &st)) {
+		ct_fail(err, 500, "Cannot stat the file system of %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	double total = (double)st.f_blocks * (double)st.f_bsize;
+	double free_bytes = (double)st.f_bfree * (double)st.f_bsize;
+	return json_pack("{s:I,s:I,s:I,s:f,s:I,s:f}", "block_size", (json_int_t)st.f_bsize,
+			 "total_blocks", (json_int_t)st.f_blocks, "free_blocks",
+			 (json_int_t)st.f_bfree, "total", gb_round(total), "free",
+			 (json_int_t)st.f_bfree * (json_int_t)st.f_bsize, "used",
+			 gb_round(total - free_bytes));
+}
+
+double guest_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void guest_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}

@@ -1,0 +1,652 @@
+/*
+ * mariadb.c — the MariaDB/MySQL datastore manager: prepare (§2.3, §2.7), the
+ * server's life (start, stop, restart, status: §1.5, §7.1, §7.2) and the
+ * operation tables for the managers "mariadb" and "mysql". The server runs
+ * detached (own session, not the agent's child) as the unprivileged service
+ * user, from <run_dir>/my.cnf, with its data in <data_dir>/data; see
+ * docs/guest-mariadb.md for the layout.
+ * Data directories are copied from a template initialised once per server
+ * build and init-relevant settings under cache_dir (mariadb-install-db takes
+ * ~0.5 s, a copy ~0.03 s). The template's only accounts are root@localhost and
+ * <service user>@localhost, both unix_socket only: nothing is reachable over
+ * TCP until prepare has created the accounts it was asked for.
+ * Owns the instance's run_dir and <data_dir>/data; may not touch the volume
+ * outside <data_dir>/data, nor any other instance.
+ */
+#define LOG_MODULE "guest.mariadb"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "guest/mariadb_config.h"
+#include "guest/mariadb_internal.h"
+
+#define START_TIMEOUT_MS 180000
+#define STOP_TIMEOUT_MS	 180000
+#define CONFIG_MAX	 65536
+
+static const char *const server_bins[] = {"/usr/sbin/mariadbd", "/usr/sbin/mysqld", NULL};
+static const char *const install_bins[] = {"/usr/bin/mariadb-install-db",
+					   "/usr/bin/mysql_install_db", NULL};
+
+/* The server binary and the name its process has. */
+static const char *server_bin(const char **comm)
+{
+	for (size_t i = 0; server_bins[i]; i++)
+		if (access(server_bins[i], X_OK) == 0) {
+			*comm = strrchr(server_bins[i], '/') + 1;
+			/* Debian's mysqld is a link to mariadbd. */
+			char target[256];
+			ssize_t n = readlink(server_bins[i], target, sizeof target - 1);
+			if (n > 0) {
+				target[n] = '\0';
+				if (strstr(target, "mariadbd"))
+					*comm = "mariadbd";
+			}
+			return server_bins[i];
+		}
+	*comm = "mariadbd";
+	return NULL;
+}
+
+static const char *install_bin(void)
+{
+	for (size_t i = 0; install_bins[i]; i++)
+		if (access(install_bins[i], X_OK) == 0)
+			return install_bins[i];
+	return NULL;
+}
+
+/* --- files and directories ---------------------------------------------------- */
+
+static int make_dirs(const struct guest_instance *inst, const struct mdb_paths *p,
+		     const struct guest_identity *id, struct ct_error *err)
+{
+	struct stat st;
+	if (stat(inst->data_dir, &st) && guest_mkdir(inst->data_dir, 0755, NULL, err))
+		return -1;
+	if (guest_mkdir(inst->run_dir, 0755, NULL, err) || guest_mkdir(p->confd, 0755, NULL, err) ||
+	    guest_mkdir(p->mysqld_dir, 0750, id, err) || guest_mkdir(p->tmp, 0700, id, err) ||
+	    guest_mkdir(p->log_dir, 0750, id, err) || guest_mkdir(p->cred_dir, 0700, NULL, err))
+		return -1;
+	return 0;
+}
+
+static bool starts_with_key(const char *line, const char *key)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	for (; *key; key++, line++) {
+		char c = *line == '-' ? '_' : *line;
+		if (c != *key)
+			return false;
+	}
+	return *line == ' ' || *line == '\t' || *line == '=' || *line == '\n' || *line == '\0';
+}
+
+/*
+ * my.cnf = the base config (config_contents, or rendered from memory_mb) minus
+ * its !include lines, then this instance's conf.d, then the settings that make
+ * it this instance (paths, address, user). Later settings win, so the last
+ * section always applies whatever the base config says.
+ */
+static int write_config(const struct guest_instance *inst, const struct mdb_paths *p,
+			const struct guest_identity *id, const char *contents, struct ct_error *err)
+{
+	char *base = NULL;
+	if (!contents || !*contents) {
+		const char *comm;
+		const char *bin = server_bin(&comm);
+		enum mariadb_flavor fl = bin && !strcmp(comm, "mariadbd") ? MARIADB_FLAVOR_MARIADB
+									  : MARIADB_FLAVOR_MYSQL;
+		base = malloc(CONFIG_MAX);
+		if (!base)
+			return ct_fail(err, 500, "Out of memory.");
+		if (mariadb_config_render(inst->memory_mb > 0 ? inst->memory_mb : 512, fl, inst->id,
+					  base, CONFIG_MAX, err)) {
+			free(base);
+			return -1;
+		}
+		contents = base;
+	}
+	size_t cap = strlen(contents) + 4096;
+	char *out = malloc(cap);
+	if (!out) {
+		free(base);
+		return ct_fail(err, 500, "Out of memory.");
+	}
+	size_t n =
+	    (size_t)snprintf(out, cap,
+			     "# ctrove guest agent, instance %s. Generated at every prepare; "
+			     "do not edit.\n\n"
+			     "# Defaults the base config below may change: a small temporary\n"
+			     "# tablespace, as InnoDB writes it in full at every start.\n"
+			     "[mysqld]\ninnodb_temp_data_file_path = ibtmp1:1M:autoextend\n\n",
+			     inst->id);
+	for (const char *line = contents; *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		const char *t = line;
+		while (*t == ' ' || *t == '\t')
+			t++;
+		if (strncmp(t, "!include", 8) != 0) {
+			memcpy(out + n, line, len);
+			n += len;
+		}
+		line += len;
+	}
+	int w = snprintf(
+	    out + n, cap - n,
+	    "\n!includedir %s\n\n"
+	    "# This instance (always last, so these win).\n"
+	    "[client]\nport = %d\nsocket = %s\n\n"
+	    "[mysqld]\nuser = %s\nbind-address = %s\nport = %d\nsocket = %s\npid-file = %s\n"
+	    "datadir = %s\ntmpdir = %s\nlog-error = %s\nbasedir = /usr\n"
+	    "skip-name-resolve\nskip-external-locking\n",
+	    p->confd, inst->port, p->sock, id->name, inst->bind_address, inst->port, p->sock,
+	    p->pid, p->datadir, p->tmp, p->err_log);
+	free(base);
+	if (w < 0 || (size_t)w >= cap - n) {
+		free(out);
+		return ct_fail(err, 500, "The config is too long.");
+	}
+	n += (size_t)w;
+	int rc = guest_write_file(p->cnf, out, n, 0644, err);
+	free(out);
+	return rc;
+}
+
+/* FNV-1a over the server build and the settings fixed when a data directory is
+ * initialised: a template is reused only where it would start. */
+static uint64_t template_key(const char *bin, const char *cnf, const char *socket_user)
+{
+	static const char *const keys[] = {
+	    "innodb_data_file_path",   "innodb_page_size",	    "innodb_log_file_size",
+	    "innodb_undo_tablespaces", "innodb_checksum_algorithm", "lower_case_table_names",
+	    "innodb_data_home_dir",    "innodb_log_group_home_dir", NULL};
+	uint64_t h = 1469598103934665603ull;
+#define MIX(ptr, len)                                                                              \
+	for (size_t k_ = 0; k_ < (len); k_++) {                                                    \
+		h ^= ((const unsigned char *)(ptr))[k_];                                           \
+		h *= 1099511628211ull;                                                             \
+	}
+	struct stat st;
+	if (!stat(bin, &st)) {
+		MIX(&st.st_ino, sizeof st.st_ino);
+		MIX(&st.st_size, sizeof st.st_size);
+		MIX(&st.st_mtime, sizeof st.st_mtime);
+	}
+	MIX(socket_user, strlen(socket_user) + 1);
+	FILE *f = fopen(cnf, "r");
+	if (f) {
+		char line[1024];
+		while (fgets(line, sizeof line, f))
+			for (size_t i = 0; keys[i]; i++)
+				if (starts_with_key(line, keys[i]))
+					MIX(line, strlen(line));
+		fclose(f);
+	}
+#undef MIX
+	return h;
+}
+
+static bool has_mysql_schema(const char *datadir)
+{
+	char path[PATH_MAX + 128];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/mysql", datadir);
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* mariadb-install-db into dir with the instance's defaults file. Only
+ * unix_socket accounts: root@localhost and the agent's own user. */
+static int install_db(const struct mdb_paths *p, const struct guest_identity *id, const char *dir,
+		      const char *tools_log, struct ct_error *err)
+{
+	const char *bin = install_bin();
+	if (!bin)
+		return ct_fail(err, 501, "Initialising a data directory needs mariadb-install-db.");
+	char a_defaults[PATH_MAX + 32], a_datadir[PATH_MAX + 32], a_user[96], a_socket_user[96];
+	char self[64];
+	guest_self_name(self, sizeof self);
+	snprintf(a_defaults, sizeof a_defaults, "--defaults-file=%s", p->cnf);
+	snprintf(a_datadir, sizeof a_datadir, "--datadir=%s", dir);
+	snprintf(a_user, sizeof a_user, "--user=%s", id->name);
+	snprintf(a_socket_user, sizeof a_socket_user, "--auth-root-socket-user=%s", self);
+	const char *argv[] = {bin,
+			      a_defaults,
+			      a_datadir,
+			      "--auth-root-authentication-method=socket",
+			      "--skip-test-db",
+			      "--skip-name-resolve",
+			      id->drop ? a_user : a_socket_user,
+			      NULL};
+	if (guest_run(argv, tools_log, NULL, err))
+		return ct_fail(err, 500, "mariadb-install-db failed; see %s.", tools_log);
+	return 0;
+}
+
+/* Put a fresh data directory in place: a copy of the cached template (made
+ * now if missing), or install-db straight into it when there is no cache.
+ * Built beside the final path and renamed, so a crash leaves no half copy. */
+static int init_datadir(const struct guest_instance *inst, const struct mdb_paths *p,
+			const struct guest_identity *id, struct ct_error *err)
+{
+	char tools_log[PATH_MAX + 16], staging[PATH_MAX + 16], tmpl[PATH_MAX + 64];
+	snprintf(tools_log, sizeof tools_log, "%s/tools.log", inst->run_dir);
+	snprintf(staging, sizeof staging, "%s.new", p->datadir);
+	if (guest_remove_tree(staging, err) || guest_remove_tree(p->datadir, err))
+		return -1;
+	const char *comm;
+	const char *bin = server_bin(&comm);
+	if (!bin)
+		return ct_fail(err, 501, "No MariaDB or MySQL server is installed.");
+	if (!inst->cache_dir[0]) {
+		if (guest_mkdir(staging, 0750, id, err) ||
+		    install_db(p, id, staging, tools_log, err))
+			return -1;
+	} else {
+		char self[64];
+		guest_self_name(self, sizeof self);
+		snprintf(tmpl, sizeof tmpl, "%s/%s-%016llx", inst->cache_dir, comm,
+			 (unsigned long long)template_key(bin, p->cnf, self));
+		if (!has_mysql_schema(tmpl)) {
+			char build[PATH_MAX + 128];
+			char rnd[9];
+			if (guest_random_password(rnd, 8, err))
+				return -1;
+			snprintf(build, sizeof build, "%s.build-%s", tmpl, rnd);
+			/* The service user must reach the template while it is built. */
+			if (guest_mkdir(inst->cache_dir, 0711, NULL, err) ||
+			    guest_mkdir(build, 0750, id, err))
+				return -1;
+			double t0 = guest_now();
+			if (install_db(p, id, build, tools_log, err)) {
+				guest_remove_tree(build, NULL);
+				return -1;
+			}
+			/* Another agent may have won the race; either copy will do. */
+			if (rename(build, tmpl))
+				guest_remove_tree(build, NULL);
+			else
+				log_info("initialised template data directory %s in %.3f s", tmpl,
+					 guest_now() - t0);
+		}
+		/* Sparse: most of a fresh redo log is zeros (66 MB → 7 MB written). */
+		const char *argv[] = {"/bin/cp", "-a", "--reflink=auto", "--sparse=always", tmpl,
+				      staging,	 NULL};
+		if (guest_run(argv, tools_log, NULL, err))
+			return ct_fail(err, 500,
+				       "Copying the template data directory failed; see %s.",
+				       tools_log);
+	}
+	if (rename(staging, p->datadir))
+		return ct_fail(err, 500, "Cannot rename %s: %s", staging, strerror(errno));
+	return 0;
+}
+
+/* --- the server process ---------------------------------------------------------- */
+
+/* A connection over the socket: os_admin when its credentials exist (a
+ * secured data directory), else the agent's own unix_socket account (a fresh
+ * one). NULL while the server is not accepting. A real login rather than a
+ * bare connect() keeps "aborted connection" noise out of the server's log. */
+static MYSQL *connect_local(const struct guest_instance *inst, const struct mdb_paths *p)
+{
+	if (access(p->sock, F_OK))
+		return NULL;
+	if (access(p->admin_cnf, F_OK) == 0) {
+		MYSQL *c = mdb_connect_admin(inst, NULL);
+		if (c)
+			return c;
+	}
+	char self[64];
+	guest_self_name(self, sizeof self);
+	return mdb_connect(p->sock, self, NULL, 170, NULL);
+}
+
+static bool server_accepts(const struct guest_instance *inst, const struct mdb_paths *p)
+{
+	MYSQL *c = connect_local(inst, p);
+	if (c)
+		mysql_close(c);
+	return c != NULL;
+}
+
+/* The last lines of the server's error log, to the agent's log (no secrets
+ * there: the server never logs passwords). */
+static void log_err_tail(const struct mdb_paths *p)
+{
+	char buf[2048];
+	int fd = open(p->err_log, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	off_t end = lseek(fd, 0, SEEK_END);
+	off_t from = end > (off_t)sizeof buf - 1 ? end - (off_t)sizeof buf + 1 : 0;
+	ssize_t n = pread(fd, buf, sizeof buf - 1, from);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	log_error("tail of %s: %s", p->err_log, buf);
+}
+
+static pid_t running_pid(const struct mdb_paths *p, const char *comm)
+{
+	pid_t pid = guest_pidfile_read(p->pid);
+	return guest_proc_state(pid, comm) == GUEST_PROC_GONE ? 0 : pid;
+}
+
+static int start_server(const struct guest_instance *inst, const struct mdb_paths *p,
+			struct ct_error *err)
+{
+	struct guest_identity id;
+	const char *comm;
+	const char *bin = server_bin(&comm);
+	if (!bin)
+		return ct_fail(err, 501, "No MariaDB or MySQL server is installed.");
+	if (guest_identity_resolve(inst->os_user, &id, err) || make_dirs(inst, p, &id, err))
+		return -1;
+	unlink(p->stopped);
+	if (running_pid(p, comm) && server_accepts(inst, p))
+		return 0;
+	char a_defaults[PATH_MAX + 32];
+	snprintf(a_defaults, sizeof a_defaults, "--defaults-file=%s", p->cnf);
+	const char *argv[] = {bin, a_defaults, NULL};
+	double t0 = guest_now();
+	pid_t pid = guest_spawn_detached(argv, p->err_log, &id, err);
+	if (pid < 0)
+		return -1;
+	while (!server_accepts(inst, p)) {
+		if (guest_proc_state(pid, comm) == GUEST_PROC_GONE) {
+			log_err_tail(p);
+			return ct_fail(err, 500,
+				       "The database server exited during start-up; see %s.",
+				       p->err_log);
+		}
+		if (guest_now() - t0 > START_TIMEOUT_MS / 1000.0) {
+			guest_proc_terminate(pid, comm, SIGKILL, 5000);
+			return ct_fail(err, 500, "The database server did not start in %d s.",
+				       START_TIMEOUT_MS / 1000);
+		}
+		guest_sleep_ms(3);
+	}
+	log_info("started %s (pid %d) on %s:%d in %.3f s", comm, (int)pid, inst->bind_address,
+		 inst->port, guest_now() - t0);
+	return 0;
+}
+
+static int stop_server(const struct guest_instance *inst, const struct mdb_paths *p,
+		       struct ct_error *err)
+{
+	const char *comm;
+	server_bin(&comm);
+	/* Remember the stop was ours, so nothing restarts it or calls it a crash. */
+	if (access(inst->run_dir, F_OK) == 0 && guest_write_file(p->stopped, "", 0, 0644, err))
+		return -1;
+	pid_t pid = running_pid(p, comm);
+	if (!pid)
+		return 0;
+	double t0 = guest_now();
+	if (guest_proc_terminate(pid, comm, SIGTERM, STOP_TIMEOUT_MS))
+		return ct_fail(err, 500, "The database server (pid %d) did not stop in %d s.",
+			       (int)pid, STOP_TIMEOUT_MS / 1000);
+	log_info("stopped %s (pid %d) in %.3f s", comm, (int)pid, guest_now() - t0);
+	return 0;
+}
+
+/* SELECT 1 as os_admin. */
+static bool answers(const struct guest_instance *inst)
+{
+	MYSQL *c = mdb_connect_admin(inst, NULL);
+	if (!c)
+		return false;
+	bool ok = mysql_query(c, "SELECT 1") == 0;
+	if (ok) {
+		MYSQL_RES *res = mysql_store_result(c);
+		ok = res != NULL;
+		if (res)
+			mysql_free_result(res);
+	}
+	mysql_close(c);
+	return ok;
+}
+
+static enum guest_status mdb_status(const struct guest_instance *inst)
+{
+	struct mdb_paths p;
+	const char *comm;
+	if (mdb_paths(inst, &p, NULL))
+		return GUEST_STATUS_UNKNOWN;
+	server_bin(&comm);
+	pid_t pid = guest_pidfile_read(p.pid);
+	switch (guest_proc_state(pid, comm)) {
+	case GUEST_PROC_GONE: return GUEST_STATUS_SHUTDOWN;
+	case GUEST_PROC_STOPPED: return GUEST_STATUS_PAUSED;
+	case GUEST_PROC_ALIVE: break;
+	}
+	return answers(inst) ? GUEST_STATUS_HEALTHY : GUEST_STATUS_RUNNING;
+}
+
+/* Wait until SELECT 1 answers (Trove waits for HEALTHY after every start). */
+static int wait_healthy(const struct guest_instance *inst, struct ct_error *err)
+{
+	double t0 = guest_now();
+	for (;;) {
+		enum guest_status s = mdb_status(inst);
+		if (s == GUEST_STATUS_HEALTHY)
+			return 0;
+		if (s == GUEST_STATUS_SHUTDOWN)
+			return ct_fail(err, 500, "The database server stopped during start-up.");
+		if (guest_now() - t0 > START_TIMEOUT_MS / 1000.0)
+			return ct_fail(err, 500, "The database server is not healthy after %d s.",
+				       START_TIMEOUT_MS / 1000);
+		guest_sleep_ms(10);
+	}
+}
+
+static int mdb_start(const struct guest_instance *inst, struct ct_error *err)
+{
+	struct mdb_paths p;
+	if (mdb_paths(inst, &p, err) || start_server(inst, &p, err))
+		return -1;
+	return wait_healthy(inst, err);
+}
+
+static int mdb_stop(const struct guest_instance *inst, struct ct_error *err)
+{
+	struct mdb_paths p;
+	if (mdb_paths(inst, &p, err))
+		return -1;
+	return stop_server(inst, &p, err);
+}
+
+static int mdb_restart(const struct guest_instance *inst, struct ct_error *err)
+{
+	if (mdb_stop(inst, err))
+		return -1;
+	return mdb_start(inst, err);
+}
+
+/* --- prepare ------------------------------------------------------------------------ */
+
+static const char *kw_string(const json_t *kwargs, const char *key)
+{
+	const json_t *v = json_object_get(kwargs, key);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static bool kw_present(const json_t *kwargs, const char *key)
+{
+	const json_t *v = json_object_get(kwargs, key);
+	if (!v || json_is_null(v))
+		return false;
+	if (json_is_object(v))
+		return json_object_size(v) > 0;
+	if (json_is_array(v))
+		return json_array_size(v) > 0;
+	return true;
+}
+
+/* Names, hosts and passwords checked before anything changes on disk. */
+static int prevalidate(const json_t *kwargs, struct ct_error *err)
+{
+	const json_t *dbs = json_object_get(kwargs, "databases");
+	const json_t *users = json_object_get(kwargs, "users");
+	const json_t *v;
+	size_t i;
+	if ((dbs && !json_is_null(dbs) && !json_is_array(dbs)) ||
+	    (users && !json_is_null(users) && !json_is_array(users)))
+		return ct_fail(err, 400, "databases and users must be lists.");
+	json_array_foreach (dbs, i, v) {
+		const json_t *n = json_object_get(v, "_name");
+		if (mdb_check_db_name(json_string_value(n ? n : json_object_get(v, "name")), true,
+				      err))
+			return -1;
+	}
+	json_array_foreach (users, i, v) {
+		const json_t *n = json_object_get(v, "_name");
+		const json_t *h = json_object_get(v, "_host");
+		const json_t *pw = json_object_get(v, "_password");
+		char host[MDB_HOST_MAX + 1];
+		if (mdb_check_user_name(json_string_value(n ? n : json_object_get(v, "name")), true,
+					err) ||
+		    mdb_check_host(json_string_value(h ? h : json_object_get(v, "host")), host,
+				   err))
+			return -1;
+		if (!pw)
+			pw = json_object_get(v, "password");
+		if (json_string_value(pw) && *json_string_value(pw) &&
+		    mdb_check_password(json_string_value(pw), err))
+			return -1;
+	}
+	const char *root_pw = kw_string(kwargs, "root_password");
+	if (root_pw && *root_pw && mdb_check_password(root_pw, err))
+		return -1;
+	return 0;
+}
+
+/* Trove's secure(): the local-only admin account with a fresh random password
+ * kept in a 0600 file, no anonymous accounts, no remote root. Run over the
+ * socket as the agent's own unix_socket account. */
+static int secure(const struct guest_instance *inst, const struct mdb_paths *p, MYSQL *conn,
+		  struct ct_error *err)
+{
+	struct guest_credentials cred = {.user = MDB_ADMIN_USER};
+	struct sqlb b;
+	unsigned code;
+	(void)inst;
+	if (guest_random_password(cred.password, GUEST_PASSWORD_LEN, err))
+		return -1;
+	sqlb_init(&b, conn);
+	sqlb_raw(&b, "CREATE USER IF NOT EXISTS 'os_admin'@'localhost'");
+	code = mdb_run(&b);
+	if (!code)
+		code = mdb_set_password(conn, MDB_ADMIN_USER, "localhost", cred.password);
+	if (code) {
+		b.secret = true;
+		explicit_bzero(&cred, sizeof cred);
+		return mdb_fail(&b, code, "Creating the admin account", err);
+	}
+	sqlb_init(&b, conn);
+	sqlb_raw(&b, "GRANT ALL PRIVILEGES ON *.* TO 'os_admin'@'localhost' WITH GRANT OPTION");
+	code = mdb_run(&b);
+	if (!code) {
+		sqlb_init(&b, conn);
+		sqlb_raw(&b, "DROP USER IF EXISTS ''@'localhost', ''@'%'");
+		code = mdb_run(&b);
+	}
+	if (code) {
+		explicit_bzero(&cred, sizeof cred);
+		return mdb_fail(&b, code, "Securing the server", err);
+	}
+	int rc = mdb_secure_root(conn, err);
+	if (!rc)
+		rc = guest_write_credentials(p->admin_cnf, &cred, p->sock, err);
+	explicit_bzero(&cred, sizeof cred);
+	return rc;
+}
+
+static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
+		       struct ct_error *err)
+{
+	double t0 = guest_now();
+	struct mdb_paths p;
+	struct guest_identity id;
+	if (!json_is_object(kwargs))
+		return ct_fail(err, 400, "prepare needs its arguments as an object.");
+	static const char *const unsupported[] = {"backup_info", "snapshot", "cluster_config",
+						  "overrides", NULL};
+	for (size_t i = 0; unsupported[i]; i++)
+		if (kw_present(kwargs, unsupported[i]))
+			return ct_fail(err, 501, "prepare with %s is not supported yet.",
+				       unsupported[i]);
+	if (kw_present(kwargs, "modules"))
+		log_warning("prepare: modules are not supported yet and were ignored");
+	if (prevalidate(kwargs, err) || mdb_paths(inst, &p, err) ||
+	    guest_identity_resolve(inst->os_user, &id, err) || make_dirs(inst, &p, &id, err) ||
+	    guest_mark_prepared(inst, false, err))
+		return -1;
+	log_info("prepare: instance %s on %s:%d", inst->id, inst->bind_address, inst->port);
+	if (stop_server(inst, &p, err) ||
+	    write_config(inst, &p, &id, kw_string(kwargs, "config_contents"), err))
+		return -1;
+	double t_init = guest_now();
+	if (!has_mysql_schema(p.datadir) && init_datadir(inst, &p, &id, err))
+		return -1;
+	double t_start = guest_now();
+	if (start_server(inst, &p, err))
+		return -1;
+	double t_secure = guest_now();
+	MYSQL *c = connect_local(inst, &p);
+	if (!c)
+		return ct_fail(err, 500, "Cannot log in to the new database server.");
+	int rc = secure(inst, &p, c, err);
+	if (!rc)
+		rc = mdb_create_databases(c, json_object_get(kwargs, "databases"), err);
+	if (!rc)
+		rc = mdb_create_users(c, json_object_get(kwargs, "users"), err);
+	const char *root_pw = kw_string(kwargs, "root_password");
+	if (!rc && root_pw && *root_pw) {
+		json_t *root = mdb_enable_root(c, root_pw, err);
+		rc = root ? 0 : -1;
+		json_decref(root);
+	}
+	mysql_close(c);
+	if (rc || guest_mark_prepared(inst, true, err))
+		return -1;
+	double t1 = guest_now();
+	log_info("prepare: done in %.3f s (data directory %.3f s, start %.3f s, accounts %.3f s)",
+		 t1 - t0, t_start - t_init, t_secure - t_start, t1 - t_secure);
+	return 0;
+}
+
+static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *err)
+{
+	return guest_fs_stats(inst->data_dir, err);
+}
+
+#define MDB_OPS(manager_name)                                                                      \
+	{                                                                                          \
+		.name = manager_name, .prepare = mdb_prepare, .start = mdb_start,                  \
+		.stop = mdb_stop, .restart = mdb_restart, .status = mdb_status,                    \
+		.list_databases = mdb_list_databases, .create_database = mdb_create_database_op,   \
+		.delete_database = mdb_delete_database, .list_users = mdb_list_users,              \
+		.create_user = mdb_create_user_op, .get_user = mdb_get_user,                       \
+		.delete_user = mdb_delete_user, .update_attributes = mdb_update_attributes,        \
+		.change_passwords = mdb_change_passwords, .grant_access = mdb_grant_access,        \
+		.revoke_access = mdb_revoke_access, .list_access = mdb_list_access,                \
+		.enable_root = mdb_enable_root_op, .disable_root = mdb_disable_root,               \
+		.is_root_enabled = mdb_is_root_enabled, .get_filesystem_stats = mdb_fs_stats,      \
+	}
+
+const struct datastore_manager mariadb_manager = MDB_OPS("mariadb");
+const struct datastore_manager mysql_manager = MDB_OPS("mysql");

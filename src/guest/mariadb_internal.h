@@ -1,0 +1,136 @@
+/*
+ * mariadb_internal.h — what the MariaDB/MySQL manager's files share: the
+ * instance layout, Trove's validation rules (§3.2), the statement builder that
+ * quotes every identifier and escapes every literal (§10), and admin
+ * connections. Owns nothing; may not be included outside src/guest/mariadb*.c.
+ */
+#ifndef CT_GUEST_MARIADB_INTERNAL_H
+#define CT_GUEST_MARIADB_INTERNAL_H
+
+#include <limits.h>
+#include <mysql.h>
+#include <stdbool.h>
+
+#include "guest/guest_internal.h"
+
+#define MDB_ADMIN_USER	  "os_admin"
+#define MDB_DB_NAME_MAX	  64
+#define MDB_USER_NAME_MAX 16
+#define MDB_PASSWORD_MAX  255
+#define MDB_HOST_MAX	  255
+#define MDB_SOCKET_MAX	  107
+
+/* Where an instance's files are (see docs/guest-mariadb.md). */
+struct mdb_paths {
+	char datadir[PATH_MAX];	   /* <data_dir>/data */
+	char cnf[PATH_MAX];	   /* <run>/my.cnf */
+	char confd[PATH_MAX];	   /* <run>/conf.d (overrides) */
+	char mysqld_dir[PATH_MAX]; /* <run>/mysqld, the server's: socket, pid */
+	char sock[PATH_MAX];
+	char pid[PATH_MAX];
+	char tmp[PATH_MAX];	/* <run>/tmp, the server's tmpdir */
+	char log_dir[PATH_MAX]; /* <run>/log, the server's */
+	char err_log[PATH_MAX];
+	char cred_dir[PATH_MAX];  /* <run>/credentials, 0700 agent-only */
+	char admin_cnf[PATH_MAX]; /* os_admin.cnf, 0600 */
+	char stopped[PATH_MAX];	  /* marker: stopped on purpose */
+};
+
+int mdb_paths(const struct guest_instance *inst, struct mdb_paths *p, struct ct_error *err);
+
+/* Which SQL dialect the server speaks (from its version string). */
+enum mdb_dialect { MDB_DIALECT_MARIADB, MDB_DIALECT_MYSQL };
+
+/* --- validation (Trove's MySQL models, §3.2) --------------------------- */
+bool mdb_is_reserved_db(const char *name);
+bool mdb_is_reserved_user(const char *name);
+int mdb_check_db_name(const char *name, bool check_reserved, struct ct_error *err);
+int mdb_check_user_name(const char *name, bool check_reserved, struct ct_error *err);
+int mdb_check_password(const char *password, struct ct_error *err);
+/* NULL or "" → "%" (written to out[MDB_HOST_MAX + 1]). */
+int mdb_check_host(const char *host, char *out, struct ct_error *err);
+
+/* --- statements --------------------------------------------------------- */
+struct sqlb {
+	MYSQL *conn;
+	char s[8192];
+	size_t n;
+	bool overflow;
+	bool secret; /* holds a password: never logged, wiped after use */
+};
+
+void sqlb_init(struct sqlb *b, MYSQL *conn);
+/* Trusted SQL text only (keywords, constants). */
+void sqlb_raw(struct sqlb *b, const char *text);
+/* `name`, every ` doubled. */
+void sqlb_ident(struct sqlb *b, const char *name);
+/* A database name as a GRANT/REVOKE pattern: `name` with _ and % escaped so
+ * they match themselves only, not any character. */
+void sqlb_db_pattern(struct sqlb *b, const char *name);
+/* 'value' escaped by the client library for the connection (mysql_real_escape_string). */
+void sqlb_str(struct sqlb *b, const char *value);
+/* 'user'@'host' */
+void sqlb_account(struct sqlb *b, const char *user, const char *host);
+/* A password literal; marks the statement secret. */
+void sqlb_password(struct sqlb *b, const char *password);
+void sqlb_wipe(struct sqlb *b);
+
+/* Run b; 0, or the server's error number (2000+ for client errors). A result
+ * set is discarded. Never fills err; see mdb_fail. */
+unsigned mdb_run(struct sqlb *b);
+/* Run b and store its result (NULL on error, *code set). */
+MYSQL_RES *mdb_select(struct sqlb *b, unsigned *code);
+/* 500 for an unexpected server error in `what`. The server's message is kept
+ * out when the statement was secret (it can quote the password). */
+int mdb_fail(const struct sqlb *b, unsigned code, const char *what, struct ct_error *err);
+
+/* --- connections --------------------------------------------------------- */
+/* os_admin over the socket, credentials from the 0600 file. 422 when the
+ * server is not running. */
+MYSQL *mdb_connect_admin(const struct guest_instance *inst, struct ct_error *err);
+/* user with password (NULL: none, e.g. unix_socket auth) over the socket. */
+MYSQL *mdb_connect(const char *sock, const char *user, const char *password, int timeout_s,
+		   struct ct_error *err);
+enum mdb_dialect mdb_dialect(MYSQL *conn);
+/* FLUSH PRIVILEGES (Trove issues it after every account change). */
+int mdb_flush(MYSQL *conn, struct ct_error *err);
+
+/* --- users and databases (mariadb_users.c) -------------------------------- */
+int mdb_create_databases(MYSQL *conn, const json_t *databases, struct ct_error *err);
+int mdb_create_users(MYSQL *conn, const json_t *users, struct ct_error *err);
+json_t *mdb_enable_root(MYSQL *conn, const char *password, struct ct_error *err);
+/* Drop every root account but root@localhost (Trove's secure_root). */
+int mdb_secure_root(MYSQL *conn, struct ct_error *err);
+/* The password statement of the server's dialect for 'user'@'host'. */
+unsigned mdb_set_password(MYSQL *conn, const char *user, const char *host, const char *password);
+
+/* Operation table entries implemented in mariadb_users.c. */
+json_t *mdb_list_databases(const struct guest_instance *inst, int limit, const char *marker,
+			   bool include_marker, struct ct_error *err);
+int mdb_create_database_op(const struct guest_instance *inst, const json_t *databases,
+			   struct ct_error *err);
+int mdb_delete_database(const struct guest_instance *inst, const json_t *database,
+			struct ct_error *err);
+json_t *mdb_list_users(const struct guest_instance *inst, int limit, const char *marker,
+		       bool include_marker, struct ct_error *err);
+int mdb_create_user_op(const struct guest_instance *inst, const json_t *users,
+		       struct ct_error *err);
+json_t *mdb_get_user(const struct guest_instance *inst, const char *username, const char *hostname,
+		     struct ct_error *err);
+int mdb_delete_user(const struct guest_instance *inst, const json_t *user, struct ct_error *err);
+int mdb_update_attributes(const struct guest_instance *inst, const char *username,
+			  const char *hostname, const json_t *user_attrs, struct ct_error *err);
+int mdb_change_passwords(const struct guest_instance *inst, const json_t *users,
+			 struct ct_error *err);
+int mdb_grant_access(const struct guest_instance *inst, const char *username, const char *hostname,
+		     const json_t *databases, struct ct_error *err);
+int mdb_revoke_access(const struct guest_instance *inst, const char *username, const char *hostname,
+		      const char *database, struct ct_error *err);
+json_t *mdb_list_access(const struct guest_instance *inst, const char *username,
+			const char *hostname, struct ct_error *err);
+json_t *mdb_enable_root_op(const struct guest_instance *inst, const char *password,
+			   struct ct_error *err);
+int mdb_disable_root(const struct guest_instance *inst, struct ct_error *err);
+int mdb_is_root_enabled(const struct guest_instance *inst, bool *enabled, struct ct_error *err);
+
+#endif

@@ -1,0 +1,14 @@
+/*
+ * thread_client.h — one RPC client per thread, made on first use, for code
+ * that sends from many threads at once (API workers, taskmanager workers).
+ * rpc_thread_clients_free() releases every thread's client at shutdown.
+ */
+#ifndef CT_RPC_THREAD_CLIENT_H
+#define CT_RPC_THREAD_CLIENT_H
+
+#include "rpc/client.h"
+
+struct rpc_client *rpc_thread_client(struct ct_error *err);
+void rpc_thread_clients_free(void);
+
+#endif

@@ -1,0 +1,336 @@
+/*
+ * tasks.c — see tasks.h. One thread per running task; the list of threads is
+ * kept so shutdown can join them.
+ */
+#define LOG_MODULE "taskmanager"
+#include "taskmanager/tasks.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "compute/local.h"
+#include "db/flavors.h"
+#include "db/instances.h"
+#include "db/store.h"
+#include "guest/api.h"
+#include "guest/mariadb_config.h"
+
+struct task {
+	void (*run)(struct task *t);
+	char instance_id[37];
+	json_t *args;
+	pthread_t thread;
+	bool done;
+	struct task *next;
+};
+
+static pthread_mutex_t tasks_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct task *tasks;
+
+static void *task_main(void *arg)
+{
+	struct task *t = arg;
+	log_set_context(NULL, t->instance_id);
+	t->run(t);
+	pthread_mutex_lock(&tasks_lock);
+	t->done = true;
+	pthread_mutex_unlock(&tasks_lock);
+	return NULL;
+}
+
+/* Join and free finished tasks; with `all`, wait for the running ones too. */
+static void reap(bool all)
+{
+	pthread_mutex_lock(&tasks_lock);
+	struct task **p = &tasks;
+	while (*p) {
+		struct task *t = *p;
+		if (!t->done && !all) {
+			p = &t->next;
+			continue;
+		}
+		*p = t->next;
+		pthread_mutex_unlock(&tasks_lock);
+		pthread_join(t->thread, NULL);
+		json_decref(t->args);
+		free(t);
+		pthread_mutex_lock(&tasks_lock);
+		p = &tasks;
+	}
+	pthread_mutex_unlock(&tasks_lock);
+}
+
+static int submit(void (*run)(struct task *), const char *instance_id, const json_t *args,
+		  struct ct_error *err)
+{
+	reap(false);
+	struct task *t = calloc(1, sizeof *t);
+	if (!t)
+		return ct_fail(err, 500, "out of memory");
+	t->run = run;
+	snprintf(t->instance_id, sizeof t->instance_id, "%s", instance_id);
+	t->args = args ? json_deep_copy(args) : NULL;
+	pthread_mutex_lock(&tasks_lock);
+	if (pthread_create(&t->thread, NULL, task_main, t)) {
+		pthread_mutex_unlock(&tasks_lock);
+		json_decref(t->args);
+		free(t);
+		return ct_fail(err, 500, "cannot start a task thread");
+	}
+	t->next = tasks;
+	tasks = t;
+	pthread_mutex_unlock(&tasks_lock);
+	return 0;
+}
+
+void tasks_join(void)
+{
+	reap(true);
+}
+
+/* The build failed at `task_id`: record the fault; the instance shows ERROR. */
+static void fail_build(const char *id, int task_id, const char *message)
+{
+	struct ct_error err = {0};
+	log_error("build failed: %s", message);
+	if (instance_set_task(id, task_id, &err) || instance_add_fault(id, message, "", &err))
+		log_error("cannot record the failure: %s", err.message);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* Poll the service status the conductor writes until the guest is usable. */
+static int wait_for_service(const char *id, long timeout_s, struct ct_error *err)
+{
+	double deadline = now_seconds() + (double)timeout_s;
+	long pause = 10;
+	while (now_seconds() < deadline) {
+		struct instance in;
+		if (instance_load(id, NULL, &in, err))
+			return -1;
+		switch (in.service_status) {
+		case SERVICE_HEALTHY:
+		case SERVICE_RUNNING:
+		case SERVICE_INSTANCE_READY:
+			return 0;
+		case SERVICE_NEW:
+		case SERVICE_BUILDING:
+		case SERVICE_UNKNOWN:
+			break;
+		default:
+			return ct_fail(err, 500, "the guest reported '%s' while building",
+				       service_status_description(in.service_status));
+		}
+		sleep_ms(pause);
+		if (pause < 200)
+			pause += 10;
+	}
+	return ct_fail(err, 504, "the guest did not become active within %ld seconds "
+				 "(usage_timeout)",
+		       timeout_s);
+}
+
+static void run_create(struct task *t)
+{
+	const json_t *a = t->args;
+	const char *id = t->instance_id;
+	struct ct_error err = {0};
+	struct instance in;
+	if (instance_load(id, NULL, &in, &err)) {
+		log_error("instance vanished before its build: %s", err.message);
+		return;
+	}
+	long memory = (long)json_integer_value(json_object_get(json_object_get(a, "flavor"), "ram"));
+	char *key = guest_instance_key(in.encrypted_key, &err);
+	if (in.encrypted_key[0] && !key) {
+		fail_build(id, TASK_BUILDING_ERROR_SERVER, "the instance's RPC key is unreadable");
+		return;
+	}
+	json_t *access = json_loads(in.access, 0, NULL);
+	struct local_instance_spec spec = {
+		.id = id,
+		.tenant_id = in.tenant_id,
+		.manager = in.manager,
+		.datastore_version = in.datastore_version,
+		.rpc_key = key ? key : "",
+		.volume_gb = in.volume_size,
+		.memory_mb = memory,
+		.allowed_cidrs = json_object_get(access, "allowed_cidrs"),
+	};
+	char address[ADDRESS_MAX], mount[PATH_MAX];
+	double started = now_seconds();
+	/* The guest's queue exists before the agent does, so prepare waits for it. */
+	int rc = guest_declare_queue(id, &err) ||
+		 local_instance_create(&spec, address, mount, sizeof mount, &err);
+	free(key);
+	json_decref(access);
+	if (rc) {
+		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
+		return;
+	}
+	if (instance_set_server_status(id, "ACTIVE", &err)) {
+		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
+		return;
+	}
+	char config[8192] = "";
+	if (strcmp(in.manager, "postgresql") &&
+	    mariadb_config_render((int)memory, MARIADB_FLAVOR_MARIADB, id, config, sizeof config,
+				  &err)) {
+		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
+		return;
+	}
+	json_t *prepare = json_pack(
+		"{s:s,s:O,s:I,s:O,s:n,s:s,s:n,s:s,s:n,s:n,s:n,s:n,s:[],s:s}", "packages", "",
+		"databases",
+		json_object_get(a, "databases") ? json_object_get(a, "databases") : json_null(),
+		"memory_mb", (json_int_t)memory, "users",
+		json_object_get(a, "users") ? json_object_get(a, "users") : json_null(),
+		"device_path", "mount_point", mount, "backup_info", "config_contents", config,
+		"root_password", "overrides", "cluster_config", "snapshot", "modules",
+		"ds_version", in.datastore_version);
+	rc = guest_cast(id, in.encrypted_key, "prepare", prepare, &err);
+	json_decref(prepare);
+	if (rc) {
+		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
+		return;
+	}
+	if (wait_for_service(id, cfg_int(CFG_USAGE_TIMEOUT), &err)) {
+		fail_build(id, err.status == 504 ? TASK_BUILDING_ERROR_TIMEOUT_GA
+						 : TASK_BUILDING_ERROR_SERVER,
+			   err.message);
+		if (err.status == 504)
+			instance_set_service_status(id, SERVICE_FAILED_TIMEOUT_GUESTAGENT, &err);
+		return;
+	}
+	if (instance_set_task(id, TASK_NONE, &err)) {
+		log_error("cannot finish the build: %s", err.message);
+		return;
+	}
+	log_info("instance is ACTIVE at %s after %.3f s", address, now_seconds() - started);
+}
+
+int tasks_create_instance(const json_t *args, struct ct_error *err)
+{
+	const char *id = json_string_value(json_object_get(args, "instance_id"));
+	if (!id)
+		return ct_fail(err, 501, "creating several instances at once (replicas) is not "
+					 "implemented in ctrove yet");
+	return submit(run_create, id, args, err);
+}
+
+static void run_delete(struct task *t)
+{
+	const char *id = t->instance_id;
+	struct ct_error err = {0};
+	struct instance in;
+	if (instance_load(id, NULL, &in, &err)) {
+		log_warning("delete of an unknown instance ignored: %s", err.message);
+		return;
+	}
+	/* Ask the guest to stop its database cleanly; the driver kills what is left. */
+	json_t *result = guest_call(id, in.encrypted_key, "stop_db", NULL, 10, &err);
+	json_decref(result);
+	struct flavor f = {0};
+	struct ct_error ignored;
+	if (flavor_get(in.flavor_id, &f, &ignored))
+		f.ram = 0;
+	if (local_instance_delete(id, &err)) {
+		log_error("delete failed: %s", err.message);
+		instance_add_fault(id, err.message, "", &ignored);
+		instance_set_server_status(id, "ERROR", &ignored);
+		return;
+	}
+	if (instance_mark_deleted(id, f.ram, &err)) {
+		log_error("cannot mark deleted: %s", err.message);
+		return;
+	}
+	log_info("instance deleted");
+}
+
+int tasks_delete_instance(const char *instance_id, struct ct_error *err)
+{
+	return submit(run_delete, instance_id, NULL, err);
+}
+
+static void run_restart(struct task *t)
+{
+	const char *id = t->instance_id;
+	struct ct_error err = {0}, ignored;
+	struct instance in;
+	if (instance_load(id, NULL, &in, &err))
+		return;
+	json_t *result = NULL;
+	if (local_instance_ensure_agent(id, &err) ||
+	    !(result = guest_call(id, in.encrypted_key, "restart", NULL, GUEST_TIMEOUT_HIGH, &err))) {
+		log_error("restart failed: %s", err.message);
+		instance_add_fault(id, err.message, "", &ignored);
+	}
+	json_decref(result);
+	instance_set_task(id, TASK_NONE, &ignored);
+}
+
+int tasks_restart(const char *instance_id, struct ct_error *err)
+{
+	return submit(run_restart, instance_id, NULL, err);
+}
+
+static void run_update_access(struct task *t)
+{
+	const char *id = t->instance_id;
+	struct ct_error err = {0}, ignored;
+	struct instance in;
+	if (instance_load(id, NULL, &in, &err))
+		return;
+	if (local_instance_set_access(id, in.manager, json_object_get(t->args, "allowed_cidrs"),
+				      &err)) {
+		log_error("access update failed: %s", err.message);
+		instance_add_fault(id, err.message, "", &ignored);
+		instance_set_task(id, TASK_UPDATING_ERROR_ACCESS, &ignored);
+		return;
+	}
+	instance_set_task(id, TASK_NONE, &ignored);
+}
+
+int tasks_update_access(const char *instance_id, const json_t *access, struct ct_error *err)
+{
+	return submit(run_update_access, instance_id, access, err);
+}
+
+void tasks_recover(void)
+{
+	struct ct_error err = {0};
+	char(*ids)[37] = NULL;
+	size_t n = 0;
+	if (!instance_ids_in_task(TASK_BUILDING, &ids, &n, &err)) {
+		for (size_t i = 0; i < n; i++) {
+			log_set_context(NULL, ids[i]);
+			fail_build(ids[i], TASK_BUILDING_ERROR_SERVER,
+				   "The taskmanager restarted while the instance was building.");
+		}
+		free(ids);
+	}
+	ids = NULL;
+	if (!instance_ids_in_task(TASK_DELETING, &ids, &n, &err)) {
+		for (size_t i = 0; i < n; i++)
+			tasks_delete_instance(ids[i], &err);
+		free(ids);
+	}
+	log_clear_context();
+}
