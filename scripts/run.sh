@@ -10,7 +10,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 state="$top/.run"
 conf="$state/trove.conf"
 mkdir -p "$state"
-chmod 700 "$state"
+# Searchable, not listable: the database servers (running as their own
+# unprivileged users) reach their data below it; files keep their own modes.
+chmod 711 "$state"
 
 port_free() {
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null

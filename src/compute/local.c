@@ -223,6 +223,13 @@ int local_instance_create(const struct local_instance_spec *s, char address[ADDR
 	return 0;
 }
 
+bool local_instance_agent_alive(const char *id)
+{
+	struct agent_cmd cmd;
+	struct ct_error err;
+	return !agent_cmd(id, &cmd, &err) && proc_alive(cmd.pid_file, cmd.argv) > 0;
+}
+
 int local_instance_ensure_agent(const char *id, struct ct_error *err)
 {
 	struct agent_cmd cmd;

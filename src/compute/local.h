@@ -11,6 +11,7 @@
 #define CT_COMPUTE_LOCAL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "common/error.h"
 #include "compute/address.h"
@@ -29,6 +30,8 @@ struct local_instance_spec {
 /* Address, volume, rules, guest config and agent. Fills address and mount_point. */
 int local_instance_create(const struct local_instance_spec *spec, char address[ADDRESS_MAX],
 			  char *mount_point, size_t mount_size, struct ct_error *err);
+/* True when the instance's guest agent process is alive. */
+bool local_instance_agent_alive(const char *id);
 /* Make sure the agent runs (after a crash or reboot); 0 when it already does. */
 int local_instance_ensure_agent(const char *id, struct ct_error *err);
 /* Replace the instance's packet-filter rules. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/config.h"
 #include "common/log.h"
@@ -470,8 +471,18 @@ struct guest_agent *guest_agent_new(struct ct_error *err)
 int guest_agent_start(struct guest_agent *a, struct ct_error *err)
 {
 	log_set_context(NULL, a->inst.id);
-	if (guest_is_prepared(&a->inst) && a->ds->status(&a->inst) == GUEST_STATUS_SHUTDOWN)
-		log_info("the database is not running; it starts on restart");
+	/* After a reboot or an agent crash the database comes back, unless it was
+	 * stopped on purpose (stop_db leaves <run_dir>/.stopped). */
+	char stopped[GUEST_PATH_MAX + 16];
+	snprintf(stopped, sizeof stopped, "%s/.stopped", a->inst.run_dir);
+	if (guest_is_prepared(&a->inst) && a->ds->status(&a->inst) == GUEST_STATUS_SHUTDOWN &&
+	    access(stopped, F_OK) != 0) {
+		struct ct_error start_err = {0};
+		if (a->ds->start(&a->inst, &start_err))
+			log_warning("the database did not start: %s", start_err.message);
+		else
+			log_info("the database was not running: started it");
+	}
 	if (rpc_server_start(a->server, err))
 		return -1;
 	if (pthread_create(&a->heartbeat_thread, NULL, heartbeat_loop, a))

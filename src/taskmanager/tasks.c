@@ -245,8 +245,10 @@ static void run_delete(struct task *t)
 		return;
 	}
 	/* Ask the guest to stop its database cleanly; the driver kills what is left. */
-	json_t *result = guest_call(id, in.encrypted_key, "stop_db", NULL, 10, &err);
-	json_decref(result);
+	if (local_instance_agent_alive(id)) {
+		json_t *result = guest_call(id, in.encrypted_key, "stop_db", NULL, 10, &err);
+		json_decref(result);
+	}
 	struct flavor f = {0};
 	struct ct_error ignored;
 	if (flavor_get(in.flavor_id, &f, &ignored))

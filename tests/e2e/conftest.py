@@ -11,9 +11,11 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -33,8 +35,9 @@ def free_port():
 
 
 class Server:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, command="api", extra=""):
         self.root = root
+        self.command = command
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.conf = root / "trove.conf"
@@ -46,7 +49,7 @@ class Server:
             f"state_path = {root}\nlog_file = {self.log}\ndebug = true\n"
             "[database]\n"
             f"connection = sqlite:///{root}/trove.sqlite\n"
-            "[identity]\npassword_hash_rounds = 1000\n"
+            "[identity]\npassword_hash_rounds = 1000\n" + extra
         )
         self.passwords = {"admin": secrets.token_urlsafe(12), "demo": secrets.token_urlsafe(12)}
         self.proc = None
@@ -66,7 +69,7 @@ class Server:
     def start(self):
         self.stderr = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
-            [CTROVE, "--config-file", str(self.conf), "api"],
+            [CTROVE, "--config-file", str(self.conf), self.command],
             stdout=self.stderr, stderr=self.stderr, env=sanitizer_env())
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -187,5 +190,145 @@ def server(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _server_stays_healthy(request):
     yield
-    if "server" in request.fixturenames:
-        request.getfixturevalue("server").assert_healthy()
+    for name in ("server", "cloud"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).assert_healthy()
+
+
+def free_port_block(count):
+    """A base port with `count` free consecutive ports after it."""
+    for _ in range(100):
+        base = free_port()
+        if base + count >= 65000:
+            continue
+        socks = []
+        try:
+            for p in range(base, base + count):
+                s = socket.socket()
+                s.bind(("127.0.0.1", p))
+                socks.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port block")
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory):
+    """A private RabbitMQ node for the whole run (started once: it takes ~5 s)."""
+    url = os.environ.get("CTROVE_TEST_TRANSPORT_URL")
+    if url:
+        yield url
+        return
+    where = tmp_path_factory.mktemp("rabbitmq")
+    port = free_port_block(3)
+    script = str(REPO / "scripts" / "rabbitmq.sh")
+    subprocess.run([script, "start", str(where), str(port)], check=True, timeout=120)
+    yield f"rabbit://guest:guest@127.0.0.1:{port}/"
+    subprocess.run([script, "stop", str(where), str(port)], timeout=60)
+
+
+class Cloud(Server):
+    """ctrove all with the local compute driver, on a private broker, with its
+    own instance directories, address range and nftables table."""
+
+    def __init__(self, root: Path, transport_url: str):
+        # The database servers run as unprivileged users: their directories
+        # must be searchable from / (pytest's tmp dirs are 0700).
+        self.local = Path(tempfile.mkdtemp(prefix="ctrove-e2e-", dir="/tmp"))
+        os.chmod(self.local, 0o711)
+        self.run_root = Path(tempfile.mkdtemp(prefix="cte", dir="/run"))
+        os.chmod(self.run_root, 0o711)
+        self.nft_table = f"ctrove_e2e_{os.getpid()}"
+        octet = 20 + os.getpid() % 200
+        guestagent = str(Path(CTROVE).parent / "ctrove-guestagent")
+        extra = (
+            "[DEFAULT]\n"
+            f"transport_url = {transport_url}\n"
+            f"state_path = {self.local}\n"
+            f"control_exchange = ctrove_e2e_{os.getpid()}\n"
+            "usage_timeout = 60\n"
+            "[local]\n"
+            f"instances_dir = {self.local}/instances\n"
+            f"volumes_dir = {self.local}/volumes\n"
+            f"run_root = {self.run_root}\n"
+            f"nft_table = {self.nft_table}\n"
+            f"address_range = 127.{octet}.0.1-127.{octet}.255.254\n"
+            f"guestagent_binary = {guestagent}\n"
+            "guest_report_interval = 1\n"
+        )
+        super().__init__(root, command="all", extra=extra)
+        os.chmod(root, 0o711)
+        self.local.joinpath("instances").mkdir(mode=0o711)
+
+    def register(self, name, version):
+        self.manage("datastore_update", name, "")
+        self.manage("datastore_version_update", name, version, name, "", "", "1",
+                    "--image-tags", f"trove,{name}")
+        self.manage("datastore_update", name, version)
+
+    def wait_status(self, name, wanted, timeout=60, operating=None):
+        deadline = time.time() + timeout
+        seen = None
+        while time.time() < deadline:
+            status, _, body = self.api("GET", "/instances")
+            assert status == 200, body
+            for inst in body["instances"]:
+                if inst["name"] == name:
+                    seen = (inst["status"], inst.get("operating_status"))
+                    if inst["status"] == wanted and (operating is None or seen[1] == operating):
+                        return inst
+                    if inst["status"] == "ERROR" and wanted != "ERROR":
+                        detail = self.api("GET", f"/instances/{inst['id']}")[2]
+                        raise AssertionError(f"{name} went to ERROR: {detail}\n"
+                                             f"guest logs:\n{self.guest_logs()[-3000:]}")
+            time.sleep(0.1)
+        raise AssertionError(f"{name} is {seen}, not {wanted}/{operating} after {timeout} s")
+
+    def guest_logs(self):
+        text = ""
+        for log in self.local.glob("instances/*/guestagent.log"):
+            text += log.read_text(errors="replace")
+        for log in list(self.run_root.glob("*/tools.log")) + list(self.run_root.glob("*/log/*")):
+            text += f"--- {log}\n" + log.read_text(errors="replace")[-2000:]
+        return text
+
+    def assert_healthy(self):
+        super().assert_healthy()
+        assert not SANITIZER.search(self.guest_logs()), self.guest_logs()[-4000:]
+
+    def cleanup(self):
+        """Whatever a failed test left: agents, servers, mounts, rules, dirs."""
+        subprocess.run(["pkill", "-KILL", "-f", str(self.local)], check=False)
+        subprocess.run(["pkill", "-KILL", "-f", str(self.run_root)], check=False)
+        time.sleep(0.2)
+        mounts = Path("/proc/self/mounts").read_text().splitlines()
+        for line in mounts:
+            point = line.split()[1]
+            if point.startswith(str(self.local)):
+                subprocess.run(["umount", "-l", point], check=False)
+        out = subprocess.run(["losetup", "-a"], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            if str(self.local) in line:
+                subprocess.run(["losetup", "-d", line.split(":")[0]], check=False)
+        subprocess.run(["nft", "delete", "table", "inet", self.nft_table],
+                       capture_output=True, check=False)
+        shutil.rmtree(self.local, ignore_errors=True)
+        shutil.rmtree(self.run_root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory, broker):
+    srv = Cloud(tmp_path_factory.mktemp("cloud"), broker)
+    try:
+        srv.bootstrap()
+        srv.register("mariadb", "10.11")
+        srv.start()
+        yield srv
+        srv.stop()
+        assert not SANITIZER.search(srv.guest_logs()), srv.guest_logs()[-4000:]
+    finally:
+        srv.cleanup()

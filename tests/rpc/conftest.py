@@ -6,13 +6,15 @@ stopped with SIGTERM at the end of its test and must exit 0 without sanitizer re
 
 Environment:
   RPC_PEER       path of the rpc_peer binary (meson sets it); else build*/tests/unit/rpc_peer
-  RPC_TEST_PORT  AMQP port of the private node (its dist port is +1, its epmd +2)
+  RPC_TEST_PORT  AMQP port of the private node (its dist port is +1, its epmd +2);
+                 default: the first free one of 25679, 25689, ...
   RPC_TEST_URL   use this broker instead of starting one (no restart test then)
 """
 import glob
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -58,17 +60,36 @@ class Broker:
         return self.dir is not None
 
 
+def _free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def _pick_port():
+    """RPC_TEST_PORT, else the first of 25679, 25689, ... whose port, +1 and +2 are free."""
+    if os.environ.get("RPC_TEST_PORT"):
+        return int(os.environ["RPC_TEST_PORT"])
+    for port in range(25679, 25999, 10):
+        if all(_free(port + i) for i in range(3)):
+            return port
+    pytest.skip("no free port for a private RabbitMQ node")
+
+
 @pytest.fixture(scope="session")
 def broker():
     url = os.environ.get("RPC_TEST_URL")
     if url:
         yield Broker(url)
         return
-    port = int(os.environ.get("RPC_TEST_PORT", "25679"))
+    port = _pick_port()
     directory = tempfile.mkdtemp(prefix="ctrove-rmq-")
     b = Broker("rabbit://guest:guest@127.0.0.1:%d/" % port, directory, port)
-    b.start()
     try:
+        b.start()
         yield b
     finally:
         b.stop()
