@@ -5,9 +5,11 @@
 set -eu
 
 RUN_PKGS="meson ninja-build gcc pkg-config libmicrohttpd-dev libjansson-dev
-libsqlite3-dev libinih-dev libssl-dev uuid-dev libcurl4-openssl-dev
-python3-openstackclient python3-troveclient sqlite3 curl"
-CHECK_PKGS="$RUN_PKGS libcmocka-dev python3-pytest clang libclang-rt-14-dev"
+libsqlite3-dev libinih-dev libssl-dev uuid-dev libcurl4-openssl-dev librabbitmq-dev
+libmariadb-dev python3-openstackclient python3-troveclient sqlite3 curl
+rabbitmq-server mariadb-server mariadb-client xfsprogs nftables"
+CHECK_PKGS="$RUN_PKGS libcmocka-dev python3-pytest clang libclang-rt-14-dev
+python3-oslo.messaging python3-amqp python3-kombu"
 BENCH_PKGS="$RUN_PKGS wrk"
 
 case "${1:-run}" in

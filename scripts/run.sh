@@ -21,6 +21,11 @@ port_free() {
 if [ ! -f "$conf" ]; then
 	port=${CTROVE_PORT:-8779}
 	while ! port_free "$port"; do port=$((port + 1)); done
+	# A private RabbitMQ node: AMQP port, +1 distribution, +2 epmd.
+	amqp=25672
+	while ! port_free "$amqp" || ! port_free $((amqp + 1)) || ! port_free $((amqp + 2)); do
+		amqp=$((amqp + 10))
+	done
 	cat >"$conf" <<CONF
 # Written by the first 'make run'; edit freely, later runs keep it.
 [DEFAULT]
@@ -28,12 +33,19 @@ bind_host = 127.0.0.1
 bind_port = $port
 state_path = $state
 default_datastore = mariadb
+transport_url = rabbit://guest:guest@127.0.0.1:$amqp/
 
 [database]
 connection = sqlite:///$state/trove.sqlite
 CONF
 fi
 port=$(sed -n 's/^bind_port = //p' "$conf")
+amqp=$(sed -n 's|^transport_url = rabbit://[^@]*@127.0.0.1:\([0-9]*\)/.*|\1|p' "$conf")
+
+# The message bus runs while ctrove does; the instances' guest agents reconnect
+# to it on the next run.
+"$top/scripts/rabbitmq.sh" start "$state/rabbitmq" "$amqp"
+trap '"$top/scripts/rabbitmq.sh" stop "$state/rabbitmq" "$amqp" >/dev/null' EXIT
 
 ctrove() { "$CTROVE" --config-file "$conf" "$@"; }
 
@@ -71,4 +83,8 @@ RC
 
 echo "ctrove: API on http://127.0.0.1:$port"
 echo "ctrove: in another shell: . ./openrc && openstack datastore list"
-exec "$CTROVE" --config-file "$conf" all
+"$CTROVE" --config-file "$conf" all &
+ctrove_pid=$!
+trap 'kill -TERM $ctrove_pid 2>/dev/null' INT TERM
+wait $ctrove_pid || true
+wait $ctrove_pid 2>/dev/null || true

@@ -9,6 +9,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <errno.h>
 #include <string.h>
 
 #include "common/config.h"
@@ -131,6 +135,28 @@ static bool usable_host(uint32_t a)
 	return host != 0 && host != 255;
 }
 
+/* True when something outside our table already listens on the address at a
+ * datastore port (another ctrove on the machine, a leftover server): such an
+ * address is skipped rather than handed to an instance that could not bind. */
+static bool address_busy(const char *text)
+{
+	static const int ports[] = {3306, 5432};
+	for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(ports[i])};
+		if (inet_pton(AF_INET, text, &sa.sin_addr) != 1)
+			return true;
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return false;
+		int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+		int saved = errno;
+		close(fd);
+		if (rc && saved == EADDRINUSE)
+			return true;
+	}
+	return false;
+}
+
 int address_allocate(const char *instance_id, char out[ADDRESS_MAX], struct ct_error *err)
 {
 	if (paths_check_id(instance_id, err))
@@ -161,6 +187,10 @@ int address_allocate(const char *instance_id, char out[ADDRESS_MAX], struct ct_e
 			continue;
 		char text[ADDRESS_MAX], now[CT_TIME_LEN];
 		format_ipv4(cand, text);
+		if (address_busy(text)) {
+			log_warning("address %s is in use outside ctrove; skipped", text);
+			continue;
+		}
 		timefmt_db_now(now);
 		sqlite3_stmt *st = db_stmt("INSERT INTO ctrove_addresses (address, instance_id,"
 					   " allocated) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",

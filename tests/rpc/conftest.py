@@ -85,6 +85,15 @@ def broker():
     if url:
         yield Broker(url)
         return
+    shared = os.environ.get("RPC_TEST_DIR")
+    if shared and os.environ.get("RPC_TEST_PORT"):
+        # The node `make check` started once for the whole run; the restart test
+        # may restart it, and the caller stops it.
+        port = int(os.environ["RPC_TEST_PORT"])
+        b = Broker("rabbit://guest:guest@127.0.0.1:%d/" % port, shared, port)
+        b.start()
+        yield b
+        return
     port = _pick_port()
     directory = tempfile.mkdtemp(prefix="ctrove-rmq-")
     b = Broker("rabbit://guest:guest@127.0.0.1:%d/" % port, directory, port)

@@ -1,0 +1,45 @@
+#!/bin/bash
+# `make check` after the builds: every test, against one private RabbitMQ node
+# started here for the whole run (it takes seconds to start, so never per test).
+#   scripts/check.sh ASAN_BUILD_DIR FUZZ_BUILD_DIR FUZZ_SECONDS
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+asan=$(realpath "$1")
+fuzz=$2
+fuzz_seconds=$3
+
+rmq_dir=$(mktemp -d /tmp/ctrove-check-rmq.XXXXXX)
+port=$(/usr/bin/python3 - <<'PY'
+import socket
+for base in range(26700, 29000, 10):
+    try:
+        socks = []
+        for p in range(base, base + 3):
+            s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
+        print(base)
+        break
+    except OSError:
+        pass
+    finally:
+        for s in socks:
+            s.close()
+PY
+)
+stop_broker() {
+	"$top/scripts/rabbitmq.sh" stop "$rmq_dir" "$port" >/dev/null 2>&1 || true
+	rm -rf "$rmq_dir"
+}
+trap stop_broker EXIT
+"$top/scripts/rabbitmq.sh" start "$rmq_dir" "$port"
+
+export CTROVE_TEST_TRANSPORT_URL="rabbit://guest:guest@127.0.0.1:$port/"
+export RPC_TEST_DIR="$rmq_dir" RPC_TEST_PORT="$port"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+
+echo "== unit, component and interop tests (meson test)"
+meson test -C "$asan" --print-errorlogs
+echo "== end-to-end tests (pytest, real CLI)"
+CTROVE_BIN="$asan/src/ctrove" /usr/bin/python3 -m pytest -q -p no:cacheprovider "$top/tests/e2e"
+echo "== fuzzing for ${fuzz_seconds}s"
+ninja -C "$fuzz"
+"$top/tests/fuzz/run.sh" "$fuzz" "$fuzz_seconds"
