@@ -1,7 +1,7 @@
 # ctrove — the two commands of README.md:
 #   make run     build and run ctrove on its embedded defaults (foreground)
 #   make check   build with sanitizers and run every test
-# Other targets: build, fuzz (FUZZ_SECONDS=600), bench-api, clean.
+# Other targets: build, fuzz (FUZZ_SECONDS=600), bench-api, bench-rpc, bench-provision, clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -9,7 +9,8 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
 CHECK_FUZZ_SECONDS ?= 20
 
-.PHONY: all build run check unit e2e fuzz fuzz-smoke bench-api deps-run deps-check clean format
+.PHONY: all build run check unit e2e fuzz fuzz-smoke bench-api bench-rpc bench-provision \
+	deps-run deps-check clean format
 
 all: build
 
@@ -58,6 +59,12 @@ fuzz: deps-check $(FUZZ_BUILD)/build.ninja
 bench-api: build
 	@scripts/deps.sh bench
 	bench/api/run.sh $(BUILD)/src/ctrove
+
+bench-rpc: deps-check build
+	/usr/bin/python3 bench/rpc/bench.py --peer $(BUILD)/tests/unit/rpc_peer
+
+bench-provision: build
+	bench/provision/run.sh $(BUILD)/src/ctrove
 
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')

@@ -11,7 +11,9 @@
 static const char *const mysql_reserved_users[] = {"os_admin", "root", NULL};
 static const char *const mysql_reserved_dbs[] = {"mysql", "information_schema",
 						 "performance_schema", "sys", NULL};
-static const char *const pg_reserved_users[] = {"os_admin", "postgres", "root", NULL};
+/* replicator: the streaming-replication role (trove-guest.md §10.2). */
+static const char *const pg_reserved_users[] = {"os_admin", "postgres", "replicator", "root",
+						NULL};
 static const char *const pg_reserved_dbs[] = {"os_admin", "postgres", "template0",
 					      "template1", NULL};
 
@@ -106,8 +108,10 @@ int dbnames_check_database(enum dbnames_family f, const char *name, struct ct_er
 		    !mysql_db_pattern(name))
 			return ct_fail(err, 400, "'%.80s' is not a valid schema name.", name);
 	} else {
+		/* PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN - 1):
+		 * a longer UTF-8 name would be stored as another name. */
 		size_t len = strlen(name);
-		if (chars < 2 || chars > 63 || has_control(name) || name[len - 1] == ' ')
+		if (chars < 2 || len > 63 || has_control(name) || name[len - 1] == ' ')
 			return ct_fail(err, 400, "'%.80s' is not a valid schema name.", name);
 	}
 	if (dbnames_reserved_database(f, name))
@@ -136,12 +140,14 @@ int dbnames_check_user(enum dbnames_family f, const char *name, struct ct_error 
 				       name);
 		return 0;
 	}
-	if (chars < 1 || chars > 63 || has_control(name))
+	/* 63 bytes, as for databases; pg_* and public are reserved by the server. */
+	if (chars < 1 || strlen(name) > 63 || has_control(name) || !strcmp(name, "public") ||
+	    !strncmp(name, "pg_", 3))
 		return ct_fail(err, 400, "'%.80s' is not a valid user name.", name);
 	if (dbnames_reserved_user(f, name))
 		return ct_fail(err, 400,
 			       "User name \"%s\" is on the reserved list: ['os_admin', "
-			       "'postgres', 'root'].",
+			       "'postgres', 'replicator', 'root'].",
 			       name);
 	return 0;
 }

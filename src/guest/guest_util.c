@@ -2,6 +2,8 @@
  * guest_util.c — see guest_util.h. Owns nothing; may not know any datastore's
  * SQL or layout. Secrets pass through here only into 0600 files.
  */
+#define LOG_MODULE "guest"
+
 #include "guest/guest_util.h"
 
 #include <dirent.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/ids.h"
+#include "common/log.h"
 
 int guest_identity_resolve(const char *os_user, struct guest_identity *id, struct ct_error *err)
 {
@@ -417,6 +420,87 @@ json_t *guest_fs_stats(const char *path, struct ct_error *err)
 			 (json_int_t)st.f_bfree, "total", gb_round(total), "free",
 			 (json_int_t)st.f_bfree * (json_int_t)st.f_bsize, "used",
 			 gb_round(total - free_bytes));
+}
+
+int guest_copy_tree(const char *src, const char *dst, const char *log_path,
+		    struct ct_error *err)
+{
+	/* Sparse: most of a fresh redo log or WAL segment is zeros. */
+	const char *argv[] = {"/bin/cp", "-a", "--reflink=auto", "--sparse=always", src, dst, NULL};
+	if (guest_run(argv, log_path, NULL, err))
+		return ct_fail(err, 500, "Copying the template data directory failed; see %s.",
+			       log_path);
+	return 0;
+}
+
+void guest_log_tail(const char *path)
+{
+	char buf[2048];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	off_t end = lseek(fd, 0, SEEK_END);
+	off_t from = end > (off_t)sizeof buf - 1 ? end - (off_t)sizeof buf + 1 : 0;
+	ssize_t n = pread(fd, buf, sizeof buf - 1, from);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	log_error("tail of %s: %s", path, buf);
+}
+
+const char *guest_json_field(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+	if (!v && key[0] == '_')
+		v = json_object_get(obj, key + 1);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+const char *guest_json_db_name(const json_t *entry)
+{
+	return json_is_string(entry) ? json_string_value(entry) : guest_json_field(entry, "_name");
+}
+
+const char *guest_kw_string(const json_t *kwargs, const char *key)
+{
+	const json_t *v = json_object_get(kwargs, key);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+bool guest_kw_present(const json_t *kwargs, const char *key)
+{
+	const json_t *v = json_object_get(kwargs, key);
+	if (!v || json_is_null(v))
+		return false;
+	if (json_is_object(v))
+		return json_object_size(v) > 0;
+	if (json_is_array(v))
+		return json_array_size(v) > 0;
+	return true;
+}
+
+int guest_prepare_check_unsupported(const json_t *kwargs, struct ct_error *err)
+{
+	static const char *const unsupported[] = {"backup_info", "snapshot", "cluster_config",
+						  "overrides", NULL};
+	for (size_t i = 0; unsupported[i]; i++)
+		if (guest_kw_present(kwargs, unsupported[i]))
+			return ct_fail(err, 501, "prepare with %s is not supported yet.",
+				       unsupported[i]);
+	if (guest_kw_present(kwargs, "modules"))
+		log_warning("prepare: modules are not supported yet and were ignored");
+	return 0;
+}
+
+json_t *guest_page(json_t *items, int limit, const char *last)
+{
+	json_t *next = json_null();
+	if (limit > 0 && json_array_size(items) > (size_t)limit) {
+		json_array_remove(items, (size_t)limit);
+		next = json_string(last);
+	}
+	return json_pack("[o,o]", items, next);
 }
 
 double guest_now(void)

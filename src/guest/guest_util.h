@@ -2,7 +2,9 @@
  * guest_util.h — what every datastore manager needs from the operating system:
  * random passwords, atomic file writes, 0600 credential files, directories
  * owned by the service user, detached server processes and their pid files,
- * and file-system statistics. Shared by the MariaDB and PostgreSQL managers.
+ * file-system statistics, template copies, and the wire-JSON helpers both
+ * managers read prepare's arguments and Trove's serialized models with.
+ * Shared by the MariaDB and PostgreSQL managers.
  * Owns nothing; may not know any datastore's SQL or layout.
  */
 #ifndef CT_GUEST_GUEST_UTIL_H
@@ -83,6 +85,36 @@ int guest_proc_terminate(pid_t pid, const char *comm, int sig, int timeout_ms);
 
 /* Trove's get_filesystem_stats for the file system holding path (§7.5). */
 json_t *guest_fs_stats(const char *path, struct ct_error *err);
+
+/* Copy the directory tree src to dst (which must not exist) with cp -a,
+ * reflinked where the file system can and sparse; cp's output goes to
+ * log_path. */
+int guest_copy_tree(const char *src, const char *dst, const char *log_path,
+		    struct ct_error *err);
+
+/* The last ~2 KB of a server's log file, to the agent's log at ERROR (servers
+ * never write passwords there). */
+void guest_log_tail(const char *path);
+
+/* --- Trove's wire JSON ------------------------------------------------------- */
+
+/* A string field of a serialized model: key ("_name"), or the same key
+ * without its leading underscore ("name", the plain form change_passwords and
+ * update_attributes use). NULL when absent or not a string. */
+const char *guest_json_field(const json_t *obj, const char *key);
+/* A database entry of a list: a plain string, or a serialized schema's _name. */
+const char *guest_json_db_name(const json_t *entry);
+/* prepare's kwargs: a string argument, or NULL. */
+const char *guest_kw_string(const json_t *kwargs, const char *key);
+/* prepare's kwargs: present and not null, {} or []. */
+bool guest_kw_present(const json_t *kwargs, const char *key);
+/* 501 for the prepare arguments no manager supports yet (backup_info,
+ * snapshot, cluster_config, overrides); warns that modules are ignored. */
+int guest_prepare_check_unsupported(const json_t *kwargs, struct ct_error *err);
+/* [[items], next_marker] (§3.5) from items fetched with limit + 1 rows: the
+ * extra row is dropped and last (the sort key of the last item kept) becomes
+ * the marker; null when nothing more. Steals items. */
+json_t *guest_page(json_t *items, int limit, const char *last);
 
 /* Monotonic seconds. */
 double guest_now(void);

@@ -281,12 +281,8 @@ static int init_datadir(const struct guest_instance *inst, const struct mdb_path
 					 guest_now() - t0);
 		}
 		/* Sparse: most of a fresh redo log is zeros (66 MB → 7 MB written). */
-		const char *argv[] = {"/bin/cp", "-a", "--reflink=auto", "--sparse=always", tmpl,
-				      staging,	 NULL};
-		if (guest_run(argv, tools_log, NULL, err))
-			return ct_fail(err, 500,
-				       "Copying the template data directory failed; see %s.",
-				       tools_log);
+		if (guest_copy_tree(tmpl, staging, tools_log, err))
+			return -1;
 	}
 	if (rename(staging, p->datadir))
 		return ct_fail(err, 500, "Cannot rename %s: %s", staging, strerror(errno));
@@ -321,24 +317,6 @@ static bool server_accepts(const struct guest_instance *inst, const struct mdb_p
 	return c != NULL;
 }
 
-/* The last lines of the server's error log, to the agent's log (no secrets
- * there: the server never logs passwords). */
-static void log_err_tail(const struct mdb_paths *p)
-{
-	char buf[2048];
-	int fd = open(p->err_log, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	off_t end = lseek(fd, 0, SEEK_END);
-	off_t from = end > (off_t)sizeof buf - 1 ? end - (off_t)sizeof buf + 1 : 0;
-	ssize_t n = pread(fd, buf, sizeof buf - 1, from);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	log_error("tail of %s: %s", p->err_log, buf);
-}
-
 static pid_t running_pid(const struct mdb_paths *p, const char *comm)
 {
 	pid_t pid = guest_pidfile_read(p->pid);
@@ -367,7 +345,7 @@ static int start_server(const struct guest_instance *inst, const struct mdb_path
 		return -1;
 	while (!server_accepts(inst, p)) {
 		if (guest_proc_state(pid, comm) == GUEST_PROC_GONE) {
-			log_err_tail(p);
+			guest_log_tail(p->err_log);
 			return ct_fail(err, 500,
 				       "The database server exited during start-up; see %s.",
 				       p->err_log);
@@ -478,24 +456,6 @@ static int mdb_restart(const struct guest_instance *inst, struct ct_error *err)
 
 /* --- prepare ------------------------------------------------------------------------ */
 
-static const char *kw_string(const json_t *kwargs, const char *key)
-{
-	const json_t *v = json_object_get(kwargs, key);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static bool kw_present(const json_t *kwargs, const char *key)
-{
-	const json_t *v = json_object_get(kwargs, key);
-	if (!v || json_is_null(v))
-		return false;
-	if (json_is_object(v))
-		return json_object_size(v) > 0;
-	if (json_is_array(v))
-		return json_array_size(v) > 0;
-	return true;
-}
-
 /* Names, hosts and passwords checked before anything changes on disk. */
 static int prevalidate(const json_t *kwargs, struct ct_error *err)
 {
@@ -528,7 +488,7 @@ static int prevalidate(const json_t *kwargs, struct ct_error *err)
 		    mdb_check_password(json_string_value(pw), err))
 			return -1;
 	}
-	const char *root_pw = kw_string(kwargs, "root_password");
+	const char *root_pw = guest_kw_string(kwargs, "root_password");
 	if (root_pw && *root_pw && mdb_check_password(root_pw, err))
 		return -1;
 	return 0;
@@ -583,21 +543,15 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 	struct guest_identity id;
 	if (!json_is_object(kwargs))
 		return ct_fail(err, 400, "prepare needs its arguments as an object.");
-	static const char *const unsupported[] = {"backup_info", "snapshot", "cluster_config",
-						  "overrides", NULL};
-	for (size_t i = 0; unsupported[i]; i++)
-		if (kw_present(kwargs, unsupported[i]))
-			return ct_fail(err, 501, "prepare with %s is not supported yet.",
-				       unsupported[i]);
-	if (kw_present(kwargs, "modules"))
-		log_warning("prepare: modules are not supported yet and were ignored");
+	if (guest_prepare_check_unsupported(kwargs, err))
+		return -1;
 	if (prevalidate(kwargs, err) || mdb_paths(inst, &p, err) ||
 	    guest_identity_resolve(inst->os_user, &id, err) || make_dirs(inst, &p, &id, err) ||
 	    guest_mark_prepared(inst, false, err))
 		return -1;
 	log_info("prepare: instance %s on %s:%d", inst->id, inst->bind_address, inst->port);
 	if (stop_server(inst, &p, err) ||
-	    write_config(inst, &p, &id, kw_string(kwargs, "config_contents"), err))
+	    write_config(inst, &p, &id, guest_kw_string(kwargs, "config_contents"), err))
 		return -1;
 	double t_init = guest_now();
 	if (!has_mysql_schema(p.datadir) && init_datadir(inst, &p, &id, err))
@@ -614,7 +568,7 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 		rc = mdb_create_databases(c, json_object_get(kwargs, "databases"), err);
 	if (!rc)
 		rc = mdb_create_users(c, json_object_get(kwargs, "users"), err);
-	const char *root_pw = kw_string(kwargs, "root_password");
+	const char *root_pw = guest_kw_string(kwargs, "root_password");
 	if (!rc && root_pw && *root_pw) {
 		json_t *root = mdb_enable_root(c, root_pw, err);
 		rc = root ? 0 : -1;

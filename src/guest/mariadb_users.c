@@ -26,15 +26,6 @@
 
 /* --- wire formats ------------------------------------------------------------ */
 
-/* A field of a serialized model: "_name", or "name" in the plain form. */
-static const char *field(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-	if (!v)
-		v = json_object_get(obj, key + 1);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static json_t *schema_json(const char *name, const char *charset, const char *collate)
 {
 	return json_pack("{s:s,s:s?,s:s?}", "_name", name, "_character_set", charset, "_collate",
@@ -258,9 +249,9 @@ int mdb_create_databases(MYSQL *conn, const json_t *databases, struct ct_error *
 	}
 	for (size_t i = 0; i < n; i++) {
 		const json_t *d = json_array_get(databases, i);
-		const char *name = field(d, "_name");
+		const char *name = guest_json_field(d, "_name");
 		if (mdb_check_db_name(name, true, err) ||
-		    resolve_charset(conn, field(d, "_character_set"), field(d, "_collate"), cs[i],
+		    resolve_charset(conn, guest_json_field(d, "_character_set"), guest_json_field(d, "_collate"), cs[i],
 				    coll[i], err))
 			goto out;
 	}
@@ -268,7 +259,7 @@ int mdb_create_databases(MYSQL *conn, const json_t *databases, struct ct_error *
 		struct sqlb b;
 		sqlb_init(&b, conn);
 		sqlb_raw(&b, "CREATE DATABASE IF NOT EXISTS ");
-		sqlb_ident(&b, field(json_array_get(databases, i), "_name"));
+		sqlb_ident(&b, guest_json_field(json_array_get(databases, i), "_name"));
 		sqlb_raw(&b, " CHARACTER SET = ");
 		sqlb_str(&b, cs[i]);
 		sqlb_raw(&b, " COLLATE = ");
@@ -300,8 +291,7 @@ int mdb_create_database_op(const struct guest_instance *inst, const json_t *data
 int mdb_delete_database(const struct guest_instance *inst, const json_t *database,
 			struct ct_error *err)
 {
-	const char *name =
-	    json_is_string(database) ? json_string_value(database) : field(database, "_name");
+	const char *name = guest_json_db_name(database);
 	if (mdb_check_db_name(name, true, err))
 		return -1;
 	MYSQL *c = mdb_connect_admin(inst, err);
@@ -319,17 +309,6 @@ int mdb_delete_database(const struct guest_instance *inst, const json_t *databas
 		rc = mdb_fail(&b, code, "DROP DATABASE", err);
 	mysql_close(c);
 	return rc;
-}
-
-/* [[items], next_marker] from rows already limited to limit + 1. */
-static json_t *page(json_t *items, int limit, const char *last_marker_of_page)
-{
-	json_t *next = json_null();
-	if (limit > 0 && json_array_size(items) > (size_t)limit) {
-		json_array_remove(items, (size_t)limit);
-		next = json_string(last_marker_of_page);
-	}
-	return json_pack("[o,o]", items, next);
 }
 
 static void append_limit(struct sqlb *b, int limit)
@@ -392,7 +371,7 @@ json_t *mdb_list_databases(const struct guest_instance *inst, int limit, const c
 	}
 	mysql_free_result(res);
 	mysql_close(c);
-	return page(items, limit, last);
+	return guest_page(items, limit, last);
 }
 
 /* --- users ------------------------------------------------------------------------ */
@@ -417,22 +396,20 @@ int mdb_create_users(MYSQL *conn, const json_t *users, struct ct_error *err)
 		return ct_fail(err, 500, "Out of memory.");
 	for (size_t i = 0; i < n; i++) {
 		const json_t *j = json_array_get(users, i);
-		u[i].name = field(j, "_name");
-		u[i].password = field(j, "_password");
+		u[i].name = guest_json_field(j, "_name");
+		u[i].password = guest_json_field(j, "_password");
 		u[i].databases = json_object_get(j, "_databases");
 		if (!u[i].databases)
 			u[i].databases = json_object_get(j, "databases");
 		if (mdb_check_user_name(u[i].name, true, err) ||
-		    mdb_check_host(field(j, "_host"), u[i].host, err))
+		    mdb_check_host(guest_json_field(j, "_host"), u[i].host, err))
 			goto out;
 		if (u[i].password && *u[i].password && mdb_check_password(u[i].password, err))
 			goto out;
 		const json_t *d;
 		size_t k;
 		json_array_foreach (u[i].databases, k, d) {
-			if (mdb_check_db_name(json_is_string(d) ? json_string_value(d)
-								: field(d, "_name"),
-					      true, err))
+			if (mdb_check_db_name(guest_json_db_name(d), true, err))
 				goto out;
 		}
 	}
@@ -458,7 +435,7 @@ int mdb_create_users(MYSQL *conn, const json_t *users, struct ct_error *err)
 		size_t k;
 		json_array_foreach (u[i].databases, k, d) {
 			const char *db =
-			    json_is_string(d) ? json_string_value(d) : field(d, "_name");
+			    guest_json_db_name(d);
 			if (grant_all_on(conn, db, u[i].name, u[i].host, err))
 				goto out;
 		}
@@ -544,14 +521,14 @@ json_t *mdb_list_users(const struct guest_instance *inst, int limit, const char 
 	}
 	mysql_free_result(res);
 	mysql_close(c);
-	return page(items, limit, last);
+	return guest_page(items, limit, last);
 }
 
 int mdb_delete_user(const struct guest_instance *inst, const json_t *user, struct ct_error *err)
 {
 	char host[MDB_HOST_MAX + 1];
-	const char *name = field(user, "_name");
-	if (check_account(name, field(user, "_host"), host, err))
+	const char *name = guest_json_field(user, "_name");
+	if (check_account(name, guest_json_field(user, "_host"), host, err))
 		return -1;
 	MYSQL *c = mdb_connect_admin(inst, err);
 	if (!c)
@@ -577,9 +554,9 @@ int mdb_update_attributes(const struct guest_instance *inst, const char *usernam
 		return -1;
 	if (!json_is_object(user_attrs))
 		return ct_fail(err, 400, "user_attrs must be an object.");
-	const char *new_name = field(user_attrs, "_name");
-	const char *new_host_in = field(user_attrs, "_host");
-	const char *password = field(user_attrs, "_password");
+	const char *new_name = guest_json_field(user_attrs, "_name");
+	const char *new_host_in = guest_json_field(user_attrs, "_host");
+	const char *password = guest_json_field(user_attrs, "_password");
 	if (new_name && mdb_check_user_name(new_name, true, err))
 		return -1;
 	if (new_host_in && mdb_check_host(new_host_in, new_host, err))
@@ -633,9 +610,9 @@ int mdb_change_passwords(const struct guest_instance *inst, const json_t *users,
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		const json_t *u = json_array_get(users, i);
-		rc = check_account(field(u, "_name"), field(u, "_host"), hosts[i], err);
+		rc = check_account(guest_json_field(u, "_name"), guest_json_field(u, "_host"), hosts[i], err);
 		if (!rc)
-			rc = mdb_check_password(field(u, "_password"), err);
+			rc = mdb_check_password(guest_json_field(u, "_password"), err);
 	}
 	MYSQL *c = rc ? NULL : mdb_connect_admin(inst, err);
 	if (!c) {
@@ -644,11 +621,11 @@ int mdb_change_passwords(const struct guest_instance *inst, const json_t *users,
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
 		const json_t *u = json_array_get(users, i);
-		const char *name = field(u, "_name");
+		const char *name = guest_json_field(u, "_name");
 		rc = user_exists(c, name, hosts[i], err);
 		if (rc)
 			break;
-		unsigned code = mdb_set_password(c, name, hosts[i], field(u, "_password"));
+		unsigned code = mdb_set_password(c, name, hosts[i], guest_json_field(u, "_password"));
 		if (code) {
 			struct sqlb b = {.conn = c, .secret = true};
 			rc = mdb_fail(&b, code, "Setting the password", err);
@@ -674,7 +651,7 @@ int mdb_grant_access(const struct guest_instance *inst, const char *username, co
 	const json_t *d;
 	size_t i;
 	json_array_foreach (databases, i, d) {
-		if (mdb_check_db_name(json_is_string(d) ? json_string_value(d) : field(d, "_name"),
+		if (mdb_check_db_name(guest_json_db_name(d),
 				      true, err))
 			return -1;
 	}
@@ -685,7 +662,7 @@ int mdb_grant_access(const struct guest_instance *inst, const char *username, co
 	json_array_foreach (databases, i, d) {
 		if (rc)
 			break;
-		rc = grant_all_on(c, json_is_string(d) ? json_string_value(d) : field(d, "_name"),
+		rc = grant_all_on(c, guest_json_db_name(d),
 				  username, host, err);
 	}
 	if (!rc)

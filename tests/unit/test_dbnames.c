@@ -98,6 +98,17 @@ static void test_postgresql_names(void **state)
 	assert_int_equal(dbnames_check_database(DBNAMES_POSTGRESQL, "postgres", &err), -1);
 	assert_int_equal(dbnames_check_user(DBNAMES_POSTGRESQL, "postgres", &err), -1);
 	assert_int_equal(dbnames_check_user(DBNAMES_POSTGRESQL, "Mixed Case", &err), 0);
+	assert_int_equal(dbnames_check_user(DBNAMES_POSTGRESQL, "replicator", &err), -1);
+	assert_int_equal(dbnames_check_user(DBNAMES_POSTGRESQL, "pg_monitor", &err), -1);
+	assert_int_equal(dbnames_check_user(DBNAMES_POSTGRESQL, "public", &err), -1);
+	/* 63 bytes, not characters: PostgreSQL would truncate a longer name. */
+	char long_name[80] = "";
+	for (int i = 0; i < 32; i++)
+		strcat(long_name, "\xc3\xa9");
+	assert_int_equal(dbnames_check_user(DBNAMES_POSTGRESQL, long_name, &err), -1);
+	assert_int_equal(dbnames_check_database(DBNAMES_POSTGRESQL, long_name, &err), -1);
+	long_name[62] = '\0';
+	assert_int_equal(dbnames_check_user(DBNAMES_POSTGRESQL, long_name, &err), 0);
 }
 
 static void test_charsets(void **state)

@@ -1,0 +1,131 @@
+/*
+ * postgresql_internal.h — what the PostgreSQL manager's files share: the
+ * instance layout, libpq connections (as os_admin, or as the bootstrap
+ * superuser `postgres` by peer authentication), the statement builder that
+ * quotes every identifier with PQescapeIdentifier and every literal with
+ * PQescapeLiteral and sends passwords only as SCRAM verifiers, and the
+ * operations prepare runs. Owns nothing; may not be included outside
+ * src/guest/postgresql*.c.
+ */
+#ifndef CT_GUEST_POSTGRESQL_INTERNAL_H
+#define CT_GUEST_POSTGRESQL_INTERNAL_H
+
+#include <libpq-fe.h>
+#include <limits.h>
+#include <stdbool.h>
+
+#include "guest/guest_internal.h"
+
+#define PG_ADMIN_USER	  "os_admin"
+#define PG_BOOTSTRAP_USER "postgres"
+#define PG_ROOT_USER	  "root"
+#define PG_SOCKET_MAX	  107
+/* Trusted SQL: the databases and roles no listing shows. */
+#define PG_HIDDEN_DBS	  "('postgres', 'os_admin')"
+#define PG_HIDDEN_ROLES	  "('os_admin', 'postgres', 'root', 'replicator')"
+
+/* Where an instance's files are (see docs/guest-postgresql.md). */
+struct pg_paths {
+	char datadir[PATH_MAX];	  /* <data_dir>/data, 0700 os_user */
+	char conf[PATH_MAX];	  /* <run>/postgresql.conf */
+	char hba[PATH_MAX];	  /* <run>/pg_hba.conf */
+	char ident[PATH_MAX];	  /* <run>/pg_ident.conf */
+	char confd[PATH_MAX];	  /* <run>/conf.d (overrides, later) */
+	char sock_dir[PATH_MAX];  /* <run>/socket, 0750 os_user */
+	char sock[PATH_MAX];	  /* <sock_dir>/.s.PGSQL.<port> */
+	char pid[PATH_MAX];	  /* <datadir>/postmaster.pid */
+	char log_dir[PATH_MAX];	  /* <run>/log, os_user */
+	char log[PATH_MAX];	  /* <run>/log/postgresql.log */
+	char cred_dir[PATH_MAX];  /* <run>/credentials, 0700 agent-only */
+	char admin_cnf[PATH_MAX]; /* os_admin.cnf, 0600 */
+	char stopped[PATH_MAX];	  /* marker: stopped on purpose */
+};
+
+int pg_paths(const struct guest_instance *inst, struct pg_paths *p, struct ct_error *err);
+
+/* --- connections (postgresql_sql.c) ------------------------------------------- */
+
+/* As os_admin with the password of its 0600 file, over the socket, to dbname
+ * (NULL: "postgres"). 422 when the server is not up or not yet secured. */
+PGconn *pg_connect_admin(const struct guest_instance *inst, const char *dbname,
+			 struct ct_error *err);
+/* As the bootstrap superuser `postgres`, by peer authentication (pg_ident maps
+ * the agent's and the server's OS users to it); used before os_admin exists. */
+PGconn *pg_connect_bootstrap(const struct guest_instance *inst, struct ct_error *err);
+
+/* --- statements -------------------------------------------------------------- */
+
+struct pgb {
+	PGconn *conn;
+	char s[4096];
+	size_t n;
+	bool overflow;
+	bool secret; /* holds a password verifier: never logged, wiped after use */
+};
+
+void pgb_init(struct pgb *b, PGconn *conn);
+/* Trusted SQL text only (keywords, constants). */
+void pgb_raw(struct pgb *b, const char *text);
+/* "name", quoted by PQescapeIdentifier. */
+void pgb_ident(struct pgb *b, const char *name);
+/* 'value', quoted by PQescapeLiteral. */
+void pgb_literal(struct pgb *b, const char *value);
+/* The SCRAM-SHA-256 verifier of password (PQencryptPasswordConn) as a
+ * literal: the server, its logs and its statistics never see the password. */
+void pgb_password(struct pgb *b, const char *password);
+/* Run b as one statement (extended protocol: never several); the error's
+ * status comes from the SQLSTATE. Wipes a secret statement. */
+int pgb_run(struct pgb *b, const char *what, struct ct_error *err);
+
+/* One statement with text parameters returning rows; NULL and err set when it
+ * fails. Caller PQclear()s. */
+PGresult *pg_select(PGconn *conn, const char *sql, int nparams, const char *const *params,
+		    const char *what, struct ct_error *err);
+/* 1 when sql with params returns a row, 0 when none, -1 on error. */
+int pg_exists(PGconn *conn, const char *sql, const char *param, const char *what,
+	      struct ct_error *err);
+/* BEGIN / COMMIT / ROLLBACK (ROLLBACK never fails). */
+int pg_begin(PGconn *conn, struct ct_error *err);
+int pg_commit(PGconn *conn, struct ct_error *err);
+void pg_rollback(PGconn *conn);
+
+/* --- operations (postgresql_users.c) ---------------------------------------------- */
+
+int pg_create_databases(const struct guest_instance *inst, PGconn *conn, const json_t *databases,
+			struct ct_error *err);
+int pg_create_users(const struct guest_instance *inst, PGconn *conn, const json_t *users,
+		    struct ct_error *err);
+json_t *pg_enable_root(PGconn *conn, const char *password, struct ct_error *err);
+/* Validation of prepare's databases, users and root password. */
+int pg_check_databases(const json_t *databases, struct ct_error *err);
+int pg_check_users(const json_t *users, struct ct_error *err);
+
+json_t *pg_list_databases(const struct guest_instance *inst, int limit, const char *marker,
+			  bool include_marker, struct ct_error *err);
+int pg_create_database_op(const struct guest_instance *inst, const json_t *databases,
+			  struct ct_error *err);
+int pg_delete_database(const struct guest_instance *inst, const json_t *database,
+		       struct ct_error *err);
+json_t *pg_list_users(const struct guest_instance *inst, int limit, const char *marker,
+		      bool include_marker, struct ct_error *err);
+int pg_create_user_op(const struct guest_instance *inst, const json_t *users,
+		      struct ct_error *err);
+json_t *pg_get_user(const struct guest_instance *inst, const char *username, const char *hostname,
+		    struct ct_error *err);
+int pg_delete_user(const struct guest_instance *inst, const json_t *user, struct ct_error *err);
+int pg_update_attributes(const struct guest_instance *inst, const char *username,
+			 const char *hostname, const json_t *user_attrs, struct ct_error *err);
+int pg_change_passwords(const struct guest_instance *inst, const json_t *users,
+			struct ct_error *err);
+int pg_grant_access(const struct guest_instance *inst, const char *username, const char *hostname,
+		    const json_t *databases, struct ct_error *err);
+int pg_revoke_access(const struct guest_instance *inst, const char *username, const char *hostname,
+		     const char *database, struct ct_error *err);
+json_t *pg_list_access(const struct guest_instance *inst, const char *username,
+		       const char *hostname, struct ct_error *err);
+json_t *pg_enable_root_op(const struct guest_instance *inst, const char *password,
+			  struct ct_error *err);
+int pg_disable_root(const struct guest_instance *inst, struct ct_error *err);
+int pg_is_root_enabled(const struct guest_instance *inst, bool *enabled, struct ct_error *err);
+
+#endif
