@@ -29,8 +29,8 @@ TOP = Path(__file__).resolve().parents[2]
 VERSIONS = {"mariadb": "10.11", "postgresql": "15"}
 
 
-def free_port(block=1):
-    for base in range(30700, 40000, 10):
+def free_port(block=1, start=30700):
+    for base in range(start, start + 9000, 10):
         try:
             socks = []
             for p in range(base, base + block):
@@ -71,7 +71,7 @@ class Control:
         self.run_root = Path(tempfile.mkdtemp(prefix="ctb", dir="/run"))
         os.chmod(self.run_root, 0o711)
         self.amqp = free_port(3)
-        self.port = free_port()
+        self.port = free_port(1, 41700)
         self.rmq = work / "rabbitmq"
         self.conf = work / "trove.conf"
         self.table = f"ctrove_bench_{os.getpid()}"
@@ -189,6 +189,7 @@ def provision(ctl, datastore, n):
 def floor_mariadb():
     d = Path(tempfile.mkdtemp(prefix="ctrove-floor-", dir="/tmp"))
     os.chmod(d, 0o755)
+    shutil.chown(d, "mysql", "mysql")
     try:
         t0 = time.monotonic()
         subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={d}/data",
@@ -197,7 +198,10 @@ def floor_mariadb():
         srv = subprocess.Popen(["mariadbd", "--no-defaults", f"--datadir={d}/data",
                                 "--user=mysql", f"--socket={d}/s", "--skip-networking"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
         while not Path(f"{d}/s").exists():
+            if srv.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("mariadbd did not start for the floor measurement")
             time.sleep(0.005)
         t2 = time.monotonic()
         srv.terminate()
@@ -249,7 +253,10 @@ def main():
                 print(f"{ds}: provisioning failed: {e}", file=sys.stderr)
     finally:
         ctl.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print("work dir kept:", work)
     floors = {"mariadb": floor_mariadb, "postgresql": floor_postgresql}
     print(f"\nprovisioning with the local driver, {args.n} instances per datastore "
           "(REST API, one at a time)")

@@ -28,10 +28,10 @@ const char *guest_status_description(enum guest_status status)
 	return "unknown";
 }
 
-/* The PostgreSQL manager adds itself here. */
 static const struct datastore_manager *const managers[] = {
     &mariadb_manager,
     &mysql_manager,
+    &postgresql_manager,
 };
 
 const struct datastore_manager *datastore_manager_find(const char *manager)

@@ -11,6 +11,7 @@
 
 extern const struct datastore_manager mariadb_manager;
 extern const struct datastore_manager mysql_manager;
+extern const struct datastore_manager postgresql_manager;
 
 /* Write (done) or remove (!done) the marker guest_is_prepared() looks for. */
 int guest_mark_prepared(const struct guest_instance *inst, bool done, struct ct_error *err);

@@ -21,8 +21,8 @@
 #define PG_ROOT_USER	  "root"
 #define PG_SOCKET_MAX	  107
 /* Trusted SQL: the databases and roles no listing shows. */
-#define PG_HIDDEN_DBS	  "('postgres', 'os_admin')"
-#define PG_HIDDEN_ROLES	  "('os_admin', 'postgres', 'root', 'replicator')"
+#define PG_HIDDEN_DBS	"('postgres', 'os_admin')"
+#define PG_HIDDEN_ROLES "('os_admin', 'postgres', 'root', 'replicator')"
 
 /* Where an instance's files are (see docs/guest-postgresql.md). */
 struct pg_paths {
@@ -108,8 +108,7 @@ int pg_delete_database(const struct guest_instance *inst, const json_t *database
 		       struct ct_error *err);
 json_t *pg_list_users(const struct guest_instance *inst, int limit, const char *marker,
 		      bool include_marker, struct ct_error *err);
-int pg_create_user_op(const struct guest_instance *inst, const json_t *users,
-		      struct ct_error *err);
+int pg_create_user_op(const struct guest_instance *inst, const json_t *users, struct ct_error *err);
 json_t *pg_get_user(const struct guest_instance *inst, const char *username, const char *hostname,
 		    struct ct_error *err);
 int pg_delete_user(const struct guest_instance *inst, const json_t *user, struct ct_error *err);

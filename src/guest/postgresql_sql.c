@@ -56,8 +56,8 @@ static void notice(void *arg, const char *message)
 	log_debug("server notice: %s", message);
 }
 
-static PGconn *connect_as(const struct guest_instance *inst, const char *user,
-			  const char *password, const char *dbname, struct ct_error *err)
+static PGconn *connect_as(const struct guest_instance *inst, const char *user, const char *password,
+			  const char *dbname, struct ct_error *err)
 {
 	struct pg_paths p;
 	char port[16];
@@ -70,10 +70,18 @@ static PGconn *connect_as(const struct guest_instance *inst, const char *user,
 	snprintf(port, sizeof port, "%d", inst->port);
 	/* Superuser sessions: no statement of theirs is ever logged, not even
 	 * one that fails. */
-	const char *keys[] = {"host",	  "port",	     "dbname",
-			      "user",	  "password",	     "connect_timeout",
-			      "sslmode",  "gssencmode",	     "application_name",
-			      "options",  "client_encoding", NULL};
+	const char *keys[] = {"host",
+			      "port",
+			      "dbname",
+			      "user",
+			      "password",
+			      "connect_timeout",
+			      "sslmode",
+			      "gssencmode",
+			      "application_name",
+			      "options",
+			      "client_encoding",
+			      NULL};
 	const char *vals[] = {p.sock_dir,
 			      port,
 			      dbname ? dbname : "postgres",
@@ -242,8 +250,7 @@ int pgb_run(struct pgb *b, const char *what, struct ct_error *err)
 {
 	if (b->overflow) {
 		explicit_bzero(b->s, sizeof b->s);
-		return ct_fail(err, 500, "%s failed: the statement is too long.",
-			       what);
+		return ct_fail(err, 500, "%s failed: the statement is too long.", what);
 	}
 	PGresult *res = PQexecParams(b->conn, b->s, 0, NULL, NULL, NULL, NULL, 0);
 	if (b->secret)
