@@ -66,8 +66,14 @@ static int parse_flavor(const json_t *ref, struct instance_request *out, struct 
 			 (long long)json_integer_value(ref));
 		return 0;
 	}
-	if (validate_non_empty_string(ref, "instance['flavorRef']", err))
-		return -1;
+	/* flavorref is oneOf(non_empty_string, integer): one message for both. */
+	struct ct_error ignored;
+	if (validate_non_empty_string(ref, "instance['flavorRef']", &ignored)) {
+		char repr[128];
+		validate_repr(ref, repr, sizeof repr);
+		return validate_fail(err, "instance['flavorRef']",
+				     "%s is not valid under any of the given schemas", repr);
+	}
 	const char *s = json_string_value(ref);
 	const char *slash = strrchr(s, '/');
 	snprintf(out->flavor_id, sizeof out->flavor_id, "%s", slash ? slash + 1 : s);

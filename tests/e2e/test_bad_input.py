@@ -173,3 +173,67 @@ def test_version_negotiation_and_document(server):
         "GET", "/", headers={"Accept": "application/vnd.openstack.trove+json;version=2.0"})
     assert status == 406 and body == {"notAcceptable": {"code": 406,
                                                          "message": "version not supported"}}
+
+
+def create_body(**changes):
+    body = {"instance": {"name": "q1", "flavorRef": 12, "volume": {"size": 1},
+                         "datastore": {"type": "mariadb", "version": "10.6"}}}
+    body["instance"].update(changes)
+    return body
+
+
+def instance_count(server, user):
+    return len(server.api("GET", "/instances", user=user)[2]["instances"])
+
+
+@pytest.mark.parametrize("changes, status, fragment", [
+    ({"flavorRef": 999}, 400, "Resource 999 cannot be found."),
+    ({"flavorRef": None}, 400, "is not valid under any of the given schemas"),
+    ({"volume": None}, 400, "is not of type 'object'"),
+    ({"volume": {"size": 11}}, 413,
+     "Volume 'size' cannot exceed maximum of 10 GB, 11 cannot be accepted."),
+    ({"datastore": {"type": "nosuch"}}, 404, "Datastore 'nosuch' cannot be found."),
+    ({"datastore": {"type": "mariadb", "version": "9.9"}}, 400,
+     "Datastore version '9.9' cannot be found."),
+    ({"users": [{"name": "root", "password": "x"}]}, 400, "reserved list"),
+    ({"databases": [{"name": "a"}]}, 400, "'a' is not a valid schema name."),
+    ({"restorePoint": {"backupRef": "00000000-0000-0000-0000-000000000000"}}, 501,
+     "not implemented"),
+])
+def test_instance_create_bad_input_changes_nothing(server, changes, status, fragment):
+    if changes.get("flavorRef", 0) is None:
+        changes = {"flavorRef": {"bad": 1}}
+    if "volume" in changes and changes["volume"] is None:
+        changes = {"volume": "1"}
+    before = instance_count(server, "demo")
+    got, _, reply = server.api("POST", "/instances", create_body(**changes), user="demo")
+    assert got == status, reply
+    assert fragment in list(reply.values())[0]["message"]
+    assert instance_count(server, "demo") == before
+
+
+def test_instance_quota_is_enforced(server):
+    _, demo = server.token("demo")
+    assert server.api("PUT", f"/mgmt/quotas/{demo}", {"quotas": {"instances": 0}})[0] == 200
+    status, _, reply = server.api("POST", "/instances", create_body(), user="demo")
+    assert status == 413
+    assert reply["overLimit"]["message"] == "Quota exceeded for resources: ['instances']."
+    assert instance_count(server, "demo") == 0
+    server.api("PUT", f"/mgmt/quotas/{demo}", {"quotas": {"instances": 10, "volumes": 0}})
+    status, _, reply = server.api("POST", "/instances", create_body(), user="demo")
+    assert status == 413 and "volumes" in reply["overLimit"]["message"]
+    usage = {q["resource"]: q["in_use"] for q in
+             server.api("GET", f"/mgmt/quotas/{demo}", user="demo")[2]["quotas"]}
+    assert usage["instances"] == 0 and usage["volumes"] == 0
+
+
+def test_instance_create_without_a_taskmanager_leaves_nothing(server):
+    """No message bus in this module: the create is refused and rolled back."""
+    _, demo = server.token("demo")
+    server.api("PUT", f"/mgmt/quotas/{demo}", {"quotas": {"instances": 10, "volumes": 40}})
+    status, _, reply = server.api("POST", "/instances", create_body(), user="demo")
+    assert status == 503, reply
+    assert instance_count(server, "demo") == 0
+    usage = {q["resource"]: q["in_use"] for q in
+             server.api("GET", f"/mgmt/quotas/{demo}", user="demo")[2]["quotas"]}
+    assert usage["instances"] == 0

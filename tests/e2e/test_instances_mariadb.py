@@ -177,13 +177,37 @@ def test_instance_survives_a_control_plane_restart(cloud):
     assert inst["name"] == NAME
 
 
+def test_instance_list_pages(cloud):
+    for extra in ("page-a", "page-b"):
+        cloud.cli("database", "instance", "create", extra, "--flavor", "d1", "--size", "1",
+                  "--datastore", "mariadb")
+    for extra in ("page-a", "page-b"):
+        cloud.wait_status(extra, "ACTIVE")
+    seen, marker, pages = [], None, 0
+    while True:
+        path = "/instances?limit=1" + (f"&marker={marker}" if marker else "")
+        status, _, body = cloud.api("GET", path)
+        assert status == 200 and len(body["instances"]) <= 1
+        seen += [i["name"] for i in body["instances"]]
+        pages += 1
+        if "links" not in body:
+            break
+        assert body["links"][0]["rel"] == "next"
+        marker = body["links"][0]["href"].split("marker=")[1]
+    assert sorted(seen) == sorted([NAME, "page-a", "page-b"]) and pages == 3
+    detail = cloud.api("GET", "/instances/detail")[2]["instances"]
+    assert all("created" in i for i in detail) and len(detail) == 3
+    for extra in ("page-a", "page-b"):
+        cloud.cli("database", "instance", "delete", extra)
+
+
 def test_delete_leaves_nothing_behind(cloud):
     detail = instance(cloud)
     iid, ip = detail["id"], detail["ip"][0]
     cloud.cli("database", "instance", "delete", NAME)
     deadline = time.time() + 30
     while time.time() < deadline:
-        if cloud.api("GET", f"/instances/{iid}")[0] == 404:
+        if not cloud.api("GET", "/instances")[2]["instances"]:
             break
         time.sleep(0.2)
     assert cloud.api("GET", f"/instances/{iid}")[0] == 404
