@@ -22,7 +22,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 
-#define KEY_LEN 32
+#define KEY_LEN	  32
 #define MAX_TOKEN 1024
 
 static unsigned char signing_key[KEY_LEN];
@@ -89,8 +89,8 @@ static void sign(const char *payload, size_t len, unsigned char mac[32])
 	     &mac_len);
 }
 
-int auth_issue(const char *user_id, const char *project_id, const char *roles,
-	       time_t expires, char *out, size_t size)
+int auth_issue(const char *user_id, const char *project_id, const char *roles, time_t expires,
+	       char *out, size_t size)
 {
 	unsigned char nonce[12];
 	char nonce_text[24];
@@ -121,14 +121,13 @@ static int open_token(const char *token, char *out, size_t size)
 	const char *dot = memchr(token, '.', len);
 	if (!dot)
 		return -1;
-	long n = ids_base64url_decode(token, (size_t)(dot - token), (unsigned char *)out,
-				      size - 1);
+	long n = ids_base64url_decode(token, (size_t)(dot - token), (unsigned char *)out, size - 1);
 	if (n <= 0)
 		return -1;
 	out[n] = '\0';
 	unsigned char mac[32], given[40];
-	long m = ids_base64url_decode(dot + 1, len - (size_t)(dot + 1 - token), given,
-				      sizeof given);
+	long m =
+		ids_base64url_decode(dot + 1, len - (size_t)(dot + 1 - token), given, sizeof given);
 	if (m != 32)
 		return -1;
 	sign(out, (size_t)n, mac);

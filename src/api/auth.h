@@ -23,8 +23,8 @@ void auth_set_key(const unsigned char *key, size_t len);
 void auth_shutdown(void);
 
 /* Sign a token for user/project/roles (comma-separated) valid until expires. */
-int auth_issue(const char *user_id, const char *project_id, const char *roles,
-	       time_t expires, char *out, size_t size);
+int auth_issue(const char *user_id, const char *project_id, const char *roles, time_t expires,
+	       char *out, size_t size);
 /* 401-class failure for an unknown, forged or expired token. */
 int auth_validate(const char *token, struct api_identity *who, struct ct_error *err);
 /* Expiry of a valid token (0 if invalid). */

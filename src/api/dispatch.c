@@ -18,8 +18,8 @@
 #define MAX_SEGMENTS 16
 
 /* webob-style bodies that Trove's middleware produces outside the controllers. */
-static void reply_webob(struct api_response *resp, int status, const char *code,
-			const char *title, const char *message)
+static void reply_webob(struct api_response *resp, int status, const char *code, const char *title,
+			const char *message)
 {
 	char clean[600];
 	api_utf8_clean(message, clean, sizeof clean);
@@ -30,9 +30,8 @@ static void reply_webob(struct api_response *resp, int status, const char *code,
 static void reply_unauthorized(struct api_response *resp, const struct api_request *req)
 {
 	api_reply(resp, 401,
-		  json_pack("{s:{s:i,s:s,s:s}}", "error", "code", 401, "title",
-			    "Unauthorized", "message",
-			    "The request you have made requires authentication."));
+		  json_pack("{s:{s:i,s:s,s:s}}", "error", "code", 401, "title", "Unauthorized",
+			    "message", "The request you have made requires authentication."));
 	(void)req;
 }
 
@@ -95,8 +94,7 @@ static bool accepts_version(const char *accept)
 	if (!v)
 		return true;
 	v += sizeof "version=" - 1;
-	return !strncmp(v, "1.0", 3) && (v[3] == '\0' || v[3] == ';' || v[3] == ',' ||
-					  v[3] == ' ');
+	return !strncmp(v, "1.0", 3) && (v[3] == '\0' || v[3] == ';' || v[3] == ',' || v[3] == ' ');
 }
 
 static void not_found(struct api_response *resp)
@@ -169,8 +167,7 @@ static void dispatch_v1(struct api_request *req, struct api_response *resp, char
 	}
 	if (req->body && req->body_len > 0) {
 		json_error_t jerr;
-		req->json = json_loadb(req->body, req->body_len,
-				       0, &jerr);
+		req->json = json_loadb(req->body, req->body_len, 0, &jerr);
 		if (!req->json) {
 			reply_webob(resp, 400, "400 Bad Request", "Bad Request",
 				    "Malformed request body<br /><br />\n\n\n");
@@ -195,8 +192,7 @@ static void dispatch_v1(struct api_request *req, struct api_response *resp, char
 		return;
 	}
 
-	const struct api_route *route =
-		routes_match(req, req->method, segments + 2, nsegments - 2);
+	const struct api_route *route = routes_match(req, req->method, segments + 2, nsegments - 2);
 	if (!route) {
 		not_found(resp);
 		return;

@@ -24,8 +24,8 @@ static json_t *flavor_id_value(const char *id)
 
 json_t *flavor_view(const struct api_request *req, const struct flavor *f)
 {
-	return json_pack("{s:o,s:o,s:s,s:I,s:I,s:I,s:I,s:s}", "id", flavor_id_value(f->id),
-			 "links", api_links(req, "flavors", f->id), "name", f->name, "ram",
+	return json_pack("{s:o,s:o,s:s,s:I,s:I,s:I,s:I,s:s}", "id", flavor_id_value(f->id), "links",
+			 api_links(req, "flavors", f->id), "name", f->name, "ram",
 			 (json_int_t)f->ram, "vcpus", (json_int_t)f->vcpus, "disk",
 			 (json_int_t)f->disk, "ephemeral", (json_int_t)f->ephemeral, "str_id",
 			 f->id);

@@ -10,9 +10,9 @@
 #include "api/request.h"
 
 /* Handlers share one signature; not every handler reads every argument. */
-#define API_HANDLER(name)                                                        \
-	int name(struct api_request *req __attribute__((unused)),                \
-		 struct api_response *resp __attribute__((unused)),              \
+#define API_HANDLER(name)                                                                          \
+	int name(struct api_request *req __attribute__((unused)),                                  \
+		 struct api_response *resp __attribute__((unused)),                                \
 		 struct ct_error *err __attribute__((unused)))
 
 typedef int (*api_handler)(struct api_request *req, struct api_response *resp,
@@ -21,8 +21,8 @@ typedef int (*api_handler)(struct api_request *req, struct api_response *resp,
 /* versions.c */
 API_HANDLER(versions_index);
 /* identity.c — the embedded Keystone v3 subset */
-int identity_dispatch(struct api_request *req, struct api_response *resp,
-		      char **segments, int nsegments);
+int identity_dispatch(struct api_request *req, struct api_response *resp, char **segments,
+		      int nsegments);
 /* datastores.c */
 API_HANDLER(datastores_index);
 API_HANDLER(datastores_show);

@@ -28,8 +28,8 @@ static int keystone_error(struct api_response *resp, int status, const char *mes
 	char clean[CT_ERROR_MESSAGE_MAX];
 	api_utf8_clean(message, clean, sizeof clean);
 	return api_reply(resp, status,
-			 json_pack("{s:{s:i,s:s,s:s}}", "error", "code", status, "title",
-				   title, "message", clean));
+			 json_pack("{s:{s:i,s:s,s:s}}", "error", "code", status, "title", title,
+				   "message", clean));
 }
 
 static int keystone_fail(struct api_response *resp, const struct ct_error *err)
@@ -63,8 +63,8 @@ static json_t *endpoint(const char *interface, const char *url)
 	char id[33];
 	ids_hex32(id);
 	const char *region = cfg_str(CFG_REGION_NAME);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", id, "interface", interface,
-			 "region_id", region, "region", region, "url", url);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", id, "interface", interface, "region_id",
+			 region, "region", region, "url", url);
 }
 
 static json_t *catalog(const struct api_request *req, const char *project_id)
@@ -86,9 +86,8 @@ static json_t *catalog(const struct api_request *req, const char *project_id)
 }
 
 static json_t *token_body(const struct api_request *req, const char *method,
-			  const struct identity_entity *user,
-			  const struct identity_entity *project, json_t *roles, time_t issued,
-			  time_t expires)
+			  const struct identity_entity *user, const struct identity_entity *project,
+			  json_t *roles, time_t issued, time_t expires)
 {
 	char issued_text[CT_TIME_LEN], expires_text[CT_TIME_LEN];
 	char audit[24];
@@ -101,11 +100,10 @@ static json_t *token_body(const struct api_request *req, const char *method,
 	return json_pack("{s:{s:[s],s:{s:s,s:s,s:o,s:n},s:o,s:[s],s:s,s:s,s:{s:s,s:s,s:o},"
 			 "s:b,s:o}}",
 			 "token", "methods", method, "user", "id", user->id, "name", user->name,
-			 "domain", domain_ref(), "password_expires_at", "roles", roles,
-			 "audit_ids", audit, "expires_at", expires_text, "issued_at",
-			 issued_text, "project", "id", project->id, "name", project->name,
-			 "domain", domain_ref(), "is_domain", 0, "catalog",
-			 catalog(req, project->id));
+			 "domain", domain_ref(), "password_expires_at", "roles", roles, "audit_ids",
+			 audit, "expires_at", expires_text, "issued_at", issued_text, "project",
+			 "id", project->id, "name", project->name, "domain", domain_ref(),
+			 "is_domain", 0, "catalog", catalog(req, project->id));
 }
 
 /* A name+domain or id reference; the domain, when given, must be ours. */
@@ -209,9 +207,9 @@ static int validate_token(struct api_request *req, struct api_response *resp)
 
 static json_t *project_view(const struct identity_entity *p)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:n}", "id", p->id, "name", p->name,
-			 "domain_id", IDENTITY_DOMAIN_ID, "description", "", "enabled", 1,
-			 "is_domain", 0, "parent_id");
+	return json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:n}", "id", p->id, "name", p->name, "domain_id",
+			 IDENTITY_DOMAIN_ID, "description", "", "enabled", 1, "is_domain", 0,
+			 "parent_id");
 }
 
 static int projects(struct api_request *req, struct api_response *resp, const char *id)
@@ -239,8 +237,7 @@ static int projects(struct api_request *req, struct api_response *resp, const ch
 	return api_reply(resp, 200, json_pack("{s:o}", "projects", list));
 }
 
-int identity_dispatch(struct api_request *req, struct api_response *resp, char **seg,
-		      int n)
+int identity_dispatch(struct api_request *req, struct api_response *resp, char **seg, int n)
 {
 	/* Segments: identity [v3 [auth tokens | projects [id]]]. */
 	const char *m = req->method;

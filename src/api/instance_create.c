@@ -29,8 +29,7 @@ static json_t *serialized_databases(const json_t *databases, int family)
 	json_t *out = json_array();
 	size_t i;
 	const json_t *db;
-	json_array_foreach(databases, i, db)
-	{
+	json_array_foreach (databases, i, db) {
 		const char *cs = json_string_value(json_object_get(db, "character_set"));
 		const char *coll = json_string_value(json_object_get(db, "collate"));
 		char cs_buf[64], coll_buf[128];
@@ -53,12 +52,11 @@ static json_t *serialized_users(const json_t *users)
 	json_t *out = json_array();
 	size_t i;
 	const json_t *u;
-	json_array_foreach(users, i, u)
-	{
+	json_array_foreach (users, i, u) {
 		json_t *dbs = json_array();
 		size_t j;
 		const json_t *db;
-		json_array_foreach(json_object_get(u, "databases"), j, db)
+		json_array_foreach (json_object_get(u, "databases"), j, db)
 			json_array_append_new(
 				dbs, json_pack("{s:s,s:n,s:n}", "_name",
 					       json_string_value(json_object_get(db, "name")),
@@ -80,7 +78,8 @@ static int resolve_version(const struct instance_request *r, struct ds_version *
 	if (!type || !*type)
 		type = cfg_str(CFG_DEFAULT_DATASTORE);
 	if (!*type)
-		return ct_fail(err, 400, "Please specify datastore. No default datastore is defined.");
+		return ct_fail(err, 400,
+			       "Please specify datastore. No default datastore is defined.");
 	struct datastore d;
 	if (ds_find(type, &d, err))
 		return -1;
@@ -92,8 +91,8 @@ static int resolve_version(const struct instance_request *r, struct ds_version *
 		}
 	} else {
 		if (!d.default_version_id[0])
-			return ct_fail(err, 400, "Default version for datastore '%.255s' not found.",
-				       d.name);
+			return ct_fail(err, 400,
+				       "Default version for datastore '%.255s' not found.", d.name);
 		if (dsv_by_id(d.default_version_id, 400, v, err))
 			return -1;
 	}
@@ -129,15 +128,16 @@ static int refuse_unimplemented(const struct instance_request *r, struct ct_erro
 	if (r->replica_of || r->replica_count > 1)
 		return ct_fail(err, 501, "Replication is not implemented in ctrove yet.");
 	if (r->restore_point)
-		return ct_fail(err, 501, "Restoring from a backup is not implemented in ctrove yet.");
-	if (r->configuration && !json_is_null(r->configuration))
 		return ct_fail(err, 501,
-			       "Configuration groups are not implemented in ctrove yet.");
+			       "Restoring from a backup is not implemented in ctrove yet.");
+	if (r->configuration && !json_is_null(r->configuration))
+		return ct_fail(err, 501, "Configuration groups are not implemented in ctrove yet.");
 	if (r->modules && json_array_size(r->modules) > 0)
 		return ct_fail(err, 501, "Modules are not implemented in ctrove yet.");
 	if (r->volume_type)
-		return ct_fail(err, 400, "Volume type %.255s is not supported by the local "
-					 "compute driver.",
+		return ct_fail(err, 400,
+			       "Volume type %.255s is not supported by the local "
+			       "compute driver.",
 			       r->volume_type);
 	return 0;
 }
@@ -146,7 +146,8 @@ static json_t *flavor_dict(const struct flavor *f)
 {
 	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "id", f->id, "name", f->name, "ram",
 			 (json_int_t)f->ram, "vcpus", (json_int_t)f->vcpus, "disk",
-			 (json_int_t)f->disk, "OS-FLV-EXT-DATA:ephemeral", (json_int_t)f->ephemeral);
+			 (json_int_t)f->disk, "OS-FLV-EXT-DATA:ephemeral",
+			 (json_int_t)f->ephemeral);
 }
 
 API_HANDLER(instances_create)
@@ -213,7 +214,7 @@ API_HANDLER(instances_create)
 			ct_fail(err, 503, "The taskmanager cannot be reached; try again later.");
 		return -1;
 	}
-	log_info("instance %s (%s %s, flavor %s, %ld GB) accepted", in.id, v.datastore_name,
-		 v.name, f.id, r.volume_size);
+	log_info("instance %s (%s %s, flavor %s, %ld GB) accepted", in.id, v.datastore_name, v.name,
+		 f.id, r.volume_size);
 	return instance_reply_detail(req, resp, in.id, 200, err);
 }

@@ -38,8 +38,8 @@ static int ready_instance(struct api_request *req, struct instance *in, int *fam
 static json_t *call(const struct instance *in, const char *method, json_t *args,
 		    struct ct_error *err)
 {
-	json_t *result = guest_call(in->id, in->encrypted_key, method, args, GUEST_TIMEOUT_HIGH,
-				    err);
+	json_t *result =
+		guest_call(in->id, in->encrypted_key, method, args, GUEST_TIMEOUT_HIGH, err);
 	json_decref(args);
 	return result;
 }
@@ -55,8 +55,7 @@ static int call_done(const struct instance *in, const char *method, json_t *args
 }
 
 /* "name" or "name@host" from the URL (split on the last '@'; no host = "%"). */
-static void split_user(const char *text, char *name, size_t name_size, char *host,
-		       size_t host_size)
+static void split_user(const char *text, char *name, size_t name_size, char *host, size_t host_size)
 {
 	const char *at = strrchr(text, '@');
 	if (!at) {
@@ -115,8 +114,7 @@ API_HANDLER(databases_index)
 	json_t *items = json_array();
 	size_t i;
 	json_t *db;
-	json_array_foreach(json_array_get(result, 0), i, db)
-	{
+	json_array_foreach (json_array_get(result, 0), i, db) {
 		const char *name = json_string_value(json_object_get(db, "_name"));
 		if (name && !dbnames_reserved_database(family, name))
 			json_array_append_new(items, json_pack("{s:s}", "name", name));
@@ -138,8 +136,7 @@ static json_t *schemas_from_body(const json_t *body, int family, struct ct_error
 	json_t *out = json_array();
 	size_t i;
 	const json_t *db;
-	json_array_foreach(list, i, db)
-	{
+	json_array_foreach (list, i, db) {
 		char path[VALIDATE_PATH_MAX];
 		validate_path_index(path, "databases", i);
 		static const char *const required[] = {"name", NULL};
@@ -207,8 +204,9 @@ static json_t *user_view(const json_t *u)
 	json_t *dbs = json_array();
 	size_t i;
 	json_t *db;
-	json_array_foreach(json_object_get(u, "_databases"), i, db)
-		json_array_append_new(dbs, json_pack("{s:O}", "name", json_object_get(db, "_name")));
+	json_array_foreach (json_object_get(u, "_databases"), i, db)
+		json_array_append_new(dbs,
+				      json_pack("{s:O}", "name", json_object_get(db, "_name")));
 	const char *host = json_string_value(json_object_get(u, "_host"));
 	return json_pack("{s:O,s:s,s:o}", "name", json_object_get(u, "_name"), "host",
 			 host ? host : "%", "databases", dbs);
@@ -227,8 +225,7 @@ API_HANDLER(users_index)
 	json_t *items = json_array();
 	size_t i;
 	json_t *u;
-	json_array_foreach(json_array_get(result, 0), i, u)
-	{
+	json_array_foreach (json_array_get(result, 0), i, u) {
 		const char *name = json_string_value(json_object_get(u, "_name"));
 		if (name && !dbnames_reserved_user(family, name))
 			json_array_append_new(items, user_view(u));
@@ -237,8 +234,7 @@ API_HANDLER(users_index)
 }
 
 /* One user of a create body into Trove's serialized form, checked. */
-static json_t *serialized_user(const json_t *u, const char *path, int family,
-			       struct ct_error *err)
+static json_t *serialized_user(const json_t *u, const char *path, int family, struct ct_error *err)
 {
 	static const char *const required[] = {"name", "password", NULL};
 	if (validate_object(u, path, err) || validate_required(u, path, required, err))
@@ -258,8 +254,7 @@ static json_t *serialized_user(const json_t *u, const char *path, int family,
 	json_t *dbs = json_array();
 	size_t i;
 	const json_t *db;
-	json_array_foreach(json_object_get(u, "databases"), i, db)
-	{
+	json_array_foreach (json_object_get(u, "databases"), i, db) {
 		const char *dbname = json_string_value(json_object_get(db, "name"));
 		if (!dbname || dbnames_check_database(family, dbname, err)) {
 			if (!dbname)
@@ -289,8 +284,7 @@ API_HANDLER(users_create)
 	json_t *users = json_array();
 	size_t i;
 	const json_t *u;
-	json_array_foreach(list, i, u)
-	{
+	json_array_foreach (list, i, u) {
 		char path[VALIDATE_PATH_MAX];
 		validate_path_index(path, "users", i);
 		json_t *s = serialized_user(u, path, family, err);
@@ -305,8 +299,8 @@ API_HANDLER(users_create)
 	return api_reply(resp, 202, NULL);
 }
 
-static int user_from_url(struct api_request *req, int family, char *name, size_t nsize,
-			 char *host, size_t hsize, struct ct_error *err)
+static int user_from_url(struct api_request *req, int family, char *name, size_t nsize, char *host,
+			 size_t hsize, struct ct_error *err)
 {
 	split_user(req->params[1], name, nsize, host, hsize);
 	if (dbnames_check_user(family, name, err) ||
@@ -323,8 +317,8 @@ API_HANDLER(users_show)
 	if (ready_instance(req, &in, &family, err) ||
 	    user_from_url(req, family, name, sizeof name, host, sizeof host, err))
 		return -1;
-	json_t *u = call(&in, "get_user", json_pack("{s:s,s:s}", "username", name, "hostname", host),
-			 err);
+	json_t *u = call(&in, "get_user",
+			 json_pack("{s:s,s:s}", "username", name, "hostname", host), err);
 	if (!u)
 		return -1;
 	if (json_is_null(u)) {
@@ -358,8 +352,7 @@ API_HANDLER(users_update)
 	const char *new_host = json_string_value(json_object_get(attrs, "host"));
 	const char *key;
 	json_t *value;
-	json_object_foreach((json_t *)attrs, key, value)
-	{
+	json_object_foreach ((json_t *)attrs, key, value) {
 		if (!json_is_string(value))
 			return validate_fail(err, "user", "'%s' must be a string", key);
 	}
@@ -390,8 +383,7 @@ API_HANDLER(users_update_all)
 	json_t *users = json_array();
 	size_t i;
 	const json_t *u;
-	json_array_foreach(list, i, u)
-	{
+	json_array_foreach (list, i, u) {
 		const char *name = json_string_value(json_object_get(u, "name"));
 		const char *password = json_string_value(json_object_get(u, "password"));
 		const char *host = json_string_value(json_object_get(u, "host"));
@@ -442,8 +434,9 @@ API_HANDLER(user_access_index)
 	json_t *items = json_array();
 	size_t i;
 	json_t *db;
-	json_array_foreach(result, i, db)
-		json_array_append_new(items, json_pack("{s:O}", "name", json_object_get(db, "_name")));
+	json_array_foreach (result, i, db)
+		json_array_append_new(items,
+				      json_pack("{s:O}", "name", json_object_get(db, "_name")));
 	json_decref(result);
 	return api_reply(resp, 200, json_pack("{s:o}", "databases", items));
 }
@@ -462,7 +455,7 @@ API_HANDLER(user_access_update)
 	json_t *names = json_array();
 	size_t i;
 	json_t *s;
-	json_array_foreach(schemas, i, s)
+	json_array_foreach (schemas, i, s)
 		json_array_append(names, json_object_get(s, "_name"));
 	json_decref(schemas);
 	if (call_done(&in, "grant_access",

@@ -81,8 +81,7 @@ static int parse_flavor(const json_t *ref, struct instance_request *out, struct 
 }
 
 /* volume_size: integer >= 1, or a string of digits ^0*[1-9]+[0-9]*$ up to 40. */
-static int parse_volume(const json_t *volume, struct instance_request *out,
-			struct ct_error *err)
+static int parse_volume(const json_t *volume, struct instance_request *out, struct ct_error *err)
 {
 	if (!volume)
 		return 0;
@@ -95,7 +94,8 @@ static int parse_volume(const json_t *volume, struct instance_request *out,
 	validate_repr(size, repr, sizeof repr);
 	long value = -1;
 	if (json_is_integer(size) && json_integer_value(size) >= 1) {
-		value = json_integer_value(size) > 1000000 ? 1000001 : (long)json_integer_value(size);
+		value = json_integer_value(size) > 1000000 ? 1000001
+							   : (long)json_integer_value(size);
 	} else if (json_is_string(size)) {
 		const char *s = json_string_value(size);
 		size_t len = strlen(s);
@@ -128,8 +128,7 @@ static int parse_named_list(const json_t *list, const char *path, const char *co
 	}
 	size_t i;
 	const json_t *item;
-	json_array_foreach(list, i, item)
-	{
+	json_array_foreach (list, i, item) {
 		char item_path[VALIDATE_PATH_MAX], field[VALIDATE_PATH_MAX];
 		validate_path_index(item_path, path, i);
 		if (validate_object(item, item_path, err) ||
@@ -137,8 +136,7 @@ static int parse_named_list(const json_t *list, const char *path, const char *co
 			return -1;
 		const char *key;
 		json_t *value;
-		json_object_foreach((json_t *)item, key, value)
-		{
+		json_object_foreach ((json_t *)item, key, value) {
 			if (!strcmp(key, "databases") || !strcmp(key, "host"))
 				continue;
 			validate_path(field, item_path, key);
@@ -156,8 +154,7 @@ static int parse_users(const json_t *users, struct ct_error *err)
 		return -1;
 	size_t i;
 	const json_t *user;
-	json_array_foreach(users, i, user)
-	{
+	json_array_foreach (users, i, user) {
 		char path[VALIDATE_PATH_MAX], field[VALIDATE_PATH_MAX];
 		validate_path_index(path, "instance['users']", i);
 		const json_t *host = json_object_get(user, "host");
@@ -195,8 +192,7 @@ static int parse_access(const json_t *access, struct ct_error *err)
 		return -1;
 	size_t i;
 	const json_t *c;
-	json_array_foreach(cidrs, i, c)
-	{
+	json_array_foreach (cidrs, i, c) {
 		if (!instance_request_is_cidr(json_string_value(c))) {
 			char item[VALIDATE_PATH_MAX], repr[128];
 			validate_path_index(item, path, i);
@@ -224,8 +220,7 @@ static int parse_nics(const json_t *nics, struct ct_error *err)
 					      NULL};
 	size_t i;
 	const json_t *nic;
-	json_array_foreach(nics, i, nic)
-	{
+	json_array_foreach (nics, i, nic) {
 		char item[VALIDATE_PATH_MAX], field[VALIDATE_PATH_MAX];
 		validate_path_index(item, path, i);
 		if (validate_object(nic, item, err) || validate_only(nic, item, allowed, err))
@@ -249,8 +244,7 @@ static int parse_nics(const json_t *nics, struct ct_error *err)
 	return 0;
 }
 
-int instance_request_parse(const json_t *body, struct instance_request *out,
-			   struct ct_error *err)
+int instance_request_parse(const json_t *body, struct instance_request *out, struct ct_error *err)
 {
 	static const char *const top[] = {"instance", NULL};
 	static const char *const required[] = {"name", NULL};
@@ -269,8 +263,8 @@ int instance_request_parse(const json_t *body, struct instance_request *out,
 
 	out->databases = json_object_get(inst, "databases");
 	static const char *const name_only[] = {"name", NULL};
-	if (out->databases && parse_named_list(out->databases, "instance['databases']",
-					       name_only, err))
+	if (out->databases &&
+	    parse_named_list(out->databases, "instance['databases']", name_only, err))
 		return -1;
 	out->users = json_object_get(inst, "users");
 	if (out->users && parse_users(out->users, err))
@@ -279,8 +273,8 @@ int instance_request_parse(const json_t *body, struct instance_request *out,
 	const json_t *ds = json_object_get(inst, "datastore");
 	if (ds) {
 		if (validate_object(ds, "instance['datastore']", err) ||
-		    check_optional_string(ds, "instance['datastore']", "type",
-					  &out->datastore_type, false, err) ||
+		    check_optional_string(ds, "instance['datastore']", "type", &out->datastore_type,
+					  false, err) ||
 		    check_optional_string(ds, "instance['datastore']", "version",
 					  &out->datastore_version, false, err))
 			return -1;
@@ -291,10 +285,9 @@ int instance_request_parse(const json_t *body, struct instance_request *out,
 	out->access = json_object_get(inst, "access");
 	if (out->access && parse_access(out->access, err))
 		return -1;
-	if (check_optional_string(inst, "instance", "availability_zone",
-				  &out->availability_zone, false, err) ||
-	    check_optional_string(inst, "instance", "region_name", &out->region_name, false,
-				  err) ||
+	if (check_optional_string(inst, "instance", "availability_zone", &out->availability_zone,
+				  false, err) ||
+	    check_optional_string(inst, "instance", "region_name", &out->region_name, false, err) ||
 	    check_optional_string(inst, "instance", "locality", &out->locality, false, err))
 		return -1;
 
@@ -345,8 +338,7 @@ int instance_request_check_names(const struct instance_request *r, const char *m
 		return ct_fail(err, 422, "Operation not supported for datastore %.64s.", manager);
 	size_t i, j;
 	const json_t *db, *user;
-	json_array_foreach(r->databases, i, db)
-	{
+	json_array_foreach (r->databases, i, db) {
 		const char *name = field(db, "name");
 		if (dbnames_check_database(family, name, err))
 			return -1;
@@ -363,8 +355,7 @@ int instance_request_check_names(const struct instance_request *r, const char *m
 					       "%.64s.",
 					       name);
 	}
-	json_array_foreach(r->users, i, user)
-	{
+	json_array_foreach (r->users, i, user) {
 		const char *name = field(user, "name");
 		const char *host = field(user, "host");
 		if (dbnames_check_user(family, name, err) ||
@@ -383,18 +374,18 @@ int instance_request_check_names(const struct instance_request *r, const char *m
 		}
 		size_t k;
 		const json_t *access;
-		json_array_foreach(json_object_get(user, "databases"), k, access)
-		{
+		json_array_foreach (json_object_get(user, "databases"), k, access) {
 			const char *dbname = field(access, "name");
 			bool initial = false;
-			json_array_foreach(r->databases, j, db)
+			json_array_foreach (r->databases, j, db)
 				initial = initial || !strcmp(dbname, field(db, "name"));
 			if (!initial)
-				return ct_fail(err, 400,
-					       "The request indicates that user %.64s should have "
-					       "access to database %.64s, but database %.64s is not "
-					       "included in the initial databases list.",
-					       name, dbname, dbname);
+				return ct_fail(
+					err, 400,
+					"The request indicates that user %.64s should have "
+					"access to database %.64s, but database %.64s is not "
+					"included in the initial databases list.",
+					name, dbname, dbname);
 		}
 	}
 	return 0;

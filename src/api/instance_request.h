@@ -14,18 +14,18 @@
 
 struct instance_request {
 	const char *name;
-	char flavor_id[256];        /* last path segment of flavorRef; "" if absent */
-	long volume_size;           /* GB; 0 when no volume was given */
+	char flavor_id[256];	    /* last path segment of flavorRef; "" if absent */
+	long volume_size;	    /* GB; 0 when no volume was given */
 	const char *volume_type;    /* NULL or a name */
 	const char *datastore_type; /* NULL = default_datastore */
 	const char *datastore_version;
 	const char *availability_zone;
 	const char *region_name;
 	const char *locality;
-	const json_t *databases;    /* [{"name", "character_set"?, "collate"?}] or NULL */
-	const json_t *users;        /* [{"name", "password", "host"?, "databases"?}] or NULL */
-	const json_t *nics;         /* recorded, not used by the local driver */
-	const json_t *access;       /* {"is_public"?, "allowed_cidrs"?} or NULL */
+	const json_t *databases; /* [{"name", "character_set"?, "collate"?}] or NULL */
+	const json_t *users;	 /* [{"name", "password", "host"?, "databases"?}] or NULL */
+	const json_t *nics;	 /* recorded, not used by the local driver */
+	const json_t *access;	 /* {"is_public"?, "allowed_cidrs"?} or NULL */
 	const char *replica_of;
 	long replica_count;
 	const json_t *restore_point;
@@ -34,8 +34,7 @@ struct instance_request {
 };
 
 /* Schema checks; 400 "Validation error: ..." on the first violation. */
-int instance_request_parse(const json_t *body, struct instance_request *out,
-			   struct ct_error *err);
+int instance_request_parse(const json_t *body, struct instance_request *out, struct ct_error *err);
 
 /* Datastore rules for the databases and users of the request, for a manager
  * (mysql, mariadb, postgresql): names, reserved names, duplicates, and every

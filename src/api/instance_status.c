@@ -15,15 +15,32 @@ struct task {
 };
 
 static const struct task tasks[] = {
-	{1, "NONE", false},	      {2, "DELETING", false},	 {3, "REBOOTING", false},
-	{4, "RESIZING", false},	      {5, "BUILDING", false},	 {6, "MIGRATING", false},
-	{7, "RESTART_REQUIRED", false}, {8, "PROMOTING", false}, {9, "EJECTING", false},
-	{10, "LOGGING", false},	      {11, "DETACHING", false},	 {12, "UPDATING", false},
-	{80, "BUILDING", true},	      {81, "BUILDING", true},	 {82, "BUILDING", true},
-	{83, "BUILDING", true},	      {84, "BUILDING", true},	 {85, "PROMOTING", true},
-	{86, "EJECTING", true},	      {87, "GROWING", true},	 {88, "SHRINKING", true},
-	{89, "UPGRADING", false},     {90, "UPGRADING", true},	 {91, "ERROR", true},
-	{92, "BUILDING", true},	      {93, "UPDATING", true},
+	{1, "NONE", false},
+	{2, "DELETING", false},
+	{3, "REBOOTING", false},
+	{4, "RESIZING", false},
+	{5, "BUILDING", false},
+	{6, "MIGRATING", false},
+	{7, "RESTART_REQUIRED", false},
+	{8, "PROMOTING", false},
+	{9, "EJECTING", false},
+	{10, "LOGGING", false},
+	{11, "DETACHING", false},
+	{12, "UPDATING", false},
+	{80, "BUILDING", true},
+	{81, "BUILDING", true},
+	{82, "BUILDING", true},
+	{83, "BUILDING", true},
+	{84, "BUILDING", true},
+	{85, "PROMOTING", true},
+	{86, "EJECTING", true},
+	{87, "GROWING", true},
+	{88, "SHRINKING", true},
+	{89, "UPGRADING", false},
+	{90, "UPGRADING", true},
+	{91, "ERROR", true},
+	{92, "BUILDING", true},
+	{93, "UPDATING", true},
 };
 
 static const struct task *find_task(int id)
@@ -55,16 +72,15 @@ const char *instance_status(const struct instance_state *s)
 		return server_is(s, "ERROR") ? "ERROR" : "BUILD";
 	static const struct {
 		const char *action, *status;
-	} direct[] = {{"REBOOTING", "REBOOT"},	  {"RESIZING", "RESIZE"},
-		      {"UPGRADING", "UPGRADE"},	  {"RESTART_REQUIRED", "RESTART_REQUIRED"},
-		      {"PROMOTING", "PROMOTE"},	  {"EJECTING", "EJECT"},
-		      {"LOGGING", "LOGGING"},	  {"DETACHING", "DETACH"}};
+	} direct[] = {{"REBOOTING", "REBOOT"},	{"RESIZING", "RESIZE"},
+		      {"UPGRADING", "UPGRADE"}, {"RESTART_REQUIRED", "RESTART_REQUIRED"},
+		      {"PROMOTING", "PROMOTE"}, {"EJECTING", "EJECT"},
+		      {"LOGGING", "LOGGING"},	{"DETACHING", "DETACH"}};
 	for (size_t i = 0; i < sizeof direct / sizeof direct[0]; i++)
 		if (!strcmp(action, direct[i].action))
 			return direct[i].status;
 	if (!strcmp(action, "DELETING"))
-		return server_is(s, "ACTIVE") || server_is(s, "SHUTDOWN") ||
-				       server_is(s, "DELETED")
+		return server_is(s, "ACTIVE") || server_is(s, "SHUTDOWN") || server_is(s, "DELETED")
 			       ? "SHUTDOWN"
 			       : "ERROR";
 	if (s->backup_running)

@@ -9,11 +9,11 @@
 #include <stdbool.h>
 
 struct instance_state {
-	int task_id;               /* instances.task_id */
+	int task_id;		   /* instances.task_id */
 	const char *server_status; /* compute status: ACTIVE, SHUTOFF, ... ("" unknown) */
-	int service_status_id;     /* service_statuses.status_id */
-	bool backup_running;       /* a NEW/BUILDING/SAVING backup exists */
-	bool heartbeat_expired;    /* last heartbeat older than agent_heartbeat_expiry */
+	int service_status_id;	   /* service_statuses.status_id */
+	bool backup_running;	   /* a NEW/BUILDING/SAVING backup exists */
+	bool heartbeat_expired;	   /* last heartbeat older than agent_heartbeat_expiry */
 };
 
 /* REST `status`: ACTIVE, BUILD, ERROR, REBOOT, ... */

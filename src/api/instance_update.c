@@ -47,7 +47,7 @@ static int check_can_act(const struct instance *in, struct ct_error *err)
 			       "Instance %s is not currently available for an action to be "
 			       "performed (task status was %s).",
 			       in->id, instance_task_action(in->task_id));
-	static const int ok[] = {SERVICE_RUNNING, SERVICE_SHUTDOWN, SERVICE_CRASHED, 0x02,
+	static const int ok[] = {SERVICE_RUNNING, SERVICE_SHUTDOWN,	   SERVICE_CRASHED, 0x02,
 				 SERVICE_HEALTHY, SERVICE_RESTART_REQUIRED};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
 		if (in->service_status == ok[i])
@@ -85,9 +85,9 @@ API_HANDLER(instances_update)
 {
 	bool put = !strcmp(req->method, "PUT");
 	static const char *const top[] = {"instance", NULL};
-	static const char *const put_keys[] = {"name",	   "replica_of",	"configuration",
-					       "access",   "datastore_version", NULL};
-	static const char *const patch_keys[] = {"name",	 "replica_of",	"slave_of",
+	static const char *const put_keys[] = {"name",	 "replica_of",	      "configuration",
+					       "access", "datastore_version", NULL};
+	static const char *const patch_keys[] = {"name",	  "replica_of",	       "slave_of",
 						 "configuration", "datastore_version", NULL};
 	if (validate_object(req->json, "", err) || validate_required(req->json, "", top, err))
 		return -1;
@@ -99,11 +99,12 @@ API_HANDLER(instances_update)
 	if (name && validate_non_empty_string(name, "instance['name']", err))
 		return -1;
 	if (json_object_size(body) - (name ? 1 : 0) > 1)
-		return ct_fail(err, 400, "Only one attribute (except 'name') is allowed to update.");
+		return ct_fail(err, 400,
+			       "Only one attribute (except 'name') is allowed to update.");
 	const json_t *access = json_object_get(body, "access");
 	if (access) {
-		json_t *wrapped = json_pack("{s:{s:s,s:O}}", "instance", "name", "x", "access",
-					    access);
+		json_t *wrapped =
+			json_pack("{s:{s:s,s:O}}", "instance", "name", "x", "access", access);
 		struct instance_request r;
 		int rc = instance_request_parse(wrapped, &r, err);
 		json_decref(wrapped);
@@ -121,14 +122,16 @@ API_HANDLER(instances_update)
 		return ct_fail(err, 501, "Datastore upgrades are not implemented in ctrove yet.");
 	if (name && (strlen(json_string_value(name)) > 255 ||
 		     instance_set_name(in.id, json_string_value(name), err)))
-		return err->status ? -1
-				   : ct_fail(err, 400, "Instance name is longer than 255 characters.");
+		return err->status
+			       ? -1
+			       : ct_fail(err, 400, "Instance name is longer than 255 characters.");
 	if (access) {
 		if (strcmp(rest_status(&in), "ACTIVE"))
-			return ct_fail(err, 400,
-				       "The operation you have requested cannot be executed because "
-				       "the instance status is currently: %s.",
-				       rest_status(&in));
+			return ct_fail(
+				err, 400,
+				"The operation you have requested cannot be executed because "
+				"the instance status is currently: %s.",
+				rest_status(&in));
 		char *text = json_dumps(access, JSON_COMPACT);
 		int rc = !text || instance_set_access(in.id, text, err) ||
 			 instance_set_task(in.id, TASK_UPDATING, err);
@@ -162,12 +165,12 @@ static int action_restart(struct api_request *req, struct instance *in, struct c
 	return 0;
 }
 
-static int action_reset_status(struct api_request *req, struct instance *in,
-			       struct ct_error *err)
+static int action_reset_status(struct api_request *req, struct instance *in, struct ct_error *err)
 {
 	if (!req->who.is_admin)
-		return ct_fail(err, 403, "Policy doesn't allow instance:reset_status to be "
-					 "performed.");
+		return ct_fail(err, 403,
+			       "Policy doesn't allow instance:reset_status to be "
+			       "performed.");
 	if (instance_set_task(in->id, TASK_NONE, err) ||
 	    instance_set_service_status(in->id, SERVICE_UNKNOWN, err))
 		return -1;

@@ -13,31 +13,48 @@
 #include "api/instance_status.h"
 #include "common/config.h"
 #include "common/timefmt.h"
-#include "guest/api.h"
 #include "db/store.h"
+#include "guest/api.h"
 
-#define INSTANCE_COLUMNS                                                                   \
-	"SELECT i.id, i.name, i.task_id, i.server_status, i.flavor_id, i.volume_size,"      \
-	" i.region_id, i.access, d.name, v.name, v.version, s.status_id, i.created,"        \
-	" i.updated, s.updated_at,"                                                         \
-	" (SELECT count(*) FROM backups b WHERE b.instance_id = i.id AND"                   \
-	"  (b.deleted IS NULL OR b.deleted = 0) AND b.state IN ('NEW','BUILDING','SAVING'))," \
-	" CAST(strftime('%s', 'now') - strftime('%s', s.updated_at) AS INTEGER),"           \
-	" a.address, i.encrypted_key,"                                                      \
-	" (SELECT message FROM instance_faults f WHERE f.instance_id = i.id AND"            \
-	"  f.deleted = 0 ORDER BY f.created DESC LIMIT 1),"                                 \
-	" (SELECT created FROM instance_faults f WHERE f.instance_id = i.id AND"            \
-	"  f.deleted = 0 ORDER BY f.created DESC LIMIT 1)"                                  \
-	" FROM instances i"                                                                 \
-	" LEFT JOIN ctrove_addresses a ON a.instance_id = i.id"                             \
-	" LEFT JOIN datastore_versions v ON v.id = i.datastore_version_id"                  \
-	" LEFT JOIN datastores d ON d.id = v.datastore_id"                                  \
+#define INSTANCE_COLUMNS                                                                           \
+	"SELECT i.id, i.name, i.task_id, i.server_status, i.flavor_id, i.volume_size,"             \
+	" i.region_id, i.access, d.name, v.name, v.version, s.status_id, i.created,"               \
+	" i.updated, s.updated_at,"                                                                \
+	" (SELECT count(*) FROM backups b WHERE b.instance_id = i.id AND"                          \
+	"  (b.deleted IS NULL OR b.deleted = 0) AND b.state IN ('NEW','BUILDING','SAVING')),"      \
+	" CAST(strftime('%s', 'now') - strftime('%s', s.updated_at) AS INTEGER),"                  \
+	" a.address, i.encrypted_key,"                                                             \
+	" (SELECT message FROM instance_faults f WHERE f.instance_id = i.id AND"                   \
+	"  f.deleted = 0 ORDER BY f.created DESC LIMIT 1),"                                        \
+	" (SELECT created FROM instance_faults f WHERE f.instance_id = i.id AND"                   \
+	"  f.deleted = 0 ORDER BY f.created DESC LIMIT 1)"                                         \
+	" FROM instances i"                                                                        \
+	" LEFT JOIN ctrove_addresses a ON a.instance_id = i.id"                                    \
+	" LEFT JOIN datastore_versions v ON v.id = i.datastore_version_id"                         \
+	" LEFT JOIN datastores d ON d.id = v.datastore_id"                                         \
 	" LEFT JOIN service_statuses s ON s.instance_id = i.id"
 
 enum {
-	COL_ID, COL_NAME, COL_TASK, COL_SERVER, COL_FLAVOR, COL_VOLUME, COL_REGION, COL_ACCESS,
-	COL_DS, COL_DSV_NAME, COL_DSV_VERSION, COL_SERVICE, COL_CREATED, COL_UPDATED,
-	COL_SERVICE_UPDATED, COL_BACKUPS, COL_HEARTBEAT_AGE, COL_ADDRESS, COL_KEY, COL_FAULT,
+	COL_ID,
+	COL_NAME,
+	COL_TASK,
+	COL_SERVER,
+	COL_FLAVOR,
+	COL_VOLUME,
+	COL_REGION,
+	COL_ACCESS,
+	COL_DS,
+	COL_DSV_NAME,
+	COL_DSV_VERSION,
+	COL_SERVICE,
+	COL_CREATED,
+	COL_UPDATED,
+	COL_SERVICE_UPDATED,
+	COL_BACKUPS,
+	COL_HEARTBEAT_AGE,
+	COL_ADDRESS,
+	COL_KEY,
+	COL_FAULT,
 	COL_FAULT_CREATED
 };
 
@@ -66,13 +83,12 @@ static json_t *instance_view(const struct api_request *req, sqlite3_stmt *st, bo
 		access = json_object();
 	}
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:{s:s,s:o},s:o,s:s,s:o,s:{s:i}}", "id", id,
-			      "name", db_col_text(st, COL_NAME), "status",
-			      instance_status(&state), "operating_status",
-			      instance_operating_status(&state), "links",
+			      "name", db_col_text(st, COL_NAME), "status", instance_status(&state),
+			      "operating_status", instance_operating_status(&state), "links",
 			      api_links(req, "instances", id), "flavor", "id", flavor, "links",
-			      api_links(req, "flavors", flavor), "datastore", datastore,
-			      "region", db_col_text(st, COL_REGION), "access", access,
-			      "volume", "size", sqlite3_column_int(st, COL_VOLUME));
+			      api_links(req, "flavors", flavor), "datastore", datastore, "region",
+			      db_col_text(st, COL_REGION), "access", access, "volume", "size",
+			      sqlite3_column_int(st, COL_VOLUME));
 	/* The address appears once the build is past the compute step (Trove
 	 * shows none while BUILDING). */
 	if (!db_col_is_null(st, COL_ADDRESS) && state.task_id != 5) {
@@ -84,9 +100,10 @@ static json_t *instance_view(const struct api_request *req, sqlite3_stmt *st, bo
 	if (detail && !db_col_is_null(st, COL_FAULT) && !strcmp(instance_status(&state), "ERROR")) {
 		char when[CT_TIME_LEN];
 		timefmt_db_to_trove(db_col_text(st, COL_FAULT_CREATED), when);
-		json_object_set_new(o, "fault", json_pack("{s:s,s:s,s:n}", "message",
-							  db_col_text(st, COL_FAULT), "created",
-							  when, "details"));
+		json_object_set_new(o, "fault",
+				    json_pack("{s:s,s:s,s:n}", "message",
+					      db_col_text(st, COL_FAULT), "created", when,
+					      "details"));
 	}
 	if (detail) {
 		char created[CT_TIME_LEN], updated[CT_TIME_LEN], service[CT_TIME_LEN];
@@ -135,11 +152,11 @@ API_HANDLER(instances_index)
 	const char *clustered = api_query(req, "include_clustered");
 	bool include_clustered = clustered && !strcasecmp(clustered, "true");
 	bool detail = req->nparams == 0 && strstr(req->path, "/instances/detail") != NULL;
-	sqlite3_stmt *st = db_stmt(INSTANCE_COLUMNS
-				   " WHERE i.tenant_id = ?1 AND (i.deleted IS NULL OR i.deleted = 0)"
-				   " AND i.id > ?2 AND (?3 OR i.cluster_id IS NULL)"
-				   " ORDER BY i.id LIMIT ?4",
-				   err);
+	sqlite3_stmt *st = db_stmt(
+		INSTANCE_COLUMNS " WHERE i.tenant_id = ?1 AND (i.deleted IS NULL OR i.deleted = 0)"
+				 " AND i.id > ?2 AND (?3 OR i.cluster_id IS NULL)"
+				 " ORDER BY i.id LIMIT ?4",
+		err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, req->project);
@@ -185,9 +202,8 @@ API_HANDLER(instances_index)
 int instance_reply_detail(struct api_request *req, struct api_response *resp, const char *id,
 			  int status_code, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt(INSTANCE_COLUMNS
-				   " WHERE i.id = ?1 AND i.tenant_id = ?2"
-				   " AND (i.deleted IS NULL OR i.deleted = 0)",
+	sqlite3_stmt *st = db_stmt(INSTANCE_COLUMNS " WHERE i.id = ?1 AND i.tenant_id = ?2"
+						    " AND (i.deleted IS NULL OR i.deleted = 0)",
 				   err);
 	if (!st)
 		return -1;
@@ -207,8 +223,7 @@ int instance_reply_detail(struct api_request *req, struct api_response *resp, co
 		       !strcmp(status, "RESTART_REQUIRED"))) {
 		struct ct_error ignored = {0};
 		json_t *args = json_pack("{s:n}", "fs_path");
-		json_t *stats = guest_call(id, key, "get_filesystem_stats", args, 5,
-					   &ignored);
+		json_t *stats = guest_call(id, key, "get_filesystem_stats", args, 5, &ignored);
 		json_decref(args);
 		json_t *used = json_object_get(stats, "used");
 		if (json_is_number(used))

@@ -12,12 +12,11 @@ API_HANDLER(limits_index)
 	if (quota_get(req->project, &q, err))
 		return -1;
 	json_t *list = json_array();
-	json_array_append_new(
-		list, json_pack("{s:s,s:I,s:I,s:I,s:I}", "verb", "ABSOLUTE", "max_instances",
-				(json_int_t)q.limit[QUOTA_INSTANCES], "max_ram",
-				(json_int_t)q.limit[QUOTA_RAM], "max_backups",
-				(json_int_t)q.limit[QUOTA_BACKUPS], "max_volumes",
-				(json_int_t)q.limit[QUOTA_VOLUMES]));
+	json_array_append_new(list, json_pack("{s:s,s:I,s:I,s:I,s:I}", "verb", "ABSOLUTE",
+					      "max_instances", (json_int_t)q.limit[QUOTA_INSTANCES],
+					      "max_ram", (json_int_t)q.limit[QUOTA_RAM],
+					      "max_backups", (json_int_t)q.limit[QUOTA_BACKUPS],
+					      "max_volumes", (json_int_t)q.limit[QUOTA_VOLUMES]));
 	json_t *rates = ratelimit_view(req->project);
 	json_array_extend(list, rates);
 	json_decref(rates);

@@ -34,8 +34,8 @@ static json_t *mgmt_view(const struct ds_version *v)
 			 v->name, "version", v->version, "datastore_id", v->datastore_id,
 			 "datastore_name", v->datastore_name, "datastore_manager", v->manager,
 			 "image", v->image_is_null ? json_null() : json_string(v->image_id),
-			 "image_tags", mgmt_list(v->image_tags), "packages",
-			 mgmt_list(v->packages), "active", v->active, "default", v->is_default);
+			 "image_tags", mgmt_list(v->image_tags), "packages", mgmt_list(v->packages),
+			 "active", v->active, "default", v->is_default);
 }
 
 /* Join a validated string array with commas into out; 400 when too long. */
@@ -46,8 +46,7 @@ static int join_list(const json_t *list, char *out, size_t size, const char *wha
 	out[0] = '\0';
 	size_t i;
 	const json_t *item;
-	json_array_foreach(list, i, item)
-	{
+	json_array_foreach (list, i, item) {
 		int n = snprintf(out + used, size - used, "%s%s", i ? "," : "",
 				 json_string_value(item));
 		if (n < 0 || (size_t)n >= size - used)
@@ -110,10 +109,9 @@ API_HANDLER(mgmt_versions_create)
 	static const char *const top[] = {"version", NULL};
 	static const char *const required[] = {"name", "datastore_name", "datastore_manager",
 					       "active", NULL};
-	static const char *const allowed[] = {"name",	    "datastore_name", "datastore_manager",
-					      "image",	    "image_tags",     "packages",
-					      "active",	    "default",	      "version",
-					      NULL};
+	static const char *const allowed[] = {
+		"name",	    "datastore_name", "datastore_manager", "image",   "image_tags",
+		"packages", "active",	      "default",	   "version", NULL};
 	if (validate_object(req->json, "", err) || validate_required(req->json, "", top, err) ||
 	    validate_only(req->json, "", top, err))
 		return -1;
@@ -178,9 +176,9 @@ API_HANDLER(mgmt_versions_show)
 
 API_HANDLER(mgmt_versions_update)
 {
-	static const char *const allowed[] = {"name",	    "datastore_manager", "image",
-					      "image_tags", "packages",		 "active",
-					      "default",    NULL};
+	static const char *const allowed[] = {
+		"name",	  "datastore_manager", "image", "image_tags", "packages",
+		"active", "default",	       NULL};
 	json_t *body = req->json;
 	if (validate_object(body, "", err) || validate_only(body, "", allowed, err) ||
 	    check_fields(body, "", err))
@@ -218,7 +216,8 @@ API_HANDLER(mgmt_versions_update)
 	if ((value = json_object_get(body, "default"))) {
 		if (json_is_true(value) && ds_set_default(v.datastore_id, v.id, err))
 			goto fail;
-		if (json_is_false(value) && v.is_default && ds_set_default(v.datastore_id, NULL, err))
+		if (json_is_false(value) && v.is_default &&
+		    ds_set_default(v.datastore_id, NULL, err))
 			goto fail;
 	}
 	if (db_commit(err))

@@ -63,8 +63,8 @@ static int reply_list(struct api_response *resp, const char *version_id, bool mg
 	return api_reply(resp, 200, json_pack("{s:o}", "configuration-parameters", list));
 }
 
-static int reply_one(struct api_response *resp, const char *version_id, const char *name,
-		     bool mgmt, struct ct_error *err)
+static int reply_one(struct api_response *resp, const char *version_id, const char *name, bool mgmt,
+		     struct ct_error *err)
 {
 	struct ds_parameter p;
 	if (param_get(version_id, name, &p, err))
@@ -207,8 +207,7 @@ API_HANDLER(mgmt_parameters_update)
 	struct ds_version v;
 	struct ds_parameter p, existing;
 	if (dsv_by_id(req->params[0], 400, &v, err) ||
-	    param_get(v.id, req->params[1], &existing, err) ||
-	    parse_body(req->json, v.id, &p, err))
+	    param_get(v.id, req->params[1], &existing, err) || parse_body(req->json, v.id, &p, err))
 		return -1;
 	if (strcmp(p.name, existing.name))
 		return ct_fail(err, 400, "The parameter name cannot be changed (%s).",
@@ -221,8 +220,7 @@ API_HANDLER(mgmt_parameters_update)
 API_HANDLER(mgmt_parameters_delete)
 {
 	struct ds_version v;
-	if (dsv_by_id(req->params[0], 400, &v, err) ||
-	    param_delete(v.id, req->params[1], err))
+	if (dsv_by_id(req->params[0], 400, &v, err) || param_delete(v.id, req->params[1], err))
 		return -1;
 	return api_reply(resp, 204, NULL);
 }

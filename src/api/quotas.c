@@ -19,11 +19,11 @@ API_HANDLER(quotas_show)
 		return -1;
 	json_t *list = json_array();
 	for (int r = 0; r < QUOTA_COUNT; r++)
-		json_array_append_new(list, json_pack("{s:s,s:I,s:I,s:I}", "resource",
-						      quota_names[r], "in_use",
-						      (json_int_t)q.in_use[r], "reserved",
-						      (json_int_t)q.reserved[r], "limit",
-						      (json_int_t)q.limit[r]));
+		json_array_append_new(list,
+				      json_pack("{s:s,s:I,s:I,s:I}", "resource", quota_names[r],
+						"in_use", (json_int_t)q.in_use[r], "reserved",
+						(json_int_t)q.reserved[r], "limit",
+						(json_int_t)q.limit[r]));
 	return api_reply(resp, 200, json_pack("{s:o}", "quotas", list));
 }
 
@@ -41,8 +41,7 @@ API_HANDLER(quotas_update)
 	/* Check everything before changing anything. */
 	const char *key;
 	json_t *value;
-	json_object_foreach(quotas, key, value)
-	{
+	json_object_foreach (quotas, key, value) {
 		char path[VALIDATE_PATH_MAX];
 		validate_path(path, "quotas", key);
 		if (quota_resource_by_name(key) < 0)
@@ -60,8 +59,7 @@ API_HANDLER(quotas_update)
 	}
 	if (db_begin(err))
 		return -1;
-	json_object_foreach(quotas, key, value)
-	{
+	json_object_foreach (quotas, key, value) {
 		if (quota_set_limit(project, (enum quota_resource)quota_resource_by_name(key),
 				    (long)json_integer_value(value), err)) {
 			db_rollback();

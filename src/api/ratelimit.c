@@ -109,8 +109,8 @@ static int admit(struct bucket *b, long value, double now)
 	return seconds > 0 ? seconds : 1;
 }
 
-bool ratelimit_check(const char *project, const char *method, char **segments,
-		     int nsegments, int *retry_after)
+bool ratelimit_check(const char *project, const char *method, char **segments, int nsegments,
+		     int *retry_after)
 {
 	int kind = -1;
 	for (int k = 0; k < RL_MGMT_POST; k++)
@@ -147,12 +147,12 @@ json_t *ratelimit_view(const char *project)
 			next += (b.level + 1.0 - (double)value) * 60.0 / (double)value;
 		char stamp[CT_TIME_LEN];
 		timefmt_zulu((time_t)next, stamp);
-		json_array_append_new(
-			list, json_pack("{s:s,s:I,s:s,s:I,s:s,s:s,s:s}", "nextAvailable", stamp,
-					"remaining", (json_int_t)remaining, "unit", "MINUTE",
-					"value", (json_int_t)value, "verb", verbs[k], "uri",
-					k == RL_MGMT_POST ? "*/mgmt" : "*", "regex",
-					k == RL_MGMT_POST ? "^/mgmt" : ".*"));
+		json_array_append_new(list,
+				      json_pack("{s:s,s:I,s:s,s:I,s:s,s:s,s:s}", "nextAvailable",
+						stamp, "remaining", (json_int_t)remaining, "unit",
+						"MINUTE", "value", (json_int_t)value, "verb",
+						verbs[k], "uri", k == RL_MGMT_POST ? "*/mgmt" : "*",
+						"regex", k == RL_MGMT_POST ? "^/mgmt" : ".*"));
 	}
 	pthread_mutex_unlock(&lock);
 	return list;

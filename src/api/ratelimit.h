@@ -10,8 +10,8 @@
 #include <stdbool.h>
 
 /* True (and *retry_after set, seconds) when this request is over the limit. */
-bool ratelimit_check(const char *project, const char *method, char **segments,
-		     int nsegments, int *retry_after);
+bool ratelimit_check(const char *project, const char *method, char **segments, int nsegments,
+		     int *retry_after);
 /* The configured per-minute value for a verb. */
 long ratelimit_value(const char *method);
 /* The rate entries of GET /limits for a project; new reference. */

@@ -15,8 +15,8 @@
 
 #include "common/error.h"
 
-#define API_MAX_QUERY 16
-#define API_MAX_PARAMS 4
+#define API_MAX_QUERY	16
+#define API_MAX_PARAMS	4
 #define API_MAX_HEADERS 4
 
 struct api_kv {
@@ -50,7 +50,7 @@ struct api_request {
 	char request_id[48];
 	json_t *json; /* parsed body, NULL when none; owned by the dispatcher */
 	struct api_identity who;
-	const char *project; /* the {project} segment of /v1.0/{project}/... */
+	const char *project;		    /* the {project} segment of /v1.0/{project}/... */
 	const char *params[API_MAX_PARAMS]; /* the '*' segments of the route */
 	int nparams;
 	char path_buf[1024]; /* segments of path, NUL-separated */

@@ -36,8 +36,8 @@ void api_add_header(struct api_response *resp, const char *name, const char *fmt
 	resp->headers[resp->nheaders].name = name;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(resp->headers[resp->nheaders].value,
-		  sizeof resp->headers[resp->nheaders].value, fmt, ap);
+	vsnprintf(resp->headers[resp->nheaders].value, sizeof resp->headers[resp->nheaders].value,
+		  fmt, ap);
 	va_end(ap);
 	resp->nheaders++;
 }
@@ -153,9 +153,9 @@ void api_reply_error(struct api_response *resp, const struct ct_error *err)
 		api_utf8_clean(message, text, sizeof text);
 		message = text;
 	}
-	api_reply(resp, status,
-		  json_pack("{s:{s:i,s:s}}", fault_name(status), "code", status, "message",
-			    message));
+	api_reply(
+		resp, status,
+		json_pack("{s:{s:i,s:s}}", fault_name(status), "code", status, "message", message));
 }
 
 void api_link_base(const struct api_request *req, char *out, size_t size)
@@ -171,6 +171,6 @@ json_t *api_links(const struct api_request *req, const char *collection, const c
 	snprintf(self, sizeof self, "%s/v1.0/%s/%s/%s", base, req->project ? req->project : "",
 		 collection, id);
 	snprintf(bookmark, sizeof bookmark, "%s/%s/%s", base, collection, id);
-	return json_pack("[{s:s,s:s},{s:s,s:s}]", "href", self, "rel", "self", "href",
-			 bookmark, "rel", "bookmark");
+	return json_pack("[{s:s,s:s},{s:s,s:s}]", "href", self, "rel", "self", "href", bookmark,
+			 "rel", "bookmark");
 }

@@ -25,8 +25,8 @@ struct api_route {
 };
 
 /* Match method + segments; fills req->params. NULL when nothing matches. */
-const struct api_route *routes_match(struct api_request *req, const char *method,
-				     char **segments, int nsegments);
+const struct api_route *routes_match(struct api_request *req, const char *method, char **segments,
+				     int nsegments);
 /* The table, for docs and tests. */
 const struct api_route *routes_table(int *count);
 /* The table as Markdown (docs/api.md, `ctrove --help-routes`). */

@@ -71,8 +71,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_res
 		text = json_dumps(resp->body, JSON_COMPACT);
 		len = text ? strlen(text) : 0;
 	}
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		len, text ? text : (void *)"", text ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, text ? text : (void *)"",
+								 text ? MHD_RESPMEM_MUST_FREE
+								      : MHD_RESPMEM_PERSISTENT);
 	if (!r) {
 		free(text);
 		return MHD_NO;
@@ -89,9 +90,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_res
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size,
-				  void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
 {
 	(void)cls;
 	(void)version;
@@ -118,8 +118,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	req.host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
 	req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
 	req.auth_token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Auth-Token");
-	req.subject_token =
-		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Subject-Token");
+	req.subject_token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Subject-Token");
 	req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
 	req.body = ctx->len ? ctx->body : NULL;
 	req.body_len = ctx->len;
@@ -161,7 +160,8 @@ int api_server_start(struct ct_error *err)
 {
 	char port[16];
 	snprintf(port, sizeof port, "%ld", cfg_int(CFG_BIND_PORT));
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
 	if (getaddrinfo(cfg_str(CFG_BIND_HOST), port, &hints, &ai) || !ai)
@@ -177,9 +177,9 @@ int api_server_start(struct ct_error *err)
 		flags |= MHD_USE_IPv6;
 	daemon_handle = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-		NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)workers, MHD_OPTION_NOTIFY_COMPLETED,
-		on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+		NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)workers, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!daemon_handle)
 		return ct_fail(err, 500, "cannot listen on %s:%s", cfg_str(CFG_BIND_HOST), port);

@@ -59,8 +59,7 @@ static void repr_append(const json_t *v, char *out, size_t size, size_t *used)
 		json_t *value;
 		const char *sep = "";
 		put(out, size, used, "{");
-		json_object_foreach((json_t *)v, key, value)
-		{
+		json_object_foreach ((json_t *)v, key, value) {
 			put(out, size, used, "%s'%s': ", sep, key);
 			repr_append(value, out, size, used);
 			sep = ", ";
@@ -70,8 +69,7 @@ static void repr_append(const json_t *v, char *out, size_t size, size_t *used)
 		size_t i;
 		json_t *item;
 		put(out, size, used, "[");
-		json_array_foreach(v, i, item)
-		{
+		json_array_foreach (v, i, item) {
 			put(out, size, used, "%s", i ? ", " : "");
 			repr_append(item, out, size, used);
 		}
@@ -114,8 +112,7 @@ void validate_repr(const json_t *v, char *out, size_t size)
 	}
 }
 
-static int type_error(const json_t *v, const char *path, const char *type,
-		      struct ct_error *err)
+static int type_error(const json_t *v, const char *path, const char *type, struct ct_error *err)
 {
 	char repr[128];
 	validate_repr(v, repr, sizeof repr);
@@ -141,8 +138,7 @@ int validate_only(const json_t *obj, const char *path, const char *const *allowe
 {
 	const char *key;
 	json_t *value;
-	json_object_foreach((json_t *)obj, key, value)
-	{
+	json_object_foreach ((json_t *)obj, key, value) {
 		const char *const *a = allowed;
 		while (*a && strcmp(*a, key))
 			a++;
@@ -216,8 +212,8 @@ int validate_boolean(const json_t *v, const char *path, struct ct_error *err)
 	return json_is_boolean(v) ? 0 : type_error(v, path, "boolean", err);
 }
 
-int validate_string_array(const json_t *v, const char *path, size_t max_items,
-			  size_t min_len, size_t max_len, struct ct_error *err)
+int validate_string_array(const json_t *v, const char *path, size_t max_items, size_t min_len,
+			  size_t max_len, struct ct_error *err)
 {
 	if (!json_is_array(v))
 		return type_error(v, path, "array", err);
@@ -228,8 +224,7 @@ int validate_string_array(const json_t *v, const char *path, size_t max_items,
 	}
 	size_t i;
 	const json_t *item;
-	json_array_foreach(v, i, item)
-	{
+	json_array_foreach (v, i, item) {
 		char item_path[VALIDATE_PATH_MAX];
 		validate_path_index(item_path, path, i);
 		if (check_string(item, item_path, min_len, max_len, err))

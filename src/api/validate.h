@@ -37,8 +37,8 @@ int validate_uuid(const json_t *v, const char *path, struct ct_error *err);
 int validate_boolean(const json_t *v, const char *path, struct ct_error *err);
 /* Array (unique items, at most max_items, 0 = unbounded) of strings whose
  * length is within [min_len, max_len] and that hold a letter or digit. */
-int validate_string_array(const json_t *v, const char *path, size_t max_items,
-			  size_t min_len, size_t max_len, struct ct_error *err);
+int validate_string_array(const json_t *v, const char *path, size_t max_items, size_t min_len,
+			  size_t max_len, struct ct_error *err);
 
 /* Python-style repr of a JSON value for messages ('text', 5, True, None ...). */
 void validate_repr(const json_t *v, char *out, size_t size);

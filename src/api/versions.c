@@ -15,6 +15,6 @@ API_HANDLER(versions_index)
 	snprintf(href, sizeof href, "%s/v1.0/", base);
 	return api_reply(resp, 200,
 			 json_pack("{s:[{s:s,s:s,s:s,s:[{s:s,s:s}]}]}", "versions", "id", "v1.0",
-				   "status", "CURRENT", "updated", "2012-08-01T00:00:00Z",
-				   "links", "rel", "self", "href", href));
+				   "status", "CURRENT", "updated", "2012-08-01T00:00:00Z", "links",
+				   "rel", "self", "href", href));
 }

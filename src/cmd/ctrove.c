@@ -18,15 +18,15 @@
 #include "api/routes.h"
 #include "api/server.h"
 #include "cmd/manage.h"
+#include "common/config.h"
+#include "common/log.h"
 #include "compute/netfilter.h"
 #include "compute/volume.h"
 #include "conductor/service.h"
-#include "rpc/thread_client.h"
-#include "taskmanager/tasks.h"
-#include "taskmanager/service.h"
-#include "common/config.h"
-#include "common/log.h"
 #include "db/store.h"
+#include "rpc/thread_client.h"
+#include "taskmanager/service.h"
+#include "taskmanager/tasks.h"
 
 #define MAX_CONFIG_FILES 8
 

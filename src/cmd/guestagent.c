@@ -51,9 +51,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--debug")) {
 			debug = true;
 		} else {
-			fprintf(stderr,
-				"usage: ctrove-guestagent [--config-file FILE]... [--config-dir DIR] "
-				"[--debug]\n");
+			fprintf(stderr, "usage: ctrove-guestagent [--config-file FILE]... "
+					"[--config-dir DIR] "
+					"[--debug]\n");
 			cfg_free();
 			return 2;
 		}

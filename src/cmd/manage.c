@@ -25,7 +25,7 @@
 struct manage_args {
 	const char *pos[MAX_ARGS];
 	int npos;
-	const char *version;    /* --version */
+	const char *version;	/* --version */
 	const char *image_tags; /* --image-tags */
 };
 
@@ -377,8 +377,7 @@ static int cmd_flavor_create(const struct manage_args *a, struct ct_error *err)
 		return ct_fail(err, 400, "flavor_create ID NAME RAM_MB VCPUS DISK_GB");
 	if (flavor_save(&f, err))
 		return -1;
-	printf("flavor %s (%s): %ld MB, %ld vCPU, %ld GB\n", f.name, f.id, f.ram, f.vcpus,
-	       f.disk);
+	printf("flavor %s (%s): %ld MB, %ld vCPU, %ld GB\n", f.name, f.id, f.ram, f.vcpus, f.disk);
 	return 0;
 }
 
@@ -399,14 +398,14 @@ static const struct subcommand commands[] = {
 	 "DATASTORE VERSION_NAME MANAGER IMAGE_ID PACKAGES ACTIVE [--image-tags T1,T2] "
 	 "[--version X]",
 	 6, 6, cmd_datastore_version_update},
-	{"db_load_datastore_config_parameters",
-	 "DATASTORE VERSION_NAME FILE_OR_URL [--version X]", 3, 3, cmd_load_parameters},
+	{"db_load_datastore_config_parameters", "DATASTORE VERSION_NAME FILE_OR_URL [--version X]",
+	 3, 3, cmd_load_parameters},
 	{"db_remove_datastore_config_parameters", "DATASTORE VERSION_NAME [--version X]", 2, 2,
 	 cmd_remove_parameters},
-	{"datastore_version_flavor_add", "DATASTORE VERSION_NAME FLAVOR_IDS [--version X]", 3,
-	 3, cmd_flavor_add},
-	{"datastore_version_flavor_delete", "DATASTORE VERSION_NAME FLAVOR_ID [--version X]",
-	 3, 3, cmd_flavor_delete},
+	{"datastore_version_flavor_add", "DATASTORE VERSION_NAME FLAVOR_IDS [--version X]", 3, 3,
+	 cmd_flavor_add},
+	{"datastore_version_flavor_delete", "DATASTORE VERSION_NAME FLAVOR_ID [--version X]", 3, 3,
+	 cmd_flavor_delete},
 	{"datastore_version_volume_type_add",
 	 "DATASTORE VERSION_NAME VOLUME_TYPE_IDS [--version X]", 3, 3, cmd_volume_type_add},
 	{"datastore_version_volume_type_delete",

@@ -35,13 +35,13 @@ static struct cfg_extra *extras;
 
 static int parse_bool(const char *text, bool *out)
 {
-	if (!strcasecmp(text, "true") || !strcasecmp(text, "yes") ||
-	    !strcasecmp(text, "on") || !strcmp(text, "1")) {
+	if (!strcasecmp(text, "true") || !strcasecmp(text, "yes") || !strcasecmp(text, "on") ||
+	    !strcmp(text, "1")) {
 		*out = true;
 		return 0;
 	}
-	if (!strcasecmp(text, "false") || !strcasecmp(text, "no") ||
-	    !strcasecmp(text, "off") || !strcmp(text, "0")) {
+	if (!strcasecmp(text, "false") || !strcasecmp(text, "no") || !strcasecmp(text, "off") ||
+	    !strcmp(text, "0")) {
 		*out = false;
 		return 0;
 	}
@@ -56,14 +56,14 @@ static int parse_value(enum cfg_id id, const char *text, long *out, struct ct_er
 		errno = 0;
 		long v = strtol(text, &end, 10);
 		if (errno || end == text || *end)
-			return ct_fail(err, 400, "[%s] %s: '%s' is not an integer",
-				       opt->section, opt->name, text);
+			return ct_fail(err, 400, "[%s] %s: '%s' is not an integer", opt->section,
+				       opt->name, text);
 		*out = v;
 	} else if (opt->type == CFG_BOOL) {
 		bool b;
 		if (parse_bool(text, &b))
-			return ct_fail(err, 400, "[%s] %s: '%s' is not a boolean",
-				       opt->section, opt->name, text);
+			return ct_fail(err, 400, "[%s] %s: '%s' is not a boolean", opt->section,
+				       opt->name, text);
 		*out = b;
 	}
 	return 0;
@@ -129,8 +129,7 @@ struct load_state {
 	int failed;
 };
 
-static int on_ini_entry(void *user, const char *section, const char *name,
-			const char *value)
+static int on_ini_entry(void *user, const char *section, const char *name, const char *value)
 {
 	struct load_state *st = user;
 	int id = find_option(section, name);

@@ -9,182 +9,171 @@
 #ifndef CT_COMMON_CONFIG_OPTIONS_H
 #define CT_COMMON_CONFIG_OPTIONS_H
 
-#define CT_CONFIG_OPTIONS(X)                                                              \
-	X(DEBUG, "DEFAULT", "debug", CFG_BOOL, "false", "Log at DEBUG level.")            \
-	X(LOG_FILE, "DEFAULT", "log_file", CFG_STR, "",                                   \
-	  "Log file path; empty logs to standard error.")                                 \
-	X(STATE_PATH, "DEFAULT", "state_path", CFG_STR, "/var/lib/ctrove",                \
-	  "ctrove: directory for local state (token signing key, instance files).")       \
-	X(HOST, "DEFAULT", "host", CFG_STR, "0.0.0.0",                                    \
-	  "Name of this node; RPC servers listen on <topic>.<host>.")                     \
-	X(BIND_HOST, "DEFAULT", "bind_host", CFG_STR, "0.0.0.0",                          \
-	  "Address the API server listens on.")                                           \
-	X(BIND_PORT, "DEFAULT", "bind_port", CFG_INT, "8779", "Port of the API server.")  \
-	X(API_WORKERS, "DEFAULT", "trove_api_workers", CFG_INT, "0",                      \
-	  "API worker threads; 0 = one per CPU.")                                         \
-	X(PUBLIC_ENDPOINT, "DEFAULT", "public_endpoint", CFG_STR, "",                     \
-	  "Base URL in the version document and the catalog; empty = the request's "      \
-	  "Host.")                                                                        \
-	X(AUTH_STRATEGY, "DEFAULT", "auth_strategy", CFG_STR, "embedded",                 \
-	  "ctrove: 'embedded' serves a Keystone v3 subset at /identity/v3 and checks "    \
-	  "its own tokens; 'keystone' validates tokens against [keystone_authtoken] "     \
-	  "(not implemented yet).")                                                       \
-	X(ADMIN_ROLES, "DEFAULT", "admin_roles", CFG_LIST, "admin",                       \
-	  "Roles that make a request context admin.")                                     \
-	X(HTTP_GET_RATE, "DEFAULT", "http_get_rate", CFG_INT, "200",                      \
-	  "GET requests per minute per project.")                                         \
-	X(HTTP_POST_RATE, "DEFAULT", "http_post_rate", CFG_INT, "200",                    \
-	  "POST requests per minute per project.")                                        \
-	X(HTTP_PUT_RATE, "DEFAULT", "http_put_rate", CFG_INT, "200",                      \
-	  "PUT requests per minute per project.")                                         \
-	X(HTTP_DELETE_RATE, "DEFAULT", "http_delete_rate", CFG_INT, "200",                \
-	  "DELETE requests per minute per project.")                                      \
-	X(HTTP_MGMT_POST_RATE, "DEFAULT", "http_mgmt_post_rate", CFG_INT, "200",          \
-	  "POST requests on /mgmt per minute per project.")                               \
-	X(MAX_INSTANCES, "DEFAULT", "max_instances_per_tenant", CFG_INT, "10",            \
-	  "Default quota of instances per project.")                                      \
-	X(MAX_RAM, "DEFAULT", "max_ram_per_tenant", CFG_INT, "-1",                        \
-	  "Default quota of flavor RAM (MB) per project; -1 = unlimited.")                \
-	X(MAX_VOLUMES, "DEFAULT", "max_volumes_per_tenant", CFG_INT, "40",                \
-	  "Default quota of volume GB per project.")                                      \
-	X(MAX_BACKUPS, "DEFAULT", "max_backups_per_tenant", CFG_INT, "50",                \
-	  "Default quota of backups per project.")                                        \
-	X(MAX_VOLUME_SIZE, "DEFAULT", "max_accepted_volume_size", CFG_INT, "10",          \
-	  "Largest volume (GB) an instance may ask for.")                                 \
-	X(INSTANCES_PAGE_SIZE, "DEFAULT", "instances_page_size", CFG_INT, "20",           \
-	  "Largest page of instances.")                                                   \
-	X(AGENT_HEARTBEAT_EXPIRY, "DEFAULT", "agent_heartbeat_expiry", CFG_INT, "90",      \
-	  "Seconds without a guest heartbeat before its service shows ERROR.")            \
-	X(DEFAULT_DATASTORE, "DEFAULT", "default_datastore", CFG_STR, "",                 \
-	  "Datastore used when a create request names none.")                             \
-	X(TRANSPORT_URL, "DEFAULT", "transport_url", CFG_STR, "rabbit://",                \
-	  "Message bus URL(s).")                                                          \
-	X(CONTROL_EXCHANGE, "DEFAULT", "control_exchange", CFG_STR, "openstack",          \
-	  "Topic exchange for RPC.")                                                      \
-	X(TASKMANAGER_QUEUE, "DEFAULT", "taskmanager_queue", CFG_STR, "taskmanager",      \
-	  "Taskmanager RPC topic.")                                                       \
-	X(CONDUCTOR_QUEUE, "DEFAULT", "conductor_queue", CFG_STR, "trove-conductor",      \
-	  "Conductor RPC topic.")                                                         \
-	X(RPC_RESPONSE_TIMEOUT, "DEFAULT", "rpc_response_timeout", CFG_INT, "60",         \
-	  "Seconds an RPC call waits for its reply.")                                     \
-	X(DB_CONNECTION, "database", "connection", CFG_STR, "sqlite:///trove.sqlite",     \
-	  "Control-plane database URL; sqlite:///<relative path> or "                     \
-	  "sqlite:////<absolute path>.")                                                  \
-	X(MAX_BODY, "oslo_middleware", "max_request_body_size", CFG_INT, "114688",        \
-	  "Largest request body in bytes; larger bodies get 413.")                        \
-	X(TOKEN_EXPIRATION, "token", "expiration", CFG_INT, "3600",                       \
-	  "Seconds an embedded-identity token stays valid.")                              \
-	X(PASSWORD_HASH_ROUNDS, "identity", "password_hash_rounds", CFG_INT, "20000",     \
-	  "PBKDF2-SHA256 iterations for embedded-identity passwords.")                    \
-	X(REGION_NAME, "identity", "region_name", CFG_STR, "RegionOne",                   \
-	  "ctrove: region of the endpoints in the embedded catalog.")                     \
-	X(WWW_AUTHENTICATE_URI, "keystone_authtoken", "www_authenticate_uri", CFG_STR,    \
-	  "", "Identity URI announced in WWW-Authenticate on 401; empty = the embedded "  \
-	  "identity URL.")                                                                \
-	X(ENABLE_SECURE_RPC, "DEFAULT", "enable_secure_rpc_messaging", CFG_BOOL, "true",  \
-	  "Encrypt RPC arguments, results and contexts (Trove payload encryption).")      \
-	X(TASKMANAGER_RPC_ENCR_KEY, "DEFAULT", "taskmanager_rpc_encr_key", CFG_STR,       \
-	  "bzH6y0SGmjuoY0FNSTptrhgieGXNDX6PIhvz",                                         \
-	  "Key for RPC to the taskmanager when secure messaging is on.")                  \
-	X(INST_RPC_KEY_ENCR_KEY, "DEFAULT", "inst_rpc_key_encr_key", CFG_STR,             \
-	  "emYjgHFqfXNB1NGehAFIUeoyw4V4XwWHEaKP",                                         \
-	  "Key that encrypts the per-instance RPC keys in the database.")                 \
-	X(RPC_MAX_MESSAGE_SIZE, "DEFAULT", "rpc_max_message_size", CFG_INT, "8388608",    \
-	  "ctrove: largest RPC body (bytes) a server dispatches; larger get a failure.")  \
-	X(RABBIT_HEARTBEAT, "oslo_messaging_rabbit", "heartbeat_timeout_threshold",       \
-	  CFG_INT, "60",                                                                  \
-	  "AMQP heartbeat asked of the broker, in seconds; 0 disables heartbeats.")       \
-	X(RABBIT_RETRY_INTERVAL, "oslo_messaging_rabbit", "rabbit_retry_interval",        \
-	  CFG_INT, "1",                                                                   \
-	  "Seconds before the first reconnection attempt.")                               \
-	X(RABBIT_RETRY_BACKOFF, "oslo_messaging_rabbit", "rabbit_retry_backoff",          \
-	  CFG_INT, "2",                                                                   \
-	  "Seconds added to the wait after each failed reconnection attempt.")            \
-	X(RABBIT_INTERVAL_MAX, "oslo_messaging_rabbit", "rabbit_interval_max",            \
-	  CFG_INT, "30",                                                                  \
-	  "Longest wait between reconnection attempts, in seconds.")                      \
-	X(AMQP_DURABLE_QUEUES, "oslo_messaging_rabbit", "amqp_durable_queues",            \
-	  CFG_BOOL, "false",                                                              \
-	  "Declare the control exchange and topic queues durable.")                       \
-	X(AMQP_AUTO_DELETE, "oslo_messaging_rabbit", "amqp_auto_delete",                  \
-	  CFG_BOOL, "false",                                                              \
-	  "Declare the control exchange and topic queues auto-delete.")                   \
-	X(RABBIT_TRANSIENT_QUEUES_TTL, "oslo_messaging_rabbit",                           \
-	  "rabbit_transient_queues_ttl", CFG_INT, "1800",                                 \
-	  "Seconds an unused fanout or reply queue lives (x-expires); 0 = forever.")      \
-	X(RABBIT_HA_QUEUES, "oslo_messaging_rabbit", "rabbit_ha_queues",                  \
-	  CFG_BOOL, "false",                                                              \
-	  "Declare queues with x-ha-policy: all.")                                        \
-	X(RABBIT_QUORUM_QUEUE, "oslo_messaging_rabbit", "rabbit_quorum_queue",            \
-	  CFG_BOOL, "false",                                                              \
-	  "Declare topic queues as quorum queues (durable, x-queue-type: quorum).")       \
-	X(RABBIT_QOS_PREFETCH, "oslo_messaging_rabbit", "rabbit_qos_prefetch_count",      \
-	  CFG_INT, "0",                                                                   \
-	  "basic.qos prefetch count of consumers; 0 = unlimited.")                        \
-	X(RABBIT_MISSING_CONSUMER_RETRY, "oslo_messaging_rabbit",                         \
-	  "kombu_missing_consumer_retry_timeout", CFG_INT, "60",                          \
-	  "Seconds a reply is retried while its reply queue is missing.")                 \
-	X(LOCAL_INSTANCES_DIR, "local", "instances_dir", CFG_STR, "",                     \
-	  "ctrove: directory holding one directory per instance of the local compute "    \
-	  "driver (its volume is mounted at <dir>/<id>/data); empty = <state_path>/"      \
-	  "instances.")                                                                   \
-	X(LOCAL_VOLUMES_DIR, "local", "volumes_dir", CFG_STR, "",                         \
-	  "ctrove: directory of the instances' volume image files (<id>.img, sparse); "   \
-	  "empty = <state_path>/volumes.")                                                \
-	X(LOCAL_VOLUME_FS, "local", "volume_fs", CFG_STR, "xfs",                          \
-	  "ctrove: file system of instance volumes: xfs (grows while mounted) or ext4 "   \
-	  "(grows only unmounted); xfs falls back to ext4 when mkfs.xfs is missing.")     \
-	X(LOCAL_USE_LOOP_DEVICES, "local", "use_loop_devices", CFG_BOOL, "true",          \
-	  "ctrove: give each instance a loop-mounted volume image of its size; false, "   \
-	  "or no usable loop device, = plain directories without a size limit.")          \
-	X(LOCAL_ADDRESS_RANGE, "local", "address_range",                                  \
-	  CFG_STR, "127.10.0.1-127.10.255.254",                                           \
-	  "ctrove: loopback addresses (first-last, inside 127.0.0.0/8) given to "         \
-	  "instances, one each; host parts .0 and .255 are skipped.")                     \
-	X(LOCAL_NFT_TABLE, "local", "nft_table", CFG_STR, "ctrove",                       \
-	  "ctrove: nftables table (family inet) holding the rules that enforce "          \
-	  "instances' allowed_cidrs; ctrove owns the whole table.")                       \
-	X(LOCAL_TOOL_TIMEOUT, "local", "tool_timeout", CFG_INT, "120",                    \
-	  "ctrove: seconds a machine tool (mkfs, mount, losetup, nft ...) may run "       \
-	  "before it is killed and the step fails.")                                     \
-	X(LOCAL_GUESTAGENT, "local", "guestagent_binary", CFG_STR, "",                    \
-	  "ctrove: path of ctrove-guestagent; empty = beside the running ctrove.")        \
-	X(LOCAL_GUEST_REPORT_INTERVAL, "local", "guest_report_interval", CFG_INT, "5",    \
-	  "ctrove: heartbeat period (s) written into local guest agents' config.")        \
-	X(LOCAL_RUN_ROOT, "local", "run_root", CFG_STR, "/run/ctrove",                    \
-	  "ctrove: parent of the guests' run directories (sockets must stay short).")     \
-	X(USAGE_TIMEOUT, "DEFAULT", "usage_timeout", CFG_INT, "1800",                     \
-	  "Seconds a new instance may take to become active before it goes to ERROR.")    \
-	X(GUEST_ID, "DEFAULT", "guest_id", CFG_STR, "",                                   \
-	  "Guest agent: the instance it serves (injected in guest_info.conf).")          \
-	X(GUEST_DATASTORE_MANAGER, "DEFAULT", "datastore_manager", CFG_STR, "",           \
-	  "Guest agent: datastore manager (mariadb, mysql, postgresql).")                 \
-	X(GUEST_DATASTORE_VERSION, "DEFAULT", "datastore_version", CFG_STR, "",           \
-	  "Guest agent: datastore version of the instance.")                              \
-	X(GUEST_TENANT_ID, "DEFAULT", "tenant_id", CFG_STR, "",                           \
-	  "Guest agent: project that owns the instance.")                                 \
-	X(INSTANCE_RPC_ENCR_KEY, "DEFAULT", "instance_rpc_encr_key", CFG_STR, "",         \
-	  "Guest agent: the instance's RPC payload key; empty = plain text.")             \
-	X(REPORT_INTERVAL, "DEFAULT", "report_interval", CFG_INT, "30",                   \
-	  "Guest agent: seconds between heartbeats to the conductor.")                    \
-	X(GUEST_RUN_DIR, "guest_agent", "run_dir", CFG_STR, "",                           \
-	  "ctrove guest agent: directory for the server's config, socket, pid and "       \
-	  "credential files (not on the volume); empty = /run/ctrove/<guest_id>.")        \
-	X(GUEST_DATA_DIR, "guest_agent", "data_dir", CFG_STR, "",                         \
-	  "ctrove guest agent: the instance volume's mount point; empty = prepare's "     \
-	  "mount_point, else [<manager>] mount_point.")                                   \
-	X(GUEST_CACHE_DIR, "guest_agent", "cache_dir", CFG_STR, "",                       \
-	  "ctrove guest agent: pre-initialised data directories shared by instances "     \
-	  "(faster prepare); empty = none.")                                              \
-	X(GUEST_BIND_ADDRESS, "guest_agent", "bind_address", CFG_STR, "0.0.0.0",          \
-	  "ctrove guest agent: address the database server listens on.")                 \
-	X(GUEST_PORT, "guest_agent", "port", CFG_INT, "0",                                \
-	  "ctrove guest agent: database port; 0 = the datastore's (3306, 5432).")         \
-	X(GUEST_SERVICE_USER, "guest_agent", "service_user", CFG_STR, "",                 \
-	  "ctrove guest agent: unprivileged OS user the database runs as; empty = the "   \
-	  "datastore's (mysql, postgres).")                                               \
-	X(GUEST_MEMORY_MB, "guest_agent", "memory_mb", CFG_INT, "512",                    \
-	  "ctrove guest agent: flavor RAM used to size the server when prepare brings "   \
+#define CT_CONFIG_OPTIONS(X)                                                                       \
+	X(DEBUG, "DEFAULT", "debug", CFG_BOOL, "false", "Log at DEBUG level.")                     \
+	X(LOG_FILE, "DEFAULT", "log_file", CFG_STR, "",                                            \
+	  "Log file path; empty logs to standard error.")                                          \
+	X(STATE_PATH, "DEFAULT", "state_path", CFG_STR, "/var/lib/ctrove",                         \
+	  "ctrove: directory for local state (token signing key, instance files).")                \
+	X(HOST, "DEFAULT", "host", CFG_STR, "0.0.0.0",                                             \
+	  "Name of this node; RPC servers listen on <topic>.<host>.")                              \
+	X(BIND_HOST, "DEFAULT", "bind_host", CFG_STR, "0.0.0.0",                                   \
+	  "Address the API server listens on.")                                                    \
+	X(BIND_PORT, "DEFAULT", "bind_port", CFG_INT, "8779", "Port of the API server.")           \
+	X(API_WORKERS, "DEFAULT", "trove_api_workers", CFG_INT, "0",                               \
+	  "API worker threads; 0 = one per CPU.")                                                  \
+	X(PUBLIC_ENDPOINT, "DEFAULT", "public_endpoint", CFG_STR, "",                              \
+	  "Base URL in the version document and the catalog; empty = the request's "               \
+	  "Host.")                                                                                 \
+	X(AUTH_STRATEGY, "DEFAULT", "auth_strategy", CFG_STR, "embedded",                          \
+	  "ctrove: 'embedded' serves a Keystone v3 subset at /identity/v3 and checks "             \
+	  "its own tokens; 'keystone' validates tokens against [keystone_authtoken] "              \
+	  "(not implemented yet).")                                                                \
+	X(ADMIN_ROLES, "DEFAULT", "admin_roles", CFG_LIST, "admin",                                \
+	  "Roles that make a request context admin.")                                              \
+	X(HTTP_GET_RATE, "DEFAULT", "http_get_rate", CFG_INT, "200",                               \
+	  "GET requests per minute per project.")                                                  \
+	X(HTTP_POST_RATE, "DEFAULT", "http_post_rate", CFG_INT, "200",                             \
+	  "POST requests per minute per project.")                                                 \
+	X(HTTP_PUT_RATE, "DEFAULT", "http_put_rate", CFG_INT, "200",                               \
+	  "PUT requests per minute per project.")                                                  \
+	X(HTTP_DELETE_RATE, "DEFAULT", "http_delete_rate", CFG_INT, "200",                         \
+	  "DELETE requests per minute per project.")                                               \
+	X(HTTP_MGMT_POST_RATE, "DEFAULT", "http_mgmt_post_rate", CFG_INT, "200",                   \
+	  "POST requests on /mgmt per minute per project.")                                        \
+	X(MAX_INSTANCES, "DEFAULT", "max_instances_per_tenant", CFG_INT, "10",                     \
+	  "Default quota of instances per project.")                                               \
+	X(MAX_RAM, "DEFAULT", "max_ram_per_tenant", CFG_INT, "-1",                                 \
+	  "Default quota of flavor RAM (MB) per project; -1 = unlimited.")                         \
+	X(MAX_VOLUMES, "DEFAULT", "max_volumes_per_tenant", CFG_INT, "40",                         \
+	  "Default quota of volume GB per project.")                                               \
+	X(MAX_BACKUPS, "DEFAULT", "max_backups_per_tenant", CFG_INT, "50",                         \
+	  "Default quota of backups per project.")                                                 \
+	X(MAX_VOLUME_SIZE, "DEFAULT", "max_accepted_volume_size", CFG_INT, "10",                   \
+	  "Largest volume (GB) an instance may ask for.")                                          \
+	X(INSTANCES_PAGE_SIZE, "DEFAULT", "instances_page_size", CFG_INT, "20",                    \
+	  "Largest page of instances.")                                                            \
+	X(AGENT_HEARTBEAT_EXPIRY, "DEFAULT", "agent_heartbeat_expiry", CFG_INT, "90",              \
+	  "Seconds without a guest heartbeat before its service shows ERROR.")                     \
+	X(DEFAULT_DATASTORE, "DEFAULT", "default_datastore", CFG_STR, "",                          \
+	  "Datastore used when a create request names none.")                                      \
+	X(TRANSPORT_URL, "DEFAULT", "transport_url", CFG_STR, "rabbit://", "Message bus URL(s).")  \
+	X(CONTROL_EXCHANGE, "DEFAULT", "control_exchange", CFG_STR, "openstack",                   \
+	  "Topic exchange for RPC.")                                                               \
+	X(TASKMANAGER_QUEUE, "DEFAULT", "taskmanager_queue", CFG_STR, "taskmanager",               \
+	  "Taskmanager RPC topic.")                                                                \
+	X(CONDUCTOR_QUEUE, "DEFAULT", "conductor_queue", CFG_STR, "trove-conductor",               \
+	  "Conductor RPC topic.")                                                                  \
+	X(RPC_RESPONSE_TIMEOUT, "DEFAULT", "rpc_response_timeout", CFG_INT, "60",                  \
+	  "Seconds an RPC call waits for its reply.")                                              \
+	X(DB_CONNECTION, "database", "connection", CFG_STR, "sqlite:///trove.sqlite",              \
+	  "Control-plane database URL; sqlite:///<relative path> or "                              \
+	  "sqlite:////<absolute path>.")                                                           \
+	X(MAX_BODY, "oslo_middleware", "max_request_body_size", CFG_INT, "114688",                 \
+	  "Largest request body in bytes; larger bodies get 413.")                                 \
+	X(TOKEN_EXPIRATION, "token", "expiration", CFG_INT, "3600",                                \
+	  "Seconds an embedded-identity token stays valid.")                                       \
+	X(PASSWORD_HASH_ROUNDS, "identity", "password_hash_rounds", CFG_INT, "20000",              \
+	  "PBKDF2-SHA256 iterations for embedded-identity passwords.")                             \
+	X(REGION_NAME, "identity", "region_name", CFG_STR, "RegionOne",                            \
+	  "ctrove: region of the endpoints in the embedded catalog.")                              \
+	X(WWW_AUTHENTICATE_URI, "keystone_authtoken", "www_authenticate_uri", CFG_STR, "",         \
+	  "Identity URI announced in WWW-Authenticate on 401; empty = the embedded "               \
+	  "identity URL.")                                                                         \
+	X(ENABLE_SECURE_RPC, "DEFAULT", "enable_secure_rpc_messaging", CFG_BOOL, "true",           \
+	  "Encrypt RPC arguments, results and contexts (Trove payload encryption).")               \
+	X(TASKMANAGER_RPC_ENCR_KEY, "DEFAULT", "taskmanager_rpc_encr_key", CFG_STR,                \
+	  "bzH6y0SGmjuoY0FNSTptrhgieGXNDX6PIhvz",                                                  \
+	  "Key for RPC to the taskmanager when secure messaging is on.")                           \
+	X(INST_RPC_KEY_ENCR_KEY, "DEFAULT", "inst_rpc_key_encr_key", CFG_STR,                      \
+	  "emYjgHFqfXNB1NGehAFIUeoyw4V4XwWHEaKP",                                                  \
+	  "Key that encrypts the per-instance RPC keys in the database.")                          \
+	X(RPC_MAX_MESSAGE_SIZE, "DEFAULT", "rpc_max_message_size", CFG_INT, "8388608",             \
+	  "ctrove: largest RPC body (bytes) a server dispatches; larger get a failure.")           \
+	X(RABBIT_HEARTBEAT, "oslo_messaging_rabbit", "heartbeat_timeout_threshold", CFG_INT, "60", \
+	  "AMQP heartbeat asked of the broker, in seconds; 0 disables heartbeats.")                \
+	X(RABBIT_RETRY_INTERVAL, "oslo_messaging_rabbit", "rabbit_retry_interval", CFG_INT, "1",   \
+	  "Seconds before the first reconnection attempt.")                                        \
+	X(RABBIT_RETRY_BACKOFF, "oslo_messaging_rabbit", "rabbit_retry_backoff", CFG_INT, "2",     \
+	  "Seconds added to the wait after each failed reconnection attempt.")                     \
+	X(RABBIT_INTERVAL_MAX, "oslo_messaging_rabbit", "rabbit_interval_max", CFG_INT, "30",      \
+	  "Longest wait between reconnection attempts, in seconds.")                               \
+	X(AMQP_DURABLE_QUEUES, "oslo_messaging_rabbit", "amqp_durable_queues", CFG_BOOL, "false",  \
+	  "Declare the control exchange and topic queues durable.")                                \
+	X(AMQP_AUTO_DELETE, "oslo_messaging_rabbit", "amqp_auto_delete", CFG_BOOL, "false",        \
+	  "Declare the control exchange and topic queues auto-delete.")                            \
+	X(RABBIT_TRANSIENT_QUEUES_TTL, "oslo_messaging_rabbit", "rabbit_transient_queues_ttl",     \
+	  CFG_INT, "1800",                                                                         \
+	  "Seconds an unused fanout or reply queue lives (x-expires); 0 = forever.")               \
+	X(RABBIT_HA_QUEUES, "oslo_messaging_rabbit", "rabbit_ha_queues", CFG_BOOL, "false",        \
+	  "Declare queues with x-ha-policy: all.")                                                 \
+	X(RABBIT_QUORUM_QUEUE, "oslo_messaging_rabbit", "rabbit_quorum_queue", CFG_BOOL, "false",  \
+	  "Declare topic queues as quorum queues (durable, x-queue-type: quorum).")                \
+	X(RABBIT_QOS_PREFETCH, "oslo_messaging_rabbit", "rabbit_qos_prefetch_count", CFG_INT, "0", \
+	  "basic.qos prefetch count of consumers; 0 = unlimited.")                                 \
+	X(RABBIT_MISSING_CONSUMER_RETRY, "oslo_messaging_rabbit",                                  \
+	  "kombu_missing_consumer_retry_timeout", CFG_INT, "60",                                   \
+	  "Seconds a reply is retried while its reply queue is missing.")                          \
+	X(LOCAL_INSTANCES_DIR, "local", "instances_dir", CFG_STR, "",                              \
+	  "ctrove: directory holding one directory per instance of the local compute "             \
+	  "driver (its volume is mounted at <dir>/<id>/data); empty = <state_path>/"               \
+	  "instances.")                                                                            \
+	X(LOCAL_VOLUMES_DIR, "local", "volumes_dir", CFG_STR, "",                                  \
+	  "ctrove: directory of the instances' volume image files (<id>.img, sparse); "            \
+	  "empty = <state_path>/volumes.")                                                         \
+	X(LOCAL_VOLUME_FS, "local", "volume_fs", CFG_STR, "xfs",                                   \
+	  "ctrove: file system of instance volumes: xfs (grows while mounted) or ext4 "            \
+	  "(grows only unmounted); xfs falls back to ext4 when mkfs.xfs is missing.")              \
+	X(LOCAL_USE_LOOP_DEVICES, "local", "use_loop_devices", CFG_BOOL, "true",                   \
+	  "ctrove: give each instance a loop-mounted volume image of its size; false, "            \
+	  "or no usable loop device, = plain directories without a size limit.")                   \
+	X(LOCAL_ADDRESS_RANGE, "local", "address_range", CFG_STR, "127.10.0.1-127.10.255.254",     \
+	  "ctrove: loopback addresses (first-last, inside 127.0.0.0/8) given to "                  \
+	  "instances, one each; host parts .0 and .255 are skipped.")                              \
+	X(LOCAL_NFT_TABLE, "local", "nft_table", CFG_STR, "ctrove",                                \
+	  "ctrove: nftables table (family inet) holding the rules that enforce "                   \
+	  "instances' allowed_cidrs; ctrove owns the whole table.")                                \
+	X(LOCAL_TOOL_TIMEOUT, "local", "tool_timeout", CFG_INT, "120",                             \
+	  "ctrove: seconds a machine tool (mkfs, mount, losetup, nft ...) may run "                \
+	  "before it is killed and the step fails.")                                               \
+	X(LOCAL_GUESTAGENT, "local", "guestagent_binary", CFG_STR, "",                             \
+	  "ctrove: path of ctrove-guestagent; empty = beside the running ctrove.")                 \
+	X(LOCAL_GUEST_REPORT_INTERVAL, "local", "guest_report_interval", CFG_INT, "5",             \
+	  "ctrove: heartbeat period (s) written into local guest agents' config.")                 \
+	X(LOCAL_RUN_ROOT, "local", "run_root", CFG_STR, "/run/ctrove",                             \
+	  "ctrove: parent of the guests' run directories (sockets must stay short).")              \
+	X(USAGE_TIMEOUT, "DEFAULT", "usage_timeout", CFG_INT, "1800",                              \
+	  "Seconds a new instance may take to become active before it goes to ERROR.")             \
+	X(GUEST_ID, "DEFAULT", "guest_id", CFG_STR, "",                                            \
+	  "Guest agent: the instance it serves (injected in guest_info.conf).")                    \
+	X(GUEST_DATASTORE_MANAGER, "DEFAULT", "datastore_manager", CFG_STR, "",                    \
+	  "Guest agent: datastore manager (mariadb, mysql, postgresql).")                          \
+	X(GUEST_DATASTORE_VERSION, "DEFAULT", "datastore_version", CFG_STR, "",                    \
+	  "Guest agent: datastore version of the instance.")                                       \
+	X(GUEST_TENANT_ID, "DEFAULT", "tenant_id", CFG_STR, "",                                    \
+	  "Guest agent: project that owns the instance.")                                          \
+	X(INSTANCE_RPC_ENCR_KEY, "DEFAULT", "instance_rpc_encr_key", CFG_STR, "",                  \
+	  "Guest agent: the instance's RPC payload key; empty = plain text.")                      \
+	X(REPORT_INTERVAL, "DEFAULT", "report_interval", CFG_INT, "30",                            \
+	  "Guest agent: seconds between heartbeats to the conductor.")                             \
+	X(GUEST_RUN_DIR, "guest_agent", "run_dir", CFG_STR, "",                                    \
+	  "ctrove guest agent: directory for the server's config, socket, pid and "                \
+	  "credential files (not on the volume); empty = /run/ctrove/<guest_id>.")                 \
+	X(GUEST_DATA_DIR, "guest_agent", "data_dir", CFG_STR, "",                                  \
+	  "ctrove guest agent: the instance volume's mount point; empty = prepare's "              \
+	  "mount_point, else [<manager>] mount_point.")                                            \
+	X(GUEST_CACHE_DIR, "guest_agent", "cache_dir", CFG_STR, "",                                \
+	  "ctrove guest agent: pre-initialised data directories shared by instances "              \
+	  "(faster prepare); empty = none.")                                                       \
+	X(GUEST_BIND_ADDRESS, "guest_agent", "bind_address", CFG_STR, "0.0.0.0",                   \
+	  "ctrove guest agent: address the database server listens on.")                           \
+	X(GUEST_PORT, "guest_agent", "port", CFG_INT, "0",                                         \
+	  "ctrove guest agent: database port; 0 = the datastore's (3306, 5432).")                  \
+	X(GUEST_SERVICE_USER, "guest_agent", "service_user", CFG_STR, "",                          \
+	  "ctrove guest agent: unprivileged OS user the database runs as; empty = the "            \
+	  "datastore's (mysql, postgres).")                                                        \
+	X(GUEST_MEMORY_MB, "guest_agent", "memory_mb", CFG_INT, "512",                             \
+	  "ctrove guest agent: flavor RAM used to size the server when prepare brings "            \
 	  "no config.")
 
 #endif

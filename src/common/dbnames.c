@@ -12,10 +12,9 @@ static const char *const mysql_reserved_users[] = {"os_admin", "root", NULL};
 static const char *const mysql_reserved_dbs[] = {"mysql", "information_schema",
 						 "performance_schema", "sys", NULL};
 /* replicator: the streaming-replication role (trove-guest.md §10.2). */
-static const char *const pg_reserved_users[] = {"os_admin", "postgres", "replicator", "root",
-						NULL};
-static const char *const pg_reserved_dbs[] = {"os_admin", "postgres", "template0",
-					      "template1", NULL};
+static const char *const pg_reserved_users[] = {"os_admin", "postgres", "replicator", "root", NULL};
+static const char *const pg_reserved_dbs[] = {"os_admin", "postgres", "template0", "template1",
+					      NULL};
 
 int dbnames_family_of(const char *manager)
 {
@@ -50,9 +49,11 @@ static long utf8_chars(const char *s)
 	long n = 0;
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
-		int extra = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
-					: (*p & 0xf8) == 0xf0	       ? 3
-								       : -1;
+		int extra = *p < 0x80		  ? 0
+			    : (*p & 0xe0) == 0xc0 ? 1
+			    : (*p & 0xf0) == 0xe0 ? 2
+			    : (*p & 0xf8) == 0xf0 ? 3
+						  : -1;
 		if (extra < 0)
 			return -1;
 		p++;

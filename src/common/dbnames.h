@@ -21,8 +21,7 @@ int dbnames_family_of(const char *manager);
 /* 400 "'<name>' is not a valid schema name." and friends. */
 int dbnames_check_database(enum dbnames_family f, const char *name, struct ct_error *err);
 int dbnames_check_user(enum dbnames_family f, const char *name, struct ct_error *err);
-int dbnames_check_password(enum dbnames_family f, const char *password,
-			   struct ct_error *err);
+int dbnames_check_password(enum dbnames_family f, const char *password, struct ct_error *err);
 /* MySQL host: "%" or an IPv4/IPv6 address or CIDR with '%' wildcards. */
 int dbnames_check_host(const char *host, struct ct_error *err);
 

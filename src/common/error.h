@@ -17,8 +17,8 @@
 #define CT_ERROR_MESSAGE_MAX 1024
 
 struct ct_error {
-	int status;                          /* HTTP status Trove would answer */
-	char message[CT_ERROR_MESSAGE_MAX];  /* user-facing text, no secrets */
+	int status;			    /* HTTP status Trove would answer */
+	char message[CT_ERROR_MESSAGE_MAX]; /* user-facing text, no secrets */
 };
 
 /* Fill err (if not NULL) and return -1, so callers can `return ct_fail(...)`. */

@@ -72,10 +72,10 @@ void log_write(enum log_level level, const char *module, const char *fmt, ...)
 	gmtime_r(&tv.tv_sec, &tm);
 	int n = snprintf(line, sizeof line,
 			 "%04d-%02d-%02d %02d:%02d:%02d.%03ld %d %s %s [%s%s%s%s] ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-			 tm.tm_min, tm.tm_sec, (long)tv.tv_usec / 1000, (int)getpid(),
-			 level_names[level], module, ctx_request[0] ? "req-" : "-",
-			 ctx_request, ctx_resource[0] ? " " : "", ctx_resource);
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (long)tv.tv_usec / 1000, (int)getpid(), level_names[level],
+			 module, ctx_request[0] ? "req-" : "-", ctx_request,
+			 ctx_resource[0] ? " " : "", ctx_resource);
 	if (n < 0)
 		return;
 	if ((size_t)n < sizeof line - 1) {
@@ -99,8 +99,7 @@ void log_write(enum log_level level, const char *module, const char *fmt, ...)
 
 static bool key_is_secret(const char *key)
 {
-	static const char *const needles[] = {"password", "secret", "token", "key",
-					      "credential"};
+	static const char *const needles[] = {"password", "secret", "token", "key", "credential"};
 	for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
 		if (strcasestr(key, needles[i]))
 			return true;
@@ -113,8 +112,7 @@ json_t *log_json_redacted(const json_t *obj)
 		json_t *out = json_object();
 		const char *key;
 		json_t *value;
-		json_object_foreach((json_t *)obj, key, value)
-		{
+		json_object_foreach ((json_t *)obj, key, value) {
 			if (key_is_secret(key))
 				json_object_set_new(out, key, json_string("***"));
 			else
@@ -126,7 +124,7 @@ json_t *log_json_redacted(const json_t *obj)
 		json_t *out = json_array();
 		size_t i;
 		json_t *value;
-		json_array_foreach(obj, i, value)
+		json_array_foreach (obj, i, value)
 			json_array_append_new(out, log_json_redacted(value));
 		return out;
 	}

@@ -38,14 +38,14 @@ json_t *log_json_redacted(const json_t *obj);
 #define LOG_MODULE "ctrove"
 #endif
 
-#define log_at(level, ...)                                                   \
-	do {                                                                 \
-		if ((level) >= log_min_level)                                \
-			log_write((level), LOG_MODULE, __VA_ARGS__);         \
+#define log_at(level, ...)                                                                         \
+	do {                                                                                       \
+		if ((level) >= log_min_level)                                                      \
+			log_write((level), LOG_MODULE, __VA_ARGS__);                               \
 	} while (0)
-#define log_debug(...) log_at(LOG_LEVEL_DEBUG, __VA_ARGS__)
-#define log_info(...) log_at(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...)	 log_at(LOG_LEVEL_DEBUG, __VA_ARGS__)
+#define log_info(...)	 log_at(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_warning(...) log_at(LOG_LEVEL_WARNING, __VA_ARGS__)
-#define log_error(...) log_at(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_error(...)	 log_at(LOG_LEVEL_ERROR, __VA_ARGS__)
 
 #endif

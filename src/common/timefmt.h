@@ -10,9 +10,9 @@
 
 #define CT_TIME_LEN 32
 
-void timefmt_trove(time_t t, char out[CT_TIME_LEN]);     /* 2026-11-25T14:17:33 */
-void timefmt_zulu(time_t t, char out[CT_TIME_LEN]);      /* 2026-11-25T14:17:33Z */
-void timefmt_keystone(time_t t, char out[CT_TIME_LEN]);  /* ...33.000000Z */
+void timefmt_trove(time_t t, char out[CT_TIME_LEN]);	/* 2026-11-25T14:17:33 */
+void timefmt_zulu(time_t t, char out[CT_TIME_LEN]);	/* 2026-11-25T14:17:33Z */
+void timefmt_keystone(time_t t, char out[CT_TIME_LEN]); /* ...33.000000Z */
 /* Current time as stored in the DB ("YYYY-MM-DD HH:MM:SS"). */
 void timefmt_db_now(char out[CT_TIME_LEN]);
 /* DB text ("YYYY-MM-DD HH:MM:SS[.ffffff]") to the API form; NULL/garbage -> "". */

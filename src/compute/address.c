@@ -6,14 +6,14 @@
 #include "compute/address.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/config.h"
 #include "common/log.h"
@@ -75,7 +75,7 @@ int address_parse_range(const char *text, uint32_t *first, uint32_t *last, struc
 int address_lookup(const char *instance_id, char out[ADDRESS_MAX], struct ct_error *err)
 {
 	sqlite3_stmt *st =
-	    db_stmt("SELECT address FROM ctrove_addresses WHERE instance_id = ?1", err);
+		db_stmt("SELECT address FROM ctrove_addresses WHERE instance_id = ?1", err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, instance_id);

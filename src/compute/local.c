@@ -205,17 +205,17 @@ int local_instance_create(const struct local_instance_spec *s, char address[ADDR
 	    traversable(dir, err) || address_allocate(s->id, address, err))
 		return -1;
 	log_info("address %s", address);
-	if (volume_create(s->id, (int)s->volume_gb, err) ||
-	    volume_mount_point(s->id, mount, err))
+	if (volume_create(s->id, (int)s->volume_gb, err) || volume_mount_point(s->id, mount, err))
 		return -1;
 	snprintf(mount_point, mount_size, "%s", mount);
 	if (apply_rules(s->id, address, s->manager, s->allowed_cidrs, err))
 		return -1;
-	if (agent_cmd(s->id, &cmd, err) ||
-	    write_guest_conf(s, cmd.conf, address, mount, err))
+	if (agent_cmd(s->id, &cmd, err) || write_guest_conf(s, cmd.conf, address, mount, err))
 		return -1;
-	struct proc_spec spec = {.argv = cmd.argv, .pid_file = cmd.pid_file,
-				 .log_file = cmd.log_file, .work_dir = dir};
+	struct proc_spec spec = {.argv = cmd.argv,
+				 .pid_file = cmd.pid_file,
+				 .log_file = cmd.log_file,
+				 .work_dir = dir};
 	pid_t pid;
 	if (proc_spawn(&spec, &pid, err))
 		return -1;
@@ -242,8 +242,10 @@ int local_instance_ensure_agent(const char *id, struct ct_error *err)
 	char dir[PATH_MAX];
 	if (instance_dir(id, dir, err))
 		return -1;
-	struct proc_spec spec = {.argv = cmd.argv, .pid_file = cmd.pid_file,
-				 .log_file = cmd.log_file, .work_dir = dir};
+	struct proc_spec spec = {.argv = cmd.argv,
+				 .pid_file = cmd.pid_file,
+				 .log_file = cmd.log_file,
+				 .work_dir = dir};
 	pid_t pid;
 	if (proc_spawn(&spec, &pid, err))
 		return -1;
@@ -251,8 +253,8 @@ int local_instance_ensure_agent(const char *id, struct ct_error *err)
 	return 0;
 }
 
-int local_instance_set_access(const char *id, const char *manager,
-			      const json_t *allowed_cidrs, struct ct_error *err)
+int local_instance_set_access(const char *id, const char *manager, const json_t *allowed_cidrs,
+			      struct ct_error *err)
 {
 	char address[ADDRESS_MAX];
 	if (address_lookup(id, address, err))

@@ -19,9 +19,9 @@
 struct local_instance_spec {
 	const char *id;
 	const char *tenant_id;
-	const char *manager;         /* mariadb, mysql, postgresql */
+	const char *manager; /* mariadb, mysql, postgresql */
 	const char *datastore_version;
-	const char *rpc_key;         /* the instance's plain RPC key, "" = none */
+	const char *rpc_key; /* the instance's plain RPC key, "" = none */
 	long volume_gb;
 	long memory_mb;
 	const json_t *allowed_cidrs; /* array of CIDR strings, NULL/empty = anyone */
@@ -35,8 +35,8 @@ bool local_instance_agent_alive(const char *id);
 /* Make sure the agent runs (after a crash or reboot); 0 when it already does. */
 int local_instance_ensure_agent(const char *id, struct ct_error *err);
 /* Replace the instance's packet-filter rules. */
-int local_instance_set_access(const char *id, const char *manager,
-			      const json_t *allowed_cidrs, struct ct_error *err);
+int local_instance_set_access(const char *id, const char *manager, const json_t *allowed_cidrs,
+			      struct ct_error *err);
 /* Stop every process of the instance, remove rules, volume, files, address. */
 int local_instance_delete(const char *id, struct ct_error *err);
 /* The datastore's port. */

@@ -40,7 +40,7 @@ bool run_have_tool(const char *name)
 		char full[4096];
 		if (len &&
 		    snprintf(full, sizeof full, "%.*s/%s", (int)len, path, name) <
-			(int)sizeof full &&
+			    (int)sizeof full &&
 		    access(full, X_OK) == 0)
 			return true;
 		if (!colon)

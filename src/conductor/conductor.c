@@ -18,15 +18,24 @@ static const struct {
 	int code;
 	const char *description;
 } statuses[] = {
-	{0x01, "running"},	 {0x02, "blocked"},
-	{0x03, "paused"},	 {0x04, "shutdown"},
-	{0x05, "deleted"},	 {0x06, "crashed"},
-	{0x08, "failed to spawn"}, {0x09, "building"},
-	{0x10, "promoting replica"}, {0x11, "ejecting replica source"},
-	{0x12, "transferring guest logs"}, {0x16, "unknown"},
-	{0x17, "new"},		 {0x18, "guestagent error"},
-	{0x19, "instance ready"}, {0x20, "restart required"},
-	{0x21, "healthy"},	 {0x22, "restarting"},
+	{0x01, "running"},
+	{0x02, "blocked"},
+	{0x03, "paused"},
+	{0x04, "shutdown"},
+	{0x05, "deleted"},
+	{0x06, "crashed"},
+	{0x08, "failed to spawn"},
+	{0x09, "building"},
+	{0x10, "promoting replica"},
+	{0x11, "ejecting replica source"},
+	{0x12, "transferring guest logs"},
+	{0x16, "unknown"},
+	{0x17, "new"},
+	{0x18, "guestagent error"},
+	{0x19, "instance ready"},
+	{0x20, "restart required"},
+	{0x21, "healthy"},
+	{0x22, "restarting"},
 	/* Trove gives upgrading the code of restarting, then cannot read it back;
 	 * ctrove keeps it apart (docs/api-differences.md). */
 	{0x23, "upgrading"},
@@ -130,8 +139,8 @@ int conductor_update_backup(const json_t *args, struct ct_error *err)
 	const char *backup_id = instance_id ? required_string(args, "backup_id", err) : NULL;
 	if (!backup_id)
 		return -1;
-	static const char *const text_fields[] = {"state", "backup_type", "checksum",
-						  "location", NULL};
+	static const char *const text_fields[] = {"state", "backup_type", "checksum", "location",
+						  NULL};
 	for (const char *const *f = text_fields; *f; f++) {
 		const json_t *v = json_object_get(args, *f);
 		if (v && !json_is_string(v) && !json_is_null(v))

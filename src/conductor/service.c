@@ -27,8 +27,7 @@ static json_t *on_heartbeat(void *user, const struct rpc_request *req, struct ct
 	return result_of(conductor_heartbeat(req->args, err));
 }
 
-static json_t *on_update_backup(void *user, const struct rpc_request *req,
-				struct ct_error *err)
+static json_t *on_update_backup(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
 	return result_of(conductor_update_backup(req->args, err));
@@ -46,8 +45,7 @@ static json_t *on_notify_end(void *user, const struct rpc_request *req, struct c
 	return result_of(conductor_notify_end(req->args, err));
 }
 
-static json_t *on_notify_exc_info(void *user, const struct rpc_request *req,
-				  struct ct_error *err)
+static json_t *on_notify_exc_info(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
 	return result_of(conductor_notify_exc_info(req->args, err));
@@ -102,8 +100,7 @@ char *conductor_instance_key(void *user, const char *instance_id)
 {
 	(void)user;
 	struct ct_error err = {0};
-	sqlite3_stmt *st =
-		db_stmt("SELECT encrypted_key FROM instances WHERE id = ?1", &err);
+	sqlite3_stmt *st = db_stmt("SELECT encrypted_key FROM instances WHERE id = ?1", &err);
 	if (!st)
 		return NULL;
 	db_bind_text(st, 1, instance_id);

@@ -38,8 +38,8 @@ int ds_find(const char *id_or_name, struct datastore *out, struct ct_error *err)
 
 int ds_list(struct datastore **out, size_t *count, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt(
-		"SELECT id, name, default_version_id FROM datastores ORDER BY name", err);
+	sqlite3_stmt *st =
+		db_stmt("SELECT id, name, default_version_id FROM datastores ORDER BY name", err);
 	if (!st)
 		return -1;
 	struct datastore *arr = NULL;
@@ -62,8 +62,8 @@ int ds_list(struct datastore **out, size_t *count, struct ct_error *err)
 
 int ds_ensure(const char *name, struct datastore *out, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt(
-		"SELECT id, name, default_version_id FROM datastores WHERE name = ?1", err);
+	sqlite3_stmt *st =
+		db_stmt("SELECT id, name, default_version_id FROM datastores WHERE name = ?1", err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, name);
@@ -113,9 +113,9 @@ int ds_delete(const struct datastore *ds, struct ct_error *err)
 	return db_step_done(st, err);
 }
 
-#define VERSION_COLUMNS                                                                 \
-	"SELECT v.id, v.datastore_id, d.name, v.name, v.version, v.manager, v.image_id,"  \
-	" v.packages, v.image_tags, v.active, d.default_version_id = v.id"                \
+#define VERSION_COLUMNS                                                                            \
+	"SELECT v.id, v.datastore_id, d.name, v.name, v.version, v.manager, v.image_id,"           \
+	" v.packages, v.image_tags, v.active, d.default_version_id = v.id"                         \
 	" FROM datastore_versions v JOIN datastores d ON d.id = v.datastore_id"
 
 static void row_to_version(sqlite3_stmt *st, struct ds_version *v)
@@ -155,13 +155,13 @@ static int collect_versions(sqlite3_stmt *st, struct ds_version **out, size_t *c
 	return 0;
 }
 
-int dsv_list(const char *datastore_id, bool active_only, struct ds_version **out,
-	     size_t *count, struct ct_error *err)
+int dsv_list(const char *datastore_id, bool active_only, struct ds_version **out, size_t *count,
+	     struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt(VERSION_COLUMNS
-				   " WHERE (?1 IS NULL OR v.datastore_id = ?1)"
-				   " AND (?2 = 0 OR v.active = 1) ORDER BY d.name, v.name",
-				   err);
+	sqlite3_stmt *st =
+		db_stmt(VERSION_COLUMNS " WHERE (?1 IS NULL OR v.datastore_id = ?1)"
+					" AND (?2 = 0 OR v.active = 1) ORDER BY d.name, v.name",
+			err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, datastore_id);
@@ -169,8 +169,7 @@ int dsv_list(const char *datastore_id, bool active_only, struct ds_version **out
 	return collect_versions(st, out, count, err);
 }
 
-int dsv_by_id(const char *id, int not_found_status, struct ds_version *out,
-	      struct ct_error *err)
+int dsv_by_id(const char *id, int not_found_status, struct ds_version *out, struct ct_error *err)
 {
 	sqlite3_stmt *st = db_stmt(VERSION_COLUMNS " WHERE v.id = ?1", err);
 	if (!st)
@@ -365,8 +364,7 @@ fail:
 	return -1;
 }
 
-int dsv_flavor_ids(const char *version_id, char (**ids)[256], size_t *count,
-		   struct ct_error *err)
+int dsv_flavor_ids(const char *version_id, char (**ids)[256], size_t *count, struct ct_error *err)
 {
 	sqlite3_stmt *st = db_stmt("SELECT value FROM datastore_version_metadata"
 				   " WHERE datastore_version_id = ?1 AND key = 'flavor'"

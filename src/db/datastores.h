@@ -14,7 +14,7 @@
 
 struct datastore {
 	char id[37];
-	char name[1024]; /* 255 characters of UTF-8 */
+	char name[1024];	     /* 255 characters of UTF-8 */
 	char default_version_id[37]; /* "" = none */
 };
 
@@ -45,11 +45,10 @@ int ds_set_default(const char *datastore_id, const char *version_id, struct ct_e
 int ds_delete(const struct datastore *ds, struct ct_error *err);
 
 /* Versions of one datastore (datastore_id NULL = all), ordered by name. */
-int dsv_list(const char *datastore_id, bool active_only, struct ds_version **out,
-	     size_t *count, struct ct_error *err);
+int dsv_list(const char *datastore_id, bool active_only, struct ds_version **out, size_t *count,
+	     struct ct_error *err);
 /* By UUID; not_found_status decides 400 or 404, as Trove differs per route. */
-int dsv_by_id(const char *id, int not_found_status, struct ds_version *out,
-	      struct ct_error *err);
+int dsv_by_id(const char *id, int not_found_status, struct ds_version *out, struct ct_error *err);
 /* By name within a datastore: 400 unknown or ambiguous. */
 int dsv_by_name(const char *datastore_id, const char *name, struct ds_version *out,
 		struct ct_error *err);
@@ -66,7 +65,6 @@ int dsv_save(const struct ds_version *v, struct ct_error *err);
  * parameters and clears the datastore default. */
 int dsv_delete(const struct ds_version *v, struct ct_error *err);
 /* Flavor ids associated with a version (key 'flavor'); count 0 = all. */
-int dsv_flavor_ids(const char *version_id, char (**ids)[256], size_t *count,
-		   struct ct_error *err);
+int dsv_flavor_ids(const char *version_id, char (**ids)[256], size_t *count, struct ct_error *err);
 
 #endif

@@ -53,14 +53,14 @@ int identity_verify_password(const char *password, const char *stored)
 	if (!dollar)
 		return -1;
 	unsigned char salt[SALT_LEN + 4], expected[HASH_LEN + 4], hash[HASH_LEN];
-	long salt_len = ids_base64url_decode(salt_text, (size_t)(dollar - salt_text), salt,
-					     sizeof salt);
-	long hash_len = ids_base64url_decode(dollar + 1, strlen(dollar + 1), expected,
-					     sizeof expected);
+	long salt_len =
+		ids_base64url_decode(salt_text, (size_t)(dollar - salt_text), salt, sizeof salt);
+	long hash_len =
+		ids_base64url_decode(dollar + 1, strlen(dollar + 1), expected, sizeof expected);
 	if (salt_len <= 0 || hash_len != HASH_LEN)
 		return -1;
-	if (!PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)salt_len,
-			       (int)rounds, EVP_sha256(), sizeof hash, hash))
+	if (!PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)salt_len, (int)rounds,
+			       EVP_sha256(), sizeof hash, hash))
 		return -1;
 	int same = CRYPTO_memcmp(hash, expected, HASH_LEN) == 0;
 	OPENSSL_cleanse(hash, sizeof hash);
@@ -73,12 +73,10 @@ static void copy_entity(sqlite3_stmt *st, struct identity_entity *out)
 	snprintf(out->name, sizeof out->name, "%s", db_col_text(st, 1));
 }
 
-int identity_authenticate(const char *user_id, const char *user_name,
-			  const char *password, struct identity_entity *user,
-			  struct ct_error *err)
+int identity_authenticate(const char *user_id, const char *user_name, const char *password,
+			  struct identity_entity *user, struct ct_error *err)
 {
-	sqlite3_stmt *st = user_id
-				   ? db_stmt("SELECT id, name, password_hash FROM ctrove_users"
+	sqlite3_stmt *st = user_id ? db_stmt("SELECT id, name, password_hash FROM ctrove_users"
 					     " WHERE id = ?1",
 					     err)
 				   : db_stmt("SELECT id, name, password_hash FROM ctrove_users"
@@ -130,8 +128,8 @@ int identity_project(const char *id, const char *name, struct identity_entity *p
 	return found ? 0 : ct_fail(err, 404, "Could not find project: %.64s.", id ? id : name);
 }
 
-int identity_roles(const char *user_id, const char *project_id, json_t **roles,
-		   char *names, size_t names_size, struct ct_error *err)
+int identity_roles(const char *user_id, const char *project_id, json_t **roles, char *names,
+		   size_t names_size, struct ct_error *err)
 {
 	sqlite3_stmt *st = db_stmt("SELECT r.id, r.name FROM ctrove_role_assignments a"
 				   " JOIN ctrove_roles r ON r.id = a.role_id"
@@ -146,8 +144,8 @@ int identity_roles(const char *user_id, const char *project_id, json_t **roles,
 	names[0] = '\0';
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *name = db_col_text(st, 1);
-		json_array_append_new(list, json_pack("{s:s,s:s}", "id", db_col_text(st, 0),
-						      "name", name));
+		json_array_append_new(
+			list, json_pack("{s:s,s:s}", "id", db_col_text(st, 0), "name", name));
 		int n = snprintf(names + used, names_size - used, "%s%s", used ? "," : "", name);
 		if (n > 0 && (size_t)n < names_size - used)
 			used += (size_t)n;
@@ -188,36 +186,31 @@ static int ensure_named(const char *select_sql, const char *insert_sql, const ch
 	return db_step_done(st, err);
 }
 
-int identity_ensure_project(const char *name, struct identity_entity *out,
-			    struct ct_error *err)
+int identity_ensure_project(const char *name, struct identity_entity *out, struct ct_error *err)
 {
 	return ensure_named("SELECT id, name FROM ctrove_projects WHERE name = ?1",
 			    "INSERT INTO ctrove_projects (id, name, created) VALUES (?1, ?2, ?3)",
 			    name, out, err);
 }
 
-int identity_ensure_role(const char *name, struct identity_entity *out,
-			 struct ct_error *err)
+int identity_ensure_role(const char *name, struct identity_entity *out, struct ct_error *err)
 {
 	return ensure_named("SELECT id, name FROM ctrove_roles WHERE name = ?1",
-			    "INSERT INTO ctrove_roles (id, name) VALUES (?1, ?2)", name, out,
-			    err);
+			    "INSERT INTO ctrove_roles (id, name) VALUES (?1, ?2)", name, out, err);
 }
 
 int identity_set_user(const char *name, const char *password, struct identity_entity *out,
 		      struct ct_error *err)
 {
 	char hash[256];
-	if (identity_hash_password(password, cfg_int(CFG_PASSWORD_HASH_ROUNDS), hash,
-				   sizeof hash))
+	if (identity_hash_password(password, cfg_int(CFG_PASSWORD_HASH_ROUNDS), hash, sizeof hash))
 		return ct_fail(err, 500, "cannot hash the password");
 	if (ensure_named("SELECT id, name FROM ctrove_users WHERE name = ?1",
 			 "INSERT INTO ctrove_users (id, name, created, password_hash)"
 			 " VALUES (?1, ?2, ?3, '')",
 			 name, out, err))
 		return -1;
-	sqlite3_stmt *st =
-		db_stmt("UPDATE ctrove_users SET password_hash = ?2 WHERE id = ?1", err);
+	sqlite3_stmt *st = db_stmt("UPDATE ctrove_users SET password_hash = ?2 WHERE id = ?1", err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, out->id);

@@ -13,7 +13,7 @@
 
 #include "common/error.h"
 
-#define IDENTITY_DOMAIN_ID "default"
+#define IDENTITY_DOMAIN_ID   "default"
 #define IDENTITY_DOMAIN_NAME "Default"
 
 struct identity_entity {
@@ -23,23 +23,20 @@ struct identity_entity {
 
 /* Find a user by id or (if id is NULL) name and check the password; 401 on any
  * mismatch, without saying which part was wrong. */
-int identity_authenticate(const char *user_id, const char *user_name,
-			  const char *password, struct identity_entity *user,
-			  struct ct_error *err);
+int identity_authenticate(const char *user_id, const char *user_name, const char *password,
+			  struct identity_entity *user, struct ct_error *err);
 int identity_user_by_id(const char *id, struct identity_entity *user, struct ct_error *err);
 /* Project by id or name; 404 when unknown. */
 int identity_project(const char *id, const char *name, struct identity_entity *project,
 		     struct ct_error *err);
 /* The user's roles on the project: JSON [{id,name}] (new ref) and "a,b" text.
  * 401 when the user has no role there. */
-int identity_roles(const char *user_id, const char *project_id, json_t **roles,
-		   char *names, size_t names_size, struct ct_error *err);
+int identity_roles(const char *user_id, const char *project_id, json_t **roles, char *names,
+		   size_t names_size, struct ct_error *err);
 
 /* Administration (ctrove manage): create or update, idempotent. */
-int identity_ensure_project(const char *name, struct identity_entity *out,
-			    struct ct_error *err);
-int identity_ensure_role(const char *name, struct identity_entity *out,
-			 struct ct_error *err);
+int identity_ensure_project(const char *name, struct identity_entity *out, struct ct_error *err);
+int identity_ensure_role(const char *name, struct identity_entity *out, struct ct_error *err);
 int identity_set_user(const char *name, const char *password, struct identity_entity *out,
 		      struct ct_error *err);
 int identity_assign(const char *user_id, const char *project_id, const char *role_id,

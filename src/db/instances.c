@@ -98,8 +98,9 @@ static int use_instance_quota(const char *project, long instances, long volume, 
 	if (quota_get(project, &q, err))
 		return -1;
 	return use_quota(project, QUOTA_INSTANCES, instances, q.limit[QUOTA_INSTANCES], err) ||
-		       use_quota(project, QUOTA_VOLUMES, volume, q.limit[QUOTA_VOLUMES], err) ||
-		       use_quota(project, QUOTA_RAM, ram, q.limit[QUOTA_RAM], err)
+			       use_quota(project, QUOTA_VOLUMES, volume, q.limit[QUOTA_VOLUMES],
+					 err) ||
+			       use_quota(project, QUOTA_RAM, ram, q.limit[QUOTA_RAM], err)
 		       ? -1
 		       : 0;
 }
@@ -154,18 +155,17 @@ fail:
 	return -1;
 }
 
-int instance_load(const char *id, const char *project, struct instance *out,
-		  struct ct_error *err)
+int instance_load(const char *id, const char *project, struct instance *out, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt(
-		"SELECT i.id, i.name, i.tenant_id, i.flavor_id, i.volume_size,"
-		" i.datastore_version_id, v.manager, v.version, i.task_id, i.server_status,"
-		" s.status_id, i.encrypted_key, i.access FROM instances i"
-		" LEFT JOIN datastore_versions v ON v.id = i.datastore_version_id"
-		" LEFT JOIN service_statuses s ON s.instance_id = i.id"
-		" WHERE i.id = ?1 AND (?2 IS NULL OR i.tenant_id = ?2)"
-		" AND (i.deleted IS NULL OR i.deleted = 0)",
-		err);
+	sqlite3_stmt *st =
+		db_stmt("SELECT i.id, i.name, i.tenant_id, i.flavor_id, i.volume_size,"
+			" i.datastore_version_id, v.manager, v.version, i.task_id, i.server_status,"
+			" s.status_id, i.encrypted_key, i.access FROM instances i"
+			" LEFT JOIN datastore_versions v ON v.id = i.datastore_version_id"
+			" LEFT JOIN service_statuses s ON s.instance_id = i.id"
+			" WHERE i.id = ?1 AND (?2 IS NULL OR i.tenant_id = ?2)"
+			" AND (i.deleted IS NULL OR i.deleted = 0)",
+			err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, id);
@@ -231,14 +231,14 @@ int instance_set_service_status(const char *id, int status, struct ct_error *err
 
 int instance_set_name(const char *id, const char *name, struct ct_error *err)
 {
-	return update_text("UPDATE instances SET name = ?2, updated = ?4 WHERE id = ?1",
-			   id, name, 0, err);
+	return update_text("UPDATE instances SET name = ?2, updated = ?4 WHERE id = ?1", id, name,
+			   0, err);
 }
 
 int instance_set_access(const char *id, const char *access_json, struct ct_error *err)
 {
-	return update_text("UPDATE instances SET access = ?2, updated = ?4 WHERE id = ?1",
-			   id, access_json, 0, err);
+	return update_text("UPDATE instances SET access = ?2, updated = ?4 WHERE id = ?1", id,
+			   access_json, 0, err);
 }
 
 int instance_add_fault(const char *id, const char *message, const char *details,
@@ -282,8 +282,7 @@ int instance_mark_deleted(const char *id, long ram_mb, struct ct_error *err)
 	if (db_step_done(st, err))
 		goto fail;
 	if (instance_set_service_status(id, SERVICE_DELETED, err) ||
-	    use_instance_quota(in.tenant_id, -1, -in.volume_size, -ram_mb, err) ||
-	    db_commit(err))
+	    use_instance_quota(in.tenant_id, -1, -in.volume_size, -ram_mb, err) || db_commit(err))
 		goto fail;
 	return 0;
 fail:

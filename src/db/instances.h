@@ -49,13 +49,13 @@ struct instance {
 	char flavor_id[256];
 	long volume_size;
 	char datastore_version_id[37];
-	char manager[256];          /* datastore_versions.manager */
+	char manager[256];	      /* datastore_versions.manager */
 	char datastore_version[1024]; /* datastore_versions.version */
 	int task_id;
 	char server_status[65];
 	int service_status;
-	char encrypted_key[256];     /* base64 of the encrypted per-instance RPC key */
-	char access[2048];           /* JSON text */
+	char encrypted_key[256]; /* base64 of the encrypted per-instance RPC key */
+	char access[2048];	 /* JSON text */
 };
 
 /* Trove's description of a task code, e.g. "The instance is building." */
@@ -66,8 +66,7 @@ const char *service_status_description(int status);
  * project's quota usage (instances, volumes, ram) — 413 when over quota. */
 int instance_insert(const struct instance *in, long ram_mb, struct ct_error *err);
 /* Load by id; project NULL = any project (admin). 404 when missing or deleted. */
-int instance_load(const char *id, const char *project, struct instance *out,
-		  struct ct_error *err);
+int instance_load(const char *id, const char *project, struct instance *out, struct ct_error *err);
 int instance_set_task(const char *id, int task_id, struct ct_error *err);
 int instance_set_server_status(const char *id, const char *status, struct ct_error *err);
 int instance_set_service_status(const char *id, int status, struct ct_error *err);

@@ -33,7 +33,8 @@ static const char *const migrations[] = {
 	" UNIQUE (datastore_version_id, key, value));"
 	"CREATE TABLE datastore_configuration_parameters ("
 	" id VARCHAR(36) NOT NULL, name VARCHAR(128) NOT NULL,"
-	" datastore_version_id VARCHAR(36) NOT NULL REFERENCES datastore_versions(id) ON DELETE CASCADE,"
+	" datastore_version_id VARCHAR(36) NOT NULL REFERENCES datastore_versions(id) ON DELETE "
+	"CASCADE,"
 	" restart_required BOOLEAN NOT NULL, max_size VARCHAR(40), min_size VARCHAR(40),"
 	" data_type VARCHAR(128) NOT NULL,"
 	" PRIMARY KEY (id, name, datastore_version_id),"
@@ -85,7 +86,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX service_statuses_instance_id ON service_statuses(instance_id);"
 	"CREATE TABLE instance_faults ("
 	" id VARCHAR(64) PRIMARY KEY,"
-	" instance_id VARCHAR(64) NOT NULL REFERENCES instances(id) ON DELETE CASCADE ON UPDATE CASCADE,"
+	" instance_id VARCHAR(64) NOT NULL REFERENCES instances(id) ON DELETE CASCADE ON UPDATE "
+	"CASCADE,"
 	" message VARCHAR(255) NOT NULL, details TEXT NOT NULL, created DATETIME NOT NULL,"
 	" updated DATETIME NOT NULL, deleted BOOLEAN NOT NULL DEFAULT 0, deleted_at DATETIME);"
 	"CREATE TABLE conductor_lastseen ("
@@ -177,8 +179,8 @@ int db_schema_version(struct ct_error *err)
 		    " version INTEGER)",
 		    err))
 		return -1;
-	sqlite3_stmt *st = db_stmt(
-		"SELECT version FROM migrate_version WHERE repository_id = 'ctrove'", err);
+	sqlite3_stmt *st =
+		db_stmt("SELECT version FROM migrate_version WHERE repository_id = 'ctrove'", err);
 	if (!st)
 		return -1;
 	int version = 0;
@@ -195,8 +197,8 @@ int db_sync(struct ct_error *err)
 		return -1;
 	if (version > MIGRATION_COUNT)
 		return ct_fail(err, 500,
-			       "database schema version %d is newer than this ctrove (%d)",
-			       version, MIGRATION_COUNT);
+			       "database schema version %d is newer than this ctrove (%d)", version,
+			       MIGRATION_COUNT);
 	for (int v = version; v < MIGRATION_COUNT; v++) {
 		if (db_begin(err))
 			return -1;

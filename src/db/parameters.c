@@ -12,8 +12,8 @@
 #include "common/ids.h"
 #include "db/store.h"
 
-#define PARAM_COLUMNS                                                             \
-	"SELECT name, datastore_version_id, restart_required, data_type, max_size," \
+#define PARAM_COLUMNS                                                                              \
+	"SELECT name, datastore_version_id, restart_required, data_type, max_size,"                \
 	" min_size FROM datastore_configuration_parameters"
 
 static void row_to_param(sqlite3_stmt *st, struct ds_parameter *p)
@@ -235,8 +235,7 @@ int param_load_rules(const char *version_id, const json_t *rules, struct ct_erro
 		return -1;
 	size_t i;
 	const json_t *rule;
-	json_array_foreach(list, i, rule)
-	{
+	json_array_foreach (list, i, rule) {
 		struct ds_parameter p;
 		if (param_from_rule(rule, version_id, &p, err) || param_upsert(&p, err)) {
 			db_rollback();

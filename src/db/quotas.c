@@ -64,8 +64,7 @@ int quota_get(const char *project, struct quota_state *out, struct ct_error *err
 	return 0;
 }
 
-int quota_set_limit(const char *project, enum quota_resource r, long limit,
-		    struct ct_error *err)
+int quota_set_limit(const char *project, enum quota_resource r, long limit, struct ct_error *err)
 {
 	char id[CT_UUID_LEN + 1], now[CT_TIME_LEN];
 	ids_uuid(id);

@@ -22,7 +22,6 @@ struct quota_state {
 };
 
 int quota_get(const char *project, struct quota_state *out, struct ct_error *err);
-int quota_set_limit(const char *project, enum quota_resource r, long limit,
-		    struct ct_error *err);
+int quota_set_limit(const char *project, enum quota_resource r, long limit, struct ct_error *err);
 
 #endif

@@ -74,8 +74,7 @@ static struct db_conn *open_conn(struct ct_error *err)
 		return NULL;
 	}
 	int rc = sqlite3_open_v2(database_path, &c->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-					 SQLITE_OPEN_NOMUTEX,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 				 NULL);
 	if (rc != SQLITE_OK) {
 		log_error("cannot open %s: %s", database_path,
@@ -145,13 +144,13 @@ sqlite3_stmt *db_stmt(const char *sql, struct ct_error *err)
 		return NULL;
 	uintptr_t h = ((uintptr_t)sql >> 3) % STMT_CACHE_SIZE;
 	for (int probe = 0; probe < STMT_CACHE_SIZE; probe++) {
-		struct stmt_slot *slot = &thread_conn->cache[(h + (uintptr_t)probe) % STMT_CACHE_SIZE];
+		struct stmt_slot *slot =
+			&thread_conn->cache[(h + (uintptr_t)probe) % STMT_CACHE_SIZE];
 		if (slot->sql == sql)
 			return slot->stmt;
 		if (!slot->sql) {
-			if (sqlite3_prepare_v3(thread_conn->db, sql, -1,
-					       SQLITE_PREPARE_PERSISTENT, &slot->stmt,
-					       NULL) != SQLITE_OK) {
+			if (sqlite3_prepare_v3(thread_conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+					       &slot->stmt, NULL) != SQLITE_OK) {
 				slot->stmt = NULL;
 				db_fail(err, "prepare");
 				return NULL;

@@ -31,7 +31,7 @@ void db_stmt_done(sqlite3_stmt *stmt);
 
 /* Run SQL without results (may hold several statements). */
 int db_exec(const char *sql, struct ct_error *err);
-int db_begin(struct ct_error *err);  /* BEGIN IMMEDIATE */
+int db_begin(struct ct_error *err); /* BEGIN IMMEDIATE */
 int db_commit(struct ct_error *err);
 void db_rollback(void);
 

@@ -30,8 +30,8 @@ struct guest_agent {
 	pthread_mutex_t lock; /* guards stop and building; wakes the heartbeat */
 	pthread_cond_t wake;
 	bool stopping;
-	bool building;  /* prepare in progress */
-	bool failed;    /* prepare failed */
+	bool building; /* prepare in progress */
+	bool failed;   /* prepare failed */
 };
 
 /* Send one heartbeat now with the current status. */
@@ -74,7 +74,8 @@ static void *heartbeat_loop(void *arg)
 	while (!a->stopping) {
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += cfg_int(CFG_REPORT_INTERVAL) > 0 ? cfg_int(CFG_REPORT_INTERVAL) : 30;
+		until.tv_sec +=
+			cfg_int(CFG_REPORT_INTERVAL) > 0 ? cfg_int(CFG_REPORT_INTERVAL) : 30;
 		pthread_cond_timedwait(&a->wake, &a->lock, &until);
 		if (a->stopping)
 			break;
@@ -147,20 +148,16 @@ static json_t *on_stop_db(void *user, const struct rpc_request *req, struct ct_e
 	return done(rc);
 }
 
-static json_t *on_create_database(void *user, const struct rpc_request *req,
-				  struct ct_error *err)
+static json_t *on_create_database(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	struct guest_agent *a = user;
-	return done(a->ds->create_database(&a->inst, json_object_get(req->args, "databases"),
-					   err));
+	return done(a->ds->create_database(&a->inst, json_object_get(req->args, "databases"), err));
 }
 
-static json_t *on_delete_database(void *user, const struct rpc_request *req,
-				  struct ct_error *err)
+static json_t *on_delete_database(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	struct guest_agent *a = user;
-	return done(a->ds->delete_database(&a->inst, json_object_get(req->args, "database"),
-					   err));
+	return done(a->ds->delete_database(&a->inst, json_object_get(req->args, "database"), err));
 }
 
 static int arg_limit(const struct rpc_request *req)
@@ -171,8 +168,7 @@ static int arg_limit(const struct rpc_request *req)
 		       : 0;
 }
 
-static json_t *on_list_databases(void *user, const struct rpc_request *req,
-				 struct ct_error *err)
+static json_t *on_list_databases(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	struct guest_agent *a = user;
 	return a->ds->list_databases(&a->inst, arg_limit(req), arg_string(req, "marker"),
@@ -206,15 +202,13 @@ static json_t *on_list_users(void *user, const struct rpc_request *req, struct c
 				 json_is_true(json_object_get(req->args, "include_marker")), err);
 }
 
-static json_t *on_change_passwords(void *user, const struct rpc_request *req,
-				   struct ct_error *err)
+static json_t *on_change_passwords(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	struct guest_agent *a = user;
 	return done(a->ds->change_passwords(&a->inst, json_object_get(req->args, "users"), err));
 }
 
-static json_t *on_update_attributes(void *user, const struct rpc_request *req,
-				    struct ct_error *err)
+static json_t *on_update_attributes(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	struct guest_agent *a = user;
 	return done(a->ds->update_attributes(&a->inst, arg_string(req, "username"),
@@ -230,8 +224,7 @@ static json_t *on_grant_access(void *user, const struct rpc_request *req, struct
 					json_object_get(req->args, "databases"), err));
 }
 
-static json_t *on_revoke_access(void *user, const struct rpc_request *req,
-				struct ct_error *err)
+static json_t *on_revoke_access(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	struct guest_agent *a = user;
 	return done(a->ds->revoke_access(&a->inst, arg_string(req, "username"),
@@ -259,8 +252,7 @@ static json_t *on_disable_root(void *user, const struct rpc_request *req, struct
 	return done(a->ds->disable_root(&a->inst, err));
 }
 
-static json_t *on_is_root_enabled(void *user, const struct rpc_request *req,
-				  struct ct_error *err)
+static json_t *on_is_root_enabled(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	struct guest_agent *a = user;
 	(void)req;
@@ -270,25 +262,27 @@ static json_t *on_is_root_enabled(void *user, const struct rpc_request *req,
 	return json_boolean(enabled);
 }
 
-static json_t *on_filesystem_stats(void *user, const struct rpc_request *req,
-				   struct ct_error *err)
+static json_t *on_filesystem_stats(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	struct guest_agent *a = user;
 	(void)req;
 	return a->ds->get_filesystem_stats(&a->inst, err);
 }
 
-static json_t *not_implemented(void *user, const struct rpc_request *req,
-			       struct ct_error *err)
+static json_t *not_implemented(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
 	ct_fail(err, 501, "guest method %s is not implemented yet", req->method);
 	return NULL;
 }
 
-#define END {NULL, 0, false}
+#define END                                                                                        \
+	{                                                                                          \
+		NULL, 0, false                                                                     \
+	}
 static const struct rpc_arg prepare_args[] = {
-	{"packages", RPC_T_ANY, false},	      {"databases", RPC_T_ARRAY | RPC_T_NULL, false},
+	{"packages", RPC_T_ANY, false},
+	{"databases", RPC_T_ARRAY | RPC_T_NULL, false},
 	{"memory_mb", RPC_T_NUMBER | RPC_T_NULL, false},
 	{"users", RPC_T_ARRAY | RPC_T_NULL, false},
 	{"device_path", RPC_T_STRING | RPC_T_NULL, false},
@@ -338,7 +332,10 @@ static const struct rpc_arg root_password_args[] = {
 static const struct rpc_arg fs_args[] = {{"fs_path", RPC_T_STRING | RPC_T_NULL, false}, END};
 
 /* Methods of §1.3 not served yet; every argument accepted, answer 501. */
-#define LATER(name) {name, not_implemented, NULL, true}
+#define LATER(name)                                                                                \
+	{                                                                                          \
+		name, not_implemented, NULL, true                                                  \
+	}
 
 static const struct rpc_method guest_methods[] = {
 	{"prepare", on_prepare, prepare_args, true},
@@ -439,8 +436,8 @@ struct guest_agent *guest_agent_new(struct ct_error *err)
 	snprintf(inst->cache_dir, sizeof inst->cache_dir, "%s", cfg_str(CFG_GUEST_CACHE_DIR));
 	snprintf(inst->bind_address, sizeof inst->bind_address, "%s",
 		 cfg_str(CFG_GUEST_BIND_ADDRESS));
-	inst->port = cfg_int(CFG_GUEST_PORT) > 0 ? (int)cfg_int(CFG_GUEST_PORT)
-						 : default_port(manager);
+	inst->port =
+		cfg_int(CFG_GUEST_PORT) > 0 ? (int)cfg_int(CFG_GUEST_PORT) : default_port(manager);
 	snprintf(inst->os_user, sizeof inst->os_user, "%s",
 		 *cfg_str(CFG_GUEST_SERVICE_USER) ? cfg_str(CFG_GUEST_SERVICE_USER)
 						  : default_user(manager));

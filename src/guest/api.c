@@ -36,8 +36,8 @@ int guest_new_key(char key[33], char *encrypted, size_t size, struct ct_error *e
 	return 0;
 }
 
-static int target_for(const char *instance_id, const char *encrypted_key, char *topic,
-		      size_t size, char **key, struct rpc_target *t, struct ct_error *err)
+static int target_for(const char *instance_id, const char *encrypted_key, char *topic, size_t size,
+		      char **key, struct rpc_target *t, struct ct_error *err)
 {
 	snprintf(topic, size, "guestagent.%s", instance_id);
 	*key = NULL;
@@ -56,8 +56,8 @@ json_t *guest_call(const char *instance_id, const char *encrypted_key, const cha
 	struct rpc_client *client = rpc_thread_client(err);
 	char topic[128], *key;
 	struct rpc_target target;
-	if (!client || target_for(instance_id, encrypted_key, topic, sizeof topic, &key, &target,
-				  err))
+	if (!client ||
+	    target_for(instance_id, encrypted_key, topic, sizeof topic, &key, &target, err))
 		return NULL;
 	json_t *empty = args ? NULL : json_object();
 	json_t *result =
@@ -75,8 +75,8 @@ int guest_cast(const char *instance_id, const char *encrypted_key, const char *m
 	struct rpc_client *client = rpc_thread_client(err);
 	char topic[128], *key;
 	struct rpc_target target;
-	if (!client || target_for(instance_id, encrypted_key, topic, sizeof topic, &key, &target,
-				  err))
+	if (!client ||
+	    target_for(instance_id, encrypted_key, topic, sizeof topic, &key, &target, err))
 		return -1;
 	json_t *empty = args ? NULL : json_object();
 	int rc = rpc_cast(client, &target, method, args ? args : empty, NULL, err);

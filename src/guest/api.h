@@ -12,7 +12,7 @@
 #include "common/error.h"
 
 /* Timeouts of Trove's guest API (agent_call_low/high_timeout). */
-#define GUEST_TIMEOUT_LOW 15
+#define GUEST_TIMEOUT_LOW  15
 #define GUEST_TIMEOUT_HIGH 180
 
 /* encrypted_key: the instance's column ("" = plain text). args borrowed.

@@ -29,9 +29,9 @@ const char *guest_status_description(enum guest_status status)
 }
 
 static const struct datastore_manager *const managers[] = {
-    &mariadb_manager,
-    &mysql_manager,
-    &postgresql_manager,
+	&mariadb_manager,
+	&mysql_manager,
+	&postgresql_manager,
 };
 
 const struct datastore_manager *datastore_manager_find(const char *manager)

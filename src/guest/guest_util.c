@@ -65,7 +65,7 @@ void guest_self_name(char *out, size_t size)
 int guest_random_password(char *out, size_t len, struct ct_error *err)
 {
 	static const char alnum[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	size_t i = 0;
 	while (i < len) {
 		unsigned char r[64];
@@ -422,8 +422,7 @@ json_t *guest_fs_stats(const char *path, struct ct_error *err)
 			 gb_round(total - free_bytes));
 }
 
-int guest_copy_tree(const char *src, const char *dst, const char *log_path,
-		    struct ct_error *err)
+int guest_copy_tree(const char *src, const char *dst, const char *log_path, struct ct_error *err)
 {
 	/* Sparse: most of a fresh redo log or WAL segment is zeros. */
 	const char *argv[] = {"/bin/cp", "-a", "--reflink=auto", "--sparse=always", src, dst, NULL};

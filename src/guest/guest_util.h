@@ -89,8 +89,7 @@ json_t *guest_fs_stats(const char *path, struct ct_error *err);
 /* Copy the directory tree src to dst (which must not exist) with cp -a,
  * reflinked where the file system can and sparse; cp's output goes to
  * log_path. */
-int guest_copy_tree(const char *src, const char *dst, const char *log_path,
-		    struct ct_error *err);
+int guest_copy_tree(const char *src, const char *dst, const char *log_path, struct ct_error *err);
 
 /* The last ~2 KB of a server's log file, to the agent's log at ERROR (servers
  * never write passwords there). */

@@ -124,13 +124,13 @@ static int write_config(const struct guest_instance *inst, const struct mdb_path
 		return ct_fail(err, 500, "Out of memory.");
 	}
 	size_t n =
-	    (size_t)snprintf(out, cap,
-			     "# ctrove guest agent, instance %s. Generated at every prepare; "
-			     "do not edit.\n\n"
-			     "# Defaults the base config below may change: a small temporary\n"
-			     "# tablespace, as InnoDB writes it in full at every start.\n"
-			     "[mysqld]\ninnodb_temp_data_file_path = ibtmp1:1M:autoextend\n\n",
-			     inst->id);
+		(size_t)snprintf(out, cap,
+				 "# ctrove guest agent, instance %s. Generated at every prepare; "
+				 "do not edit.\n\n"
+				 "# Defaults the base config below may change: a small temporary\n"
+				 "# tablespace, as InnoDB writes it in full at every start.\n"
+				 "[mysqld]\ninnodb_temp_data_file_path = ibtmp1:1M:autoextend\n\n",
+				 inst->id);
 	for (const char *line = contents; *line;) {
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
@@ -144,15 +144,15 @@ static int write_config(const struct guest_instance *inst, const struct mdb_path
 		line += len;
 	}
 	int w = snprintf(
-	    out + n, cap - n,
-	    "\n!includedir %s\n\n"
-	    "# This instance (always last, so these win).\n"
-	    "[client]\nport = %d\nsocket = %s\n\n"
-	    "[mysqld]\nuser = %s\nbind-address = %s\nport = %d\nsocket = %s\npid-file = %s\n"
-	    "datadir = %s\ntmpdir = %s\nlog-error = %s\nbasedir = /usr\n"
-	    "skip-name-resolve\nskip-external-locking\n",
-	    p->confd, inst->port, p->sock, id->name, inst->bind_address, inst->port, p->sock,
-	    p->pid, p->datadir, p->tmp, p->err_log);
+		out + n, cap - n,
+		"\n!includedir %s\n\n"
+		"# This instance (always last, so these win).\n"
+		"[client]\nport = %d\nsocket = %s\n\n"
+		"[mysqld]\nuser = %s\nbind-address = %s\nport = %d\nsocket = %s\npid-file = %s\n"
+		"datadir = %s\ntmpdir = %s\nlog-error = %s\nbasedir = /usr\n"
+		"skip-name-resolve\nskip-external-locking\n",
+		p->confd, inst->port, p->sock, id->name, inst->bind_address, inst->port, p->sock,
+		p->pid, p->datadir, p->tmp, p->err_log);
 	free(base);
 	if (w < 0 || (size_t)w >= cap - n) {
 		free(out);
@@ -169,9 +169,9 @@ static int write_config(const struct guest_instance *inst, const struct mdb_path
 static uint64_t template_key(const char *bin, const char *cnf, const char *socket_user)
 {
 	static const char *const keys[] = {
-	    "innodb_data_file_path",   "innodb_page_size",	    "innodb_log_file_size",
-	    "innodb_undo_tablespaces", "innodb_checksum_algorithm", "lower_case_table_names",
-	    "innodb_data_home_dir",    "innodb_log_group_home_dir", NULL};
+		"innodb_data_file_path",   "innodb_page_size",		"innodb_log_file_size",
+		"innodb_undo_tablespaces", "innodb_checksum_algorithm", "lower_case_table_names",
+		"innodb_data_home_dir",	   "innodb_log_group_home_dir", NULL};
 	uint64_t h = 1469598103934665603ull;
 #define MIX(ptr, len)                                                                              \
 	for (size_t k_ = 0; k_ < (len); k_++) {                                                    \

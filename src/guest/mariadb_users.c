@@ -238,8 +238,8 @@ int mdb_create_databases(MYSQL *conn, const json_t *databases, struct ct_error *
 {
 	if (!json_is_array(databases))
 		return json_is_null(databases) || !databases
-			   ? 0
-			   : ct_fail(err, 400, "databases must be a list.");
+			       ? 0
+			       : ct_fail(err, 400, "databases must be a list.");
 	size_t n = json_array_size(databases);
 	char(*cs)[80] = calloc(n + 1, 80), (*coll)[80] = calloc(n + 1, 80);
 	int rc = -1;
@@ -251,8 +251,8 @@ int mdb_create_databases(MYSQL *conn, const json_t *databases, struct ct_error *
 		const json_t *d = json_array_get(databases, i);
 		const char *name = guest_json_field(d, "_name");
 		if (mdb_check_db_name(name, true, err) ||
-		    resolve_charset(conn, guest_json_field(d, "_character_set"), guest_json_field(d, "_collate"), cs[i],
-				    coll[i], err))
+		    resolve_charset(conn, guest_json_field(d, "_character_set"),
+				    guest_json_field(d, "_collate"), cs[i], coll[i], err))
 			goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -434,8 +434,7 @@ int mdb_create_users(MYSQL *conn, const json_t *users, struct ct_error *err)
 		const json_t *d;
 		size_t k;
 		json_array_foreach (u[i].databases, k, d) {
-			const char *db =
-			    guest_json_db_name(d);
+			const char *db = guest_json_db_name(d);
 			if (grant_all_on(conn, db, u[i].name, u[i].host, err))
 				goto out;
 		}
@@ -610,7 +609,8 @@ int mdb_change_passwords(const struct guest_instance *inst, const json_t *users,
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		const json_t *u = json_array_get(users, i);
-		rc = check_account(guest_json_field(u, "_name"), guest_json_field(u, "_host"), hosts[i], err);
+		rc = check_account(guest_json_field(u, "_name"), guest_json_field(u, "_host"),
+				   hosts[i], err);
 		if (!rc)
 			rc = mdb_check_password(guest_json_field(u, "_password"), err);
 	}
@@ -625,7 +625,8 @@ int mdb_change_passwords(const struct guest_instance *inst, const json_t *users,
 		rc = user_exists(c, name, hosts[i], err);
 		if (rc)
 			break;
-		unsigned code = mdb_set_password(c, name, hosts[i], guest_json_field(u, "_password"));
+		unsigned code =
+			mdb_set_password(c, name, hosts[i], guest_json_field(u, "_password"));
 		if (code) {
 			struct sqlb b = {.conn = c, .secret = true};
 			rc = mdb_fail(&b, code, "Setting the password", err);
@@ -651,8 +652,7 @@ int mdb_grant_access(const struct guest_instance *inst, const char *username, co
 	const json_t *d;
 	size_t i;
 	json_array_foreach (databases, i, d) {
-		if (mdb_check_db_name(guest_json_db_name(d),
-				      true, err))
+		if (mdb_check_db_name(guest_json_db_name(d), true, err))
 			return -1;
 	}
 	MYSQL *c = mdb_connect_admin(inst, err);
@@ -662,8 +662,7 @@ int mdb_grant_access(const struct guest_instance *inst, const char *username, co
 	json_array_foreach (databases, i, d) {
 		if (rc)
 			break;
-		rc = grant_all_on(c, guest_json_db_name(d),
-				  username, host, err);
+		rc = grant_all_on(c, guest_json_db_name(d), username, host, err);
 	}
 	if (!rc)
 		rc = mdb_flush(c, err);

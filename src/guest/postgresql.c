@@ -225,10 +225,10 @@ static int write_config(const struct guest_instance *inst, const struct pg_paths
 		return ct_fail(err, 500, "Out of memory.");
 	}
 	size_t n =
-	    (size_t)snprintf(out, cap,
-			     "# ctrove guest agent, instance %s. Generated at every prepare; "
-			     "do not edit.\n\n",
-			     inst->id);
+		(size_t)snprintf(out, cap,
+				 "# ctrove guest agent, instance %s. Generated at every prepare; "
+				 "do not edit.\n\n",
+				 inst->id);
 	for (const char *line = contents; *line;) {
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
@@ -734,26 +734,26 @@ static json_t *pg_fs_stats(const struct guest_instance *inst, struct ct_error *e
 }
 
 const struct datastore_manager postgresql_manager = {
-    .name = "postgresql",
-    .prepare = pg_prepare,
-    .start = pg_start,
-    .stop = pg_stop,
-    .restart = pg_restart,
-    .status = pg_status,
-    .list_databases = pg_list_databases,
-    .create_database = pg_create_database_op,
-    .delete_database = pg_delete_database,
-    .list_users = pg_list_users,
-    .create_user = pg_create_user_op,
-    .get_user = pg_get_user,
-    .delete_user = pg_delete_user,
-    .update_attributes = pg_update_attributes,
-    .change_passwords = pg_change_passwords,
-    .grant_access = pg_grant_access,
-    .revoke_access = pg_revoke_access,
-    .list_access = pg_list_access,
-    .enable_root = pg_enable_root_op,
-    .disable_root = pg_disable_root,
-    .is_root_enabled = pg_is_root_enabled,
-    .get_filesystem_stats = pg_fs_stats,
+	.name = "postgresql",
+	.prepare = pg_prepare,
+	.start = pg_start,
+	.stop = pg_stop,
+	.restart = pg_restart,
+	.status = pg_status,
+	.list_databases = pg_list_databases,
+	.create_database = pg_create_database_op,
+	.delete_database = pg_delete_database,
+	.list_users = pg_list_users,
+	.create_user = pg_create_user_op,
+	.get_user = pg_get_user,
+	.delete_user = pg_delete_user,
+	.update_attributes = pg_update_attributes,
+	.change_passwords = pg_change_passwords,
+	.grant_access = pg_grant_access,
+	.revoke_access = pg_revoke_access,
+	.list_access = pg_list_access,
+	.enable_root = pg_enable_root_op,
+	.disable_root = pg_disable_root,
+	.is_root_enabled = pg_is_root_enabled,
+	.get_filesystem_stats = pg_fs_stats,
 };

@@ -206,19 +206,19 @@ static int status_of(const char *state)
 		const char *state;
 		int status;
 	} map[] = {
-	    {"42710", 400}, /* duplicate_object (role) */
-	    {"42P04", 400}, /* duplicate_database */
-	    {"42939", 400}, /* reserved_name */
-	    {"42602", 400}, /* invalid_name */
-	    {"22023", 400}, /* invalid_parameter_value (encoding, locale) */
-	    {"22021", 400}, /* character_not_in_repertoire */
-	    {"0A000", 400}, /* feature_not_supported */
-	    {"3D000", 404}, /* invalid_catalog_name */
-	    {"42704", 404}, /* undefined_object */
-	    {"55006", 409}, /* object_in_use */
-	    {"2BP01", 409}, /* dependent_objects_still_exist */
-	    {"57P03", 422}, /* cannot_connect_now */
-	    {"57P01", 422}, /* admin_shutdown */
+		{"42710", 400}, /* duplicate_object (role) */
+		{"42P04", 400}, /* duplicate_database */
+		{"42939", 400}, /* reserved_name */
+		{"42602", 400}, /* invalid_name */
+		{"22023", 400}, /* invalid_parameter_value (encoding, locale) */
+		{"22021", 400}, /* character_not_in_repertoire */
+		{"0A000", 400}, /* feature_not_supported */
+		{"3D000", 404}, /* invalid_catalog_name */
+		{"42704", 404}, /* undefined_object */
+		{"55006", 409}, /* object_in_use */
+		{"2BP01", 409}, /* dependent_objects_still_exist */
+		{"57P03", 422}, /* cannot_connect_now */
+		{"57P01", 422}, /* admin_shutdown */
 	};
 	if (!state)
 		return 500;

@@ -99,8 +99,8 @@ static int resolve_db(const json_t *d, struct db_spec *s, struct ct_error *err)
 	}
 	if (coll && *coll) {
 		locale_t l = is_token(coll, "._@-", 100)
-				 ? newlocale(LC_COLLATE_MASK | LC_CTYPE_MASK, coll, (locale_t)0)
-				 : (locale_t)0;
+				     ? newlocale(LC_COLLATE_MASK | LC_CTYPE_MASK, coll, (locale_t)0)
+				     : (locale_t)0;
 		if (!l)
 			return ct_fail(err, 400, "'%.80s' is not a valid collation.", coll);
 		freelocale(l);
@@ -256,12 +256,13 @@ static int drop_role(const struct guest_instance *inst, PGconn *c, const char *r
 {
 	const char *params[] = {role};
 	PGresult *res = pg_select(
-	    c,
-	    "SELECT DISTINCT d.datname FROM pg_catalog.pg_shdepend s JOIN pg_catalog.pg_database d "
-	    "ON d.oid = s.dbid WHERE s.refclassid = 'pg_catalog.pg_authid'::regclass AND "
-	    "s.refobjid = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1) AND "
-	    "d.datallowconn AND d.datname <> current_database()",
-	    1, params, "Listing the user's objects", err);
+		c,
+		"SELECT DISTINCT d.datname FROM pg_catalog.pg_shdepend s JOIN "
+		"pg_catalog.pg_database d "
+		"ON d.oid = s.dbid WHERE s.refclassid = 'pg_catalog.pg_authid'::regclass AND "
+		"s.refobjid = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1) AND "
+		"d.datallowconn AND d.datname <> current_database()",
+		1, params, "Listing the user's objects", err);
 	if (!res)
 		return -1;
 	int rc = 0;
@@ -413,7 +414,7 @@ json_t *pg_list_databases(const struct guest_instance *inst, int limit, const ch
 	append_page(&b, "datname::text", marker, include_marker, limit);
 	const char *params[] = {marker};
 	PGresult *res =
-	    pg_select(c, b.s, marker && *marker ? 1 : 0, params, "Listing databases", err);
+		pg_select(c, b.s, marker && *marker ? 1 : 0, params, "Listing databases", err);
 	PQfinish(c);
 	if (!res)
 		return NULL;
@@ -423,8 +424,8 @@ json_t *pg_list_databases(const struct guest_instance *inst, int limit, const ch
 		json_array_append_new(items,
 				      schema_json(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
 						  PQgetvalue(res, i, 2)));
-	json_t *out =
-	    guest_page(items, limit, limit > 0 && n > limit ? PQgetvalue(res, limit - 1, 0) : "");
+	json_t *out = guest_page(items, limit,
+				 limit > 0 && n > limit ? PQgetvalue(res, limit - 1, 0) : "");
 	PQclear(res);
 	return out;
 }
@@ -494,7 +495,7 @@ json_t *pg_get_user(const struct guest_instance *inst, const char *username, con
 		return NULL;
 	const char *params[] = {username};
 	PGresult *res =
-	    pg_select(c, USER_QUERY " AND r.rolname = $1", 1, params, "User lookup", err);
+		pg_select(c, USER_QUERY " AND r.rolname = $1", 1, params, "User lookup", err);
 	PQfinish(c);
 	if (!res)
 		return NULL;
@@ -526,8 +527,8 @@ json_t *pg_list_users(const struct guest_instance *inst, int limit, const char *
 	int n = PQntuples(res);
 	for (int i = 0; i < n; i++)
 		json_array_append_new(items, user_row(res, i));
-	json_t *out =
-	    guest_page(items, limit, limit > 0 && n > limit ? PQgetvalue(res, limit - 1, 0) : "");
+	json_t *out = guest_page(items, limit,
+				 limit > 0 && n > limit ? PQgetvalue(res, limit - 1, 0) : "");
 	PQclear(res);
 	return out;
 }
@@ -686,11 +687,11 @@ int pg_revoke_access(const struct guest_instance *inst, const char *username, co
 	if (!rc) {
 		const char *params[] = {database, username};
 		PGresult *res = pg_select(
-		    c,
-		    "SELECT 1 FROM pg_catalog.pg_database d, pg_catalog.aclexplode(d.datacl) a "
-		    "WHERE d.datname = $1 AND a.grantee = (SELECT oid FROM pg_catalog.pg_roles "
-		    "WHERE rolname = $2)",
-		    2, params, "Access lookup", err);
+			c,
+			"SELECT 1 FROM pg_catalog.pg_database d, pg_catalog.aclexplode(d.datacl) a "
+			"WHERE d.datname = $1 AND a.grantee = (SELECT oid FROM pg_catalog.pg_roles "
+			"WHERE rolname = $2)",
+			2, params, "Access lookup", err);
 		if (!res)
 			rc = -1;
 		else if (PQntuples(res) == 0)

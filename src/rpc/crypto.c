@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RPC_CRYPTO_IV 16
+#define RPC_CRYPTO_IV	 16
 #define RPC_CRYPTO_BLOCK 16
 /* Largest ciphertext we agree to handle (a guard against absurd inputs). */
 #define RPC_CRYPTO_MAX (256u * 1024 * 1024)

@@ -11,9 +11,9 @@
 #include "common/ids.h"
 #include "rpc/crypto.h"
 
-#define CONTEXT_PREFIX "_context_"
+#define CONTEXT_PREFIX	       "_context_"
 #define CONDUCTOR_INSTANCE_KEY "csz-instance-id"
-#define AMQP_SHORTSTR_MAX 255
+#define AMQP_SHORTSTR_MAX      255
 
 void rpc_new_id(char out[RPC_ID_LEN + 1])
 {
@@ -136,8 +136,7 @@ json_t *rpc_request_new(const char *method, const json_t *args, const char *vers
 	}
 	const char *name;
 	json_t *value;
-	json_object_foreach((json_t *)args, name, value)
-	{
+	json_object_foreach ((json_t *)args, name, value) {
 		json_t *v = secure_on(sec) ? secure_value(value, sec, err) : json_incref(value);
 		if (!v)
 			goto fail;
@@ -167,8 +166,7 @@ json_t *rpc_request_new(const char *method, const json_t *args, const char *vers
 			json_object_set_new(msg, CONTEXT_PREFIX CONDUCTOR_INSTANCE_KEY,
 					    json_string(sec->instance_id));
 	} else if (ctx) {
-		json_object_foreach((json_t *)ctx, name, value)
-		{
+		json_object_foreach ((json_t *)ctx, name, value) {
 			char key[256];
 			snprintf(key, sizeof key, CONTEXT_PREFIX "%s", name);
 			json_object_set(msg, key, value);
@@ -240,8 +238,9 @@ int rpc_request_decode(struct rpc_request *req, const char *key, struct ct_error
 	req->args = json_object();
 	const char *name;
 	json_t *value;
-	json_object_foreach(args, name, value) json_object_set_new(
-		req->args, name, key ? plain_value(value, key) : json_incref(value));
+	json_object_foreach (args, name, value)
+		json_object_set_new(req->args, name,
+				    key ? plain_value(value, key) : json_incref(value));
 
 	json_decref(req->context);
 	req->context = NULL;
@@ -256,8 +255,7 @@ int rpc_request_decode(struct rpc_request *req, const char *key, struct ct_error
 	}
 	req->context = json_object();
 	size_t plen = strlen(CONTEXT_PREFIX);
-	json_object_foreach(req->msg, name, value)
-	{
+	json_object_foreach (req->msg, name, value) {
 		if (strncmp(name, CONTEXT_PREFIX, plen) || !strcmp(name + plen, "context") ||
 		    !strcmp(name + plen, CONDUCTOR_INSTANCE_KEY))
 			continue;

@@ -16,7 +16,7 @@
 #include "common/config.h"
 #include "common/log.h"
 
-#define SEEN_IDS 16
+#define SEEN_IDS	  16
 #define DISPATCHER_MODULE "oslo_messaging.rpc.dispatcher"
 /* Oversized bodies up to this many times the limit are still parsed for a reply. */
 #define OVERSIZE_PARSE_FACTOR 4
@@ -186,42 +186,28 @@ static void send_error(struct rpc_server *s, const struct rpc_request *req,
 static const char *type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "object";
-	case JSON_ARRAY:
-		return "array";
-	case JSON_STRING:
-		return "string";
-	case JSON_INTEGER:
-		return "integer";
-	case JSON_REAL:
-		return "number";
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER: return "integer";
+	case JSON_REAL: return "number";
 	case JSON_TRUE:
-	case JSON_FALSE:
-		return "boolean";
-	default:
-		return "null";
+	case JSON_FALSE: return "boolean";
+	default: return "null";
 	}
 }
 
 static unsigned type_bit(const json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return RPC_T_OBJECT;
-	case JSON_ARRAY:
-		return RPC_T_ARRAY;
-	case JSON_STRING:
-		return RPC_T_STRING;
-	case JSON_INTEGER:
-		return RPC_T_INT;
-	case JSON_REAL:
-		return RPC_T_REAL;
+	case JSON_OBJECT: return RPC_T_OBJECT;
+	case JSON_ARRAY: return RPC_T_ARRAY;
+	case JSON_STRING: return RPC_T_STRING;
+	case JSON_INTEGER: return RPC_T_INT;
+	case JSON_REAL: return RPC_T_REAL;
 	case JSON_TRUE:
-	case JSON_FALSE:
-		return RPC_T_BOOL;
-	default:
-		return RPC_T_NULL;
+	case JSON_FALSE: return RPC_T_BOOL;
+	default: return RPC_T_NULL;
 	}
 }
 
@@ -245,8 +231,7 @@ int rpc_args_check(const struct rpc_method *m, const json_t *args, struct ct_err
 		return 0;
 	const char *name;
 	json_t *v;
-	json_object_foreach((json_t *)args, name, v)
-	{
+	json_object_foreach ((json_t *)args, name, v) {
 		bool known = false;
 		for (a = m->args; a && a->name && !known; a++)
 			known = !strcmp(a->name, name);

@@ -21,11 +21,11 @@
 #include "common/ids.h"
 #include "common/log.h"
 
-#define CHANNEL 1
-#define FRAME_MAX 131072
-#define SOCKET_TIMEOUT_S 5  /* TCP connect and AMQP handshake */
-#define METHOD_TIMEOUT_S 10 /* synchronous AMQP methods (declare, bind ...) */
-#define PUMP_SLICE_MS 1000  /* longest single wait, so heartbeats and stop are serviced */
+#define CHANNEL		 1
+#define FRAME_MAX	 131072
+#define SOCKET_TIMEOUT_S 5    /* TCP connect and AMQP handshake */
+#define METHOD_TIMEOUT_S 10   /* synchronous AMQP methods (declare, bind ...) */
+#define PUMP_SLICE_MS	 1000 /* longest single wait, so heartbeats and stop are serviced */
 
 enum topo_kind { TOPO_EXCHANGE, TOPO_QUEUE, TOPO_BIND, TOPO_CONSUME };
 
@@ -298,10 +298,8 @@ static int reply_check(amqp_rpc_reply_t r, const char *what, bool *refused, stru
 	if (refused)
 		*refused = false;
 	switch (r.reply_type) {
-	case AMQP_RESPONSE_NORMAL:
-		return 0;
-	case AMQP_RESPONSE_NONE:
-		return ct_fail(err, 503, "%s: no reply from the broker", what);
+	case AMQP_RESPONSE_NORMAL: return 0;
+	case AMQP_RESPONSE_NONE: return ct_fail(err, 503, "%s: no reply from the broker", what);
 	case AMQP_RESPONSE_LIBRARY_EXCEPTION:
 		return ct_fail(err, 503, "%s: %s", what, amqp_error_string2(r.library_error));
 	case AMQP_RESPONSE_SERVER_EXCEPTION:
@@ -742,9 +740,7 @@ static int pump(struct rpc_transport *t, int timeout_ms)
 	case AMQP_CONNECTION_UNBLOCKED_METHOD:
 		log_info("the broker unblocked this connection");
 		break;
-	default:
-		log_debug("ignoring AMQP method 0x%08x", f.payload.method.id);
-		break;
+	default: log_debug("ignoring AMQP method 0x%08x", f.payload.method.id); break;
 	}
 	amqp_maybe_release_buffers(t->conn);
 	return 1;

@@ -12,8 +12,7 @@
 #include "common/log.h"
 #include "taskmanager/tasks.h"
 
-static json_t *not_implemented(void *user, const struct rpc_request *req,
-			       struct ct_error *err)
+static json_t *not_implemented(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
 	log_warning("taskmanager method %s is not implemented yet", req->method);
@@ -26,15 +25,13 @@ static const char *instance_id_of(const struct rpc_request *req)
 	return json_string_value(json_object_get(req->args, "instance_id"));
 }
 
-static json_t *on_create_instance(void *user, const struct rpc_request *req,
-				  struct ct_error *err)
+static json_t *on_create_instance(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
 	return tasks_create_instance(req->args, err) ? NULL : json_null();
 }
 
-static json_t *on_delete_instance(void *user, const struct rpc_request *req,
-				  struct ct_error *err)
+static json_t *on_delete_instance(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
 	const char *id = instance_id_of(req);
@@ -52,19 +49,24 @@ static json_t *on_restart(void *user, const struct rpc_request *req, struct ct_e
 	return tasks_restart(id, err) ? NULL : json_null();
 }
 
-static json_t *on_update_access(void *user, const struct rpc_request *req,
-				struct ct_error *err)
+static json_t *on_update_access(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
 	const char *id = instance_id_of(req);
 	if (!id)
 		return ct_fail(err, 400, "instance_id must be a string"), NULL;
 	return tasks_update_access(id, json_object_get(req->args, "access"), err) ? NULL
-										   : json_null();
+										  : json_null();
 }
 
-#define ID {"instance_id", RPC_T_STRING | RPC_T_ARRAY, true}
-#define END {NULL, 0, false}
+#define ID                                                                                         \
+	{                                                                                          \
+		"instance_id", RPC_T_STRING | RPC_T_ARRAY, true                                    \
+	}
+#define END                                                                                        \
+	{                                                                                          \
+		NULL, 0, false                                                                     \
+	}
 
 static const struct rpc_arg create_instance_args[] = {
 	ID,
@@ -94,12 +96,10 @@ static const struct rpc_arg instance_only_args[] = {ID, END};
 static const struct rpc_arg resize_volume_args[] = {ID, {"new_size", RPC_T_INT, true}, END};
 static const struct rpc_arg resize_flavor_args[] = {
 	ID, {"old_flavor", RPC_T_OBJECT, true}, {"new_flavor", RPC_T_OBJECT, true}, END};
-static const struct rpc_arg migrate_args[] = {ID, {"host", RPC_T_STRING | RPC_T_NULL, false},
-					      END};
+static const struct rpc_arg migrate_args[] = {ID, {"host", RPC_T_STRING | RPC_T_NULL, false}, END};
 static const struct rpc_arg rebuild_args[] = {ID, {"image_id", RPC_T_STRING, true}, END};
 static const struct rpc_arg update_access_args[] = {ID, {"access", RPC_T_OBJECT, true}, END};
-static const struct rpc_arg create_backup_args[] = {
-	{"backup_info", RPC_T_OBJECT, true}, ID, END};
+static const struct rpc_arg create_backup_args[] = {{"backup_info", RPC_T_OBJECT, true}, ID, END};
 static const struct rpc_arg delete_backup_args[] = {{"backup_id", RPC_T_STRING, true}, END};
 static const struct rpc_arg upgrade_args[] = {
 	ID, {"datastore_version_id", RPC_T_STRING, true}, END};

@@ -128,12 +128,10 @@ static int wait_for_service(const char *id, long timeout_s, struct ct_error *err
 		switch (in.service_status) {
 		case SERVICE_HEALTHY:
 		case SERVICE_RUNNING:
-		case SERVICE_INSTANCE_READY:
-			return 0;
+		case SERVICE_INSTANCE_READY: return 0;
 		case SERVICE_NEW:
 		case SERVICE_BUILDING:
-		case SERVICE_UNKNOWN:
-			break;
+		case SERVICE_UNKNOWN: break;
 		default:
 			return ct_fail(err, 500, "the guest reported '%s' while building",
 				       service_status_description(in.service_status));
@@ -142,8 +140,9 @@ static int wait_for_service(const char *id, long timeout_s, struct ct_error *err
 		if (pause < 200)
 			pause += 10;
 	}
-	return ct_fail(err, 504, "the guest did not become active within %ld seconds "
-				 "(usage_timeout)",
+	return ct_fail(err, 504,
+		       "the guest did not become active within %ld seconds "
+		       "(usage_timeout)",
 		       timeout_s);
 }
 
@@ -157,7 +156,8 @@ static void run_create(struct task *t)
 		log_error("instance vanished before its build: %s", err.message);
 		return;
 	}
-	long memory = (long)json_integer_value(json_object_get(json_object_get(a, "flavor"), "ram"));
+	long memory =
+		(long)json_integer_value(json_object_get(json_object_get(a, "flavor"), "ram"));
 	char *key = guest_instance_key(in.encrypted_key, &err);
 	if (in.encrypted_key[0] && !key) {
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, "the instance's RPC key is unreadable");
@@ -203,8 +203,8 @@ static void run_create(struct task *t)
 		"memory_mb", (json_int_t)memory, "users",
 		json_object_get(a, "users") ? json_object_get(a, "users") : json_null(),
 		"device_path", "mount_point", mount, "backup_info", "config_contents", config,
-		"root_password", "overrides", "cluster_config", "snapshot", "modules",
-		"ds_version", in.datastore_version);
+		"root_password", "overrides", "cluster_config", "snapshot", "modules", "ds_version",
+		in.datastore_version);
 	rc = guest_cast(id, in.encrypted_key, "prepare", prepare, &err);
 	json_decref(prepare);
 	if (rc) {
@@ -212,8 +212,9 @@ static void run_create(struct task *t)
 		return;
 	}
 	if (wait_for_service(id, cfg_int(CFG_USAGE_TIMEOUT), &err)) {
-		fail_build(id, err.status == 504 ? TASK_BUILDING_ERROR_TIMEOUT_GA
-						 : TASK_BUILDING_ERROR_SERVER,
+		fail_build(id,
+			   err.status == 504 ? TASK_BUILDING_ERROR_TIMEOUT_GA
+					     : TASK_BUILDING_ERROR_SERVER,
 			   err.message);
 		if (err.status == 504)
 			instance_set_service_status(id, SERVICE_FAILED_TIMEOUT_GUESTAGENT, &err);
@@ -230,8 +231,9 @@ int tasks_create_instance(const json_t *args, struct ct_error *err)
 {
 	const char *id = json_string_value(json_object_get(args, "instance_id"));
 	if (!id)
-		return ct_fail(err, 501, "creating several instances at once (replicas) is not "
-					 "implemented in ctrove yet");
+		return ct_fail(err, 501,
+			       "creating several instances at once (replicas) is not "
+			       "implemented in ctrove yet");
 	return submit(run_create, id, args, err);
 }
 
@@ -280,7 +282,8 @@ static void run_restart(struct task *t)
 		return;
 	json_t *result = NULL;
 	if (local_instance_ensure_agent(id, &err) ||
-	    !(result = guest_call(id, in.encrypted_key, "restart", NULL, GUEST_TIMEOUT_HIGH, &err))) {
+	    !(result = guest_call(id, in.encrypted_key, "restart", NULL, GUEST_TIMEOUT_HIGH,
+				  &err))) {
 		log_error("restart failed: %s", err.message);
 		instance_add_fault(id, err.message, "", &ignored);
 	}

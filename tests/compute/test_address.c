@@ -178,10 +178,10 @@ static void test_concurrent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup(test_unique_idempotent_freed, test_setup),
-	    cmocka_unit_test_setup(test_range_edges, test_setup),
-	    cmocka_unit_test(test_parse_range),
-	    cmocka_unit_test_setup(test_concurrent, test_setup),
+		cmocka_unit_test_setup(test_unique_idempotent_freed, test_setup),
+		cmocka_unit_test_setup(test_range_edges, test_setup),
+		cmocka_unit_test(test_parse_range),
+		cmocka_unit_test_setup(test_concurrent, test_setup),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -200,9 +200,9 @@ static void test_rejects_bad_input(void **state)
 	const char *bad_cidrs[] = {"10.0.0.0/33", "foo",      "1.2.3.4/24; delete table inet x", "",
 				   "10.0.0.0/-1", "10.0.0.0/"};
 	for (size_t i = 0; i < sizeof bad_cidrs / sizeof bad_cidrs[0]; i++) {
-		assert_int_equal(
-		    netfilter_apply("nf-bad", "127.10.254.20", &port, 1, &bad_cidrs[i], 1, &err),
-		    -1);
+		assert_int_equal(netfilter_apply("nf-bad", "127.10.254.20", &port, 1, &bad_cidrs[i],
+						 1, &err),
+				 -1);
 		assert_int_equal(err.status, 400);
 	}
 	const char *ok[] = {"127.0.0.1/32"};
@@ -265,9 +265,9 @@ static void test_unusable_nft(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_allowed_cidrs),     cmocka_unit_test(test_two_instances),
-	    cmocka_unit_test(test_rejects_bad_input), cmocka_unit_test(test_parse_cidr),
-	    cmocka_unit_test(test_unusable_nft),
+		cmocka_unit_test(test_allowed_cidrs),	  cmocka_unit_test(test_two_instances),
+		cmocka_unit_test(test_rejects_bad_input), cmocka_unit_test(test_parse_cidr),
+		cmocka_unit_test(test_unusable_nft),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

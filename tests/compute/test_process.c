@@ -242,7 +242,7 @@ static void test_spawn_failures(void **state)
 	assert_non_null(strstr(err.message, "pid file"));
 
 	spec = (struct proc_spec){
-	    .argv = sleeper, .pid_file = pid_files[3], .work_dir = "/nonexistent-dir"};
+		.argv = sleeper, .pid_file = pid_files[3], .work_dir = "/nonexistent-dir"};
 	assert_int_equal(proc_spawn(&spec, &pid, &err), -1);
 	assert_int_equal(err.status, 500);
 	assert_int_not_equal(access(pid_files[3], F_OK), 0);
@@ -251,11 +251,11 @@ static void test_spawn_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_spawn_alive_stop),
-	    cmocka_unit_test(test_stdio_and_descriptors),
-	    cmocka_unit_test(test_sigkill_after_timeout),
-	    cmocka_unit_test(test_pid_reuse),
-	    cmocka_unit_test(test_spawn_failures),
+		cmocka_unit_test(test_spawn_alive_stop),
+		cmocka_unit_test(test_stdio_and_descriptors),
+		cmocka_unit_test(test_sigkill_after_timeout),
+		cmocka_unit_test(test_pid_reuse),
+		cmocka_unit_test(test_spawn_failures),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

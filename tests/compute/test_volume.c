@@ -334,14 +334,14 @@ static void test_bad_ids(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_teardown(test_xfs_lifecycle, test_teardown),
-	    cmocka_unit_test_teardown(test_crash_attached_then_delete, test_teardown),
-	    cmocka_unit_test_teardown(test_crash_half_image, test_teardown),
-	    cmocka_unit_test_teardown(test_manual_mount_then_create, test_teardown),
-	    cmocka_unit_test_teardown(test_busy_volume, test_teardown),
-	    cmocka_unit_test_teardown(test_ext4_offline_grow, test_teardown),
-	    cmocka_unit_test_teardown(test_directory_fallback, test_teardown),
-	    cmocka_unit_test(test_bad_ids),
+		cmocka_unit_test_teardown(test_xfs_lifecycle, test_teardown),
+		cmocka_unit_test_teardown(test_crash_attached_then_delete, test_teardown),
+		cmocka_unit_test_teardown(test_crash_half_image, test_teardown),
+		cmocka_unit_test_teardown(test_manual_mount_then_create, test_teardown),
+		cmocka_unit_test_teardown(test_busy_volume, test_teardown),
+		cmocka_unit_test_teardown(test_ext4_offline_grow, test_teardown),
+		cmocka_unit_test_teardown(test_directory_fallback, test_teardown),
+		cmocka_unit_test(test_bad_ids),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

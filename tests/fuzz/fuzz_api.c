@@ -61,14 +61,14 @@ static struct caller admin, member, outsider;
 static char active_version[37], inactive_version[37], datastore_id[37];
 
 static const char parameters[] =
-    "{\"configuration-parameters\": ["
-    "{\"name\": \"max_connections\", \"restart_required\": false, \"type\": \"integer\","
-    " \"min\": 1, \"max\": 100000},"
-    "{\"name\": \"max_binlog_cache_size\", \"restart_required\": false, \"type\": \"integer\","
-    " \"min\": 4096, \"max\": 18446744073709551615},"
-    "{\"name\": \"autocommit\", \"restart_required\": false, \"type\": \"boolean\"},"
-    "{\"name\": \"long_query_time\", \"restart_required\": false, \"type\": \"float\"},"
-    "{\"name\": \"sql_mode\", \"restart_required\": true, \"type\": \"string\"}]}";
+	"{\"configuration-parameters\": ["
+	"{\"name\": \"max_connections\", \"restart_required\": false, \"type\": \"integer\","
+	" \"min\": 1, \"max\": 100000},"
+	"{\"name\": \"max_binlog_cache_size\", \"restart_required\": false, \"type\": \"integer\","
+	" \"min\": 4096, \"max\": 18446744073709551615},"
+	"{\"name\": \"autocommit\", \"restart_required\": false, \"type\": \"boolean\"},"
+	"{\"name\": \"long_query_time\", \"restart_required\": false, \"type\": \"float\"},"
+	"{\"name\": \"sql_mode\", \"restart_required\": true, \"type\": \"string\"}]}";
 
 static void die(const char *what, const struct ct_error *err)
 {

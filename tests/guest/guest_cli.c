@@ -142,10 +142,10 @@ int main(int argc, char **argv)
 		static char buf[65536];
 		const char *flavor = arg_str(args, "flavor");
 		rc = mariadb_config_render(
-		    (int)json_integer_value(json_object_get(args, "memory_mb")),
-		    flavor && !strcmp(flavor, "mysql") ? MARIADB_FLAVOR_MYSQL
-						       : MARIADB_FLAVOR_MARIADB,
-		    arg_str(args, "instance_id"), buf, sizeof buf, &err);
+			(int)json_integer_value(json_object_get(args, "memory_mb")),
+			flavor && !strcmp(flavor, "mysql") ? MARIADB_FLAVOR_MYSQL
+							   : MARIADB_FLAVOR_MARIADB,
+			arg_str(args, "instance_id"), buf, sizeof buf, &err);
 		if (!rc)
 			result = json_string(buf);
 	} else {
@@ -155,9 +155,9 @@ int main(int argc, char **argv)
 		rc = m ? call(m, &inst, argv[1], args, &result, &err)
 		       : ct_fail(&err, 400, "No datastore manager %s.", inst.manager);
 	}
-	json_t *out =
-	    rc ? json_pack("{s:{s:i,s:s}}", "error", "status", err.status, "message", err.message)
-	       : json_pack("{s:o}", "result", result ? result : json_null());
+	json_t *out = rc ? json_pack("{s:{s:i,s:s}}", "error", "status", err.status, "message",
+				     err.message)
+			 : json_pack("{s:o}", "result", result ? result : json_null());
 	json_dumpf(out, stdout, JSON_COMPACT);
 	fputc('\n', stdout);
 	json_decref(out);

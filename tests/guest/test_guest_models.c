@@ -29,12 +29,22 @@ static void test_db_names(void **state)
 			       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 			       NULL};
 	const char *invalid[] = {
-	    "a",    "",	       "my.db",
-	    "a$b",  "a;b",     "a'b",
-	    "a`b",  "my db#2", "a\\b",
-	    "a\tb", " ab",     "ab ",
-	    "a%b",  "a/b",     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	    NULL};
+		"a",
+		"",
+		"my.db",
+		"a$b",
+		"a;b",
+		"a'b",
+		"a`b",
+		"my db#2",
+		"a\\b",
+		"a\tb",
+		" ab",
+		"ab ",
+		"a%b",
+		"a/b",
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		NULL};
 	for (size_t i = 0; valid[i]; i++)
 		assert_int_equal(mdb_check_db_name(valid[i], true, &err), 0);
 	for (size_t i = 0; invalid[i]; i++) {
@@ -51,7 +61,7 @@ static void test_user_names(void **state)
 	(void)state;
 	struct ct_error err;
 	const char *valid[] = {
-	    "userA", "a b", "a@b", "a%b", "\xc3\xa9l\xc3\xa8ve", "sixteen_chars_xx", NULL};
+		"userA", "a b", "a@b", "a%b", "\xc3\xa9l\xc3\xa8ve", "sixteen_chars_xx", NULL};
 	const char *invalid[] = {"",
 				 " a",
 				 "a ",
@@ -119,7 +129,7 @@ static void test_config_render(void **state)
 	static char buf[65536];
 	struct ct_error err;
 	assert_int_equal(
-	    mariadb_config_render(2048, MARIADB_FLAVOR_MARIADB, "x", buf, sizeof buf, &err), 0);
+		mariadb_config_render(2048, MARIADB_FLAVOR_MARIADB, "x", buf, sizeof buf, &err), 0);
 	assert_non_null(strstr(buf, "innodb_buffer_pool_size = 600M\n"));
 	assert_non_null(strstr(buf, "max_connections = 400\n"));
 	assert_non_null(strstr(buf, "key_buffer_size = 200M\n"));
@@ -128,7 +138,7 @@ static void test_config_render(void **state)
 	assert_non_null(strstr(buf, "table_definition_cache = 1024\n"));
 	assert_null(strstr(buf, "innodb_log_files_in_group"));
 	assert_int_equal(
-	    mariadb_config_render(512, MARIADB_FLAVOR_MYSQL, "x", buf, sizeof buf, &err), 0);
+		mariadb_config_render(512, MARIADB_FLAVOR_MYSQL, "x", buf, sizeof buf, &err), 0);
 	assert_non_null(strstr(buf, "innodb_buffer_pool_size = 150M\n"));
 	assert_non_null(strstr(buf, "default_authentication_plugin"));
 	assert_null(strstr(buf, "query_cache"));
@@ -152,12 +162,12 @@ static void test_registry(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_db_names),
-	    cmocka_unit_test(test_user_names),
-	    cmocka_unit_test(test_passwords_and_hosts),
-	    cmocka_unit_test(test_quoting),
-	    cmocka_unit_test(test_config_render),
-	    cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_db_names),
+		cmocka_unit_test(test_user_names),
+		cmocka_unit_test(test_passwords_and_hosts),
+		cmocka_unit_test(test_quoting),
+		cmocka_unit_test(test_config_render),
+		cmocka_unit_test(test_registry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -317,47 +317,20 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'u':
-			cfg_set(CFG_TRANSPORT_URL, optarg, NULL);
-			break;
-		case 'e':
-			p.exchange = optarg;
-			break;
-		case 'k':
-			p.key = optarg;
-			break;
-		case 't':
-			p.topic = optarg;
-			break;
-		case 's':
-			p.server = optarg;
-			break;
-		case 'm':
-			p.method = optarg;
-			break;
-		case 'a':
-			p.args = optarg;
-			break;
-		case 'v':
-			p.version = optarg;
-			break;
-		case 'T':
-			p.timeout = atoi(optarg);
-			break;
-		case 'n':
-			p.count = atoi(optarg);
-			break;
-		case 'i':
-			p.interval_ms = atoi(optarg);
-			break;
-		case 'f':
-			p.fanout = true;
-			break;
-		case 'd':
-			debug = true;
-			break;
-		default:
-			return 2;
+		case 'u': cfg_set(CFG_TRANSPORT_URL, optarg, NULL); break;
+		case 'e': p.exchange = optarg; break;
+		case 'k': p.key = optarg; break;
+		case 't': p.topic = optarg; break;
+		case 's': p.server = optarg; break;
+		case 'm': p.method = optarg; break;
+		case 'a': p.args = optarg; break;
+		case 'v': p.version = optarg; break;
+		case 'T': p.timeout = atoi(optarg); break;
+		case 'n': p.count = atoi(optarg); break;
+		case 'i': p.interval_ms = atoi(optarg); break;
+		case 'f': p.fanout = true; break;
+		case 'd': debug = true; break;
+		default: return 2;
 		}
 	}
 	if (optind >= argc || !p.topic) {

@@ -204,18 +204,18 @@ static void test_garbage(void **state)
 {
 	(void)state;
 	static const char *const garbage[] = {
-	    "",
-	    ".",
-	    "..",
-	    "abc",
-	    "abc.",
-	    ".abc",
-	    "a.b",
-	    "!!!!.!!!!",
-	    "Zm9v.Zm9v",
-	    "MXwxfHV8cHxyfG4.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-	    "gAAAAABk-not-a-fernet-token",
-	    "Bearer x",
+		"",
+		".",
+		"..",
+		"abc",
+		"abc.",
+		".abc",
+		"a.b",
+		"!!!!.!!!!",
+		"Zm9v.Zm9v",
+		"MXwxfHV8cHxyfG4.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"gAAAAABk-not-a-fernet-token",
+		"Bearer x",
 	};
 	for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++)
 		assert_rejected(garbage[i]);
@@ -299,16 +299,16 @@ static void test_public_base(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_admin_roles, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tampered_signature, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tampered_payload, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_without_key, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_init_strategy, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_key_file, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_public_base, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admin_roles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tampered_signature, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tampered_payload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_without_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_strategy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_public_base, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -187,12 +187,12 @@ static void test_help(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_load_over_defaults, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_bools, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_list_contains, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_over_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bools, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_contains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_help, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

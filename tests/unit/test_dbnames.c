@@ -12,30 +12,30 @@ static void test_mysql_database_names(void **state)
 	(void)state;
 	struct ct_error err;
 	static const char *const valid[] = {
-	    "ab",  "a-b",
-	    "a b", "1a",
-	    "a_b", "x@y",
-	    "a#b", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
+		"ab",  "a-b",
+		"a b", "1a",
+		"a_b", "x@y",
+		"a#b", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
 	for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++)
 		assert_int_equal(dbnames_check_database(DBNAMES_MYSQL, valid[i], &err), 0);
 	static const char *const invalid[] = {
-	    "a",
-	    "",
-	    "my.db",
-	    "a$b",
-	    "a;b",
-	    "a'b",
-	    "a`b",
-	    "my db#2",
-	    "a\\b",
-	    "a\tb",
-	    "a\nb",
-	    " ab",
-	    "ab ",
-	    "mysql",
-	    "sys",
-	    "information_schema",
-	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
+		"a",
+		"",
+		"my.db",
+		"a$b",
+		"a;b",
+		"a'b",
+		"a`b",
+		"my db#2",
+		"a\\b",
+		"a\tb",
+		"a\nb",
+		" ab",
+		"ab ",
+		"mysql",
+		"sys",
+		"information_schema",
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
 	for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
 		assert_int_equal(dbnames_check_database(DBNAMES_MYSQL, invalid[i], &err), -1);
 		assert_int_equal(err.status, 400);
@@ -121,31 +121,32 @@ static void test_charsets(void **state)
 	assert_string_equal(cs, "utf8mb4");
 	assert_string_equal(coll, "utf8mb4_general_ci");
 	assert_int_equal(
-	    dbnames_mysql_charset("utf8", NULL, cs, sizeof cs, coll, sizeof coll, &err), 0);
+		dbnames_mysql_charset("utf8", NULL, cs, sizeof cs, coll, sizeof coll, &err), 0);
 	assert_string_equal(cs, "utf8mb3");
 	assert_string_equal(coll, "utf8mb3_general_ci");
 	assert_int_equal(
-	    dbnames_mysql_charset(NULL, "latin1_bin", cs, sizeof cs, coll, sizeof coll, &err), 0);
+		dbnames_mysql_charset(NULL, "latin1_bin", cs, sizeof cs, coll, sizeof coll, &err),
+		0);
 	assert_string_equal(cs, "latin1");
-	assert_int_equal(
-	    dbnames_mysql_charset("latin1", "utf8mb4_bin", cs, sizeof cs, coll, sizeof coll, &err),
-	    -1);
+	assert_int_equal(dbnames_mysql_charset("latin1", "utf8mb4_bin", cs, sizeof cs, coll,
+					       sizeof coll, &err),
+			 -1);
 	assert_int_equal(err.status, 400);
 	assert_int_equal(
-	    dbnames_mysql_charset("klingon", NULL, cs, sizeof cs, coll, sizeof coll, &err), -1);
+		dbnames_mysql_charset("klingon", NULL, cs, sizeof cs, coll, sizeof coll, &err), -1);
 	assert_int_equal(
-	    dbnames_mysql_charset(NULL, "nope_ci", cs, sizeof cs, coll, sizeof coll, &err), -1);
+		dbnames_mysql_charset(NULL, "nope_ci", cs, sizeof cs, coll, sizeof coll, &err), -1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mysql_database_names),
-	    cmocka_unit_test(test_mysql_user_names),
-	    cmocka_unit_test(test_passwords),
-	    cmocka_unit_test(test_hosts),
-	    cmocka_unit_test(test_postgresql_names),
-	    cmocka_unit_test(test_charsets),
+		cmocka_unit_test(test_mysql_database_names),
+		cmocka_unit_test(test_mysql_user_names),
+		cmocka_unit_test(test_passwords),
+		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_postgresql_names),
+		cmocka_unit_test(test_charsets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

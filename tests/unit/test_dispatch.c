@@ -90,7 +90,7 @@ static void run(const struct call *c, struct api_response *resp)
 	req.body = c->body;
 	req.body_len = c->body ? strlen(c->body) : 0;
 	req.content_type =
-	    c->content_type ? c->content_type : (c->body ? "application/json" : NULL);
+		c->content_type ? c->content_type : (c->body ? "application/json" : NULL);
 	api_dispatch(&req, resp);
 	assert_null(req.json); /* the dispatcher released the parsed body */
 }
@@ -156,8 +156,8 @@ static void test_missing_token(void **state)
 {
 	(void)state;
 	static const char unauthorized[] =
-	    "{\"error\": {\"code\": 401, \"title\": \"Unauthorized\", \"message\": \"The "
-	    "request you have made requires authentication.\"}}";
+		"{\"error\": {\"code\": 401, \"title\": \"Unauthorized\", \"message\": \"The "
+		"request you have made requires authentication.\"}}";
 	struct api_response resp;
 	run(&(struct call){"GET", "datastores", NULL, NULL, NULL, NULL}, &resp);
 	assert_int_equal(resp.status, 401);
@@ -306,8 +306,12 @@ static void test_unknown_route(void **state)
 {
 	(void)state;
 	static const char *const paths[] = {
-	    "nothing-here", "datastores/a/b/c/d/e/f",	   "instances/x/users/y/databases/z/extra",
-	    "mgmt",	    "/v2.0/" PROJECT "/instances", "/nothing",
+		"nothing-here",
+		"datastores/a/b/c/d/e/f",
+		"instances/x/users/y/databases/z/extra",
+		"mgmt",
+		"/v2.0/" PROJECT "/instances",
+		"/nothing",
 	};
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
 		struct api_response resp;
@@ -344,14 +348,15 @@ static void test_admin_context(void **state)
 {
 	(void)state;
 	static const struct call member_calls[] = {
-	    {"GET", "mgmt/datastore-versions", NULL, NULL, NULL, NULL},
-	    {"POST", "mgmt/datastore-versions", NULL, "{}", NULL, NULL},
-	    {"GET", "mgmt/datastore-versions/" IMAGE, NULL, NULL, NULL, NULL},
-	    {"PATCH", "mgmt/datastore-versions/" IMAGE, NULL, "{}", NULL, NULL},
-	    {"DELETE", "mgmt/datastore-versions/" IMAGE, NULL, NULL, NULL, NULL},
-	    {"GET", "mgmt/datastores/versions/" IMAGE "/parameters", NULL, NULL, NULL, NULL},
-	    {"PUT", "mgmt/quotas/" PROJECT, NULL, "{\"quotas\": {\"instances\": 1}}", NULL, NULL},
-	    {"GET", "mgmt/instances", NULL, NULL, NULL, NULL},
+		{"GET", "mgmt/datastore-versions", NULL, NULL, NULL, NULL},
+		{"POST", "mgmt/datastore-versions", NULL, "{}", NULL, NULL},
+		{"GET", "mgmt/datastore-versions/" IMAGE, NULL, NULL, NULL, NULL},
+		{"PATCH", "mgmt/datastore-versions/" IMAGE, NULL, "{}", NULL, NULL},
+		{"DELETE", "mgmt/datastore-versions/" IMAGE, NULL, NULL, NULL, NULL},
+		{"GET", "mgmt/datastores/versions/" IMAGE "/parameters", NULL, NULL, NULL, NULL},
+		{"PUT", "mgmt/quotas/" PROJECT, NULL, "{\"quotas\": {\"instances\": 1}}", NULL,
+		 NULL},
+		{"GET", "mgmt/instances", NULL, NULL, NULL, NULL},
 	};
 	for (size_t i = 0; i < sizeof member_calls / sizeof member_calls[0]; i++) {
 		struct call c = member_calls[i];
@@ -381,9 +386,9 @@ static void test_policy_rule(void **state)
 }
 
 static const char valid_version[] =
-    "{\"version\": {\"name\": \"11.4\", \"datastore_name\": \"mariadb\","
-    " \"datastore_manager\": \"mariadb\", \"image\": \"" IMAGE "\","
-    " \"packages\": [\"mariadb-server\"], \"active\": true, \"default\": true}}";
+	"{\"version\": {\"name\": \"11.4\", \"datastore_name\": \"mariadb\","
+	" \"datastore_manager\": \"mariadb\", \"image\": \"" IMAGE "\","
+	" \"packages\": [\"mariadb-server\"], \"active\": true, \"default\": true}}";
 
 static void test_version_round_trip(void **state)
 {
@@ -447,10 +452,10 @@ static void test_version_round_trip(void **state)
 	snprintf(path, sizeof path, "mgmt/datastore-versions/%s", version_id);
 	expect_status(&(struct call){"GET", path, admin_token, NULL, NULL, NULL}, 200);
 	expect_status(
-	    &(struct call){"PATCH", path, admin_token,
-			   "{\"image_tags\": [\"trove\", \"mariadb\"], \"active\": false}", NULL,
-			   NULL},
-	    202);
+		&(struct call){"PATCH", path, admin_token,
+			       "{\"image_tags\": [\"trove\", \"mariadb\"], \"active\": false}",
+			       NULL, NULL},
+		202);
 	run(&(struct call){"GET", path, admin_token, NULL, NULL, NULL}, &resp);
 	v = json_object_get(resp.body, "version");
 	json_t *tags = json_must("[\"trove\", \"mariadb\"]");
@@ -506,56 +511,61 @@ static void test_schema_violations(void **state)
 		const char *body;
 		const char *message;
 	} cases[] = {
-	    {"[]", "Validation error: [] is not of type 'object'"},
-	    {"{}", "Validation error: 'version' is a required property"},
-	    {"{\"version\": {}, \"extra\": 1}",
-	     "Validation error: Additional properties are not allowed ('extra' was "
-	     "unexpected)"},
-	    {"{\"version\": \"11.4\"}", "Validation error: version '11.4' is not of type 'object'"},
-	    {"{\"version\": {\"datastore_name\": \"mariadb\", \"datastore_manager\": \"mariadb\","
-	     " \"image\": \"" IMAGE "\", \"active\": true}}",
-	     "Validation error: version 'name' is a required property"},
-	    {"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
-	     " \"datastore_manager\": \"mariadb\", \"image\": \"" IMAGE "\"}}",
-	     "Validation error: version 'active' is a required property"},
-	    {"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
-	     " \"datastore_manager\": \"mariadb\", \"image\": \"" IMAGE "\", \"active\": true,"
-	     " \"colour\": \"red\"}}",
-	     "Validation error: version Additional properties are not allowed ('colour' was "
-	     "unexpected)"},
-	    {"{\"version\": {\"name\": \"\", \"datastore_name\": \"mariadb\","
-	     " \"datastore_manager\": \"mariadb\", \"image\": \"" IMAGE "\", \"active\": true}}",
-	     "Validation error: version['name'] '' is too short"},
-	    {"{\"version\": {\"name\": 11.4, \"datastore_name\": \"mariadb\","
-	     " \"datastore_manager\": \"mariadb\", \"image\": \"" IMAGE "\", \"active\": true}}",
-	     "Validation error: version['name'] 11.4 is not of type 'string'"},
-	    {"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
-	     " \"datastore_manager\": \"mariadb\", \"image\": \"" IMAGE "\", \"active\": \"yes\"}}",
-	     "Validation error: version['active'] 'yes' is not of type 'boolean'"},
-	    {"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
-	     " \"datastore_manager\": \"mariadb\", \"image\": \"cirros\", \"active\": true}}",
-	     "Validation error: version['image'] 'cirros' does not match "
-	     "'^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-"
-	     "([0-9a-fA-F]){12}$'"},
-	    {"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
-	     " \"datastore_manager\": \"mariadb\", \"active\": true,"
-	     " \"image_tags\": [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]}}",
-	     "Validation error: version['image_tags'] ['a', 'b', 'c', 'd', 'e', 'f'] is too "
-	     "long"},
-	    {"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
-	     " \"datastore_manager\": \"mariadb\", \"active\": true, \"image_tags\": [\"t\", "
-	     "\"t\"]}}",
-	     "Validation error: version['image_tags'] ['t', 't'] has non-unique elements"},
-	    {"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
-	     " \"datastore_manager\": \"mariadb\", \"active\": true, \"packages\": \"p\","
-	     " \"image\": \"" IMAGE "\"}}",
-	     "Validation error: version['packages'] 'p' is not of type 'array'"},
-	    {"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
-	     " \"datastore_manager\": \"mariadb\", \"active\": true}}",
-	     "Image must be specified."},
-	    {"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
-	     " \"datastore_manager\": \"mariadb\", \"active\": true, \"image_tags\": []}}",
-	     "Image must be specified."},
+		{"[]", "Validation error: [] is not of type 'object'"},
+		{"{}", "Validation error: 'version' is a required property"},
+		{"{\"version\": {}, \"extra\": 1}",
+		 "Validation error: Additional properties are not allowed ('extra' was "
+		 "unexpected)"},
+		{"{\"version\": \"11.4\"}",
+		 "Validation error: version '11.4' is not of type 'object'"},
+		{"{\"version\": {\"datastore_name\": \"mariadb\", \"datastore_manager\": "
+		 "\"mariadb\","
+		 " \"image\": \"" IMAGE "\", \"active\": true}}",
+		 "Validation error: version 'name' is a required property"},
+		{"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
+		 " \"datastore_manager\": \"mariadb\", \"image\": \"" IMAGE "\"}}",
+		 "Validation error: version 'active' is a required property"},
+		{"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
+		 " \"datastore_manager\": \"mariadb\", \"image\": \"" IMAGE "\", \"active\": true,"
+		 " \"colour\": \"red\"}}",
+		 "Validation error: version Additional properties are not allowed ('colour' was "
+		 "unexpected)"},
+		{"{\"version\": {\"name\": \"\", \"datastore_name\": \"mariadb\","
+		 " \"datastore_manager\": \"mariadb\", \"image\": \"" IMAGE
+		 "\", \"active\": true}}",
+		 "Validation error: version['name'] '' is too short"},
+		{"{\"version\": {\"name\": 11.4, \"datastore_name\": \"mariadb\","
+		 " \"datastore_manager\": \"mariadb\", \"image\": \"" IMAGE
+		 "\", \"active\": true}}",
+		 "Validation error: version['name'] 11.4 is not of type 'string'"},
+		{"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
+		 " \"datastore_manager\": \"mariadb\", \"image\": \"" IMAGE
+		 "\", \"active\": \"yes\"}}",
+		 "Validation error: version['active'] 'yes' is not of type 'boolean'"},
+		{"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
+		 " \"datastore_manager\": \"mariadb\", \"image\": \"cirros\", \"active\": true}}",
+		 "Validation error: version['image'] 'cirros' does not match "
+		 "'^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-"
+		 "([0-9a-fA-F]){12}$'"},
+		{"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
+		 " \"datastore_manager\": \"mariadb\", \"active\": true,"
+		 " \"image_tags\": [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]}}",
+		 "Validation error: version['image_tags'] ['a', 'b', 'c', 'd', 'e', 'f'] is too "
+		 "long"},
+		{"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
+		 " \"datastore_manager\": \"mariadb\", \"active\": true, \"image_tags\": [\"t\", "
+		 "\"t\"]}}",
+		 "Validation error: version['image_tags'] ['t', 't'] has non-unique elements"},
+		{"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
+		 " \"datastore_manager\": \"mariadb\", \"active\": true, \"packages\": \"p\","
+		 " \"image\": \"" IMAGE "\"}}",
+		 "Validation error: version['packages'] 'p' is not of type 'array'"},
+		{"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
+		 " \"datastore_manager\": \"mariadb\", \"active\": true}}",
+		 "Image must be specified."},
+		{"{\"version\": {\"name\": \"a\", \"datastore_name\": \"mariadb\","
+		 " \"datastore_manager\": \"mariadb\", \"active\": true, \"image_tags\": []}}",
+		 "Image must be specified."},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct api_response resp;
@@ -614,13 +624,13 @@ static void test_quotas(void **state)
 
 	/* Bad updates change nothing. */
 	static const char *const bad[] = {
-	    "{\"quotas\": {\"instances\": 5, \"widgets\": 1}}",
-	    "{\"quotas\": {\"instances\": \"5\"}}",
-	    "{\"quotas\": {\"instances\": 5, \"ram\": -2}}",
-	    "{\"quotas\": {\"instances\": 2147483648}}",
-	    "{\"quotas\": []}",
-	    "{\"quota\": {}}",
-	    "[]",
+		"{\"quotas\": {\"instances\": 5, \"widgets\": 1}}",
+		"{\"quotas\": {\"instances\": \"5\"}}",
+		"{\"quotas\": {\"instances\": 5, \"ram\": -2}}",
+		"{\"quotas\": {\"instances\": 2147483648}}",
+		"{\"quotas\": []}",
+		"{\"quota\": {}}",
+		"[]",
 	};
 	for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
 		run(&(struct call){"PUT", "mgmt/quotas/" OTHER_PROJECT, admin_token, bad[b], NULL,
@@ -655,7 +665,7 @@ static void test_rate_limit(void **state)
 	static const char project[] = "0123456789abcdef0123456789abcdef";
 	char token[1024], path[256];
 	assert_int_equal(
-	    auth_issue("rl-user", project, "member", time(NULL) + 600, token, sizeof token), 0);
+		auth_issue("rl-user", project, "member", time(NULL) + 600, token, sizeof token), 0);
 	snprintf(path, sizeof path, "/v1.0/%s/instances/x", project);
 	struct ct_error err = {0};
 	assert_int_equal(cfg_set(CFG_HTTP_DELETE_RATE, "2", &err), 0);
@@ -726,17 +736,17 @@ static void test_utf8_clean(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-	    {"plain", "plain"},
-	    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xac",
-	     "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xac"},
-	    {"\xff\xfe", "??"},
-	    {"a\xc3", "a?"},		  /* cut sequence */
-	    {"\xc0\xaf", "??"},		  /* overlong */
-	    {"\xe0\x80\xaf", "???"},	  /* overlong */
-	    {"\xed\xa0\x80", "???"},	  /* surrogate */
-	    {"\xf4\x90\x80\x80", "????"}, /* beyond U+10FFFF */
-	    {"\xe2\x82", "??"},
-	    {"\x80x", "?x"},
+		{"plain", "plain"},
+		{"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xac",
+		 "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xac"},
+		{"\xff\xfe", "??"},
+		{"a\xc3", "a?"},	      /* cut sequence */
+		{"\xc0\xaf", "??"},	      /* overlong */
+		{"\xe0\x80\xaf", "???"},      /* overlong */
+		{"\xed\xa0\x80", "???"},      /* surrogate */
+		{"\xf4\x90\x80\x80", "????"}, /* beyond U+10FFFF */
+		{"\xe2\x82", "??"},
+		{"\x80x", "?x"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char out[64];
@@ -818,14 +828,14 @@ static void test_identity_versions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_missing_token),      cmocka_unit_test(test_wrong_project),
-	    cmocka_unit_test(test_media_type),	       cmocka_unit_test(test_malformed_json),
-	    cmocka_unit_test(test_unknown_route),      cmocka_unit_test(test_admin_context),
-	    cmocka_unit_test(test_policy_rule),	       cmocka_unit_test(test_schema_violations),
-	    cmocka_unit_test(test_version_round_trip), cmocka_unit_test(test_quotas),
-	    cmocka_unit_test(test_rate_limit),	       cmocka_unit_test(test_not_implemented),
-	    cmocka_unit_test(test_utf8_clean),	       cmocka_unit_test(test_invalid_utf8),
-	    cmocka_unit_test(test_identity_versions),
+		cmocka_unit_test(test_missing_token),	   cmocka_unit_test(test_wrong_project),
+		cmocka_unit_test(test_media_type),	   cmocka_unit_test(test_malformed_json),
+		cmocka_unit_test(test_unknown_route),	   cmocka_unit_test(test_admin_context),
+		cmocka_unit_test(test_policy_rule),	   cmocka_unit_test(test_schema_violations),
+		cmocka_unit_test(test_version_round_trip), cmocka_unit_test(test_quotas),
+		cmocka_unit_test(test_rate_limit),	   cmocka_unit_test(test_not_implemented),
+		cmocka_unit_test(test_utf8_clean),	   cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_identity_versions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

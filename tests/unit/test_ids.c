@@ -32,22 +32,22 @@ static void test_uuid_check(void **state)
 {
 	(void)state;
 	static const char *const good[] = {
-	    "00000000-0000-0000-0000-000000000000",
-	    "0f3a6b1e-8c3d-4e5f-9a0b-1c2d3e4f5a6b",
-	    "0F3A6B1E-8C3D-4E5F-9A0B-1C2D3E4F5A6B",
+		"00000000-0000-0000-0000-000000000000",
+		"0f3a6b1e-8c3d-4e5f-9a0b-1c2d3e4f5a6b",
+		"0F3A6B1E-8C3D-4E5F-9A0B-1C2D3E4F5A6B",
 	};
 	static const char *const bad[] = {
-	    "",
-	    "0f3a6b1e",
-	    "0f3a6b1e-8c3d-4e5f-9a0b-1c2d3e4f5a6",   /* short */
-	    "0f3a6b1e-8c3d-4e5f-9a0b-1c2d3e4f5a6b0", /* long */
-	    "0f3a6b1e-8c3d-4e5f-9a0b_1c2d3e4f5a6b",  /* separator */
-	    "0f3a6b1e8c3d-4e5f-9a0b-1c2d3e4f5a6b-",  /* dash moved */
-	    "0f3a6b1g-8c3d-4e5f-9a0b-1c2d3e4f5a6b",  /* not hex */
-	    "0f3a6b1e-8c3d-4e5f-9a0b-1c2d3e4f5a6b ",
-	    " 0f3a6b1e-8c3d-4e5f-9a0b-1c2d3e4f5a6b",
-	    "0f3a6b1e 8c3d 4e5f 9a0b 1c2d3e4f5a6b",
-	    "mysql",
+		"",
+		"0f3a6b1e",
+		"0f3a6b1e-8c3d-4e5f-9a0b-1c2d3e4f5a6",	 /* short */
+		"0f3a6b1e-8c3d-4e5f-9a0b-1c2d3e4f5a6b0", /* long */
+		"0f3a6b1e-8c3d-4e5f-9a0b_1c2d3e4f5a6b",	 /* separator */
+		"0f3a6b1e8c3d-4e5f-9a0b-1c2d3e4f5a6b-",	 /* dash moved */
+		"0f3a6b1g-8c3d-4e5f-9a0b-1c2d3e4f5a6b",	 /* not hex */
+		"0f3a6b1e-8c3d-4e5f-9a0b-1c2d3e4f5a6b ",
+		" 0f3a6b1e-8c3d-4e5f-9a0b-1c2d3e4f5a6b",
+		"0f3a6b1e 8c3d 4e5f 9a0b 1c2d3e4f5a6b",
+		"mysql",
 	};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
 		assert_true(ids_is_uuid(good[i]));
@@ -74,16 +74,16 @@ static void test_base64url_vectors(void **state)
 		size_t len;
 		const char *text;
 	} cases[] = {
-	    {"", 0, ""},
-	    {"f", 1, "Zg"},
-	    {"fo", 2, "Zm8"},
-	    {"foo", 3, "Zm9v"},
-	    {"foob", 4, "Zm9vYg"},
-	    {"fooba", 5, "Zm9vYmE"},
-	    {"foobar", 6, "Zm9vYmFy"},
-	    {"\xfb\xff", 2, "-_8"}, /* the two url-safe characters */
-	    {"\xff\xff\xff", 3, "____"},
-	    {"\0\0\0", 3, "AAAA"},
+		{"", 0, ""},
+		{"f", 1, "Zg"},
+		{"fo", 2, "Zm8"},
+		{"foo", 3, "Zm9v"},
+		{"foob", 4, "Zm9vYg"},
+		{"fooba", 5, "Zm9vYmE"},
+		{"foobar", 6, "Zm9vYmFy"},
+		{"\xfb\xff", 2, "-_8"}, /* the two url-safe characters */
+		{"\xff\xff\xff", 3, "____"},
+		{"\0\0\0", 3, "AAAA"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char text[32];
@@ -119,9 +119,9 @@ static void test_base64url_invalid(void **state)
 	(void)state;
 	unsigned char out[64];
 	static const char *const bad[] = {
-	    "Z",     /* a lone 6-bit group carries no byte */
-	    "Zm9vY", /* len % 4 == 1 */
-	    "Zm9v+", "Zm/v", "Zg==", "Zm 9v", "Zm\x80v", "Zm9v.",
+		"Z",	 /* a lone 6-bit group carries no byte */
+		"Zm9vY", /* len % 4 == 1 */
+		"Zm9v+", "Zm/v", "Zg==", "Zm 9v", "Zm\x80v", "Zm9v.",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (ids_base64url_decode(bad[i], strlen(bad[i]), out, sizeof out) != -1)
@@ -138,12 +138,12 @@ static void test_base64url_invalid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_uuid_generate),
-	    cmocka_unit_test(test_uuid_check),
-	    cmocka_unit_test(test_random),
-	    cmocka_unit_test(test_base64url_vectors),
-	    cmocka_unit_test(test_base64url_round_trip),
-	    cmocka_unit_test(test_base64url_invalid),
+		cmocka_unit_test(test_uuid_generate),
+		cmocka_unit_test(test_uuid_check),
+		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_base64url_vectors),
+		cmocka_unit_test(test_base64url_round_trip),
+		cmocka_unit_test(test_base64url_invalid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,12 +33,12 @@ static void test_seed_body_is_accepted(void **state)
 {
 	(void)state;
 	json_t *body = body_of(
-	    "{\"instance\": {\"name\": \"inst1\", \"flavorRef\": 2, \"volume\": {\"size\": 2,"
-	    " \"type\": null}, \"databases\": [{\"name\": \"test\"}], \"users\": [{\"name\":"
-	    " \"userA\", \"password\": \"Passw0rd\", \"databases\": [{\"name\": \"test\"}]}],"
-	    " \"datastore\": {\"type\": \"mysql\", \"version\": \"5.7.29\"}, \"nics\":"
-	    " [{\"network_id\": \"5b2d7e4a-1f0c-4a3e-9d8b-6c7e8f9a0b1c\"}], \"access\":"
-	    " {\"is_public\": true, \"allowed_cidrs\": [\"10.0.0.0/24\"]}}}");
+		"{\"instance\": {\"name\": \"inst1\", \"flavorRef\": 2, \"volume\": {\"size\": 2,"
+		" \"type\": null}, \"databases\": [{\"name\": \"test\"}], \"users\": [{\"name\":"
+		" \"userA\", \"password\": \"Passw0rd\", \"databases\": [{\"name\": \"test\"}]}],"
+		" \"datastore\": {\"type\": \"mysql\", \"version\": \"5.7.29\"}, \"nics\":"
+		" [{\"network_id\": \"5b2d7e4a-1f0c-4a3e-9d8b-6c7e8f9a0b1c\"}], \"access\":"
+		" {\"is_public\": true, \"allowed_cidrs\": [\"10.0.0.0/24\"]}}}");
 	struct instance_request r;
 	struct ct_error err = {0};
 	assert_int_equal(instance_request_parse(body, &r, &err), 0);
@@ -136,11 +136,11 @@ static void test_cidr(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_seed_body_is_accepted),
-	    cmocka_unit_test(test_flavor_url_and_string_size),
-	    cmocka_unit_test(test_schema_errors),
-	    cmocka_unit_test(test_name_rules),
-	    cmocka_unit_test(test_cidr),
+		cmocka_unit_test(test_seed_body_is_accepted),
+		cmocka_unit_test(test_flavor_url_and_string_size),
+		cmocka_unit_test(test_schema_errors),
+		cmocka_unit_test(test_name_rules),
+		cmocka_unit_test(test_cidr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

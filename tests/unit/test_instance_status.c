@@ -69,71 +69,71 @@ static void test_status_rules(void **state)
 {
 	(void)state;
 	static const struct status_case cases[] = {
-	    /* 1: error tasks win over everything. */
-	    {"1", BUILDING_ERROR_DNS, "ACTIVE", false, "ERROR"},
-	    {"1", BUILDING_ERROR_SERVER, "BUILD", false, "ERROR"},
-	    {"1", BUILDING_ERROR_VOLUME, "ACTIVE", true, "ERROR"},
-	    {"1", BUILDING_ERROR_PORT, "ACTIVE", false, "ERROR"},
-	    {"1", BUILDING_ERROR_TIMEOUT_GA, "ACTIVE", false, "ERROR"},
-	    {"1", PROMOTION_ERROR, "ACTIVE", false, "ERROR"},
-	    {"1", EJECTION_ERROR, "ACTIVE", false, "ERROR"},
-	    {"1", GROWING_ERROR, "ACTIVE", false, "ERROR"},
-	    {"1", SHRINKING_ERROR, "ACTIVE", false, "ERROR"},
-	    {"1", UPGRADING_ERROR, "ACTIVE", false, "ERROR"},
-	    {"1", UPDATING_ERROR_ACCESS, "ACTIVE", false, "ERROR"},
-	    /* 2: BUILDING. */
-	    {"2", BUILDING, "BUILD", false, "BUILD"},
-	    {"2", BUILDING, "ACTIVE", false, "BUILD"},
-	    {"2", BUILDING, "", false, "BUILD"},
-	    {"2", BUILDING, "ERROR", false, "ERROR"},
-	    {"2", BUILDING, "ACTIVE", true, "BUILD"},
-	    /* 3-10: actions shown directly, whatever the server says. */
-	    {"3", REBOOTING, "ACTIVE", false, "REBOOT"},
-	    {"3", REBOOTING, "HARD_REBOOT", true, "REBOOT"},
-	    {"4", RESIZING, "VERIFY_RESIZE", false, "RESIZE"},
-	    {"4", RESIZING, "ACTIVE", false, "RESIZE"},
-	    {"5", UPGRADING, "ACTIVE", false, "UPGRADE"},
-	    {"6", RESTART_REQUIRED, "ACTIVE", false, "RESTART_REQUIRED"},
-	    {"7", PROMOTING, "ACTIVE", false, "PROMOTE"},
-	    {"8", EJECTING, "ACTIVE", false, "EJECT"},
-	    {"9", LOGGING, "ACTIVE", false, "LOGGING"},
-	    {"10", DETACHING, "ACTIVE", false, "DETACH"},
-	    {"10", DETACHING, "ERROR", true, "DETACH"},
-	    /* 11: DELETING. */
-	    {"11", DELETING, "ACTIVE", false, "SHUTDOWN"},
-	    {"11", DELETING, "SHUTDOWN", false, "SHUTDOWN"},
-	    {"11", DELETING, "DELETED", false, "SHUTDOWN"},
-	    {"11", DELETING, "SHUTOFF", false, "ERROR"},
-	    {"11", DELETING, "ERROR", false, "ERROR"},
-	    {"11", DELETING, "ACTIVE", true, "SHUTDOWN"},
-	    /* 12: a running backup, below every task rule. */
-	    {"12", NONE, "ACTIVE", true, "BACKUP"},
-	    {"12", NONE, "SHUTOFF", true, "BACKUP"},
-	    {"12", UPDATING, "ACTIVE", true, "BACKUP"},
-	    {"12", MIGRATING, "MIGRATING", true, "BACKUP"},
-	    /* 13: server statuses passed through. */
-	    {"13", NONE, "ACTIVE", false, "ACTIVE"},
-	    {"13", NONE, "BUILD", false, "BUILD"},
-	    {"13", NONE, "ERROR", false, "ERROR"},
-	    {"13", NONE, "REBOOT", false, "REBOOT"},
-	    {"13", NONE, "RESIZE", false, "RESIZE"},
-	    {"13", NONE, "SHUTDOWN", false, "SHUTDOWN"},
-	    {"13", UPDATING, "ACTIVE", false, "ACTIVE"},
-	    {"13", MIGRATING, "ACTIVE", false, "ACTIVE"},
-	    /* 14: VERIFY_RESIZE. */
-	    {"14", NONE, "VERIFY_RESIZE", false, "RESIZE"},
-	    /* 15: anything else. */
-	    {"15", NONE, "SHUTOFF", false, "UNKNOWN"},
-	    {"15", NONE, "HARD_REBOOT", false, "UNKNOWN"},
-	    {"15", MIGRATING, "MIGRATING", false, "UNKNOWN"},
-	    {"15", UPDATING, "SHUTOFF", false, "UNKNOWN"},
-	    {"15", NONE, "HEALTHY", false, "UNKNOWN"}, /* observed with a fake Nova */
-	    {"15", NONE, "active", false, "UNKNOWN"},  /* case matters */
-	    {"15", NONE, "", false, "UNKNOWN"},
-	    {"15", NONE, NULL, false, "UNKNOWN"},
-	    /* An unknown task code behaves like NONE. */
-	    {"15", 4242, "ACTIVE", false, "ACTIVE"},
-	    {"15", 0, "SHUTOFF", false, "UNKNOWN"},
+		/* 1: error tasks win over everything. */
+		{"1", BUILDING_ERROR_DNS, "ACTIVE", false, "ERROR"},
+		{"1", BUILDING_ERROR_SERVER, "BUILD", false, "ERROR"},
+		{"1", BUILDING_ERROR_VOLUME, "ACTIVE", true, "ERROR"},
+		{"1", BUILDING_ERROR_PORT, "ACTIVE", false, "ERROR"},
+		{"1", BUILDING_ERROR_TIMEOUT_GA, "ACTIVE", false, "ERROR"},
+		{"1", PROMOTION_ERROR, "ACTIVE", false, "ERROR"},
+		{"1", EJECTION_ERROR, "ACTIVE", false, "ERROR"},
+		{"1", GROWING_ERROR, "ACTIVE", false, "ERROR"},
+		{"1", SHRINKING_ERROR, "ACTIVE", false, "ERROR"},
+		{"1", UPGRADING_ERROR, "ACTIVE", false, "ERROR"},
+		{"1", UPDATING_ERROR_ACCESS, "ACTIVE", false, "ERROR"},
+		/* 2: BUILDING. */
+		{"2", BUILDING, "BUILD", false, "BUILD"},
+		{"2", BUILDING, "ACTIVE", false, "BUILD"},
+		{"2", BUILDING, "", false, "BUILD"},
+		{"2", BUILDING, "ERROR", false, "ERROR"},
+		{"2", BUILDING, "ACTIVE", true, "BUILD"},
+		/* 3-10: actions shown directly, whatever the server says. */
+		{"3", REBOOTING, "ACTIVE", false, "REBOOT"},
+		{"3", REBOOTING, "HARD_REBOOT", true, "REBOOT"},
+		{"4", RESIZING, "VERIFY_RESIZE", false, "RESIZE"},
+		{"4", RESIZING, "ACTIVE", false, "RESIZE"},
+		{"5", UPGRADING, "ACTIVE", false, "UPGRADE"},
+		{"6", RESTART_REQUIRED, "ACTIVE", false, "RESTART_REQUIRED"},
+		{"7", PROMOTING, "ACTIVE", false, "PROMOTE"},
+		{"8", EJECTING, "ACTIVE", false, "EJECT"},
+		{"9", LOGGING, "ACTIVE", false, "LOGGING"},
+		{"10", DETACHING, "ACTIVE", false, "DETACH"},
+		{"10", DETACHING, "ERROR", true, "DETACH"},
+		/* 11: DELETING. */
+		{"11", DELETING, "ACTIVE", false, "SHUTDOWN"},
+		{"11", DELETING, "SHUTDOWN", false, "SHUTDOWN"},
+		{"11", DELETING, "DELETED", false, "SHUTDOWN"},
+		{"11", DELETING, "SHUTOFF", false, "ERROR"},
+		{"11", DELETING, "ERROR", false, "ERROR"},
+		{"11", DELETING, "ACTIVE", true, "SHUTDOWN"},
+		/* 12: a running backup, below every task rule. */
+		{"12", NONE, "ACTIVE", true, "BACKUP"},
+		{"12", NONE, "SHUTOFF", true, "BACKUP"},
+		{"12", UPDATING, "ACTIVE", true, "BACKUP"},
+		{"12", MIGRATING, "MIGRATING", true, "BACKUP"},
+		/* 13: server statuses passed through. */
+		{"13", NONE, "ACTIVE", false, "ACTIVE"},
+		{"13", NONE, "BUILD", false, "BUILD"},
+		{"13", NONE, "ERROR", false, "ERROR"},
+		{"13", NONE, "REBOOT", false, "REBOOT"},
+		{"13", NONE, "RESIZE", false, "RESIZE"},
+		{"13", NONE, "SHUTDOWN", false, "SHUTDOWN"},
+		{"13", UPDATING, "ACTIVE", false, "ACTIVE"},
+		{"13", MIGRATING, "ACTIVE", false, "ACTIVE"},
+		/* 14: VERIFY_RESIZE. */
+		{"14", NONE, "VERIFY_RESIZE", false, "RESIZE"},
+		/* 15: anything else. */
+		{"15", NONE, "SHUTOFF", false, "UNKNOWN"},
+		{"15", NONE, "HARD_REBOOT", false, "UNKNOWN"},
+		{"15", MIGRATING, "MIGRATING", false, "UNKNOWN"},
+		{"15", UPDATING, "SHUTOFF", false, "UNKNOWN"},
+		{"15", NONE, "HEALTHY", false, "UNKNOWN"}, /* observed with a fake Nova */
+		{"15", NONE, "active", false, "UNKNOWN"},  /* case matters */
+		{"15", NONE, "", false, "UNKNOWN"},
+		{"15", NONE, NULL, false, "UNKNOWN"},
+		/* An unknown task code behaves like NONE. */
+		{"15", 4242, "ACTIVE", false, "ACTIVE"},
+		{"15", 0, "SHUTOFF", false, "UNKNOWN"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct status_case *c = &cases[i];
@@ -158,43 +158,43 @@ static void test_operating_status_rules(void **state)
 {
 	(void)state;
 	static const struct operating_case cases[] = {
-	    /* Rule 2: any task, or a server that is not ACTIVE → "". */
-	    {BUILDING, "BUILD", NEW, false, ""},
-	    {BUILDING, "ACTIVE", HEALTHY, false, ""},
-	    {REBOOTING, "ACTIVE", RESTARTING, false, ""},
-	    {RESIZING, "ACTIVE", HEALTHY, false, ""},
-	    {RESTART_REQUIRED, "ACTIVE", RESTART_REQUIRED_SVC, false, ""},
-	    {DELETING, "ACTIVE", HEALTHY, true, ""},
-	    {BUILDING_ERROR_SERVER, "ERROR", NEW, true, ""},
-	    {PROMOTION_ERROR, "ACTIVE", HEALTHY, false, ""},
-	    {NONE, "SHUTOFF", SHUTDOWN, false, ""},
-	    {NONE, "SHUTOFF", HEALTHY, true, ""},
-	    {NONE, "", HEALTHY, false, ""},
-	    {NONE, NULL, HEALTHY, false, ""},
-	    /* Rule 3: the service's api_status. */
-	    {NONE, "ACTIVE", RUNNING, false, "ACTIVE"},
-	    {NONE, "ACTIVE", BLOCKED, false, "BLOCKED"},
-	    {NONE, "ACTIVE", PAUSED, false, "SHUTDOWN"},
-	    {NONE, "ACTIVE", SHUTDOWN, false, "SHUTDOWN"},
-	    {NONE, "ACTIVE", DELETED, false, "DELETED"},
-	    {NONE, "ACTIVE", CRASHED, false, "SHUTDOWN"},
-	    {NONE, "ACTIVE", FAILED, false, "FAILED"},
-	    {NONE, "ACTIVE", BUILD_PENDING, false, "BUILD"},
-	    {NONE, "ACTIVE", PROMOTE, false, "PROMOTE"},
-	    {NONE, "ACTIVE", EJECT, false, "EJECT"},
-	    {NONE, "ACTIVE", LOGGING_SVC, false, "LOGGING"},
-	    {NONE, "ACTIVE", UNKNOWN, false, "ERROR"},
-	    {NONE, "ACTIVE", NEW, false, "NEW"},
-	    {NONE, "ACTIVE", FAILED_TIMEOUT_GA, false, "ERROR"},
-	    {NONE, "ACTIVE", INSTANCE_READY, false, "BUILD"},
-	    {NONE, "ACTIVE", RESTART_REQUIRED_SVC, false, "RESTART_REQUIRED"},
-	    {NONE, "ACTIVE", HEALTHY, false, "HEALTHY"},
-	    {NONE, "ACTIVE", RESTARTING, false, "RESTARTING"},
-	    /* Rule 1: an expired heartbeat reads as ERROR, except RESTART_REQUIRED. */
-	    {NONE, "ACTIVE", HEALTHY, true, "ERROR"},
-	    {NONE, "ACTIVE", RUNNING, true, "ERROR"},
-	    {NONE, "ACTIVE", SHUTDOWN, true, "ERROR"},
-	    {NONE, "ACTIVE", RESTART_REQUIRED_SVC, true, "RESTART_REQUIRED"},
+		/* Rule 2: any task, or a server that is not ACTIVE → "". */
+		{BUILDING, "BUILD", NEW, false, ""},
+		{BUILDING, "ACTIVE", HEALTHY, false, ""},
+		{REBOOTING, "ACTIVE", RESTARTING, false, ""},
+		{RESIZING, "ACTIVE", HEALTHY, false, ""},
+		{RESTART_REQUIRED, "ACTIVE", RESTART_REQUIRED_SVC, false, ""},
+		{DELETING, "ACTIVE", HEALTHY, true, ""},
+		{BUILDING_ERROR_SERVER, "ERROR", NEW, true, ""},
+		{PROMOTION_ERROR, "ACTIVE", HEALTHY, false, ""},
+		{NONE, "SHUTOFF", SHUTDOWN, false, ""},
+		{NONE, "SHUTOFF", HEALTHY, true, ""},
+		{NONE, "", HEALTHY, false, ""},
+		{NONE, NULL, HEALTHY, false, ""},
+		/* Rule 3: the service's api_status. */
+		{NONE, "ACTIVE", RUNNING, false, "ACTIVE"},
+		{NONE, "ACTIVE", BLOCKED, false, "BLOCKED"},
+		{NONE, "ACTIVE", PAUSED, false, "SHUTDOWN"},
+		{NONE, "ACTIVE", SHUTDOWN, false, "SHUTDOWN"},
+		{NONE, "ACTIVE", DELETED, false, "DELETED"},
+		{NONE, "ACTIVE", CRASHED, false, "SHUTDOWN"},
+		{NONE, "ACTIVE", FAILED, false, "FAILED"},
+		{NONE, "ACTIVE", BUILD_PENDING, false, "BUILD"},
+		{NONE, "ACTIVE", PROMOTE, false, "PROMOTE"},
+		{NONE, "ACTIVE", EJECT, false, "EJECT"},
+		{NONE, "ACTIVE", LOGGING_SVC, false, "LOGGING"},
+		{NONE, "ACTIVE", UNKNOWN, false, "ERROR"},
+		{NONE, "ACTIVE", NEW, false, "NEW"},
+		{NONE, "ACTIVE", FAILED_TIMEOUT_GA, false, "ERROR"},
+		{NONE, "ACTIVE", INSTANCE_READY, false, "BUILD"},
+		{NONE, "ACTIVE", RESTART_REQUIRED_SVC, false, "RESTART_REQUIRED"},
+		{NONE, "ACTIVE", HEALTHY, false, "HEALTHY"},
+		{NONE, "ACTIVE", RESTARTING, false, "RESTARTING"},
+		/* Rule 1: an expired heartbeat reads as ERROR, except RESTART_REQUIRED. */
+		{NONE, "ACTIVE", HEALTHY, true, "ERROR"},
+		{NONE, "ACTIVE", RUNNING, true, "ERROR"},
+		{NONE, "ACTIVE", SHUTDOWN, true, "ERROR"},
+		{NONE, "ACTIVE", RESTART_REQUIRED_SVC, true, "RESTART_REQUIRED"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct operating_case *c = &cases[i];
@@ -215,19 +215,19 @@ static void test_observed_pairs(void **state)
 		struct instance_state s;
 		const char *status, *operating;
 	} cases[] = {
-	    {{BUILDING, "BUILD", NEW, false, false}, "BUILD", ""},
-	    {{NONE, "ACTIVE", HEALTHY, false, false}, "ACTIVE", "HEALTHY"},
-	    {{NONE, "ACTIVE", HEALTHY, true, false}, "BACKUP", "HEALTHY"},
-	    {{REBOOTING, "ACTIVE", RESTARTING, false, false}, "REBOOT", ""},
-	    {{RESIZING, "ACTIVE", HEALTHY, false, false}, "RESIZE", ""},
-	    {{RESTART_REQUIRED, "ACTIVE", RESTART_REQUIRED_SVC, false, false},
-	     "RESTART_REQUIRED",
-	     ""},
-	    {{BUILDING_ERROR_SERVER, "ERROR", NEW, false, false}, "ERROR", ""},
-	    {{PROMOTION_ERROR, "ACTIVE", HEALTHY, false, false}, "ERROR", ""},
-	    {{DELETING, "ACTIVE", HEALTHY, false, false}, "SHUTDOWN", ""},
-	    {{NONE, "ACTIVE", UNKNOWN, false, false}, "ACTIVE", "ERROR"},
-	    {{NONE, "ACTIVE", HEALTHY, false, true}, "ACTIVE", "ERROR"},
+		{{BUILDING, "BUILD", NEW, false, false}, "BUILD", ""},
+		{{NONE, "ACTIVE", HEALTHY, false, false}, "ACTIVE", "HEALTHY"},
+		{{NONE, "ACTIVE", HEALTHY, true, false}, "BACKUP", "HEALTHY"},
+		{{REBOOTING, "ACTIVE", RESTARTING, false, false}, "REBOOT", ""},
+		{{RESIZING, "ACTIVE", HEALTHY, false, false}, "RESIZE", ""},
+		{{RESTART_REQUIRED, "ACTIVE", RESTART_REQUIRED_SVC, false, false},
+		 "RESTART_REQUIRED",
+		 ""},
+		{{BUILDING_ERROR_SERVER, "ERROR", NEW, false, false}, "ERROR", ""},
+		{{PROMOTION_ERROR, "ACTIVE", HEALTHY, false, false}, "ERROR", ""},
+		{{DELETING, "ACTIVE", HEALTHY, false, false}, "SHUTDOWN", ""},
+		{{NONE, "ACTIVE", UNKNOWN, false, false}, "ACTIVE", "ERROR"},
+		{{NONE, "ACTIVE", HEALTHY, false, true}, "ACTIVE", "ERROR"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		assert_string_equal(instance_status(&cases[i].s), cases[i].status);
@@ -242,20 +242,20 @@ static void test_task_actions(void **state)
 		int task;
 		const char *action;
 	} cases[] = {
-	    {NONE, "NONE"},
-	    {DELETING, "DELETING"},
-	    {BUILDING, "BUILDING"},
-	    {BUILDING_ERROR_DNS, "BUILDING"},
-	    {BUILDING_ERROR_PORT, "BUILDING"},
-	    {BUILDING_ERROR_TIMEOUT_GA, "ERROR"},
-	    {PROMOTION_ERROR, "PROMOTING"},
-	    {EJECTION_ERROR, "EJECTING"},
-	    {GROWING_ERROR, "GROWING"},
-	    {SHRINKING_ERROR, "SHRINKING"},
-	    {UPGRADING, "UPGRADING"},
-	    {UPGRADING_ERROR, "UPGRADING"},
-	    {UPDATING_ERROR_ACCESS, "UPDATING"},
-	    {RESTART_REQUIRED, "RESTART_REQUIRED"},
+		{NONE, "NONE"},
+		{DELETING, "DELETING"},
+		{BUILDING, "BUILDING"},
+		{BUILDING_ERROR_DNS, "BUILDING"},
+		{BUILDING_ERROR_PORT, "BUILDING"},
+		{BUILDING_ERROR_TIMEOUT_GA, "ERROR"},
+		{PROMOTION_ERROR, "PROMOTING"},
+		{EJECTION_ERROR, "EJECTING"},
+		{GROWING_ERROR, "GROWING"},
+		{SHRINKING_ERROR, "SHRINKING"},
+		{UPGRADING, "UPGRADING"},
+		{UPGRADING_ERROR, "UPGRADING"},
+		{UPDATING_ERROR_ACCESS, "UPDATING"},
+		{RESTART_REQUIRED, "RESTART_REQUIRED"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		assert_string_equal(instance_task_action(cases[i].task), cases[i].action);
@@ -267,10 +267,10 @@ static void test_task_actions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_status_rules),
-	    cmocka_unit_test(test_operating_status_rules),
-	    cmocka_unit_test(test_observed_pairs),
-	    cmocka_unit_test(test_task_actions),
+		cmocka_unit_test(test_status_rules),
+		cmocka_unit_test(test_operating_status_rules),
+		cmocka_unit_test(test_observed_pairs),
+		cmocka_unit_test(test_task_actions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,44 +120,49 @@ static void test_rule_checks(void **state)
 		const char *rule;
 		const char *message; /* NULL = accepted */
 	} cases[] = {
-	    {"{\"name\": \"autocommit\", \"restart_required\": false, \"type\": \"boolean\"}",
-	     NULL},
-	    {"{\"name\": \"innodb_buffer_pool_size\", \"restart_required\": true,"
-	     " \"type\": \"integer\", \"min\": 0, \"max\": -1}",
-	     NULL},
-	    {"{\"name\": \"long_query_time\", \"restart_required\": false, \"type\": \"float\"}",
-	     NULL},
-	    {"{\"name\": \"sql_mode\", \"restart_required\": false, \"type\": \"string\","
-	     " \"min\": null}",
-	     NULL},
-	    {"{\"name\": \"x\", \"restart_required\": false, \"type\": \"list\"}",
-	     "rule x: unsupported type 'list'"},
-	    {"{\"name\": \"x\", \"restart_required\": false, \"type\": \"Integer\"}",
-	     "rule x: unsupported type 'Integer'"},
-	    {"{\"name\": \"x\", \"restart_required\": false, \"type\": 5}",
-	     "each rule needs name (1-128 characters), type and restart_required (boolean)"},
-	    {"{\"name\": \"x\", \"restart_required\": 1, \"type\": \"integer\"}",
-	     "each rule needs name (1-128 characters), type and restart_required (boolean)"},
-	    {"{\"name\": \"\", \"restart_required\": true, \"type\": \"integer\"}",
-	     "each rule needs name (1-128 characters), type and restart_required (boolean)"},
-	    {"{\"restart_required\": true, \"type\": \"integer\"}",
-	     "each rule needs name (1-128 characters), type and restart_required (boolean)"},
-	    {"[\"name\", \"x\"]",
-	     "each rule needs name (1-128 characters), type and restart_required (boolean)"},
-	    {"{\"name\": \"x\", \"restart_required\": true, \"type\": \"integer\", \"max\": 1.5}",
-	     "rule x: min and max must be integers"},
-	    {"{\"name\": \"x\", \"restart_required\": true, \"type\": \"integer\", \"min\": "
-	     "\"ten\"}",
-	     "rule x: min and max must be integers"},
-	    {"{\"name\": \"x\", \"restart_required\": true, \"type\": \"integer\", \"min\": \"-\"}",
-	     "rule x: min and max must be integers"},
-	    {"{\"name\": \"x\", \"restart_required\": true, \"type\": \"integer\", \"min\": \"\"}",
-	     "rule x: min and max must be integers"},
-	    {"{\"name\": \"x\", \"restart_required\": true, \"type\": \"integer\", \"max\": true}",
-	     "rule x: min and max must be integers"},
-	    {"{\"name\": \"x\", \"restart_required\": true, \"type\": \"integer\","
-	     " \"max\": \"123456789012345678901234567890123456789012345\"}",
-	     "rule x: min and max must be integers"},
+		{"{\"name\": \"autocommit\", \"restart_required\": false, \"type\": \"boolean\"}",
+		 NULL},
+		{"{\"name\": \"innodb_buffer_pool_size\", \"restart_required\": true,"
+		 " \"type\": \"integer\", \"min\": 0, \"max\": -1}",
+		 NULL},
+		{"{\"name\": \"long_query_time\", \"restart_required\": false, \"type\": "
+		 "\"float\"}",
+		 NULL},
+		{"{\"name\": \"sql_mode\", \"restart_required\": false, \"type\": \"string\","
+		 " \"min\": null}",
+		 NULL},
+		{"{\"name\": \"x\", \"restart_required\": false, \"type\": \"list\"}",
+		 "rule x: unsupported type 'list'"},
+		{"{\"name\": \"x\", \"restart_required\": false, \"type\": \"Integer\"}",
+		 "rule x: unsupported type 'Integer'"},
+		{"{\"name\": \"x\", \"restart_required\": false, \"type\": 5}",
+		 "each rule needs name (1-128 characters), type and restart_required (boolean)"},
+		{"{\"name\": \"x\", \"restart_required\": 1, \"type\": \"integer\"}",
+		 "each rule needs name (1-128 characters), type and restart_required (boolean)"},
+		{"{\"name\": \"\", \"restart_required\": true, \"type\": \"integer\"}",
+		 "each rule needs name (1-128 characters), type and restart_required (boolean)"},
+		{"{\"restart_required\": true, \"type\": \"integer\"}",
+		 "each rule needs name (1-128 characters), type and restart_required (boolean)"},
+		{"[\"name\", \"x\"]",
+		 "each rule needs name (1-128 characters), type and restart_required (boolean)"},
+		{"{\"name\": \"x\", \"restart_required\": true, \"type\": \"integer\", \"max\": "
+		 "1.5}",
+		 "rule x: min and max must be integers"},
+		{"{\"name\": \"x\", \"restart_required\": true, \"type\": \"integer\", \"min\": "
+		 "\"ten\"}",
+		 "rule x: min and max must be integers"},
+		{"{\"name\": \"x\", \"restart_required\": true, \"type\": \"integer\", \"min\": "
+		 "\"-\"}",
+		 "rule x: min and max must be integers"},
+		{"{\"name\": \"x\", \"restart_required\": true, \"type\": \"integer\", \"min\": "
+		 "\"\"}",
+		 "rule x: min and max must be integers"},
+		{"{\"name\": \"x\", \"restart_required\": true, \"type\": \"integer\", \"max\": "
+		 "true}",
+		 "rule x: min and max must be integers"},
+		{"{\"name\": \"x\", \"restart_required\": true, \"type\": \"integer\","
+		 " \"max\": \"123456789012345678901234567890123456789012345\"}",
+		 "rule x: min and max must be integers"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		json_t *rule = json_must(cases[i].rule);
@@ -180,7 +185,7 @@ static void test_rule_checks(void **state)
 	memset(name, 'n', 129);
 	name[129] = '\0';
 	json_t *rule =
-	    json_pack("{s:s,s:b,s:s}", "name", name, "restart_required", 0, "type", "string");
+		json_pack("{s:s,s:b,s:s}", "name", name, "restart_required", 0, "type", "string");
 	struct ds_parameter p;
 	struct ct_error err = {0};
 	assert_int_equal(param_from_rule(rule, version_id, &p, &err), -1);
@@ -232,9 +237,9 @@ static void test_table_round_trip(void **state)
 
 	/* A bad rule rolls the whole file back. */
 	json_t *bad =
-	    rules("{\"configuration-parameters\": ["
-		  "{\"name\": \"good\", \"restart_required\": false, \"type\": \"string\"},"
-		  "{\"name\": \"bad\", \"restart_required\": false, \"type\": \"blob\"}]}");
+		rules("{\"configuration-parameters\": ["
+		      "{\"name\": \"good\", \"restart_required\": false, \"type\": \"string\"},"
+		      "{\"name\": \"bad\", \"restart_required\": false, \"type\": \"blob\"}]}");
 	assert_int_equal(param_load_rules(version_id, bad, &err), -1);
 	assert_int_equal(param_get(version_id, "good", &p, &err), -1);
 	json_decref(bad);
@@ -252,10 +257,10 @@ static void test_table_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_big_integers_kept_as_text),
-	    cmocka_unit_test(test_rules_lexing),
-	    cmocka_unit_test(test_rule_checks),
-	    cmocka_unit_test(test_table_round_trip),
+		cmocka_unit_test(test_big_integers_kept_as_text),
+		cmocka_unit_test(test_rules_lexing),
+		cmocka_unit_test(test_rule_checks),
+		cmocka_unit_test(test_table_round_trip),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -155,11 +155,11 @@ static void test_view(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_limit_of_n, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_projects_are_separate, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_mgmt_post, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_zero_disables, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limit_of_n, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_projects_are_separate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mgmt_post, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zero_disables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,18 +47,18 @@ static void test_repr(void **state)
 		const char *json; /* NULL = missing value */
 		const char *repr;
 	} cases[] = {
-	    {NULL, "None"},
-	    {"null", "None"},
-	    {"true", "True"},
-	    {"false", "False"},
-	    {"5", "5"},
-	    {"-12", "-12"},
-	    {"1.5", "1.5"},
-	    {"\"text\"", "'text'"},
-	    {"[]", "[]"},
-	    {"[1, \"a\", null, true]", "[1, 'a', None, True]"},
-	    {"{\"k\": false, \"n\": [2]}", "{'k': False, 'n': [2]}"},
-	    {"{}", "{}"},
+		{NULL, "None"},
+		{"null", "None"},
+		{"true", "True"},
+		{"false", "False"},
+		{"5", "5"},
+		{"-12", "-12"},
+		{"1.5", "1.5"},
+		{"\"text\"", "'text'"},
+		{"[]", "[]"},
+		{"[1, \"a\", null, true]", "[1, 'a', None, True]"},
+		{"{\"k\": false, \"n\": [2]}", "{'k': False, 'n': [2]}"},
+		{"{}", "{}"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		json_t *v = cases[i].json ? json_must(cases[i].json) : NULL;
@@ -288,15 +288,15 @@ static void test_string_array(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_paths),
-	    cmocka_unit_test(test_fail),
-	    cmocka_unit_test(test_repr),
-	    cmocka_unit_test(test_object),
-	    cmocka_unit_test(test_required_and_only),
-	    cmocka_unit_test(test_non_empty_string),
-	    cmocka_unit_test(test_uuid),
-	    cmocka_unit_test(test_boolean),
-	    cmocka_unit_test(test_string_array),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_fail),
+		cmocka_unit_test(test_repr),
+		cmocka_unit_test(test_object),
+		cmocka_unit_test(test_required_and_only),
+		cmocka_unit_test(test_non_empty_string),
+		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_boolean),
+		cmocka_unit_test(test_string_array),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
