@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/ids.h"
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "db/instances.h"
 #include "db/store.h"
 
 static const struct {
@@ -228,26 +228,12 @@ int conductor_notify_exc_info(const json_t *args, struct ct_error *err)
 		return ct_fail(err, 400,
 			       "notify_exc_info needs serialized_notification.instance_id and "
 			       "message");
-	char *details = json_dumps(json_object_get(args, "exception"), JSON_COMPACT);
-	char id[CT_UUID_LEN + 1], now[CT_TIME_LEN];
-	ids_uuid(id);
-	timefmt_db_now(now);
-	sqlite3_stmt *st = db_stmt("INSERT INTO instance_faults (id, instance_id, message,"
-				   " details, created, updated, deleted)"
-				   " SELECT ?1, ?2, substr(?3, 1, 255), ?4, ?5, ?5, 0"
-				   " WHERE EXISTS (SELECT 1 FROM instances WHERE id = ?2)",
-				   err);
-	if (!st) {
-		free(details);
+	struct instance in;
+	if (instance_load(instance_id, NULL, &in, err))
 		return -1;
-	}
-	db_bind_text(st, 1, id);
-	db_bind_text(st, 2, instance_id);
-	db_bind_text(st, 3, message);
-	db_bind_text(st, 4, details ? details : "");
-	db_bind_text(st, 5, now);
+	char *details = json_dumps(json_object_get(args, "exception"), JSON_COMPACT);
+	int rc = instance_add_fault(instance_id, message, details ? details : "", err);
 	free(details);
-	int rc = db_step_done(st, err);
 	if (!rc)
 		log_warning("guest of %s reported an error: %.200s", instance_id, message);
 	return rc;

@@ -515,3 +515,21 @@ void guest_sleep_ms(int ms)
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
 }
+
+int guest_wait_healthy(const struct guest_instance *inst,
+		       enum guest_status (*status)(const struct guest_instance *inst),
+		       int timeout_ms, struct ct_error *err)
+{
+	double t0 = guest_now();
+	for (;;) {
+		enum guest_status s = status(inst);
+		if (s == GUEST_STATUS_HEALTHY)
+			return 0;
+		if (s == GUEST_STATUS_SHUTDOWN)
+			return ct_fail(err, 500, "The database server stopped during start-up.");
+		if (guest_now() - t0 > timeout_ms / 1000.0)
+			return ct_fail(err, 500, "The database server is not healthy after %d s.",
+				       timeout_ms / 1000);
+		guest_sleep_ms(10);
+	}
+}

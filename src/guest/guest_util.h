@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "guest/datastore.h"
 
 /* Trove's generated passwords: 36 characters of [A-Za-z0-9]. */
 #define GUEST_PASSWORD_LEN 36
@@ -119,5 +120,11 @@ json_t *guest_page(json_t *items, int limit, const char *last);
 double guest_now(void);
 /* Sleep ms milliseconds. */
 void guest_sleep_ms(int ms);
+
+/* Poll status() every 10 ms until HEALTHY (0), SHUTDOWN or timeout_ms (500):
+ * how every start waits, as Trove waits for HEALTHY after each start. */
+int guest_wait_healthy(const struct guest_instance *inst,
+		       enum guest_status (*status)(const struct guest_instance *inst),
+		       int timeout_ms, struct ct_error *err);
 
 #endif

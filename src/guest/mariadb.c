@@ -414,29 +414,12 @@ static enum guest_status mdb_status(const struct guest_instance *inst)
 	return answers(inst) ? GUEST_STATUS_HEALTHY : GUEST_STATUS_RUNNING;
 }
 
-/* Wait until SELECT 1 answers (Trove waits for HEALTHY after every start). */
-static int wait_healthy(const struct guest_instance *inst, struct ct_error *err)
-{
-	double t0 = guest_now();
-	for (;;) {
-		enum guest_status s = mdb_status(inst);
-		if (s == GUEST_STATUS_HEALTHY)
-			return 0;
-		if (s == GUEST_STATUS_SHUTDOWN)
-			return ct_fail(err, 500, "The database server stopped during start-up.");
-		if (guest_now() - t0 > START_TIMEOUT_MS / 1000.0)
-			return ct_fail(err, 500, "The database server is not healthy after %d s.",
-				       START_TIMEOUT_MS / 1000);
-		guest_sleep_ms(10);
-	}
-}
-
 static int mdb_start(const struct guest_instance *inst, struct ct_error *err)
 {
 	struct mdb_paths p;
 	if (mdb_paths(inst, &p, err) || start_server(inst, &p, err))
 		return -1;
-	return wait_healthy(inst, err);
+	return guest_wait_healthy(inst, mdb_status, START_TIMEOUT_MS, err);
 }
 
 static int mdb_stop(const struct guest_instance *inst, struct ct_error *err)
