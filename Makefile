@@ -1,7 +1,8 @@
 # ctrove — the two commands of README.md:
 #   make run     build and run ctrove on its embedded defaults (foreground)
 #   make check   build with sanitizers and run every test
-# Other targets: build, fuzz (FUZZ_SECONDS=600), bench-api, bench-rpc, bench-provision, clean.
+# Other targets: build, fuzz (FUZZ_SECONDS=600), bench (ctrove beside Trove 18), bench-api,
+# bench-rpc, bench-provision, clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -9,7 +10,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
 CHECK_FUZZ_SECONDS ?= 20
 
-.PHONY: all build run check unit e2e fuzz fuzz-smoke bench-api bench-rpc bench-provision \
+.PHONY: all build run check unit e2e fuzz fuzz-smoke bench bench-api bench-rpc bench-provision \
 	deps-run deps-check clean format
 
 all: build
@@ -55,6 +56,10 @@ fuzz-smoke:
 fuzz: deps-check $(FUZZ_BUILD)/build.ninja
 	ninja -C $(FUZZ_BUILD)
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# ctrove's API beside Python Trove 18's, same data and wrk settings (bench/README.md).
+bench: build
+	bench/compare/run.sh $(BUILD)/src/ctrove
 
 bench-api: build
 	@scripts/deps.sh bench

@@ -350,6 +350,80 @@ class Trove:
         os.replace(tmp, self.servers)
 
 
+# ---------------------------------------------------------------- bus
+
+
+class Bus:
+    """What answers ctrove's guest call in GET /instances/{id}.
+
+    "peer" (default): a private RabbitMQ node (scripts/rabbitmq.sh, its own
+    ports, never 5672) and tests/rpc's rpc_peer consuming the shown
+    instance's guest topic; it answers get_filesystem_stats with an RPC error
+    (no such method), so ctrove pays a full RPC round trip through the broker
+    and shows the instance without volume.used. Trove's guest call is an
+    in-process stub, so this costs ctrove more than it costs Trove.
+    "none": transport_url names a closed loopback port; ctrove then waits for
+    the bus until the call's timeout."""
+
+    def __init__(self, procs, work, mode, peer_bin):
+        self.procs, self.work, self.mode, self.peer_bin = procs, work, mode, peer_bin
+        self.dir = work / "rabbitmq"
+        self.port = None
+        self.peer = None
+
+    def start(self):
+        if self.mode == "none":
+            return f"rabbit://guest:guest@127.0.0.1:{closed_port()}/"
+        if not Path(self.peer_bin).is_file():
+            raise SystemExit(f"no rpc_peer at {self.peer_bin} (make build)")
+        self.port = free_block(3)
+        (self.work / "bus").write_text(f"{self.dir} {self.port}\n")
+        log(f"bus: private RabbitMQ on 127.0.0.1:{self.port}")
+        subprocess.run([str(TOP / "scripts/rabbitmq.sh"), "start", str(self.dir),
+                        str(self.port)], check=True, capture_output=True)
+        return self.url()
+
+    def url(self):
+        return f"rabbit://guest:guest@127.0.0.1:{self.port}/"
+
+    def serve_guest(self, instance_id):
+        if self.mode == "none" or self.peer:
+            return
+        out = self.work / "guest-peer.out"
+        self.peer = self.procs.start([self.peer_bin, "--url", self.url(), "--topic",
+                                      f"guestagent.{instance_id}", "serve"], out)
+        end = time.monotonic() + 60
+        while "READY" not in out.read_text(errors="replace"):
+            if self.peer.poll() is not None or time.monotonic() > end:
+                raise SystemExit(f"rpc_peer did not get ready; see {out}")
+            time.sleep(0.1)
+
+    def stop(self):
+        if self.port:
+            subprocess.run([str(TOP / "scripts/rabbitmq.sh"), "stop", str(self.dir),
+                            str(self.port)], capture_output=True)
+            self.port = None
+
+
+def free_block(count):
+    for base in range(27000, 40000, 10):
+        if any(p in AVOID_PORTS for p in range(base, base + count)):
+            continue
+        socks = []
+        try:
+            for p in range(base, base + count):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise SystemExit("no free block of ports")
+
+
 # ---------------------------------------------------------------- ctrove
 
 
@@ -365,15 +439,15 @@ class Ctrove:
         self.db = self.dir / "trove.sqlite"
         self.conf = self.dir / "trove.conf"
         # transport_url: the API's only use of the bus in these calls is the
-        # guest call of GET /instances/{id}; no broker is started (see README).
-        self.bus_port = closed_port()
-        self.conf.write_text(
+        # guest call of GET /instances/{id} (see README and Bus below).
+        self.bus_url = None
+        self.conf_text = (
             "[DEFAULT]\n"
             "bind_host = 127.0.0.1\n"
             f"bind_port = {self.port}\n"
             f"state_path = {self.dir}\n"
             f"log_file = {self.dir / 'ctrove.log'}\n"
-            f"transport_url = rabbit://guest:guest@127.0.0.1:{self.bus_port}/\n"
+            "transport_url = {bus_url}\n"
             "# Trove's default is 200 requests a minute per project; raised as on Trove's side.\n"
             "http_get_rate = 1000000000\nhttp_post_rate = 1000000000\n"
             "http_put_rate = 1000000000\nhttp_delete_rate = 1000000000\n"
@@ -390,7 +464,9 @@ class Ctrove:
             subprocess.run([self.bin, "--config-file", str(self.conf), "manage", *args],
                            stdout=out, stderr=out, check=True)
 
-    def setup(self):
+    def setup(self, bus_url):
+        self.bus_url = bus_url
+        self.conf.write_text(self.conf_text.replace("{bus_url}", bus_url))
         log(f"ctrove: schema, identity and datastore {DATASTORE} {VERSION} in {self.db}")
         self.manage("db_sync")
         self.manage("identity_bootstrap", secrets.token_hex(12))
@@ -666,12 +742,15 @@ def main():
     work = Path(args.work)
     ns = [int(x) for x in os.environ.get("BENCH_NS", "0 100 1000").split()]
     trove_workers = os.environ.get("BENCH_TROVE_WORKERS", "")
+    guest_mode = os.environ.get("BENCH_GUEST", "peer")
     procs = Procs(work)
+    ctrove_bin = Path(args.ctrove).resolve()
+    bus = Bus(procs, work, guest_mode, str(ctrove_bin.parents[1] / "tests/unit/rpc_peer"))
     try:
         runner = Runner(args, work)
-        ctrove = Ctrove(procs, work, Path(args.ctrove).resolve())
+        ctrove = Ctrove(procs, work, ctrove_bin)
         trove = Trove(procs, work, trove_workers)
-        ctrove.setup()
+        ctrove.setup(bus.start())
         trove.user_id = ctrove.user_id
         trove.setup()
         # Same project id on both sides: ctrove's identity made it; Trove's
@@ -706,6 +785,7 @@ def main():
                      lambda s: f"/v1.0/{proj}/datastores/{DATASTORE}/versions")
             both("GET /instances", n, lambda s: f"/v1.0/{proj}/instances")
             if n:
+                bus.serve_guest(seed[0]["id"])
                 both("GET /instances/{id}", n,
                      lambda s, iid=seed[0]["id"]: f"/v1.0/{proj}/instances/{iid}")
         memory["trove"]["after_load"] = memory_kb(trove.pids())
@@ -720,7 +800,7 @@ def main():
             "trove_version": pkg_version("python3-trove"),
             "trove_workers": trove_workers or os.cpu_count(),
             "machine": machine(),
-            "settings": {"threads": runner.threads, "connections": runner.conns,
+            "settings": {"guest": guest_mode, "threads": runner.threads, "connections": runner.conns,
                          "duration_s": runner.duration, "warmup_s": runner.warmup,
                          "timeout": runner.timeout, "ns": ns, "datastore": DATASTORE,
                          "version": VERSION},
@@ -737,9 +817,13 @@ def main():
                 "X-Role headers that Trove trusts. ctrove checks its signed token on every "
                 "request (embedded identity, real defaults).",
                 "Trove's Nova, Neutron and guest-agent calls are answered by in-process "
-                "zero-cost stubs (bench/compare/trove_stubs.py); ctrove's "
-                "GET /instances/{id} tries its guest RPC (volume used) against a bus "
-                "address nothing listens on, and answers without it.",
+                "zero-cost stubs (bench/compare/trove_stubs.py). " + (
+                    "ctrove's GET /instances/{id} makes its real guest RPC "
+                    "(get_filesystem_stats) through a private RabbitMQ node to tests/rpc's "
+                    "rpc_peer, which answers with an RPC error; RabbitMQ's CPU shares the "
+                    "machine during that row." if guest_mode != "none" else
+                    "ctrove's GET /instances/{id} tries its guest RPC against a bus "
+                    "address nothing listens on (BENCH_GUEST=none) and waits for it."),
                 "Both list pages hold 20 instances (instances_page_size 20) plus a next link.",
                 f"Trove runs its default API workers ({trove_workers or os.cpu_count()} "
                 "processes + parent, eventlet); ctrove one process with one thread per CPU. "
@@ -758,6 +842,7 @@ def main():
         print(f"\nwritten: {out}")
     finally:
         procs.stop_all()
+        bus.stop()
 
 
 if __name__ == "__main__":

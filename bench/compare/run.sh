@@ -5,6 +5,8 @@
 # usage: bench/compare/run.sh [path/to/ctrove]
 # env:   BENCH_DURATION=15 BENCH_WARMUP=5 BENCH_THREADS=2 BENCH_CONNECTIONS=16
 #        BENCH_NS="0 100 1000" BENCH_TROVE_WORKERS=   (empty = Trove's default)
+#        BENCH_GUEST=peer|none  (what answers ctrove's guest call; see bench.py Bus)
+#        BENCH_KEEP=1           (keep the scratch directory: logs, bodies, wrk output)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 CTROVE=$(realpath "${1:-$top/build/src/ctrove}")
@@ -49,6 +51,11 @@ cleanup() {
 		while read -r pid; do
 			kill -0 "$pid" 2>/dev/null && kill -KILL -- "-$pid" 2>/dev/null || true
 		done <"$work/pids"
+	fi
+	# The private RabbitMQ node, if the driver started one and did not stop it.
+	if [ -f "$work/bus" ]; then
+		read -r bus_dir bus_port <"$work/bus"
+		"$top/scripts/rabbitmq.sh" stop "$bus_dir" "$bus_port" >/dev/null 2>&1 || true
 	fi
 	if [ "${BENCH_KEEP:-}" = 1 ]; then echo "kept: $work" >&2; else rm -rf "$work"; fi
 	exit "$rc"

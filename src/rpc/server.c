@@ -385,7 +385,9 @@ int rpc_server_run(struct rpc_server *s, struct ct_error *err)
 	set_state(s, true, false);
 	while (!atomic_load(&s->stop)) {
 		struct rpc_delivery d;
-		int r = rpc_transport_next(s->t, 1000, &d, err);
+		/* Short waits: a stop request is seen within 200 ms (deleting an
+		 * instance waits for its agent to stop). */
+		int r = rpc_transport_next(s->t, 200, &d, err);
 		if (r == 1) {
 			handle(s, &d);
 			rpc_delivery_free(&d);
