@@ -53,6 +53,13 @@ def rss_kb(pid):
     return 0
 
 
+def pss_kb(pid):
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
 def pct(values, p):
     values = sorted(values)
     if not values:
@@ -174,7 +181,8 @@ def provision(ctl, datastore, n):
             creates.append(time.monotonic() - t0)
         ids.append(iid)
         pid_file = next(ctl.local.glob(f"instances/{iid}/guestagent.pid"))
-        agent_rss.append(rss_kb(int(pid_file.read_text().split()[0])))
+        agent_pid = int(pid_file.read_text().split()[0])
+        agent_rss.append((rss_kb(agent_pid), pss_kb(agent_pid)))
     control_rss = rss_kb(ctl.proc.pid)
     for iid in ids:
         t0 = time.monotonic()
@@ -261,17 +269,19 @@ def main():
     print(f"\nprovisioning with the local driver, {args.n} instances per datastore "
           "(REST API, one at a time)")
     print(f"{'datastore':<12} {'create->ACTIVE p50':>19} {'p95':>8} {'delete p50':>11} "
-          f"{'p95':>8} {'guest agent RSS':>16} {'floor init+start':>18}")
+          f"{'p95':>8} {'agent RSS / PSS':>18} {'floor init+start':>18}")
     out = {}
     for ds, (creates, deletes, agent_rss, control_rss) in results.items():
         init, start = floors[ds]()
         print(f"{ds:<12} {pct(creates, 50):>17.3f} s {pct(creates, 95):>6.3f} s "
               f"{pct(deletes, 50):>9.3f} s {pct(deletes, 95):>6.3f} s "
-              f"{statistics.median(agent_rss) / 1024:>12.1f} MiB "
+              f"{statistics.median(r for r, _ in agent_rss) / 1024:>6.1f} / "
+              f"{statistics.median(p for _, p in agent_rss) / 1024:.1f} MiB "
               f"{init:>7.3f} s + {start:.3f} s")
         out[ds] = {"create_p50": pct(creates, 50), "create_p95": pct(creates, 95),
                    "delete_p50": pct(deletes, 50), "delete_p95": pct(deletes, 95),
-                   "guest_agent_rss_kib": statistics.median(agent_rss),
+                   "guest_agent_rss_kib": statistics.median(r for r, _ in agent_rss),
+                   "guest_agent_pss_kib": statistics.median(p for _, p in agent_rss),
                    "ctrove_all_rss_kib": control_rss, "floor_init_s": init,
                    "floor_start_s": start}
         print(f"{'':<12} ctrove all RSS with {args.n + 1} instances: {control_rss / 1024:.1f} MiB")
