@@ -101,25 +101,41 @@ static int reply_page(struct api_request *req, struct api_response *resp, const 
 	return api_reply(resp, 200, body);
 }
 
-API_HANDLER(databases_index)
+static json_t *database_view(const json_t *db)
+{
+	return json_pack("{s:O}", "name", json_object_get(db, "_name"));
+}
+
+/* A listing the guest pages ([[items], next marker]): reserved names are
+ * dropped after paging, as in Trove, and each item takes its API shape. */
+static int list_from_guest(struct api_request *req, struct api_response *resp,
+			   const char *method, const char *key,
+			   bool (*reserved)(enum dbnames_family family, const char *name),
+			   json_t *(*view)(const json_t *item), struct ct_error *err)
 {
 	struct instance in;
 	int family;
-	json_t *args;
+	json_t *args = NULL;
 	if (ready_instance(req, &in, &family, err) || page_args(req, &args, err))
 		return -1;
-	json_t *result = call(&in, "list_databases", args, err);
+	json_t *result = call(&in, method, args, err);
 	if (!result)
 		return -1;
 	json_t *items = json_array();
 	size_t i;
-	json_t *db;
-	json_array_foreach (json_array_get(result, 0), i, db) {
-		const char *name = json_string_value(json_object_get(db, "_name"));
-		if (name && !dbnames_reserved_database(family, name))
-			json_array_append_new(items, json_pack("{s:s}", "name", name));
+	json_t *item;
+	json_array_foreach (json_array_get(result, 0), i, item) {
+		const char *name = json_string_value(json_object_get(item, "_name"));
+		if (name && !reserved((enum dbnames_family)family, name))
+			json_array_append_new(items, view(item));
 	}
-	return reply_page(req, resp, "databases", items, result);
+	return reply_page(req, resp, key, items, result);
+}
+
+API_HANDLER(databases_index)
+{
+	return list_from_guest(req, resp, "list_databases", "databases", dbnames_reserved_database,
+			       database_view, err);
 }
 
 /* {"databases": [{"name", "character_set"?, "collate"?}]} → serialized schemas. */
@@ -214,23 +230,8 @@ static json_t *user_view(const json_t *u)
 
 API_HANDLER(users_index)
 {
-	struct instance in;
-	int family;
-	json_t *args;
-	if (ready_instance(req, &in, &family, err) || page_args(req, &args, err))
-		return -1;
-	json_t *result = call(&in, "list_users", args, err);
-	if (!result)
-		return -1;
-	json_t *items = json_array();
-	size_t i;
-	json_t *u;
-	json_array_foreach (json_array_get(result, 0), i, u) {
-		const char *name = json_string_value(json_object_get(u, "_name"));
-		if (name && !dbnames_reserved_user(family, name))
-			json_array_append_new(items, user_view(u));
-	}
-	return reply_page(req, resp, "users", items, result);
+	return list_from_guest(req, resp, "list_users", "users", dbnames_reserved_user, user_view,
+			       err);
 }
 
 /* One user of a create body into Trove's serialized form, checked. */
