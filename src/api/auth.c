@@ -10,7 +10,9 @@
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +30,35 @@
 static unsigned char signing_key[KEY_LEN];
 static bool have_key;
 
+/* A keyed HMAC-SHA256 context made once per key; each signature works on a
+ * copy, so no thread looks the algorithm up or re-keys per request. */
+static EVP_MAC_CTX *keyed_ctx;
+static pthread_mutex_t keyed_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void drop_keyed_ctx(void)
+{
+	EVP_MAC_CTX_free(keyed_ctx);
+	keyed_ctx = NULL;
+}
+
+static EVP_MAC_CTX *new_keyed_ctx(void)
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	EVP_MAC_free(mac);
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+			       OSSL_PARAM_construct_end()};
+	if (ctx && !EVP_MAC_init(ctx, signing_key, KEY_LEN, params)) {
+		EVP_MAC_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+
 void auth_set_key(const unsigned char *key, size_t len)
 {
+	drop_keyed_ctx();
 	memset(signing_key, 0, sizeof signing_key);
 	memcpy(signing_key, key, len < KEY_LEN ? len : KEY_LEN);
 	have_key = true;
@@ -78,15 +107,25 @@ int auth_init(struct ct_error *err)
 
 void auth_shutdown(void)
 {
+	drop_keyed_ctx();
 	OPENSSL_cleanse(signing_key, sizeof signing_key);
 	have_key = false;
 }
 
 static void sign(const char *payload, size_t len, unsigned char mac[32])
 {
-	unsigned int mac_len = 32;
-	HMAC(EVP_sha256(), signing_key, KEY_LEN, (const unsigned char *)payload, len, mac,
-	     &mac_len);
+	pthread_mutex_lock(&keyed_lock);
+	if (!keyed_ctx)
+		keyed_ctx = new_keyed_ctx();
+	EVP_MAC_CTX *ctx = keyed_ctx ? EVP_MAC_CTX_dup(keyed_ctx) : NULL;
+	pthread_mutex_unlock(&keyed_lock);
+	size_t out = 0;
+	if (!ctx || !EVP_MAC_update(ctx, (const unsigned char *)payload, len) ||
+	    !EVP_MAC_final(ctx, mac, &out, 32) || out != 32)
+		/* No signature can be made: fill with key-independent garbage that
+		 * never verifies (a random MAC). */
+		ids_random(mac, 32);
+	EVP_MAC_CTX_free(ctx);
 }
 
 int auth_issue(const char *user_id, const char *project_id, const char *roles, time_t expires,

@@ -20,14 +20,11 @@
 	"SELECT i.id, i.name, i.task_id, i.server_status, i.flavor_id, i.volume_size,"             \
 	" i.region_id, i.access, d.name, v.name, v.version, s.status_id, i.created,"               \
 	" i.updated, s.updated_at,"                                                                \
-	" (SELECT count(*) FROM backups b WHERE b.instance_id = i.id AND"                          \
-	"  (b.deleted IS NULL OR b.deleted = 0) AND b.state IN ('NEW','BUILDING','SAVING')),"      \
+	" EXISTS (SELECT 1 FROM backups b WHERE b.instance_id = i.id AND"                          \
+	"  (b.state = 'NEW' OR b.state = 'BUILDING' OR b.state = 'SAVING') AND"                    \
+	"  (b.deleted IS NULL OR b.deleted = 0)),"                                                 \
 	" CAST(strftime('%s', 'now') - strftime('%s', s.updated_at) AS INTEGER),"                  \
-	" a.address, i.encrypted_key,"                                                             \
-	" (SELECT message FROM instance_faults f WHERE f.instance_id = i.id AND"                   \
-	"  f.deleted = 0 ORDER BY f.created DESC LIMIT 1),"                                        \
-	" (SELECT created FROM instance_faults f WHERE f.instance_id = i.id AND"                   \
-	"  f.deleted = 0 ORDER BY f.created DESC LIMIT 1)"                                         \
+	" a.address, i.encrypted_key"                                                              \
 	" FROM instances i"                                                                        \
 	" LEFT JOIN ctrove_addresses a ON a.instance_id = i.id"                                    \
 	" LEFT JOIN datastore_versions v ON v.id = i.datastore_version_id"                         \
@@ -53,14 +50,32 @@ enum {
 	COL_BACKUPS,
 	COL_HEARTBEAT_AGE,
 	COL_ADDRESS,
-	COL_KEY,
-	COL_FAULT,
-	COL_FAULT_CREATED
+	COL_KEY
 };
 
 static json_t *nullable(sqlite3_stmt *st, int col)
 {
 	return db_col_is_null(st, col) ? json_null() : json_string(db_col_text(st, col));
+}
+
+static void add_fault(json_t *view, const char *id)
+{
+	struct ct_error err = {0};
+	sqlite3_stmt *st = db_stmt("SELECT message, created FROM instance_faults"
+				   " WHERE instance_id = ?1 AND deleted = 0"
+				   " ORDER BY created DESC LIMIT 1",
+				   &err);
+	if (!st)
+		return;
+	db_bind_text(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		char when[CT_TIME_LEN];
+		timefmt_db_to_trove(db_col_text(st, 1), when);
+		json_object_set_new(view, "fault", json_pack("{s:s,s:s,s:n}", "message",
+							     db_col_text(st, 0), "created", when,
+							     "details"));
+	}
+	db_stmt_done(st);
 }
 
 static json_t *instance_view(const struct api_request *req, sqlite3_stmt *st, bool detail)
@@ -77,10 +92,13 @@ static json_t *instance_view(const struct api_request *req, sqlite3_stmt *st, bo
 	const char *flavor = db_col_text(st, COL_FLAVOR);
 	json_t *datastore = json_pack("{s:o,s:o}", "type", nullable(st, COL_DS), "version",
 				      nullable(st, COL_DSV_NAME));
+	/* Trove: the stored access object, else {"is_public": <a public
+	 * address exists>} when the instance has addresses (ours are private). */
 	json_t *access = json_loads(db_col_text(st, COL_ACCESS), 0, NULL);
-	if (!json_is_object(access)) {
+	if (!json_is_object(access) || json_object_size(access) == 0) {
 		json_decref(access);
-		access = json_object();
+		access = db_col_is_null(st, COL_ADDRESS) ? json_object()
+							 : json_pack("{s:b}", "is_public", 0);
 	}
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:{s:s,s:o},s:o,s:s,s:o,s:{s:i}}", "id", id,
 			      "name", db_col_text(st, COL_NAME), "status", instance_status(&state),
@@ -97,14 +115,9 @@ static json_t *instance_view(const struct api_request *req, sqlite3_stmt *st, bo
 		json_object_set_new(o, "addresses",
 				    json_pack("[{s:s,s:s}]", "address", ip, "type", "private"));
 	}
-	if (detail && !db_col_is_null(st, COL_FAULT) && !strcmp(instance_status(&state), "ERROR")) {
-		char when[CT_TIME_LEN];
-		timefmt_db_to_trove(db_col_text(st, COL_FAULT_CREATED), when);
-		json_object_set_new(o, "fault",
-				    json_pack("{s:s,s:s,s:n}", "message",
-					      db_col_text(st, COL_FAULT), "created", when,
-					      "details"));
-	}
+	/* The fault is read only where it is shown: a detail view in ERROR. */
+	if (detail && !strcmp(instance_status(&state), "ERROR"))
+		add_fault(o, id);
 	if (detail) {
 		char created[CT_TIME_LEN], updated[CT_TIME_LEN], service[CT_TIME_LEN];
 		timefmt_db_to_trove(db_col_text(st, COL_CREATED), created);
@@ -191,8 +204,12 @@ API_HANDLER(instances_index)
 	if (more) {
 		char base[300], href[1024];
 		api_link_base(req, base, sizeof base);
-		snprintf(href, sizeof href, "%s%s?limit=%ld&marker=%s", base, req->path, limit,
-			 last_id);
+		/* The request's own query with the marker set, as Trove builds it. */
+		if (api_query(req, "limit"))
+			snprintf(href, sizeof href, "%s%s?limit=%ld&marker=%s", base, req->path,
+				 limit, last_id);
+		else
+			snprintf(href, sizeof href, "%s%s?marker=%s", base, req->path, last_id);
 		json_object_set_new(body, "links",
 				    json_pack("[{s:s,s:s}]", "rel", "next", "href", href));
 	}

@@ -167,11 +167,13 @@ int api_server_start(struct ct_error *err)
 	if (getaddrinfo(cfg_str(CFG_BIND_HOST), port, &hints, &ai) || !ai)
 		return ct_fail(err, 400, "bind_host %s / bind_port %s is not a numeric address",
 			       cfg_str(CFG_BIND_HOST), port);
+	/* Four threads per CPU by default: GET /instances/{id} waits on a guest
+	 * RPC, and a waiting thread should not idle a CPU. */
 	long workers = cfg_int(CFG_API_WORKERS);
 	if (workers <= 0)
-		workers = sysconf(_SC_NPROCESSORS_ONLN);
+		workers = 4 * sysconf(_SC_NPROCESSORS_ONLN);
 	if (workers <= 0)
-		workers = 1;
+		workers = 4;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;

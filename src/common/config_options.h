@@ -21,7 +21,7 @@
 	  "Address the API server listens on.")                                                    \
 	X(BIND_PORT, "DEFAULT", "bind_port", CFG_INT, "8779", "Port of the API server.")           \
 	X(API_WORKERS, "DEFAULT", "trove_api_workers", CFG_INT, "0",                               \
-	  "API worker threads; 0 = one per CPU.")                                                  \
+	  "API worker threads; 0 = four per CPU.")                                                  \
 	X(PUBLIC_ENDPOINT, "DEFAULT", "public_endpoint", CFG_STR, "",                              \
 	  "Base URL in the version document and the catalog; empty = the request's "               \
 	  "Host.")                                                                                 \
