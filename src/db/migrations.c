@@ -165,8 +165,8 @@ static const char *const migrations[] = {
 	" allocated DATETIME);",
 	/* 3: a project's instances in id order without a sort (GET /instances
 	 * pages by id), and an instance's faults without a scan. */
-	"CREATE INDEX instances_tenant_id_id ON instances(tenant_id, id);"
-	"CREATE INDEX instance_faults_instance_id ON instance_faults(instance_id, created);",
+	("CREATE INDEX instances_tenant_id_id ON instances(tenant_id, id);"
+	 "CREATE INDEX instance_faults_instance_id ON instance_faults(instance_id, created);"),
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
