@@ -40,6 +40,7 @@ $(FUZZ_BUILD)/build.ninja:
 
 check: deps-check $(ASAN_BUILD)/build.ninja $(FUZZ_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
+	ninja -C $(FUZZ_BUILD)  # clang's warnings fail the run before any test does
 	scripts/check.sh $(ASAN_BUILD) $(FUZZ_BUILD) $(CHECK_FUZZ_SECONDS)
 
 # Pieces of check, each starting its own broker when it needs one.
