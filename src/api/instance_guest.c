@@ -101,6 +101,21 @@ static int reply_page(struct api_request *req, struct api_response *resp, const 
 	return api_reply(resp, 200, body);
 }
 
+/* The non-empty array body[key] of a request body {"<key>": [...]}; NULL (400)
+ * otherwise. */
+static const json_t *body_list(const json_t *body, const char *key, struct ct_error *err)
+{
+	const char *required[] = {key, NULL};
+	if (validate_object(body, "", err) || validate_required(body, "", required, err))
+		return NULL;
+	const json_t *list = json_object_get(body, key);
+	if (!json_is_array(list) || json_array_size(list) == 0) {
+		validate_fail(err, key, "must be a non-empty array");
+		return NULL;
+	}
+	return list;
+}
+
 static json_t *database_view(const json_t *db)
 {
 	return json_pack("{s:O}", "name", json_object_get(db, "_name"));
@@ -141,14 +156,9 @@ API_HANDLER(databases_index)
 /* {"databases": [{"name", "character_set"?, "collate"?}]} → serialized schemas. */
 static json_t *schemas_from_body(const json_t *body, int family, struct ct_error *err)
 {
-	static const char *const top[] = {"databases", NULL};
-	if (validate_object(body, "", err) || validate_required(body, "", top, err))
+	const json_t *list = body_list(body, "databases", err);
+	if (!list)
 		return NULL;
-	const json_t *list = json_object_get(body, "databases");
-	if (!json_is_array(list) || json_array_size(list) == 0) {
-		validate_fail(err, "databases", "must be a non-empty array");
-		return NULL;
-	}
 	json_t *out = json_array();
 	size_t i;
 	const json_t *db;
@@ -276,12 +286,9 @@ API_HANDLER(users_create)
 	int family;
 	if (ready_instance(req, &in, &family, err))
 		return -1;
-	static const char *const top[] = {"users", NULL};
-	if (validate_object(req->json, "", err) || validate_required(req->json, "", top, err))
+	const json_t *list = body_list(req->json, "users", err);
+	if (!list)
 		return -1;
-	const json_t *list = json_object_get(req->json, "users");
-	if (!json_is_array(list) || json_array_size(list) == 0)
-		return validate_fail(err, "users", "must be a non-empty array");
 	json_t *users = json_array();
 	size_t i;
 	const json_t *u;
@@ -375,12 +382,9 @@ API_HANDLER(users_update_all)
 	int family;
 	if (ready_instance(req, &in, &family, err))
 		return -1;
-	static const char *const top[] = {"users", NULL};
-	if (validate_object(req->json, "", err) || validate_required(req->json, "", top, err))
+	const json_t *list = body_list(req->json, "users", err);
+	if (!list)
 		return -1;
-	const json_t *list = json_object_get(req->json, "users");
-	if (!json_is_array(list) || json_array_size(list) == 0)
-		return validate_fail(err, "users", "must be a non-empty array");
 	json_t *users = json_array();
 	size_t i;
 	const json_t *u;

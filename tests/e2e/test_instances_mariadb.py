@@ -96,8 +96,19 @@ def test_databases_users_and_root(cloud):
     ip = instance(cloud)["ip"][0]
     out = mariadb(ip, "userB", "S3cret!x", "db2", "SELECT DATABASE()")
     assert out.returncode == 0 and out.stdout.strip() == "db2"
-    access = cloud.api("GET", f"/instances/{instance(cloud)['id']}/users/userB/databases")[2]
+    iid = instance(cloud)["id"]
+    access = cloud.api("GET", f"/instances/{iid}/users/userB/databases")[2]
     assert access == {"databases": [{"name": "db2"}]}
+    # Password changes: all users at once, then one user's attributes.
+    assert cloud.api("PUT", f"/instances/{iid}/users",
+                     {"users": [{"name": "userB", "password": "N3w-pass"}]})[0] == 202
+    assert mariadb(ip, "userB", "N3w-pass", "db2", "SELECT 1").returncode == 0
+    assert mariadb(ip, "userB", "S3cret!x", "db2", "SELECT 1").returncode != 0
+    assert cloud.api("PUT", f"/instances/{iid}/users/userB",
+                     {"user": {"password": "S3cret!x"}})[0] == 202
+    assert mariadb(ip, "userB", "S3cret!x", "db2", "SELECT 1").returncode == 0
+    status, _, body = cloud.api("PUT", f"/instances/{iid}/users", {"users": []})
+    assert status == 400 and "non-empty" in body["badRequest"]["message"]
     cloud.cli("database", "user", "delete", NAME, "userB")
     assert {u["Name"] for u in cloud.cli_json("database", "user", "list", NAME)} == {"userA"}
     assert mariadb(ip, "userB", "S3cret!x", "db2", "SELECT 1").returncode != 0
