@@ -71,9 +71,9 @@ static void add_fault(json_t *view, const char *id)
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		char when[CT_TIME_LEN];
 		timefmt_db_to_trove(db_col_text(st, 1), when);
-		json_object_set_new(view, "fault", json_pack("{s:s,s:s,s:n}", "message",
-							     db_col_text(st, 0), "created", when,
-							     "details"));
+		json_object_set_new(view, "fault",
+				    json_pack("{s:s,s:s,s:n}", "message", db_col_text(st, 0),
+					      "created", when, "details"));
 	}
 	db_stmt_done(st);
 }
@@ -216,6 +216,39 @@ API_HANDLER(instances_index)
 	return api_reply(resp, 200, body);
 }
 
+/* Usage reported with a heartbeat less than volume_usage_max_age ago. */
+static bool reported_volume_used(const char *id, double *used)
+{
+	struct ct_error err = {0};
+	sqlite3_stmt *st = db_stmt("SELECT used_gb FROM ctrove_volume_usage WHERE instance_id = ?1"
+				   " AND strftime('%s', 'now') - strftime('%s', updated_at) <= ?2",
+				   &err);
+	if (!st)
+		return false;
+	db_bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, cfg_int(CFG_VOLUME_USAGE_MAX_AGE));
+	bool found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		*used = sqlite3_column_double(st, 0);
+	db_stmt_done(st);
+	return found;
+}
+
+/* Trove's way: ask the guest (get_filesystem_stats), briefly. */
+static bool asked_volume_used(const char *id, const char *key, double *used)
+{
+	struct ct_error ignored = {0};
+	json_t *args = json_pack("{s:n}", "fs_path");
+	json_t *stats = guest_call(id, key, "get_filesystem_stats", args, 2, &ignored);
+	json_decref(args);
+	json_t *value = json_object_get(stats, "used");
+	bool found = json_is_number(value);
+	if (found)
+		*used = json_number_value(value);
+	json_decref(stats);
+	return found;
+}
+
 int instance_reply_detail(struct api_request *req, struct api_response *resp, const char *id,
 			  int status_code, struct ct_error *err)
 {
@@ -234,19 +267,14 @@ int instance_reply_detail(struct api_request *req, struct api_response *resp, co
 	char key[256];
 	snprintf(key, sizeof key, "%s", db_col_text(st, COL_KEY));
 	db_stmt_done(st);
-	/* volume.used comes from the guest, when it is up and answers quickly. */
+	/* volume.used: the guest's last report when recent, else asked live. */
 	const char *status = json_string_value(json_object_get(view, "status"));
 	if (status && (!strcmp(status, "ACTIVE") || !strcmp(status, "BACKUP") ||
 		       !strcmp(status, "RESTART_REQUIRED"))) {
-		struct ct_error ignored = {0};
-		json_t *args = json_pack("{s:n}", "fs_path");
-		json_t *stats = guest_call(id, key, "get_filesystem_stats", args, 5, &ignored);
-		json_decref(args);
-		json_t *used = json_object_get(stats, "used");
-		if (json_is_number(used))
+		double used;
+		if (reported_volume_used(id, &used) || asked_volume_used(id, key, &used))
 			json_object_set_new(json_object_get(view, "volume"), "used",
-					    json_real(json_number_value(used)));
-		json_decref(stats);
+					    json_real(used));
 	}
 	return api_reply(resp, status_code, json_pack("{s:o}", "instance", view));
 }

@@ -21,7 +21,7 @@
 	  "Address the API server listens on.")                                                    \
 	X(BIND_PORT, "DEFAULT", "bind_port", CFG_INT, "8779", "Port of the API server.")           \
 	X(API_WORKERS, "DEFAULT", "trove_api_workers", CFG_INT, "0",                               \
-	  "API worker threads; 0 = four per CPU.")                                                  \
+	  "API worker threads; 0 = four per CPU.")                                                 \
 	X(PUBLIC_ENDPOINT, "DEFAULT", "public_endpoint", CFG_STR, "",                              \
 	  "Base URL in the version document and the catalog; empty = the request's "               \
 	  "Host.")                                                                                 \
@@ -55,6 +55,9 @@
 	  "Largest page of instances.")                                                            \
 	X(AGENT_HEARTBEAT_EXPIRY, "DEFAULT", "agent_heartbeat_expiry", CFG_INT, "90",              \
 	  "Seconds without a guest heartbeat before its service shows ERROR.")                     \
+	X(VOLUME_USAGE_MAX_AGE, "DEFAULT", "volume_usage_max_age", CFG_INT, "60",                  \
+	  "ctrove: seconds a volume usage reported with a guest heartbeat is shown instead of "    \
+	  "asking the guest.")                                                                     \
 	X(DEFAULT_DATASTORE, "DEFAULT", "default_datastore", CFG_STR, "",                          \
 	  "Datastore used when a create request names none.")                                      \
 	X(TRANSPORT_URL, "DEFAULT", "transport_url", CFG_STR, "rabbit://", "Message bus URL(s).")  \

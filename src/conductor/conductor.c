@@ -124,7 +124,28 @@ int conductor_heartbeat(const json_t *args, struct ct_error *err)
 	sqlite3_bind_int(st, 2, code);
 	db_bind_text(st, 3, description);
 	db_bind_text(st, 4, now);
-	if (db_step_done(st, err) || db_commit(err))
+	if (db_step_done(st, err))
+		goto fail;
+	const json_t *volume = json_object_get(json_object_get(args, "payload"), "volume");
+	const json_t *used = json_object_get(volume, "used"),
+		     *total = json_object_get(volume, "total");
+	if (json_is_number(used) && json_is_number(total)) {
+		st = db_stmt(
+			"INSERT INTO ctrove_volume_usage (instance_id, used_gb, total_gb,"
+			" updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (instance_id) DO UPDATE"
+			" SET used_gb = excluded.used_gb, total_gb = excluded.total_gb,"
+			" updated_at = excluded.updated_at",
+			err);
+		if (!st)
+			goto fail;
+		db_bind_text(st, 1, instance_id);
+		sqlite3_bind_double(st, 2, json_number_value(used));
+		sqlite3_bind_double(st, 3, json_number_value(total));
+		db_bind_text(st, 4, now);
+		if (db_step_done(st, err))
+			goto fail;
+	}
+	if (db_commit(err))
 		goto fail;
 	log_debug("heartbeat of %s: %s", instance_id, description);
 	return 0;

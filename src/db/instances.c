@@ -281,6 +281,12 @@ int instance_mark_deleted(const char *id, long ram_mb, struct ct_error *err)
 	db_bind_text(st, 3, instance_task_description(TASK_NONE));
 	if (db_step_done(st, err))
 		goto fail;
+	st = db_stmt("DELETE FROM ctrove_volume_usage WHERE instance_id = ?1", err);
+	if (!st)
+		goto fail;
+	db_bind_text(st, 1, id);
+	if (db_step_done(st, err))
+		goto fail;
 	if (instance_set_service_status(id, SERVICE_DELETED, err) ||
 	    use_instance_quota(in.tenant_id, -1, -in.volume_size, -ram_mb, err) || db_commit(err))
 		goto fail;

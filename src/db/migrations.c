@@ -167,6 +167,10 @@ static const char *const migrations[] = {
 	 * pages by id), and an instance's faults without a scan. */
 	("CREATE INDEX instances_tenant_id_id ON instances(tenant_id, id);"
 	 "CREATE INDEX instance_faults_instance_id ON instance_faults(instance_id, created);"),
+	/* 4: the volume usage guests report with their heartbeats. */
+	"CREATE TABLE ctrove_volume_usage ("
+	" instance_id VARCHAR(36) PRIMARY KEY, used_gb FLOAT NOT NULL, total_gb FLOAT NOT NULL,"
+	" updated_at DATETIME NOT NULL);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -54,6 +54,18 @@ static void send_heartbeat(struct guest_agent *a)
 	json_t *args = json_pack("{s:s,s:{s:s},s:f}", "instance_id", a->inst.id, "payload",
 				 "service_status", guest_status_description(status), "sent",
 				 (double)tv.tv_sec + (double)tv.tv_usec / 1e6);
+	/* ctrove: the volume's usage rides along (Trove's conductor reads only
+	 * service_status), so showing an instance needs no call to the guest. */
+	if (!building && !failed) {
+		struct ct_error stats_err = {0};
+		json_t *stats = a->ds->get_filesystem_stats(&a->inst, &stats_err);
+		json_t *used = json_object_get(stats, "used"),
+		       *total = json_object_get(stats, "total");
+		if (json_is_number(used) && json_is_number(total))
+			json_object_set_new(json_object_get(args, "payload"), "volume",
+					    json_pack("{s:O,s:O}", "used", used, "total", total));
+		json_decref(stats);
+	}
 	const char *key = cfg_str(CFG_INSTANCE_RPC_ENCR_KEY);
 	struct rpc_target target = {.topic = cfg_str(CFG_CONDUCTOR_QUEUE),
 				    .key = *key ? key : NULL,

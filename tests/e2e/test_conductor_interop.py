@@ -35,6 +35,18 @@ def test_python_heartbeats_drive_the_service_status(cloud, oslo):
                 payload={"service_status": "shutdown"}, sent=time.time() + 4)
     cloud.wait_status("hb", "ACTIVE", operating="SHUTDOWN", timeout=4)
     cloud.wait_status("hb", "ACTIVE", operating="HEALTHY", timeout=15)
+    # Volume usage reported with a heartbeat is what the instance shows.
+    client.cast({}, "heartbeat", instance_id=inst["id"],
+                payload={"service_status": "healthy", "volume": {"used": 0.42, "total": 1.0}},
+                sent=time.time() + 4)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        detail = cloud.api("GET", f"/instances/{inst['id']}")[2]["instance"]
+        if detail["volume"].get("used") == 0.42:
+            break
+        time.sleep(0.1)
+    assert detail["volume"]["used"] == 0.42
+    time.sleep(4)
     # An older heartbeat is dropped, as Trove's conductor_lastseen check does.
     client.cast({}, "heartbeat", instance_id=inst["id"],
                 payload={"service_status": "shutdown"}, sent=time.time() - 3600)
