@@ -146,7 +146,7 @@ static json_t *on_restart(void *user, const struct rpc_request *req, struct ct_e
 {
 	struct guest_agent *a = user;
 	(void)req;
-	int rc = a->ds->restart(&a->inst, err);
+	int rc = datastore_restart(a->ds, &a->inst, err);
 	send_heartbeat(a);
 	return done(rc);
 }
@@ -247,8 +247,8 @@ static json_t *on_revoke_access(void *user, const struct rpc_request *req, struc
 static json_t *on_list_access(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	struct guest_agent *a = user;
-	return a->ds->list_access(&a->inst, arg_string(req, "username"),
-				  arg_string(req, "hostname"), err);
+	return datastore_list_access(a->ds, &a->inst, arg_string(req, "username"),
+				     arg_string(req, "hostname"), err);
 }
 
 static json_t *on_enable_root(void *user, const struct rpc_request *req, struct ct_error *err)

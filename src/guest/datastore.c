@@ -66,3 +66,22 @@ int guest_mark_prepared(const struct guest_instance *inst, bool done, struct ct_
 	}
 	return guest_write_file(path, "", 0, 0644, err);
 }
+
+int datastore_restart(const struct datastore_manager *m, const struct guest_instance *inst,
+		      struct ct_error *err)
+{
+	if (m->stop(inst, err))
+		return -1;
+	return m->start(inst, err);
+}
+
+json_t *datastore_list_access(const struct datastore_manager *m, const struct guest_instance *inst,
+			      const char *username, const char *hostname, struct ct_error *err)
+{
+	json_t *user = m->get_user(inst, username, hostname, err);
+	if (!user)
+		return NULL;
+	json_t *dbs = json_incref(json_object_get(user, "_databases"));
+	json_decref(user);
+	return dbs ? dbs : json_array();
+}

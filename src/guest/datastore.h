@@ -78,7 +78,6 @@ struct datastore_manager {
 	int (*start)(const struct guest_instance *inst, struct ct_error *err);
 	/* stop_db(): clean stop, waits until the process is gone. */
 	int (*stop)(const struct guest_instance *inst, struct ct_error *err);
-	int (*restart)(const struct guest_instance *inst, struct ct_error *err);
 	/* Never fails: an indeterminate state is GUEST_STATUS_UNKNOWN. */
 	enum guest_status (*status)(const struct guest_instance *inst);
 
@@ -117,9 +116,6 @@ struct datastore_manager {
 			    const char *hostname, const json_t *databases, struct ct_error *err);
 	int (*revoke_access)(const struct guest_instance *inst, const char *username,
 			     const char *hostname, const char *database, struct ct_error *err);
-	/* → [serialized schema, ...] */
-	json_t *(*list_access)(const struct guest_instance *inst, const char *username,
-			       const char *hostname, struct ct_error *err);
 
 	/* enable_root() / enable_root_with_password(root_password): password NULL
 	 * or "" generates one. → the serialized root user including the password. */
@@ -133,6 +129,15 @@ struct datastore_manager {
 	 * of the volume (§7.5). */
 	json_t *(*get_filesystem_stats)(const struct guest_instance *inst, struct ct_error *err);
 };
+
+/* list_access(): the databases of get_user, the same for every datastore.
+ * → [serialized schema, ...] */
+json_t *datastore_list_access(const struct datastore_manager *m, const struct guest_instance *inst,
+			      const char *username, const char *hostname, struct ct_error *err);
+
+/* restart(): stop then start, the same for every datastore. */
+int datastore_restart(const struct datastore_manager *m, const struct guest_instance *inst,
+		      struct ct_error *err);
 
 /* The manager for a datastore manager name ("mariadb", "mysql", ...), or NULL. */
 const struct datastore_manager *datastore_manager_find(const char *manager);

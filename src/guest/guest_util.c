@@ -533,3 +533,15 @@ int guest_wait_healthy(const struct guest_instance *inst,
 		guest_sleep_ms(10);
 	}
 }
+
+enum guest_status guest_server_status(const struct guest_instance *inst, pid_t pid,
+				      const char *comm,
+				      bool (*answers)(const struct guest_instance *inst))
+{
+	switch (guest_proc_state(pid, comm)) {
+	case GUEST_PROC_GONE: return GUEST_STATUS_SHUTDOWN;
+	case GUEST_PROC_STOPPED: return GUEST_STATUS_PAUSED;
+	case GUEST_PROC_ALIVE: break;
+	}
+	return answers(inst) ? GUEST_STATUS_HEALTHY : GUEST_STATUS_RUNNING;
+}

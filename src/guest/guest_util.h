@@ -121,6 +121,12 @@ double guest_now(void);
 /* Sleep ms milliseconds. */
 void guest_sleep_ms(int ms);
 
+/* The status of a server whose pid is known: SHUTDOWN when gone, PAUSED when
+ * stopped, else HEALTHY or RUNNING as answers(inst) says (a SELECT 1). */
+enum guest_status guest_server_status(const struct guest_instance *inst, pid_t pid,
+				      const char *comm,
+				      bool (*answers)(const struct guest_instance *inst));
+
 /* Poll status() every 10 ms until HEALTHY (0), SHUTDOWN or timeout_ms (500):
  * how every start waits, as Trove waits for HEALTHY after each start. */
 int guest_wait_healthy(const struct guest_instance *inst,

@@ -405,13 +405,7 @@ static enum guest_status mdb_status(const struct guest_instance *inst)
 	if (mdb_paths(inst, &p, NULL))
 		return GUEST_STATUS_UNKNOWN;
 	server_bin(&comm);
-	pid_t pid = guest_pidfile_read(p.pid);
-	switch (guest_proc_state(pid, comm)) {
-	case GUEST_PROC_GONE: return GUEST_STATUS_SHUTDOWN;
-	case GUEST_PROC_STOPPED: return GUEST_STATUS_PAUSED;
-	case GUEST_PROC_ALIVE: break;
-	}
-	return answers(inst) ? GUEST_STATUS_HEALTHY : GUEST_STATUS_RUNNING;
+	return guest_server_status(inst, guest_pidfile_read(p.pid), comm, answers);
 }
 
 static int mdb_start(const struct guest_instance *inst, struct ct_error *err)
@@ -428,13 +422,6 @@ static int mdb_stop(const struct guest_instance *inst, struct ct_error *err)
 	if (mdb_paths(inst, &p, err))
 		return -1;
 	return stop_server(inst, &p, err);
-}
-
-static int mdb_restart(const struct guest_instance *inst, struct ct_error *err)
-{
-	if (mdb_stop(inst, err))
-		return -1;
-	return mdb_start(inst, err);
 }
 
 /* --- prepare ------------------------------------------------------------------------ */
@@ -574,15 +561,15 @@ static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *
 #define MDB_OPS(manager_name)                                                                      \
 	{                                                                                          \
 		.name = manager_name, .prepare = mdb_prepare, .start = mdb_start,                  \
-		.stop = mdb_stop, .restart = mdb_restart, .status = mdb_status,                    \
-		.list_databases = mdb_list_databases, .create_database = mdb_create_database_op,   \
-		.delete_database = mdb_delete_database, .list_users = mdb_list_users,              \
-		.create_user = mdb_create_user_op, .get_user = mdb_get_user,                       \
-		.delete_user = mdb_delete_user, .update_attributes = mdb_update_attributes,        \
+		.stop = mdb_stop, .status = mdb_status, .list_databases = mdb_list_databases,      \
+		.create_database = mdb_create_database_op, .delete_database = mdb_delete_database, \
+		.list_users = mdb_list_users, .create_user = mdb_create_user_op,                   \
+		.get_user = mdb_get_user, .delete_user = mdb_delete_user,                          \
+		.update_attributes = mdb_update_attributes,                                        \
 		.change_passwords = mdb_change_passwords, .grant_access = mdb_grant_access,        \
-		.revoke_access = mdb_revoke_access, .list_access = mdb_list_access,                \
-		.enable_root = mdb_enable_root_op, .disable_root = mdb_disable_root,               \
-		.is_root_enabled = mdb_is_root_enabled, .get_filesystem_stats = mdb_fs_stats,      \
+		.revoke_access = mdb_revoke_access, .enable_root = mdb_enable_root_op,             \
+		.disable_root = mdb_disable_root, .is_root_enabled = mdb_is_root_enabled,          \
+		.get_filesystem_stats = mdb_fs_stats,                                              \
 	}
 
 const struct datastore_manager mariadb_manager = MDB_OPS("mariadb");

@@ -126,8 +126,6 @@ int mdb_grant_access(const struct guest_instance *inst, const char *username, co
 		     const json_t *databases, struct ct_error *err);
 int mdb_revoke_access(const struct guest_instance *inst, const char *username, const char *hostname,
 		      const char *database, struct ct_error *err);
-json_t *mdb_list_access(const struct guest_instance *inst, const char *username,
-			const char *hostname, struct ct_error *err);
 json_t *mdb_enable_root_op(const struct guest_instance *inst, const char *password,
 			   struct ct_error *err);
 int mdb_disable_root(const struct guest_instance *inst, struct ct_error *err);

@@ -700,17 +700,6 @@ int mdb_revoke_access(const struct guest_instance *inst, const char *username, c
 	return rc;
 }
 
-json_t *mdb_list_access(const struct guest_instance *inst, const char *username,
-			const char *hostname, struct ct_error *err)
-{
-	json_t *user = mdb_get_user(inst, username, hostname, err);
-	if (!user)
-		return NULL;
-	json_t *dbs = json_incref(json_object_get(user, "_databases"));
-	json_decref(user);
-	return dbs;
-}
-
 /* --- root ----------------------------------------------------------------------------- */
 
 json_t *mdb_enable_root(MYSQL *conn, const char *password, struct ct_error *err)

@@ -571,12 +571,7 @@ static enum guest_status pg_status(const struct guest_instance *inst)
 	struct pg_paths p;
 	if (pg_paths(inst, &p, NULL))
 		return GUEST_STATUS_UNKNOWN;
-	switch (guest_proc_state(guest_pidfile_read(p.pid), "postgres")) {
-	case GUEST_PROC_GONE: return GUEST_STATUS_SHUTDOWN;
-	case GUEST_PROC_STOPPED: return GUEST_STATUS_PAUSED;
-	case GUEST_PROC_ALIVE: break;
-	}
-	return answers(inst) ? GUEST_STATUS_HEALTHY : GUEST_STATUS_RUNNING;
+	return guest_server_status(inst, guest_pidfile_read(p.pid), "postgres", answers);
 }
 
 static int pg_start(const struct guest_instance *inst, struct ct_error *err)
@@ -593,13 +588,6 @@ static int pg_stop(const struct guest_instance *inst, struct ct_error *err)
 	if (pg_paths(inst, &p, err))
 		return -1;
 	return stop_server(inst, &p, err);
-}
-
-static int pg_restart(const struct guest_instance *inst, struct ct_error *err)
-{
-	if (pg_stop(inst, err))
-		return -1;
-	return pg_start(inst, err);
 }
 
 /* --- prepare ---------------------------------------------------------------------------- */
@@ -721,7 +709,6 @@ const struct datastore_manager postgresql_manager = {
 	.prepare = pg_prepare,
 	.start = pg_start,
 	.stop = pg_stop,
-	.restart = pg_restart,
 	.status = pg_status,
 	.list_databases = pg_list_databases,
 	.create_database = pg_create_database_op,
@@ -734,7 +721,6 @@ const struct datastore_manager postgresql_manager = {
 	.change_passwords = pg_change_passwords,
 	.grant_access = pg_grant_access,
 	.revoke_access = pg_revoke_access,
-	.list_access = pg_list_access,
 	.enable_root = pg_enable_root_op,
 	.disable_root = pg_disable_root,
 	.is_root_enabled = pg_is_root_enabled,

@@ -120,8 +120,6 @@ int pg_grant_access(const struct guest_instance *inst, const char *username, con
 		    const json_t *databases, struct ct_error *err);
 int pg_revoke_access(const struct guest_instance *inst, const char *username, const char *hostname,
 		     const char *database, struct ct_error *err);
-json_t *pg_list_access(const struct guest_instance *inst, const char *username,
-		       const char *hostname, struct ct_error *err);
 json_t *pg_enable_root_op(const struct guest_instance *inst, const char *password,
 			  struct ct_error *err);
 int pg_disable_root(const struct guest_instance *inst, struct ct_error *err);

@@ -714,17 +714,6 @@ int pg_revoke_access(const struct guest_instance *inst, const char *username, co
 	return rc;
 }
 
-json_t *pg_list_access(const struct guest_instance *inst, const char *username,
-		       const char *hostname, struct ct_error *err)
-{
-	json_t *user = pg_get_user(inst, username, hostname, err);
-	if (!user)
-		return NULL;
-	json_t *dbs = json_incref(json_object_get(user, "_databases"));
-	json_decref(user);
-	return dbs;
-}
-
 /* --- root -------------------------------------------------------------------------- */
 
 json_t *pg_enable_root(PGconn *c, const char *password, struct ct_error *err)

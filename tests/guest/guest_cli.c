@@ -62,7 +62,7 @@ static int call(const struct datastore_manager *m, const struct guest_instance *
 	if (!strcmp(method, "stop_db"))
 		return m->stop(inst, err);
 	if (!strcmp(method, "restart"))
-		return m->restart(inst, err);
+		return datastore_restart(m, inst, err);
 	if (!strcmp(method, "get_status")) {
 		*result = json_string(guest_status_description(m->status(inst)));
 		return 0;
@@ -97,7 +97,7 @@ static int call(const struct datastore_manager *m, const struct guest_instance *
 	if (!strcmp(method, "revoke_access"))
 		return m->revoke_access(inst, username, hostname, arg_str(args, "database"), err);
 	if (!strcmp(method, "list_access"))
-		return (*result = m->list_access(inst, username, hostname, err)) ? 0 : -1;
+		return (*result = datastore_list_access(m, inst, username, hostname, err)) ? 0 : -1;
 	if (!strcmp(method, "enable_root"))
 		return (*result = m->enable_root(inst, NULL, err)) ? 0 : -1;
 	if (!strcmp(method, "enable_root_with_password"))
