@@ -4,7 +4,9 @@
  * server.c fills a struct api_request from libmicrohttpd and sends the struct
  * api_response back; the fuzzer and unit tests fill them directly. Everything a
  * request points to is borrowed from its creator and lives until the response
- * is sent; the response owns its body (json_decref'd by api_response_clear()).
+ * is sent; the response owns its body: a jansson value (json_decref'd by
+ * api_response_clear()) or, for the hot read paths, JSON text already written
+ * with common/json_writer.h (free'd by api_response_clear()).
  */
 #ifndef CT_API_REQUEST_H
 #define CT_API_REQUEST_H
@@ -14,6 +16,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
+#include "common/json_writer.h"
 
 #define API_MAX_QUERY	16
 #define API_MAX_PARAMS	4
@@ -58,7 +61,9 @@ struct api_request {
 
 struct api_response {
 	int status;
-	json_t *body; /* owned; NULL = empty body */
+	json_t *body; /* owned; NULL = empty body (unless text is set) */
+	char *text;   /* owned; the body already written as JSON; wins over body */
+	size_t text_len;
 	struct {
 		const char *name;
 		char value[256];
@@ -71,6 +76,10 @@ const char *api_query(const struct api_request *req, const char *key);
 
 /* Set the response to status + body (stolen). Returns 0. */
 int api_reply(struct api_response *resp, int status, json_t *body);
+/* Set the response to status + the text of w (finished here). Returns 0, or
+ * -1 with a 500 in err when the writer ran out of memory. */
+int api_reply_written(struct api_response *resp, int status, struct json_writer *w,
+		      struct ct_error *err);
 void api_add_header(struct api_response *resp, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void api_response_clear(struct api_response *resp);
@@ -87,5 +96,8 @@ void api_reply_error(struct api_response *resp, const struct ct_error *err);
 void api_link_base(const struct api_request *req, char *out, size_t size);
 /* Trove's self+bookmark links for <collection>/<id>; new reference. */
 json_t *api_links(const struct api_request *req, const char *collection, const char *id);
+/* The same links written as "links": [...] into an open object of w. */
+void api_write_links(struct json_writer *w, const struct api_request *req, const char *collection,
+		     const char *id);
 
 #endif

@@ -5,12 +5,14 @@
 #define LOG_MODULE "api"
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/request.h"
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/utf8.h"
 
 const char *api_query(const struct api_request *req, const char *key)
 {
@@ -20,12 +22,34 @@ const char *api_query(const struct api_request *req, const char *key)
 	return NULL;
 }
 
+static void drop_body(struct api_response *resp)
+{
+	json_decref(resp->body);
+	resp->body = NULL;
+	free(resp->text);
+	resp->text = NULL;
+	resp->text_len = 0;
+}
+
 int api_reply(struct api_response *resp, int status, json_t *body)
 {
-	if (resp->body)
-		json_decref(resp->body);
+	drop_body(resp);
 	resp->status = status;
 	resp->body = body;
+	return 0;
+}
+
+int api_reply_written(struct api_response *resp, int status, struct json_writer *w,
+		      struct ct_error *err)
+{
+	size_t len;
+	char *text = json_writer_finish(w, &len);
+	if (!text)
+		return ct_fail(err, 500, "out of memory writing a response");
+	drop_body(resp);
+	resp->status = status;
+	resp->text = text;
+	resp->text_len = len;
 	return 0;
 }
 
@@ -44,40 +68,8 @@ void api_add_header(struct api_response *resp, const char *name, const char *fmt
 
 void api_response_clear(struct api_response *resp)
 {
-	if (resp->body)
-		json_decref(resp->body);
+	drop_body(resp);
 	memset(resp, 0, sizeof *resp);
-}
-
-/* Length of the valid UTF-8 sequence at s (as jansson checks it), 0 if invalid. */
-static size_t utf8_sequence(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xbf;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0; /* overlong */
-	else if (s[0] == 0xed)
-		hi = 0x9f; /* surrogates */
-	else if (s[0] == 0xf0)
-		lo = 0x90; /* overlong */
-	else if (s[0] == 0xf4)
-		hi = 0x8f; /* beyond U+10FFFF */
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
 }
 
 void api_utf8_clean(const char *text, char *out, size_t size)
@@ -158,19 +150,68 @@ void api_reply_error(struct api_response *resp, const struct ct_error *err)
 		json_pack("{s:{s:i,s:s}}", fault_name(status), "code", status, "message", message));
 }
 
+/* dst += src, truncating at the end of the buffer (always NUL-terminated). */
+static size_t append(char *dst, size_t at, size_t size, const char *src)
+{
+	if (at >= size)
+		return at;
+	size_t n = strnlen(src, size - 1 - at);
+	memcpy(dst + at, src, n);
+	dst[at + n] = '\0';
+	return at + n;
+}
+
 void api_link_base(const struct api_request *req, char *out, size_t size)
 {
 	const char *host = req->host && *req->host ? req->host : "localhost";
-	snprintf(out, size, "https://%s", host);
+	append(out, append(out, 0, size, "https://"), size, host);
+}
+
+#define LINK_MAX 1024
+
+/* Trove's self and bookmark hrefs; built with copies, not printf: this runs
+ * twice per instance of a list. */
+static void link_hrefs(const struct api_request *req, const char *collection, const char *id,
+		       char self[LINK_MAX], char bookmark[LINK_MAX])
+{
+	char base[300];
+	api_link_base(req, base, sizeof base);
+	size_t n = append(self, 0, LINK_MAX, base);
+	n = append(self, n, LINK_MAX, "/v1.0/");
+	n = append(self, n, LINK_MAX, req->project ? req->project : "");
+	n = append(self, n, LINK_MAX, "/");
+	n = append(self, n, LINK_MAX, collection);
+	n = append(self, n, LINK_MAX, "/");
+	append(self, n, LINK_MAX, id);
+	n = append(bookmark, 0, LINK_MAX, base);
+	n = append(bookmark, n, LINK_MAX, "/");
+	n = append(bookmark, n, LINK_MAX, collection);
+	n = append(bookmark, n, LINK_MAX, "/");
+	append(bookmark, n, LINK_MAX, id);
 }
 
 json_t *api_links(const struct api_request *req, const char *collection, const char *id)
 {
-	char base[300], self[1024], bookmark[1024];
-	api_link_base(req, base, sizeof base);
-	snprintf(self, sizeof self, "%s/v1.0/%s/%s/%s", base, req->project ? req->project : "",
-		 collection, id);
-	snprintf(bookmark, sizeof bookmark, "%s/%s/%s", base, collection, id);
+	char self[LINK_MAX], bookmark[LINK_MAX];
+	link_hrefs(req, collection, id, self, bookmark);
 	return json_pack("[{s:s,s:s},{s:s,s:s}]", "href", self, "rel", "self", "href", bookmark,
 			 "rel", "bookmark");
+}
+
+void api_write_links(struct json_writer *w, const struct api_request *req, const char *collection,
+		     const char *id)
+{
+	char self[LINK_MAX], bookmark[LINK_MAX];
+	link_hrefs(req, collection, id, self, bookmark);
+	json_writer_key(w, "links");
+	json_writer_array_begin(w);
+	json_writer_object_begin(w);
+	json_writer_key_string(w, "href", self);
+	json_writer_key_string(w, "rel", "self");
+	json_writer_object_end(w);
+	json_writer_object_begin(w);
+	json_writer_key_string(w, "href", bookmark);
+	json_writer_key_string(w, "rel", "bookmark");
+	json_writer_object_end(w);
+	json_writer_array_end(w);
 }

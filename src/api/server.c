@@ -67,9 +67,12 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_res
 {
 	char *text = NULL;
 	size_t len = 0;
-	if (resp->body) {
-		text = json_dumps(resp->body, JSON_COMPACT);
-		len = text ? strlen(text) : 0;
+	if (resp->text) {
+		text = resp->text; /* handed over to libmicrohttpd */
+		len = resp->text_len;
+		resp->text = NULL;
+	} else if (resp->body) {
+		text = json_writer_dump(resp->body, &len);
 	}
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, text ? text : (void *)"",
 								 text ? MHD_RESPMEM_MUST_FREE

@@ -6,6 +6,7 @@
 #ifndef CT_COMMON_TIMEFMT_H
 #define CT_COMMON_TIMEFMT_H
 
+#include <stdbool.h>
 #include <time.h>
 
 #define CT_TIME_LEN 32
@@ -17,5 +18,7 @@ void timefmt_keystone(time_t t, char out[CT_TIME_LEN]); /* ...33.000000Z */
 void timefmt_db_now(char out[CT_TIME_LEN]);
 /* DB text ("YYYY-MM-DD HH:MM:SS[.ffffff]") to the API form; NULL/garbage -> "". */
 void timefmt_db_to_trove(const char *db, char out[CT_TIME_LEN]);
+/* DB text to a UTC time; false when it is not one. */
+bool timefmt_db_parse(const char *db, time_t *out);
 
 #endif

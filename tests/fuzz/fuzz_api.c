@@ -10,13 +10,16 @@
  *             bit  6    Content-Type text/plain instead of application/json
  *             bit  7    body_too_large (as the HTTP front sets it)
  *   bytes 1.. up to the first NUL: the path, "?k=v&k2" split off as the query;
- *             "@V", "@W", "@D", "@P" expand to the active version id, the
- *             inactive version id, the datastore id and the caller's project.
+ *             "@V", "@W", "@D", "@P", "@I" expand to the active version id, the
+ *             inactive version id, the datastore id, the caller's project and
+ *             the instances of the member's project (one ACTIVE, one in ERROR
+ *             with a fault; names and fault with bytes that are not UTF-8).
  *   the rest: the body (none when there is no NUL).
  *
- * Beyond the sanitizers, the target aborts on two API-level bugs: a 500
- * (an internal error reached from outside) and a response without a body other
- * than 202/204 (a json_pack that failed, e.g. on invalid UTF-8). Set
+ * Beyond the sanitizers, the target aborts on three API-level bugs: a 500
+ * (an internal error reached from outside), a response without a body other
+ * than 202/204 (a json_pack that failed, e.g. on invalid UTF-8) and a body
+ * written by common/json_writer.h that does not parse as JSON. Set
  * CTROVE_FUZZ_LENIENT=1 to only report them.
  *
  * State: a request that changed the database (2xx on anything but GET/HEAD)
@@ -41,6 +44,7 @@
 #include "db/datastores.h"
 #include "db/flavors.h"
 #include "db/identity.h"
+#include "db/instances.h"
 #include "db/parameters.h"
 #include "db/store.h"
 
@@ -159,6 +163,45 @@ static void make_caller(const char *user, const char *project_name, const char *
 		die("auth_issue", NULL);
 }
 
+#define FUZZ_INSTANCE "0f3a6b1e-8c3d-4e5f-9a0b-1c2d3e4f5a6b"
+
+/* Rows as the taskmanager and conductor would leave them, with hostile bytes
+ * in what users and guests supply. */
+static void add_instance(const char *id, const char *name, int task, const char *fault)
+{
+	struct ct_error err = {0};
+	sqlite3_stmt *st = db_stmt(
+		"INSERT INTO instances (id, created, updated, name, task_id, flavor_id, "
+		"volume_size,"
+		" tenant_id, server_status, deleted, datastore_version_id, region_id, access)"
+		" VALUES (?1, '2026-01-01 00:00:00', '2026-01-01 00:00:00', ?2, ?3, 'd2', 1, ?4,"
+		" 'ACTIVE', 0, ?5, 'RegionOne', '{\"is_public\": false, \"allowed_cidrs\": []}')",
+		&err);
+	if (!st)
+		die("insert instance", &err);
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, name);
+	sqlite3_bind_int(st, 3, task);
+	db_bind_text(st, 4, member.project);
+	db_bind_text(st, 5, active_version);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		die("insert instance", NULL);
+	db_stmt_done(st);
+	char sql[1024];
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO service_statuses (id, instance_id, status_id, status_description,"
+		 " updated_at) VALUES ('s-%.36s', '%.36s', 33, 'healthy', '2100-01-01 00:00:00');"
+		 "INSERT INTO ctrove_addresses (address, instance_id, allocated)"
+		 " VALUES ('127.0.9.%d', '%.36s', '2026-01-01 00:00:00');"
+		 "INSERT INTO ctrove_volume_usage (instance_id, used_gb, total_gb, updated_at)"
+		 " VALUES ('%.36s', 0.25, 1.0, '2100-01-01 00:00:00');",
+		 id, id, task, id, id);
+	if (db_exec(sql, &err))
+		die("insert instance rows", &err);
+	if (fault && instance_add_fault(id, fault, "", &err))
+		die("instance_add_fault", &err);
+}
+
 static void build_fixture(void)
 {
 	struct ct_error err = {0};
@@ -185,6 +228,9 @@ static void build_fixture(void)
 	make_caller("admin", "admin", "admin", &admin);
 	make_caller("alice", "fuzz", "member", &member);
 	make_caller("bob", "elsewhere", "member", &outsider);
+	add_instance(FUZZ_INSTANCE, "ok\xff\x01\"\\name", 1, NULL);
+	add_instance("1f3a6b1e-8c3d-4e5f-9a0b-1c2d3e4f5a6b", "failed\xc3", 91,
+		     "guest said \xe2\x82 \x1b[31m no");
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -203,6 +249,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (cfg_set(rates[i], "0", &err))
 			die("cfg_set", &err);
 	if (cfg_set(CFG_PASSWORD_HASH_ROUNDS, "1", &err))
+		die("cfg_set", &err);
+	/* No message bus: what would be cast answers 503 at once, and nothing
+	 * leaves this process (another broker may listen on 5672). */
+	if (cfg_set(CFG_TRANSPORT_URL, "", &err))
 		die("cfg_set", &err);
 
 	snprintf(dir, sizeof dir, "/tmp/ctrove-fuzz-XXXXXX");
@@ -236,6 +286,7 @@ static bool expand(const char *in, size_t len, const struct caller *c, char *out
 			case 'W': macro = inactive_version; break;
 			case 'D': macro = datastore_id; break;
 			case 'P': macro = c ? c->project : admin.project; break;
+			case 'I': macro = FUZZ_INSTANCE; break;
 			default: break;
 			}
 		}
@@ -325,7 +376,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct api_response resp;
 	api_dispatch(&req, &resp);
 
-	bool missing_body = !resp.body && resp.status != 202 && resp.status != 204;
+	bool missing_body = !resp.body && !resp.text && resp.status != 202 && resp.status != 204;
+	if (resp.text) { /* written without jansson: must still parse */
+		json_error_t parse_error;
+		json_t *parsed = json_loadb(resp.text, resp.text_len, 0, &parse_error);
+		if (!parsed) {
+			fprintf(stderr, "fuzz_api: %s %s wrote invalid JSON: %s\n", method, path,
+				parse_error.text);
+			abort();
+		}
+		json_decref(parsed);
+	}
 	if (resp.status == 500 || missing_body) {
 		fprintf(stderr, "fuzz_api: %s %s -> %d %s\n", method, path, resp.status,
 			missing_body ? "(no body: a json_pack failed)" : "(internal error)");
