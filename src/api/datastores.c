@@ -2,7 +2,10 @@
  * datastores.c — /datastores, their versions, associated flavors and volume
  * types (spec trove-api.md §6.3, §7.3). Members see only active versions and
  * only datastores that have one; admins see everything plus the admin fields.
+ * Written straight to JSON text (common/json_writer.h): GET /datastores is the
+ * call every client makes first.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,50 +14,72 @@
 #include "db/datastores.h"
 #include "db/flavors.h"
 
-static json_t *split_list(const char *text)
+/* "a,b,,c" as ["a","b","c"]. */
+static void write_split_list(struct json_writer *w, const char *text)
 {
-	json_t *list = json_array();
+	json_writer_array_begin(w);
 	const char *p = text;
 	while (*p) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (len)
-			json_array_append_new(list, json_stringn(p, len));
+		if (len) {
+			char item[sizeof((struct ds_version *)0)->image_tags];
+			snprintf(item, sizeof item, "%.*s", (int)len, p);
+			json_writer_string(w, item);
+		}
 		p += len + (comma ? 1 : 0);
 	}
-	return list;
+	json_writer_array_end(w);
 }
 
-static json_t *version_view(const struct api_request *req, const struct ds_version *v,
-			    bool with_datastore)
+static void write_version(struct json_writer *w, const struct api_request *req,
+			  const struct ds_version *v, bool with_datastore)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s,s:o}", "id", v->id, "name", v->name, "version",
-			      v->version, "links", api_links(req, "datastores/versions", v->id));
+	json_writer_object_begin(w);
+	json_writer_key_string(w, "id", v->id);
+	json_writer_key_string(w, "name", v->name);
+	json_writer_key_string(w, "version", v->version);
+	api_write_links(w, req, "datastores/versions", v->id);
 	if (with_datastore)
-		json_object_set_new(o, "datastore", json_string(v->datastore_id));
+		json_writer_key_string(w, "datastore", v->datastore_id);
 	if (req->who.is_admin) {
-		json_object_set_new(o, "active", json_boolean(v->active));
-		json_object_set_new(o, "packages", json_string(v->packages));
-		json_object_set_new(o, "image",
-				    v->image_is_null ? json_null() : json_string(v->image_id));
-		json_object_set_new(o, "image_tags", split_list(v->image_tags));
+		json_writer_key(w, "active");
+		json_writer_bool(w, v->active);
+		json_writer_key_string(w, "packages", v->packages);
+		json_writer_key_string(w, "image", v->image_is_null ? NULL : v->image_id);
+		json_writer_key(w, "image_tags");
+		write_split_list(w, v->image_tags);
 	}
-	return o;
+	json_writer_object_end(w);
+}
+
+static size_t count_versions_of(const struct datastore *d, const struct ds_version *versions,
+				size_t count)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < count; i++)
+		n += !strcmp(versions[i].datastore_id, d->id);
+	return n;
 }
 
 /* versions: all versions of this datastore (already filtered for members). */
-static json_t *datastore_view(const struct api_request *req, const struct datastore *d,
-			      const struct ds_version *versions, size_t count)
+static void write_datastore(struct json_writer *w, const struct api_request *req,
+			    const struct datastore *d, const struct ds_version *versions,
+			    size_t count)
 {
-	json_t *list = json_array();
+	json_writer_object_begin(w);
+	json_writer_key_string(w, "id", d->id);
+	json_writer_key_string(w, "name", d->name);
+	api_write_links(w, req, "datastores", d->id);
+	json_writer_key(w, "versions");
+	json_writer_array_begin(w);
 	for (size_t i = 0; i < count; i++)
 		if (!strcmp(versions[i].datastore_id, d->id))
-			json_array_append_new(list, version_view(req, &versions[i], false));
-	json_t *o = json_pack("{s:s,s:s,s:o,s:o}", "id", d->id, "name", d->name, "links",
-			      api_links(req, "datastores", d->id), "versions", list);
+			write_version(w, req, &versions[i], false);
+	json_writer_array_end(w);
 	if (d->default_version_id[0])
-		json_object_set_new(o, "default_version", json_string(d->default_version_id));
-	return o;
+		json_writer_key_string(w, "default_version", d->default_version_id);
+	json_writer_object_end(w);
 }
 
 API_HANDLER(datastores_index)
@@ -68,17 +93,19 @@ API_HANDLER(datastores_index)
 		free(stores);
 		return -1;
 	}
-	json_t *list = json_array();
-	for (size_t i = 0; i < nstores; i++) {
-		json_t *view = datastore_view(req, &stores[i], versions, nversions);
-		if (members_view && json_array_size(json_object_get(view, "versions")) == 0)
-			json_decref(view);
-		else
-			json_array_append_new(list, view);
-	}
+	struct json_writer w;
+	json_writer_init(&w);
+	json_writer_object_begin(&w);
+	json_writer_key(&w, "datastores");
+	json_writer_array_begin(&w);
+	for (size_t i = 0; i < nstores; i++)
+		if (!members_view || count_versions_of(&stores[i], versions, nversions) > 0)
+			write_datastore(&w, req, &stores[i], versions, nversions);
+	json_writer_array_end(&w);
+	json_writer_object_end(&w);
 	free(stores);
 	free(versions);
-	return api_reply(resp, 200, json_pack("{s:o}", "datastores", list));
+	return api_reply_written(resp, 200, &w, err);
 }
 
 API_HANDLER(datastores_show)
@@ -89,9 +116,14 @@ API_HANDLER(datastores_show)
 	if (ds_find(req->params[0], &d, err) ||
 	    dsv_list(d.id, !req->who.is_admin, &versions, &count, err))
 		return -1;
-	json_t *view = datastore_view(req, &d, versions, count);
+	struct json_writer w;
+	json_writer_init(&w);
+	json_writer_object_begin(&w);
+	json_writer_key(&w, "datastore");
+	write_datastore(&w, req, &d, versions, count);
+	json_writer_object_end(&w);
 	free(versions);
-	return api_reply(resp, 200, json_pack("{s:o}", "datastore", view));
+	return api_reply_written(resp, 200, &w, err);
 }
 
 API_HANDLER(datastores_delete)
@@ -110,11 +142,29 @@ API_HANDLER(datastore_versions_index)
 	if (ds_find(req->params[0], &d, err) ||
 	    dsv_list(d.id, !req->who.is_admin, &versions, &count, err))
 		return -1;
-	json_t *list = json_array();
+	struct json_writer w;
+	json_writer_init(&w);
+	json_writer_object_begin(&w);
+	json_writer_key(&w, "versions");
+	json_writer_array_begin(&w);
 	for (size_t i = 0; i < count; i++)
-		json_array_append_new(list, version_view(req, &versions[i], true));
+		write_version(&w, req, &versions[i], true);
+	json_writer_array_end(&w);
+	json_writer_object_end(&w);
 	free(versions);
-	return api_reply(resp, 200, json_pack("{s:o}", "versions", list));
+	return api_reply_written(resp, 200, &w, err);
+}
+
+static int reply_version(struct api_response *resp, const struct api_request *req,
+			 const struct ds_version *v, struct ct_error *err)
+{
+	struct json_writer w;
+	json_writer_init(&w);
+	json_writer_object_begin(&w);
+	json_writer_key(&w, "version");
+	write_version(&w, req, v, true);
+	json_writer_object_end(&w);
+	return api_reply_written(resp, 200, &w, err);
 }
 
 API_HANDLER(datastore_versions_show)
@@ -123,7 +173,7 @@ API_HANDLER(datastore_versions_show)
 	struct ds_version v;
 	if (ds_find(req->params[0], &d, err) || dsv_find(&d, req->params[1], &v, err))
 		return -1;
-	return api_reply(resp, 200, json_pack("{s:o}", "version", version_view(req, &v, true)));
+	return reply_version(resp, req, &v, err);
 }
 
 API_HANDLER(datastore_versions_show_by_uuid)
@@ -131,7 +181,7 @@ API_HANDLER(datastore_versions_show_by_uuid)
 	struct ds_version v;
 	if (dsv_by_id(req->params[0], 400, &v, err))
 		return -1;
-	return api_reply(resp, 200, json_pack("{s:o}", "version", version_view(req, &v, true)));
+	return reply_version(resp, req, &v, err);
 }
 
 API_HANDLER(datastore_version_flavors)
