@@ -156,6 +156,24 @@ static const unsigned char special[256] = {
 	[0x80 ... 0xff] = 1,
 };
 
+#define BYTES(b) (0x0101010101010101ULL * (b))
+
+/* Whether any of 8 bytes is zero (exact: no false answers either way). */
+static inline uint64_t has_zero_byte(uint64_t x)
+{
+	return (x - BYTES(0x01)) & ~x & BYTES(0x80);
+}
+
+/* Whether any of 8 bytes is special (below 0x20, '"', '\\', 0x80 and up):
+ * plain text is copied 8 bytes at a time. */
+static inline bool needs_care(uint64_t x)
+{
+	uint64_t high = x & BYTES(0x80);
+	uint64_t control = (x - BYTES(0x20)) & ~x & BYTES(0x80);
+	return (high | control | has_zero_byte(x ^ BYTES('"')) | has_zero_byte(x ^ BYTES('\\'))) !=
+	       0;
+}
+
 /* The longest text one input byte can become: "\u001f". */
 #define ESCAPED_MAX 6
 
@@ -174,6 +192,16 @@ static void put_escaped(struct json_writer *w, const char *text, size_t len)
 	char *o = w->buf + w->len;
 	*o++ = '"';
 	while (s < end) {
+		if (end - s >= 8) {
+			uint64_t x;
+			memcpy(&x, s, 8);
+			if (!needs_care(x)) {
+				memcpy(o, s, 8);
+				o += 8;
+				s += 8;
+				continue;
+			}
+		}
 		if (!special[*s]) {
 			*o++ = (char)*s++;
 			continue;

@@ -39,11 +39,40 @@ static void test_strings(void **state)
 			   "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",null,\"\"]");
 }
 
+/* Each special byte at each offset of a long string (the 8-byte fast path)
+ * reads back as the same string. */
+static void test_specials_at_every_offset(void **state)
+{
+	(void)state;
+	static const char specials[] = {'"', '\\', '\n', '\x01', '\x1f', '\x7f', ' ', '~'};
+	for (size_t k = 0; k < sizeof specials; k++) {
+		for (size_t at = 0; at < 24; at++) {
+			char text[25];
+			memset(text, 'a', 24);
+			text[24] = '\0';
+			text[at] = specials[k];
+			struct json_writer w;
+			json_writer_init(&w);
+			json_writer_string(&w, text);
+			size_t len;
+			char *out = json_writer_finish(&w, &len);
+			assert_non_null(out);
+			json_error_t e;
+			json_t *back = json_loadb(out, len, JSON_DECODE_ANY, &e);
+			assert_non_null(back);
+			assert_string_equal(json_string_value(back), text);
+			json_decref(back);
+			free(out);
+		}
+	}
+}
+
 static void test_invalid_utf8_replaced(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"\xff", "a\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82",
+		"\xff",	    "a\xc3",	    "long plain prefix \xff", "twelve bytes\xe2\x82",
+		"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",	      "\xe2\x82",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct json_writer w;
@@ -211,6 +240,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_specials_at_every_offset),
 		cmocka_unit_test(test_invalid_utf8_replaced),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_nesting_and_commas),
