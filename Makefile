@@ -58,9 +58,12 @@ fuzz: deps-check $(FUZZ_BUILD)/build.ninja
 	ninja -C $(FUZZ_BUILD)
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
-# ctrove's API beside Python Trove 18's, same data and wrk settings (bench/README.md).
+# The whole benchmark, one report (bench/README.md): ctrove's API beside Python
+# Trove 18's (same data, same wrk settings), create->ACTIVE/delete beside the
+# floor, control-plane and guest-agent memory, issue #6's targets; about 7 min.
+# Knobs: BENCH_DURATION=15 BENCH_WARMUP=5 BENCH_NS="0 100 1000" BENCH_PARTS=...
 bench: build
-	bench/compare/run.sh $(BUILD)/src/ctrove
+	bench/run.sh $(BUILD)/src/ctrove
 
 bench-api: build
 	@scripts/deps.sh bench

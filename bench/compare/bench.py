@@ -1,39 +1,36 @@
-#!/usr/bin/python3
 """bench/compare: ctrove's API beside Python Trove 18's, in one run on this
-machine, with the same data and the same wrk settings.
+machine, with the same data and the same wrk settings. A part of `make bench`
+(bench/main.py loads it; bench/README.md has the whole story).
 
 Trove side (as ../shared/peer measured it): Debian's trove-api, SQLite,
 Debian's paste pipeline without keystonemiddleware's authtoken filter (the
 client sends the headers authtoken would set), transport fake://, Nova,
 Neutron and the guest agent replaced by zero-cost in-process stand-ins
-(trove_stubs.py), default API workers, rate limits raised.
+(trove_stubs.py), default API workers, rate limits raised. trove-taskmanager
+and trove-conductor run beside it (same config, fake://) for their memory.
 
-ctrove side: `ctrove api` with its real defaults (embedded identity, a signed
+ctrove side: `ctrove all` (API, taskmanager and conductor in one process, on
+a private RabbitMQ node) with its real defaults (embedded identity, a signed
 token checked on every request, policy, rate limiter) except the rate limits,
-raised the same way.
+raised the same way, and private [local] paths and nftables table.
 
 Both get the same datastore (mysql 5.7.29) and the same N instances of one
-project, written straight into each one's SQLite database. Prints one table
-and the RSS/PSS of each control plane, and writes everything as JSON.
-No assertion on speed.
+project, written straight into each one's SQLite database. run() returns the
+rows and the control planes' memory; no assertion on speed.
 
-usage: bench/compare/bench.py --ctrove build/src/ctrove --work DIR [--results DIR]
 environment: BENCH_DURATION (s, 15), BENCH_WARMUP (s, 5), BENCH_THREADS (2),
   BENCH_CONNECTIONS (16), BENCH_NS ("0 100 1000"), BENCH_TROVE_WORKERS (unset =
-  Trove's default, one per CPU)
+  Trove's default, one per CPU), BENCH_GUEST (report | rpc)
 """
-import argparse
 import datetime
 import json
 import os
-import platform
 import re
 import secrets
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -41,119 +38,12 @@ import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TOP = HERE.parents[1]
-PY = "/usr/bin/python3"
+sys.path.insert(0, str(HERE.parent))
+from benchlib import (CLK_TCK, PY, TOP, Procs, children, cpu_ticks, fmt_num,  # noqa: E402
+                      free_block, free_port, log, memory_kb, rabbit_stop, run, table)
+
 DATASTORE, VERSION = "mysql", "5.7.29"
 ID_NS = uuid.UUID("0b3c6f1e-52a4-4d8e-b1f0-6a2d9e7c4b10")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-AVOID_PORTS = {8779, 5672}
-
-
-def log(msg):
-    print(time.strftime("%H:%M:%S"), msg, file=sys.stderr, flush=True)
-
-
-def free_port():
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in AVOID_PORTS:
-            return port
-
-
-def closed_port():
-    """A loopback port nothing listens on (connect() is refused)."""
-    while True:
-        port = free_port()
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-
-
-# ---------------------------------------------------------------- processes
-
-
-class Procs:
-    """Every process started here, each in its own session so that its
-    forked children (trove-api's workers) go down with it. The pids are also
-    written to WORK/pids for run.sh's trap."""
-
-    def __init__(self, work):
-        self.work = work
-        self.started = []
-
-    def start(self, argv, log_path, env=None):
-        out = open(log_path, "ab")
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                             env=env, start_new_session=True)
-        out.close()
-        self.started.append(p)
-        with open(self.work / "pids", "a") as f:
-            f.write(f"{p.pid}\n")
-        return p
-
-    def stop(self, p):
-        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(p.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                p.wait(wait)
-            except subprocess.TimeoutExpired:
-                continue
-            # the session may still hold forked workers after the leader exits
-            try:
-                os.killpg(p.pid, signal.SIGKILL if sig == signal.SIGKILL else sig)
-            except ProcessLookupError:
-                pass
-            break
-
-    def stop_all(self):
-        for p in reversed(self.started):
-            self.stop(p)
-        self.started = []
-
-
-def children(pid):
-    kids = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            kids.append(int(d.name))
-    return kids
-
-
-def cpu_ticks(pids):
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total
-
-
-def memory_kb(pids):
-    rss = pss = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    rss += int(line.split()[1])
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    pss += int(line.split()[1])
-        except OSError:
-            pass
-    return {"procs": len(pids), "rss_kb": rss, "pss_kb": pss}
 
 
 def http(method, url, headers=None, body=None, timeout=60):
@@ -283,14 +173,15 @@ class Trove:
             workers=f"trove_api_workers = {workers}\n" if workers else ""))
         self.workers = workers or "default (one per CPU)"
         self.proc = None
+        self.others = {}  # trove-taskmanager, trove-conductor
         self.tenant = None
+        self.user_id = None
         self.base = f"http://127.0.0.1:{self.port}"
 
     def manage(self, *args):
-        with open(self.dir / "trove-manage.out", "ab") as out:
-            subprocess.run([PY, "-c", TROVE_MANAGE, "--config-file", str(self.conf),
-                            "--log-file", str(self.dir / "trove-manage.log"), *args],
-                           stdout=out, stderr=out, check=True)
+        run([PY, "-c", TROVE_MANAGE, "--config-file", str(self.conf),
+             "--log-file", str(self.dir / "trove-manage.log"), *args], 300,
+            out=self.dir / "trove-manage.out")
 
     def setup(self):
         log(f"Trove: schema and datastore {DATASTORE} {VERSION} in {self.db}")
@@ -300,22 +191,57 @@ class Trove:
         self.manage("datastore_update", DATASTORE, VERSION)
         self.servers.write_text("")
 
-    def start(self, tenant):
-        self.tenant = tenant
+    def env(self):
         env = dict(os.environ, PYTHONPATH=str(HERE), TROVE_STUB_SERVERS=str(self.servers))
         env.pop("PYTHONHOME", None)
+        return env
+
+    def start(self, tenant):
+        self.tenant = tenant
         self.proc = self.procs.start(
             ["/usr/bin/trove-api", "--config-file", str(self.conf),
-             "--log-file", str(self.dir / "trove-api.log")], self.dir / "trove-api.out", env)
+             "--log-file", str(self.dir / "trove-api.log")], self.dir / "trove-api.out",
+            self.env())
         wait_http(self.base + "/", self.proc, "trove-api")
         want = int(self.workers) if str(self.workers).isdigit() else os.cpu_count()
         end = time.monotonic() + 60
         while want > 1 and len(children(self.proc.pid)) < want and time.monotonic() < end:
             time.sleep(0.2)
         log(f"Trove: trove-api on {self.base}, pids {self.pids()}")
+        # The rest of Trove's control plane, for its memory: same config, the
+        # same fake:// bus (nothing reaches them during the run).
+        for svc in ("trove-taskmanager", "trove-conductor"):
+            if not Path(f"/usr/bin/{svc}").exists():
+                continue
+            self.others[svc] = self.procs.start(
+                [f"/usr/bin/{svc}", "--config-file", str(self.conf),
+                 "--log-file", str(self.dir / f"{svc}.log")], self.dir / f"{svc}.out",
+                self.env())
+
+    def ready_others(self, timeout=60):
+        """Wait until taskmanager and conductor stopped importing (CPU idle)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            pids = [q for p in self.others.values() if p.poll() is None
+                    for q in (p.pid, *children(p.pid))]
+            t0 = cpu_ticks(pids)
+            time.sleep(0.5)
+            if cpu_ticks(pids) - t0 <= 1:
+                break
+        for svc, p in self.others.items():
+            if p.poll() is not None:
+                log(f"Trove: {svc} exited with {p.returncode}; see {self.dir}/{svc}.log")
 
     def pids(self):
         return [self.proc.pid, *children(self.proc.pid)]
+
+    def memory(self):
+        m = {"trove-api": memory_kb(self.pids())}
+        for svc, p in self.others.items():
+            m[svc] = (memory_kb([p.pid, *children(p.pid)]) if p.poll() is None
+                      else {"procs": 0, "rss_kb": None, "pss_kb": None,
+                            "exited": p.returncode})
+        return m
 
     def headers(self):
         # What keystonemiddleware would pass on after validating a token.
@@ -349,46 +275,61 @@ class Trove:
         tmp.write_text("".join(r["server"] + "\n" for r in rows))
         os.replace(tmp, self.servers)
 
+    def measuring(self, label):
+        return _Nothing()
+
+
+class _Nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
 
 # ---------------------------------------------------------------- bus
 
 
 class Bus:
-    """What answers ctrove's guest call in GET /instances/{id}.
+    """The private RabbitMQ node `ctrove all` runs on (scripts/rabbitmq.sh,
+    its own ports, never 5672), and what answers the guest call of
+    GET /instances/{id} when BENCH_GUEST=rpc.
 
-    "peer" (default): a private RabbitMQ node (scripts/rabbitmq.sh, its own
-    ports, never 5672) and tests/rpc's rpc_peer consuming the shown
-    instance's guest topic; it answers get_filesystem_stats with an RPC error
-    (no such method), so ctrove pays a full RPC round trip through the broker
-    and shows the instance without volume.used. Trove's guest call is an
-    in-process stub, so this costs ctrove more than it costs Trove.
-    "none": transport_url names a closed loopback port; ctrove then waits for
-    the bus until the call's timeout."""
+    "report" (default): each seeded instance has a fresh volume-usage report
+    (table ctrove_volume_usage, what the conductor writes from every guest
+    heartbeat), so showing it needs no guest call: ctrove's normal path.
+    "rpc": no reports, so ctrove asks the guest (get_filesystem_stats) over
+    RPC; tests/rpc's rpc_peer consumes the shown instance's guest topic and
+    answers with an RPC error (no such method), so ctrove pays a full round
+    trip through the broker and shows the instance without volume.used.
+    That is ctrove's fallback when a guest's report is older than
+    volume_usage_max_age; Trove's guest call is an in-process stub."""
 
-    def __init__(self, procs, work, mode, peer_bin):
-        self.procs, self.work, self.mode, self.peer_bin = procs, work, mode, peer_bin
+    def __init__(self, procs, ledger, work, mode, peer_bin):
+        if mode not in ("report", "rpc"):
+            raise SystemExit(f"BENCH_GUEST={mode}: report or rpc")
+        self.procs, self.ledger, self.work = procs, ledger, work
+        self.mode, self.peer_bin = mode, peer_bin
         self.dir = work / "rabbitmq"
         self.port = None
         self.peer = None
 
     def start(self):
-        if self.mode == "none":
-            return f"rabbit://guest:guest@127.0.0.1:{closed_port()}/"
-        if not Path(self.peer_bin).is_file():
-            raise SystemExit(f"no rpc_peer at {self.peer_bin} (make build)")
-        self.port = free_block(3)
-        (self.work / "bus").write_text(f"{self.dir} {self.port}\n")
+        port = free_block(3)
+        self.ledger.add("rabbit", dir=str(self.dir), port=port)
+        self.port = port
         log(f"bus: private RabbitMQ on 127.0.0.1:{self.port}")
-        subprocess.run([str(TOP / "scripts/rabbitmq.sh"), "start", str(self.dir),
-                        str(self.port)], check=True, capture_output=True)
+        run([str(TOP / "scripts/rabbitmq.sh"), "start", str(self.dir), str(self.port)], 180)
         return self.url()
 
     def url(self):
         return f"rabbit://guest:guest@127.0.0.1:{self.port}/"
 
     def serve_guest(self, instance_id):
-        if self.mode == "none" or self.peer:
+        if self.mode != "rpc" or self.peer:
             return
+        if not Path(self.peer_bin).is_file():
+            raise SystemExit(f"no rpc_peer at {self.peer_bin} (ninja -C <build>)")
         out = self.work / "guest-peer.out"
         self.peer = self.procs.start([self.peer_bin, "--url", self.url(), "--topic",
                                       f"guestagent.{instance_id}", "serve"], out)
@@ -399,48 +340,41 @@ class Bus:
             time.sleep(0.1)
 
     def stop(self):
+        if self.peer:
+            self.procs.stop(self.peer)
+            self.peer = None
         if self.port:
-            subprocess.run([str(TOP / "scripts/rabbitmq.sh"), "stop", str(self.dir),
-                            str(self.port)], capture_output=True)
+            rabbit_stop(self.dir, self.port)
             self.port = None
-
-
-def free_block(count):
-    for base in range(27000, 40000, 10):
-        if any(p in AVOID_PORTS for p in range(base, base + count)):
-            continue
-        socks = []
-        try:
-            for p in range(base, base + count):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise SystemExit("no free block of ports")
 
 
 # ---------------------------------------------------------------- ctrove
 
 
+def utc_now_db():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
 class Ctrove:
     name = "ctrove"
 
-    def __init__(self, procs, work, binary):
+    def __init__(self, procs, ledger, work, binary, guest_mode):
         self.procs = procs
         self.bin = str(binary)
+        self.guest_mode = guest_mode
         self.dir = work / "ctrove"
         self.dir.mkdir()
         self.port = free_port()
         self.db = self.dir / "trove.sqlite"
         self.conf = self.dir / "trove.conf"
-        # transport_url: the API's only use of the bus in these calls is the
-        # guest call of GET /instances/{id} (see README and Bus below).
+        self.nft_table = f"ctrove_cmp_{os.getpid()}"
+        ledger.add("nft", table=self.nft_table)
         self.bus_url = None
+        # Everything at ctrove's defaults except the rate limits (raised as on
+        # Trove's side), the paths, and [local]'s host-wide names (nftables
+        # table, loopback range) made private to this run. No instance is
+        # created here; the taskmanager and conductor idle on the bus.
+        octet = 200 + os.getpid() % 20
         self.conf_text = (
             "[DEFAULT]\n"
             "bind_host = 127.0.0.1\n"
@@ -452,17 +386,19 @@ class Ctrove:
             "http_get_rate = 1000000000\nhttp_post_rate = 1000000000\n"
             "http_put_rate = 1000000000\nhttp_delete_rate = 1000000000\n"
             "http_mgmt_post_rate = 1000000000\n"
-            f"[database]\nconnection = sqlite:///{self.db}\n")
+            f"[database]\nconnection = sqlite:///{self.db}\n"
+            f"[local]\nrun_root = {self.dir / 'run'}\nnft_table = {self.nft_table}\n"
+            f"address_range = 127.{octet}.0.1-127.{octet}.255.254\n")
         self.password = secrets.token_hex(12)
         self.proc = None
         self.base = f"http://127.0.0.1:{self.port}"
         self.token = None
         self.token_at = 0
+        self.project = self.user_id = self.flavor = None
 
     def manage(self, *args):
-        with open(self.dir / "manage.out", "ab") as out:
-            subprocess.run([self.bin, "--config-file", str(self.conf), "manage", *args],
-                           stdout=out, stderr=out, check=True)
+        run([self.bin, "--config-file", str(self.conf), "manage", *args], 120,
+            out=self.dir / "manage.out")
 
     def setup(self, bus_url):
         self.bus_url = bus_url
@@ -483,13 +419,16 @@ class Ctrove:
                 "SELECT id FROM ctrove_flavors WHERE id = '1'").fetchone()[0]
 
     def start(self):
-        self.proc = self.procs.start([self.bin, "--config-file", str(self.conf), "api"],
+        self.proc = self.procs.start([self.bin, "--config-file", str(self.conf), "all"],
                                      self.dir / "ctrove.out")
-        wait_http(self.base + "/", self.proc, "ctrove api")
-        log(f"ctrove: ctrove api on {self.base}, pid {self.proc.pid}")
+        wait_http(self.base + "/", self.proc, "ctrove all")
+        log(f"ctrove: ctrove all on {self.base}, pid {self.proc.pid}")
 
     def pids(self):
         return [self.proc.pid]
+
+    def memory(self):
+        return {"ctrove all": memory_kb(self.pids())}
 
     def headers(self):
         # A fresh token now and then, so a long run never outlives one.
@@ -509,6 +448,7 @@ class Ctrove:
             dsv = c.execute(
                 "SELECT v.id FROM datastore_versions v JOIN datastores d"
                 " ON d.default_version_id = v.id WHERE d.name = ?", (DATASTORE,)).fetchone()[0]
+            c.execute("DELETE FROM ctrove_volume_usage")
             c.execute("DELETE FROM ctrove_addresses")
             c.execute("DELETE FROM service_statuses")
             c.execute("DELETE FROM instances")
@@ -527,6 +467,45 @@ class Ctrove:
             c.executemany(
                 "INSERT INTO ctrove_addresses (address, instance_id, allocated) VALUES (?, ?, ?)",
                 [(r["address"], r["id"], r["created"]) for r in rows])
+            if self.guest_mode == "report":
+                # What the conductor writes from each guest heartbeat
+                # (conductor.c): the volume usage, stamped now (UTC).
+                now = utc_now_db()
+                c.executemany(
+                    "INSERT INTO ctrove_volume_usage (instance_id, used_gb, total_gb,"
+                    " updated_at) VALUES (?, 0.12, 0.98, ?)", [(r["id"], now) for r in rows])
+
+    def measuring(self, label):
+        """While a show row is measured, keep the seeded reports fresh, as
+        guests' heartbeats would (volume_usage_max_age is 60 s by default)."""
+        if self.guest_mode != "report" or "{id}" not in label:
+            return _Nothing()
+        return _Refresher(self.db)
+
+
+class _Refresher:
+    def __init__(self, db, every=15.0):
+        self.db, self.every = db, every
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def touch(self):
+        with sqlite3.connect(self.db, timeout=30) as c:
+            c.execute("UPDATE ctrove_volume_usage SET updated_at = ?", (utc_now_db(),))
+
+    def loop(self):
+        while not self.stop.wait(self.every):
+            self.touch()
+
+    def __enter__(self):
+        self.touch()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(30)
+        return False
 
 
 def instance_rows(n):
@@ -550,7 +529,7 @@ def instance_rows(n):
 def to_ms(text):
     m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
     v, unit = float(m.group(1)), m.group(2)
-    return v * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+    return round(v * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit], 4)
 
 
 def parse_wrk(out):
@@ -576,7 +555,7 @@ def parse_wrk(out):
 
 
 class Runner:
-    def __init__(self, args, work):
+    def __init__(self, work):
         self.duration = int(os.environ.get("BENCH_DURATION", "15"))
         self.warmup = int(os.environ.get("BENCH_WARMUP", "5"))
         self.threads = int(os.environ.get("BENCH_THREADS", "2"))
@@ -593,12 +572,13 @@ class Runner:
         for k, v in headers.items():
             argv += ["-H", f"{k}: {v}"]
         argv.append(url)
-        return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+        return run(argv, seconds + 120).stdout.decode()
 
     @staticmethod
     def wait_idle(pids):
         """Until the server stops burning CPU on requests left over from the
-        warm-up (eventlet keeps serving them after wrk disconnects)."""
+        warm-up (eventlet keeps serving them after wrk disconnects); 2 min at
+        most."""
         for _ in range(240):
             t0 = cpu_ticks(pids)
             time.sleep(0.5)
@@ -608,22 +588,26 @@ class Runner:
     def measure(self, side, label, n, path):
         url = side.base + path
         headers = side.headers()
-        code, _, body = http("GET", url, headers)
-        tag = re.sub(r"[^A-Za-z0-9]+", "_", f"{side.name}-{label}-N{n}")
-        (self.work / "bodies" / f"{tag}.json").write_bytes(body)
-        check = None
-        if code == 200 and "instances" in label:
-            doc = json.loads(body)
-            items = doc["instances"] if "instances" in doc else [doc["instance"]]
-            statuses = sorted({(i.get("status"), i.get("operating_status")) for i in items})
-            check = {"items": len(items), "statuses": statuses}
-        pids = side.pids()
-        self.wrk(url, headers, self.warmup, False)
-        self.wait_idle(pids)
-        pids = side.pids()
-        c0 = cpu_ticks(pids)
-        out = self.wrk(url, headers, self.duration, True)
-        c1 = cpu_ticks(pids)
+        with side.measuring(label):
+            code, _, body = http("GET", url, headers)
+            tag = re.sub(r"[^A-Za-z0-9]+", "_", f"{side.name}-{label}-N{n}")
+            (self.work / "bodies" / f"{tag}.json").write_bytes(body)
+            check = None
+            if code == 200 and "instances" in label:
+                doc = json.loads(body)
+                items = doc["instances"] if "instances" in doc else [doc["instance"]]
+                statuses = sorted({(i.get("status"), i.get("operating_status"))
+                                   for i in items})
+                check = {"items": len(items), "statuses": statuses}
+                if "instance" in doc:
+                    check["volume_used"] = doc["instance"].get("volume", {}).get("used")
+            pids = side.pids()
+            self.wrk(url, headers, self.warmup, False)
+            self.wait_idle(pids)
+            pids = side.pids()
+            c0 = cpu_ticks(pids)
+            out = self.wrk(url, headers, self.duration, True)
+            c1 = cpu_ticks(pids)
         r = parse_wrk(out)
         r.update(http=code, bytes=len(body), check=check,
                  cpu_ms_per_req=round((c1 - c0) * 1000 / CLK_TCK / r["requests"], 3)
@@ -636,119 +620,21 @@ class Runner:
         return r
 
 
-# ---------------------------------------------------------------- report
+# ---------------------------------------------------------------- run
 
 
-def fmt_num(v, digits=1):
-    if v is None:
-        return "-"
-    if v >= 100:
-        return f"{v:.0f}"
-    if v >= 10:
-        return f"{v:.1f}"
-    if v >= 1:
-        return f"{v:.2f}"
-    return f"{v:.3f}"
-
-
-def print_report(result):
-    rows = result["rows"]
-    head = ["endpoint", "N", "Trove req/s", "p50 ms", "p99 ms", "ctrove req/s", "p50 ms",
-            "p99 ms", "ctrove/Trove", "CPU ms/req T", "CPU ms/req c"]
-    table = []
-    for r in rows:
-        t, c = r["trove"], r["ctrove"]
-        ratio = c["rps"] / t["rps"] if t["rps"] else None
-        table.append([r["endpoint"], str(r["n"]), fmt_num(t["rps"]), fmt_num(t["p50_ms"]),
-                      fmt_num(t["p99_ms"]), fmt_num(c["rps"]), fmt_num(c["p50_ms"]),
-                      fmt_num(c["p99_ms"]), (f"{ratio:.0f}x" if ratio and ratio >= 10 else
-                                             f"{ratio:.1f}x" if ratio else "-"),
-                      fmt_num(t["cpu_ms_per_req"]), fmt_num(c["cpu_ms_per_req"])])
-    widths = [max(len(x[i]) for x in [head] + table) for i in range(len(head))]
-
-    def line(cells):
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths)))
-
-    s = result["settings"]
-    print()
-    print(f"== ctrove vs Trove {result['trove_version']} on {result['machine']['cpus']} CPUs "
-          f"({result['machine']['cpu_model']}), loopback, wrk shares the CPUs")
-    print(f"== wrk -t{s['threads']} -c{s['connections']} -d{s['duration_s']}s --timeout "
-          f"{s['timeout']} --latency after a {s['warmup_s']} s warm-up; datastore "
-          f"{DATASTORE} {VERSION}; N instances of one project")
-    print(line(head))
-    print(line(["-" * w for w in widths]))
-    for row in table:
-        print(line(row))
-    bad = [f"{r['endpoint']} N={r['n']} {side}: HTTP {r[side]['http']}, "
-           f"{r[side]['non2xx']} non-2xx, {r[side]['sock_errors']} socket errors"
-           for r in rows for side in ("trove", "ctrove")
-           if r[side]["http"] != 200 or r[side]["non2xx"] or r[side]["sock_errors"]]
-    for b in bad:
-        print("!! " + b)
-    print()
-    print("memory (kB; VmRSS summed over the processes, Pss from smaps_rollup):")
-    mh = ["control plane", "procs", "idle RSS", "idle PSS", "after-load RSS", "after-load PSS"]
-    mrows = []
-    for key, label in (("trove", f"Trove 18 trove-api ({result['trove_workers']} workers + parent)"),
-                       ("ctrove", "ctrove api (one process)")):
-        m = result["memory"][key]
-        mrows.append([label, str(m["after_load"]["procs"]), str(m["idle"]["rss_kb"]),
-                      str(m["idle"]["pss_kb"]), str(m["after_load"]["rss_kb"]),
-                      str(m["after_load"]["pss_kb"])])
-    mw = [max(len(x[i]) for x in [mh] + mrows) for i in range(len(mh))]
-    print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(mh, mw))))
-    for row in mrows:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                        for i, (c, w) in enumerate(zip(row, mw))))
-    print()
-    for note in result["notes"]:
-        print("- " + note)
-
-
-# ---------------------------------------------------------------- main
-
-
-def machine():
-    model = ""
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    return {"cpus": os.cpu_count(), "cpu_model": model, "kernel": platform.release(),
-            "load_avg_at_start": os.getloadavg()}
-
-
-def pkg_version(pkg):
-    r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg], capture_output=True,
-                       text=True)
-    return r.stdout.strip() or "?"
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--ctrove", default=str(TOP / "build/src/ctrove"))
-    ap.add_argument("--work", required=True, help="an empty scratch directory (removed by run.sh)")
-    ap.add_argument("--results", default=str(TOP / "bench/results"))
-    args = ap.parse_args()
-
-    def on_signal(signum, _frame):
-        raise SystemExit(128 + signum)
-
-    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(sig, on_signal)
-
-    work = Path(args.work)
+def run_api(ctrove_bin, work, ledger):
+    """The API comparison; returns its part of the results."""
     ns = [int(x) for x in os.environ.get("BENCH_NS", "0 100 1000").split()]
     trove_workers = os.environ.get("BENCH_TROVE_WORKERS", "")
-    guest_mode = os.environ.get("BENCH_GUEST", "peer")
-    procs = Procs(work)
-    ctrove_bin = Path(args.ctrove).resolve()
-    bus = Bus(procs, work, guest_mode, str(ctrove_bin.parents[1] / "tests/unit/rpc_peer"))
+    guest_mode = os.environ.get("BENCH_GUEST", "report")
+    procs = Procs(ledger)
+    ctrove_bin = Path(ctrove_bin).resolve()
+    bus = Bus(procs, ledger, work, guest_mode,
+              str(ctrove_bin.parents[1] / "tests/unit/rpc_peer"))
     try:
-        runner = Runner(args, work)
-        ctrove = Ctrove(procs, work, ctrove_bin)
+        runner = Runner(work)
+        ctrove = Ctrove(procs, ledger, work, ctrove_bin, guest_mode)
         trove = Trove(procs, work, trove_workers)
         ctrove.setup(bus.start())
         trove.user_id = ctrove.user_id
@@ -760,9 +646,9 @@ def main():
         for side in (trove, ctrove):
             side.seed([])
         time.sleep(5)
-        memory = {"trove": {"idle": memory_kb(trove.pids())},
-                  "ctrove": {"idle": memory_kb(ctrove.pids())}}
-        log(f"idle memory: {memory}")
+        trove.ready_others()
+        memory = {"idle": {**trove.memory(), **ctrove.memory()}}
+        log(f"idle memory: {memory['idle']}")
 
         rows = []
 
@@ -788,62 +674,100 @@ def main():
                 bus.serve_guest(seed[0]["id"])
                 both("GET /instances/{id}", n,
                      lambda s, iid=seed[0]["id"]: f"/v1.0/{proj}/instances/{iid}")
-        memory["trove"]["after_load"] = memory_kb(trove.pids())
-        memory["ctrove"]["after_load"] = memory_kb(ctrove.pids())
-
-        git = subprocess.run(["git", "-C", str(TOP), "describe", "--always", "--dirty"],
-                             capture_output=True, text=True).stdout.strip()
-        result = {
-            "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                timespec="seconds"),
-            "ctrove_git": git,
-            "trove_version": pkg_version("python3-trove"),
-            "trove_workers": trove_workers or os.cpu_count(),
-            "machine": machine(),
-            "settings": {"guest": guest_mode, "threads": runner.threads, "connections": runner.conns,
-                         "duration_s": runner.duration, "warmup_s": runner.warmup,
-                         "timeout": runner.timeout, "ns": ns, "datastore": DATASTORE,
-                         "version": VERSION},
-            "rows": rows,
-            "memory": memory,
-            "skipped": [
-                "POST /instances + DELETE: not measured on either side. Trove 18 standalone "
-                "has no Nova/Glance/Cinder and a fake:// bus, so a create never gets past "
-                "BUILD; ctrove's create needs its taskmanager and a RabbitMQ broker "
-                "(see bench/provision for ctrove's create->ACTIVE and delete times)."],
-            "notes": [
-                "Trove's side skipped authentication: no keystonemiddleware (authtoken "
-                "removed from the paste pipeline), the client sends X-Tenant-Id/X-User-Id/"
-                "X-Role headers that Trove trusts. ctrove checks its signed token on every "
-                "request (embedded identity, real defaults).",
-                "Trove's Nova, Neutron and guest-agent calls are answered by in-process "
-                "zero-cost stubs (bench/compare/trove_stubs.py). " + (
-                    "ctrove's GET /instances/{id} makes its real guest RPC "
-                    "(get_filesystem_stats) through a private RabbitMQ node to tests/rpc's "
-                    "rpc_peer, which answers with an RPC error; RabbitMQ's CPU shares the "
-                    "machine during that row." if guest_mode != "none" else
-                    "ctrove's GET /instances/{id} tries its guest RPC against a bus "
-                    "address nothing listens on (BENCH_GUEST=none) and waits for it."),
-                "Both list pages hold 20 instances (instances_page_size 20) plus a next link.",
-                f"Trove runs its default API workers ({trove_workers or os.cpu_count()} "
-                "processes + parent, eventlet); ctrove one process with one thread per CPU. "
-                "2-CPU machine shared with wrk and with whatever else runs: expect noise, "
-                "compare CPU ms/req too.",
-                "Rate limits raised on both sides (http_*_rate = 1000000000); Trove logs at "
-                "INFO to a file as shipped, ctrove at its default level.",
+        memory["after_load"] = {**trove.memory(), **ctrove.memory()}
+        memory["after_load_n"] = max(ns) if ns else 0
+        log(f"after-load memory: {memory['after_load']}")
+        skipped = {
+            "trove": [
+                "authentication: no keystonemiddleware (authtoken removed from the paste "
+                "pipeline); the client sends X-Tenant-Id/X-User-Id/X-Role headers that Trove "
+                "trusts, so no token is checked",
+                "Nova, Neutron and the guest agent: in-process zero-cost stubs "
+                "(bench/compare/trove_stubs.py) answer its server, port and volume-info calls",
+                "the message bus: transport_url = fake:// (in-process) for trove-api, "
+                "trove-taskmanager and trove-conductor; they never talk to each other",
+                "POST /instances + DELETE: not measured; Trove 18 standalone has no "
+                "Nova/Glance/Cinder, so a create never leaves BUILD",
+            ],
+            "ctrove": [
+                "nothing in the request path: `ctrove all` with its real defaults (embedded "
+                "identity, signed token checked on every request, policy, rate limiter, "
+                "SQLite, a real RabbitMQ node for its taskmanager and conductor); rate limits "
+                "raised as on Trove's side",
+                "guest heartbeats: their volume-usage reports are seeded into "
+                "ctrove_volume_usage (stamped now) instead of coming from running guests"
+                if guest_mode == "report" else
+                "guest agent: tests/rpc's rpc_peer stands in on the shown instance's topic "
+                "and answers get_filesystem_stats with an RPC error (BENCH_GUEST=rpc)",
             ],
         }
-        result["notes"] += ["skipped: " + s for s in result["skipped"]]
-        print_report(result)
-        results = Path(args.results)
-        results.mkdir(parents=True, exist_ok=True)
-        out = results / (time.strftime("%Y%m%dT%H%M%S") + ".json")
-        out.write_text(json.dumps(result, indent=1) + "\n")
-        print(f"\nwritten: {out}")
+        notes = [
+            "Both list pages hold 20 instances (instances_page_size 20) plus a next link.",
+            f"Trove runs its default API workers ({trove_workers or os.cpu_count()} processes + "
+            "parent, eventlet); ctrove one process with four threads per CPU.",
+            "ctrove's GET /instances/{id} reads volume.used from the guest's last heartbeat "
+            "report (ctrove_volume_usage, younger than volume_usage_max_age): no guest call."
+            if guest_mode == "report" else
+            "ctrove's GET /instances/{id} asks the guest over RPC through the private RabbitMQ "
+            "node (its fallback when no fresh report exists); RabbitMQ's CPU shares the "
+            "machine during that row.",
+            "Rate limits raised on both sides (http_*_rate = 1000000000); Trove logs at INFO "
+            "to a file as shipped, ctrove at its default level.",
+        ]
+        return {
+            "trove_version": pkg_version("python3-trove"),
+            "trove_workers": trove_workers or os.cpu_count(),
+            "settings": {"guest": guest_mode, "threads": runner.threads,
+                         "connections": runner.conns, "duration_s": runner.duration,
+                         "warmup_s": runner.warmup, "timeout": runner.timeout, "ns": ns,
+                         "datastore": DATASTORE, "version": VERSION},
+            "rows": rows,
+            "memory": memory,
+            "skipped": skipped,
+            "notes": notes,
+        }
     finally:
         procs.stop_all()
         bus.stop()
 
 
-if __name__ == "__main__":
-    main()
+def pkg_version(pkg):
+    r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg], capture_output=True,
+                       text=True, timeout=30)
+    return r.stdout.strip() or "?"
+
+
+# ---------------------------------------------------------------- report
+
+
+def print_api(api, machine):
+    rows = api["rows"]
+    head = ["endpoint", "N", "Trove req/s", "p50 ms", "p99 ms", "ctrove req/s", "p50 ms",
+            "p99 ms", "ctrove/Trove", "CPU ms/req T", "CPU ms/req c"]
+    out = []
+    for r in rows:
+        t, c = r["trove"], r["ctrove"]
+        ratio = c["rps"] / t["rps"] if t["rps"] else None
+        out.append([r["endpoint"], str(r["n"]), fmt_num(t["rps"]), fmt_num(t["p50_ms"]),
+                    fmt_num(t["p99_ms"]), fmt_num(c["rps"]), fmt_num(c["p50_ms"]),
+                    fmt_num(c["p99_ms"]), (f"{ratio:.0f}x" if ratio and ratio >= 10 else
+                                           f"{ratio:.1f}x" if ratio else "-"),
+                    fmt_num(t["cpu_ms_per_req"]), fmt_num(c["cpu_ms_per_req"])])
+    s = api["settings"]
+    print(f"== API: ctrove vs Trove {api['trove_version']} on {machine['cpus']} CPUs "
+          f"({machine['cpu_model']}), loopback, wrk shares the CPUs")
+    print(f"== wrk -t{s['threads']} -c{s['connections']} -d{s['duration_s']}s --timeout "
+          f"{s['timeout']} --latency after a {s['warmup_s']} s warm-up; datastore "
+          f"{s['datastore']} {s['version']}; N instances of one project; "
+          f"BENCH_GUEST={s['guest']}")
+    print(table(head, out))
+    for r in rows:
+        for side in ("trove", "ctrove"):
+            x = r[side]
+            if x["http"] != 200 or x["non2xx"] or x["sock_errors"]:
+                print(f"!! {r['endpoint']} N={r['n']} {side}: HTTP {x['http']}, "
+                      f"{x['non2xx']} non-2xx, {x['sock_errors']} socket errors")
+        if (r["endpoint"].endswith("{id}") and s["guest"] == "report"
+                and (r["ctrove"]["check"] or {}).get("volume_used") is None):
+            print(f"!! {r['endpoint']} N={r['n']} ctrove: no volume.used in the response "
+                  "(the seeded heartbeat report was not used)")
