@@ -3,7 +3,9 @@
  * each database server (on a VM image, or as a local process): reads its
  * config files (guest_info.conf + trove-guestagent.conf, or one --config-file
  * per layer, or every *.conf of --config-dir), serves the guest RPC API and
- * heartbeats to the conductor until SIGTERM.
+ * heartbeats to the conductor until SIGTERM. `ctrove-guestagent --worker` is
+ * the same program run by the agent for one datastore operation
+ * (guest/worker.h).
  */
 #define LOG_MODULE "guest"
 #include <dirent.h>
@@ -15,6 +17,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "guest/agent.h"
+#include "guest/worker.h"
 
 static int load_dir(const char *dir, struct ct_error *err)
 {
@@ -40,6 +43,9 @@ int main(int argc, char **argv)
 {
 	struct ct_error err = {0};
 	bool debug = false;
+	/* Internal: one datastore operation for a running agent (guest/worker.h). */
+	if (argc == 2 && !strcmp(argv[1], "--worker"))
+		return guest_worker_main();
 	cfg_reset();
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config-file") && i + 1 < argc) {

@@ -4,8 +4,9 @@
 #include "common/ids.h"
 
 #include <ctype.h>
-#include <openssl/rand.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 #include <uuid/uuid.h>
 
 void ids_uuid(char out[CT_UUID_LEN + 1])
@@ -39,9 +40,23 @@ bool ids_is_uuid(const char *s)
 	return *s == '\0';
 }
 
+/* The kernel's generator, which OpenSSL's own seeds from: RAND_bytes() would
+ * first build OpenSSL's DRBG and with it the provider machinery, a lasting
+ * cost in memory for every process (see rpc/crypto.c). */
 int ids_random(void *buf, size_t len)
 {
-	return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
+	unsigned char *p = buf;
+	while (len > 0) {
+		ssize_t n = getrandom(p, len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

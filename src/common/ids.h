@@ -1,6 +1,7 @@
 /*
- * ids.h — identifiers and randomness: UUIDs (libuuid), secure random bytes and
- * their base64url form (OpenSSL). Owns nothing; buffers are the caller's.
+ * ids.h — identifiers and randomness: UUIDs (libuuid), secure random bytes (the
+ * kernel's getrandom) and their base64url form. Owns nothing; buffers are the
+ * caller's.
  */
 #ifndef CT_COMMON_IDS_H
 #define CT_COMMON_IDS_H

@@ -62,6 +62,16 @@ void log_clear_context(void)
 	ctx_request[0] = ctx_resource[0] = '\0';
 }
 
+const char *log_request_id(void)
+{
+	return ctx_request[0] ? ctx_request : NULL;
+}
+
+int log_fileno(void)
+{
+	return log_fd;
+}
+
 void log_write(enum log_level level, const char *module, const char *fmt, ...)
 {
 	char line[2048];

@@ -26,6 +26,10 @@ void log_close(void);
 /* Per-thread context printed on every line; NULL clears a field. Copied. */
 void log_set_context(const char *request_id, const char *resource_id);
 void log_clear_context(void);
+/* This thread's request id, or NULL (to hand the context to a child). */
+const char *log_request_id(void);
+/* Where lines go (the log file or stderr), for a child to inherit. */
+int log_fileno(void);
 
 void log_write(enum log_level level, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -16,6 +16,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "guest/worker.h"
 #include "rpc/client.h"
 #include "rpc/server.h"
 
@@ -431,7 +432,8 @@ struct guest_agent *guest_agent_new(struct ct_error *err)
 		ct_fail(err, 500, "out of memory");
 		return NULL;
 	}
-	a->ds = ds;
+	/* Database work runs in worker processes (worker.h). */
+	a->ds = &guest_worker_manager;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->wake, NULL);
 	struct guest_instance *inst = &a->inst;

@@ -2,12 +2,12 @@
  * agent.h — the guest agent process: the RPC server on topic
  * guestagent.<guest_id> (server <guest_id>, version cap 1.1, payloads
  * encrypted with instance_rpc_encr_key), its dispatch table onto the
- * datastore manager, and the heartbeat thread that casts the service status to
- * the conductor every report_interval seconds — and at once after prepare,
- * restart and stop, so the control plane sees a change without waiting for the
- * next period. Owns the agent's RPC server and client and the heartbeat
- * thread; may not touch the control-plane database (guests talk only to the
- * conductor).
+ * datastore manager (each operation run in a worker process, worker.h), and
+ * the heartbeat thread that casts the service status to the conductor every
+ * report_interval seconds — and at once after prepare, restart and stop, so
+ * the control plane sees a change without waiting for the next period. Owns
+ * the agent's RPC server and client and the heartbeat thread; may not touch
+ * the control-plane database (guests talk only to the conductor).
  */
 #ifndef CT_GUEST_AGENT_H
 #define CT_GUEST_AGENT_H

@@ -12,7 +12,6 @@
 #include <ftw.h>
 #include <grp.h>
 #include <limits.h>
-#include <math.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -400,7 +399,8 @@ int guest_proc_terminate(pid_t pid, const char *comm, int sig, int timeout_ms)
 static double gb_round(double bytes)
 {
 	double gb = bytes / (1024.0 * 1024.0 * 1024.0);
-	double r = round(gb * 100.0) / 100.0;
+	/* Half up by hand: round() alone would map libm into the agent. */
+	double r = (double)(unsigned long long)(gb * 100.0 + 0.5) / 100.0;
 	if (bytes > 0 && r < 0.01)
 		r = 0.01;
 	return r;

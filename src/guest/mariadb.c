@@ -313,7 +313,7 @@ static bool server_accepts(const struct guest_instance *inst, const struct mdb_p
 {
 	MYSQL *c = connect_local(inst, p);
 	if (c)
-		mysql_close(c);
+		libmariadb.mysql_close(c);
 	return c != NULL;
 }
 
@@ -387,14 +387,14 @@ static bool answers(const struct guest_instance *inst)
 	MYSQL *c = mdb_connect_admin(inst, NULL);
 	if (!c)
 		return false;
-	bool ok = mysql_query(c, "SELECT 1") == 0;
+	bool ok = libmariadb.mysql_query(c, "SELECT 1") == 0;
 	if (ok) {
-		MYSQL_RES *res = mysql_store_result(c);
+		MYSQL_RES *res = libmariadb.mysql_store_result(c);
 		ok = res != NULL;
 		if (res)
-			mysql_free_result(res);
+			libmariadb.mysql_free_result(res);
 	}
-	mysql_close(c);
+	libmariadb.mysql_close(c);
 	return ok;
 }
 
@@ -544,7 +544,7 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 		rc = root ? 0 : -1;
 		json_decref(root);
 	}
-	mysql_close(c);
+	libmariadb.mysql_close(c);
 	if (rc || guest_mark_prepared(inst, true, err))
 		return -1;
 	double t1 = guest_now();

@@ -8,10 +8,10 @@
 #define CT_GUEST_MARIADB_INTERNAL_H
 
 #include <limits.h>
-#include <mysql.h>
 #include <stdbool.h>
 
 #include "guest/guest_internal.h"
+#include "guest/mariadb_client.h"
 
 #define MDB_ADMIN_USER	  "os_admin"
 #define MDB_DB_NAME_MAX	  64

@@ -306,7 +306,8 @@ void sqlb_str(struct sqlb *b, const char *value)
 	}
 	b->s[b->n++] = '\'';
 	/* Honours the session's NO_BACKSLASH_ESCAPES (then quotes are doubled). */
-	unsigned long w = mysql_real_escape_string(b->conn, b->s + b->n, value, (unsigned long)len);
+	unsigned long w = libmariadb.mysql_real_escape_string(b->conn, b->s + b->n, value,
+							      (unsigned long)len);
 	if (w == (unsigned long)-1) {
 		b->overflow = true;
 		return;
@@ -339,13 +340,13 @@ unsigned mdb_run(struct sqlb *b)
 {
 	if (b->overflow)
 		return 1;
-	if (mysql_real_query(b->conn, b->s, (unsigned long)b->n)) {
-		unsigned code = mysql_errno(b->conn);
+	if (libmariadb.mysql_real_query(b->conn, b->s, (unsigned long)b->n)) {
+		unsigned code = libmariadb.mysql_errno(b->conn);
 		return code ? code : 1;
 	}
-	MYSQL_RES *res = mysql_store_result(b->conn);
+	MYSQL_RES *res = libmariadb.mysql_store_result(b->conn);
 	if (res)
-		mysql_free_result(res);
+		libmariadb.mysql_free_result(res);
 	return 0;
 }
 
@@ -356,15 +357,15 @@ MYSQL_RES *mdb_select(struct sqlb *b, unsigned *code)
 		*code = 1;
 		return NULL;
 	}
-	if (mysql_real_query(b->conn, b->s, (unsigned long)b->n)) {
-		*code = mysql_errno(b->conn);
+	if (libmariadb.mysql_real_query(b->conn, b->s, (unsigned long)b->n)) {
+		*code = libmariadb.mysql_errno(b->conn);
 		if (!*code)
 			*code = 1;
 		return NULL;
 	}
-	MYSQL_RES *res = mysql_store_result(b->conn);
+	MYSQL_RES *res = libmariadb.mysql_store_result(b->conn);
 	if (!res) {
-		*code = mysql_errno(b->conn);
+		*code = libmariadb.mysql_errno(b->conn);
 		if (!*code)
 			*code = 1;
 	}
@@ -378,7 +379,7 @@ int mdb_fail(const struct sqlb *b, unsigned code, const char *what, struct ct_er
 	if (b->secret)
 		return ct_fail(err, 500, "%s failed: server error %u.", what, code);
 	return ct_fail(err, 500, "%s failed: server error %u: %.300s", what, code,
-		       mysql_error(b->conn));
+		       libmariadb.mysql_error(b->conn));
 }
 
 /* --- connections ------------------------------------------------------------ */
@@ -386,27 +387,29 @@ int mdb_fail(const struct sqlb *b, unsigned code, const char *what, struct ct_er
 MYSQL *mdb_connect(const char *sock, const char *user, const char *password, int timeout_s,
 		   struct ct_error *err)
 {
-	MYSQL *c = mysql_init(NULL);
+	if (libmariadb_load(err))
+		return NULL;
+	MYSQL *c = libmariadb.mysql_init(NULL);
 	if (!c) {
 		ct_fail(err, 500, "Out of memory.");
 		return NULL;
 	}
 	unsigned int connect_timeout = 5, io_timeout = (unsigned)timeout_s;
 	my_bool off = 0;
-	mysql_options(c, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
-	mysql_options(c, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
-	mysql_options(c, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
-	mysql_options(c, MYSQL_OPT_LOCAL_INFILE, &off);
-	mysql_options(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (!mysql_real_connect(c, "localhost", user, password, NULL, 0, sock, 0)) {
-		unsigned code = mysql_errno(c);
+	libmariadb.mysql_options(c, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+	libmariadb.mysql_options(c, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
+	libmariadb.mysql_options(c, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
+	libmariadb.mysql_options(c, MYSQL_OPT_LOCAL_INFILE, &off);
+	libmariadb.mysql_options(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (!libmariadb.mysql_real_connect(c, "localhost", user, password, NULL, 0, sock, 0)) {
+		unsigned code = libmariadb.mysql_errno(c);
 		/* 2002: no socket / refused — the server is not up. */
 		if (code == 2002 || code == 2003 || code == 2013)
 			ct_fail(err, 422, "The database server is not running (error %u).", code);
 		else
 			ct_fail(err, 500, "Cannot connect as %s: error %u: %.200s", user, code,
-				mysql_error(c));
-		mysql_close(c);
+				libmariadb.mysql_error(c));
+		libmariadb.mysql_close(c);
 		return NULL;
 	}
 	return c;
@@ -430,7 +433,7 @@ MYSQL *mdb_connect_admin(const struct guest_instance *inst, struct ct_error *err
 
 enum mdb_dialect mdb_dialect(MYSQL *conn)
 {
-	const char *v = mysql_get_server_info(conn);
+	const char *v = libmariadb.mysql_get_server_info(conn);
 	return v && strstr(v, "MariaDB") ? MDB_DIALECT_MARIADB : MDB_DIALECT_MYSQL;
 }
 

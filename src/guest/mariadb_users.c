@@ -71,13 +71,13 @@ static int select_one(struct sqlb *b, char *out, size_t size, const char *what,
 	MYSQL_RES *res = mdb_select(b, &code);
 	if (!res)
 		return mdb_fail(b, code, what, err);
-	MYSQL_ROW row = mysql_fetch_row(res);
+	MYSQL_ROW row = libmariadb.mysql_fetch_row(res);
 	int rc = 1;
 	if (row && row[0]) {
 		snprintf(out, size, "%s", row[0]);
 		rc = 0;
 	}
-	mysql_free_result(res);
+	libmariadb.mysql_free_result(res);
 	return rc;
 }
 
@@ -160,12 +160,12 @@ static json_t *user_databases(MYSQL *conn, const char *user, const char *host, s
 	}
 	json_t *list = json_array();
 	MYSQL_ROW row;
-	while ((row = mysql_fetch_row(res))) {
+	while ((row = libmariadb.mysql_fetch_row(res))) {
 		char name[256];
 		unescape_db(row[0] ? row[0] : "", name, sizeof name);
 		json_array_append_new(list, schema_json(name, NULL, NULL));
 	}
-	mysql_free_result(res);
+	libmariadb.mysql_free_result(res);
 	return list;
 }
 
@@ -284,7 +284,7 @@ int mdb_create_database_op(const struct guest_instance *inst, const json_t *data
 	if (!c)
 		return -1;
 	int rc = mdb_create_databases(c, databases, err);
-	mysql_close(c);
+	libmariadb.mysql_close(c);
 	return rc;
 }
 
@@ -307,7 +307,7 @@ int mdb_delete_database(const struct guest_instance *inst, const json_t *databas
 		rc = ct_fail(err, 404, "Database %.80s cannot be found on the instance.", name);
 	else if (code)
 		rc = mdb_fail(&b, code, "DROP DATABASE", err);
-	mysql_close(c);
+	libmariadb.mysql_close(c);
 	return rc;
 }
 
@@ -356,21 +356,21 @@ json_t *mdb_list_databases(const struct guest_instance *inst, int limit, const c
 	MYSQL_RES *res = mdb_select(&b, &code);
 	if (!res) {
 		mdb_fail(&b, code, "Listing databases", err);
-		mysql_close(c);
+		libmariadb.mysql_close(c);
 		return NULL;
 	}
 	json_t *items = json_array();
 	char last[256] = "";
 	MYSQL_ROW row;
 	int count = 0;
-	while ((row = mysql_fetch_row(res))) {
+	while ((row = libmariadb.mysql_fetch_row(res))) {
 		if (limit <= 0 || count < limit)
 			snprintf(last, sizeof last, "%s", row[0]);
 		count++;
 		json_array_append_new(items, schema_json(row[0], row[1], row[2]));
 	}
-	mysql_free_result(res);
-	mysql_close(c);
+	libmariadb.mysql_free_result(res);
+	libmariadb.mysql_close(c);
 	return guest_page(items, limit, last);
 }
 
@@ -451,7 +451,7 @@ int mdb_create_user_op(const struct guest_instance *inst, const json_t *users, s
 	if (!c)
 		return -1;
 	int rc = mdb_create_users(c, users, err);
-	mysql_close(c);
+	libmariadb.mysql_close(c);
 	return rc;
 }
 
@@ -470,7 +470,7 @@ json_t *mdb_get_user(const struct guest_instance *inst, const char *username, co
 		if (dbs)
 			out = user_json(username, host, NULL, dbs, false);
 	}
-	mysql_close(c);
+	libmariadb.mysql_close(c);
 	return out;
 }
 
@@ -498,28 +498,28 @@ json_t *mdb_list_users(const struct guest_instance *inst, int limit, const char 
 	MYSQL_RES *res = mdb_select(&b, &code);
 	if (!res) {
 		mdb_fail(&b, code, "Listing users", err);
-		mysql_close(c);
+		libmariadb.mysql_close(c);
 		return NULL;
 	}
 	json_t *items = json_array();
 	char last[512] = "";
 	MYSQL_ROW row;
 	int count = 0;
-	while ((row = mysql_fetch_row(res))) {
+	while ((row = libmariadb.mysql_fetch_row(res))) {
 		if (limit <= 0 || count < limit)
 			snprintf(last, sizeof last, "%s", row[2]);
 		count++;
 		json_t *dbs = user_databases(c, row[0], row[1], err);
 		if (!dbs) {
 			json_decref(items);
-			mysql_free_result(res);
-			mysql_close(c);
+			libmariadb.mysql_free_result(res);
+			libmariadb.mysql_close(c);
 			return NULL;
 		}
 		json_array_append_new(items, user_json(row[0], row[1], NULL, dbs, false));
 	}
-	mysql_free_result(res);
-	mysql_close(c);
+	libmariadb.mysql_free_result(res);
+	libmariadb.mysql_close(c);
 	return guest_page(items, limit, last);
 }
 
@@ -541,7 +541,7 @@ int mdb_delete_user(const struct guest_instance *inst, const json_t *user, struc
 		unsigned code = mdb_run(&b);
 		rc = code ? mdb_fail(&b, code, "DROP USER", err) : mdb_flush(c, err);
 	}
-	mysql_close(c);
+	libmariadb.mysql_close(c);
 	return rc;
 }
 
@@ -593,7 +593,7 @@ int mdb_update_attributes(const struct guest_instance *inst, const char *usernam
 	}
 	if (!rc)
 		rc = mdb_flush(c, err);
-	mysql_close(c);
+	libmariadb.mysql_close(c);
 	return rc;
 }
 
@@ -634,7 +634,7 @@ int mdb_change_passwords(const struct guest_instance *inst, const json_t *users,
 	}
 	if (!rc)
 		rc = mdb_flush(c, err);
-	mysql_close(c);
+	libmariadb.mysql_close(c);
 	free(hosts);
 	return rc;
 }
@@ -666,7 +666,7 @@ int mdb_grant_access(const struct guest_instance *inst, const char *username, co
 	}
 	if (!rc)
 		rc = mdb_flush(c, err);
-	mysql_close(c);
+	libmariadb.mysql_close(c);
 	return rc;
 }
 
@@ -696,7 +696,7 @@ int mdb_revoke_access(const struct guest_instance *inst, const char *username, c
 		else
 			rc = mdb_flush(c, err);
 	}
-	mysql_close(c);
+	libmariadb.mysql_close(c);
 	return rc;
 }
 
@@ -746,7 +746,7 @@ json_t *mdb_enable_root_op(const struct guest_instance *inst, const char *passwo
 	if (!c)
 		return NULL;
 	json_t *out = mdb_enable_root(c, password, err);
-	mysql_close(c);
+	libmariadb.mysql_close(c);
 	return out;
 }
 
@@ -762,7 +762,7 @@ static int drop_remote_root(MYSQL *conn, struct ct_error *err)
 		return mdb_fail(&b, code, "Listing root accounts", err);
 	MYSQL_ROW row;
 	int rc = 0;
-	while (!rc && (row = mysql_fetch_row(res))) {
+	while (!rc && (row = libmariadb.mysql_fetch_row(res))) {
 		struct sqlb d;
 		sqlb_init(&d, conn);
 		sqlb_raw(&d, "DROP USER ");
@@ -771,7 +771,7 @@ static int drop_remote_root(MYSQL *conn, struct ct_error *err)
 		if (code)
 			rc = mdb_fail(&d, code, "DROP USER root", err);
 	}
-	mysql_free_result(res);
+	libmariadb.mysql_free_result(res);
 	return rc ? rc : mdb_flush(conn, err);
 }
 
@@ -781,7 +781,7 @@ int mdb_disable_root(const struct guest_instance *inst, struct ct_error *err)
 	if (!c)
 		return -1;
 	int rc = drop_remote_root(c, err);
-	mysql_close(c);
+	libmariadb.mysql_close(c);
 	return rc;
 }
 
@@ -795,7 +795,7 @@ int mdb_is_root_enabled(const struct guest_instance *inst, bool *enabled, struct
 	sqlb_init(&b, c);
 	sqlb_raw(&b, "SELECT 1 FROM mysql.user WHERE User = 'root' AND Host != 'localhost'");
 	int rc = select_one(&b, found, sizeof found, "Root lookup", err);
-	mysql_close(c);
+	libmariadb.mysql_close(c);
 	if (rc < 0)
 		return -1;
 	*enabled = rc == 0;

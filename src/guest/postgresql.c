@@ -559,10 +559,10 @@ static bool answers(const struct guest_instance *inst)
 	PGconn *c = pg_connect_admin(inst, NULL, NULL);
 	if (!c)
 		return false;
-	PGresult *res = PQexec(c, "SELECT 1");
-	bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK;
-	PQclear(res);
-	PQfinish(c);
+	PGresult *res = libpq.PQexec(c, "SELECT 1");
+	bool ok = res && libpq.PQresultStatus(res) == PGRES_TUPLES_OK;
+	libpq.PQclear(res);
+	libpq.PQfinish(c);
 	return ok;
 }
 
@@ -625,7 +625,7 @@ static int secure(const struct guest_instance *inst, const struct pg_paths *p, s
 		pgb_raw(&b, " FROM PUBLIC");
 		rc = pgb_run(&b, "Securing the server", err);
 	}
-	PQfinish(c);
+	libpq.PQfinish(c);
 	if (!rc)
 		rc = guest_write_credentials(p->admin_cnf, &cred, p->sock_dir, err);
 	explicit_bzero(&cred, sizeof cred);
@@ -690,7 +690,7 @@ static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, s
 		rc = root ? 0 : -1;
 		json_decref(root);
 	}
-	PQfinish(c);
+	libpq.PQfinish(c);
 	if (rc || guest_mark_prepared(inst, true, err))
 		return -1;
 	double t1 = guest_now();

@@ -10,11 +10,11 @@
 #ifndef CT_GUEST_POSTGRESQL_INTERNAL_H
 #define CT_GUEST_POSTGRESQL_INTERNAL_H
 
-#include <libpq-fe.h>
 #include <limits.h>
 #include <stdbool.h>
 
 #include "guest/guest_internal.h"
+#include "guest/postgresql_client.h"
 
 #define PG_ADMIN_USER	  "os_admin"
 #define PG_BOOTSTRAP_USER "postgres"

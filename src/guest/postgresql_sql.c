@@ -95,13 +95,15 @@ static PGconn *connect_as(const struct guest_instance *inst, const char *user, c
 			      "-c log_min_duration_statement=-1 -c statement_timeout=0",
 			      "UTF8",
 			      NULL};
-	PGconn *c = PQconnectdbParams(keys, vals, 0);
+	if (libpq_load(err))
+		return NULL;
+	PGconn *c = libpq.PQconnectdbParams(keys, vals, 0);
 	if (!c) {
 		ct_fail(err, 500, "Out of memory.");
 		return NULL;
 	}
-	if (PQstatus(c) != CONNECTION_OK) {
-		const char *m = PQerrorMessage(c);
+	if (libpq.PQstatus(c) != CONNECTION_OK) {
+		const char *m = libpq.PQerrorMessage(c);
 		if (strstr(m, "No such file") || strstr(m, "Connection refused") ||
 		    strstr(m, "starting up") || strstr(m, "shutting down") ||
 		    strstr(m, "in recovery mode"))
@@ -111,10 +113,10 @@ static PGconn *connect_as(const struct guest_instance *inst, const char *user, c
 				dbname);
 		else
 			ct_fail(err, 500, "Cannot connect as %s: %.300s", user, m);
-		PQfinish(c);
+		libpq.PQfinish(c);
 		return NULL;
 	}
-	PQsetNoticeProcessor(c, notice, NULL);
+	libpq.PQsetNoticeProcessor(c, notice, NULL);
 	return c;
 }
 
@@ -164,39 +166,39 @@ void pgb_raw(struct pgb *b, const char *text)
 
 void pgb_ident(struct pgb *b, const char *name)
 {
-	char *q = PQescapeIdentifier(b->conn, name, strlen(name));
+	char *q = libpq.PQescapeIdentifier(b->conn, name, strlen(name));
 	if (!q) {
 		b->overflow = true;
 		return;
 	}
 	pgb_raw(b, q);
-	PQfreemem(q);
+	libpq.PQfreemem(q);
 }
 
 void pgb_literal(struct pgb *b, const char *value)
 {
-	char *q = PQescapeLiteral(b->conn, value, strlen(value));
+	char *q = libpq.PQescapeLiteral(b->conn, value, strlen(value));
 	if (!q) {
 		b->overflow = true;
 		return;
 	}
 	pgb_raw(b, q);
 	explicit_bzero(q, strlen(q));
-	PQfreemem(q);
+	libpq.PQfreemem(q);
 }
 
 void pgb_password(struct pgb *b, const char *password)
 {
 	b->secret = true;
 	/* The role name only matters for md5; SCRAM verifiers survive a rename. */
-	char *v = PQencryptPasswordConn(b->conn, password, "", "scram-sha-256");
+	char *v = libpq.PQencryptPasswordConn(b->conn, password, "", "scram-sha-256");
 	if (!v) {
 		b->overflow = true;
 		return;
 	}
 	pgb_literal(b, v);
 	explicit_bzero(v, strlen(v));
-	PQfreemem(v);
+	libpq.PQfreemem(v);
 }
 
 /* SQLSTATE → the status Trove would answer. */
@@ -233,11 +235,11 @@ static int status_of(const char *state)
 static int result_fail(PGconn *conn, PGresult *res, bool secret, const char *what,
 		       struct ct_error *err)
 {
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *state = res ? libpq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? libpq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	int status = status_of(state);
 	if (!msg)
-		msg = PQerrorMessage(conn);
+		msg = libpq.PQerrorMessage(conn);
 	if (secret) /* the message could quote the statement */
 		return ct_fail(err, status, "%s failed: server error %s.", what,
 			       state ? state : "?");
@@ -252,24 +254,24 @@ int pgb_run(struct pgb *b, const char *what, struct ct_error *err)
 		explicit_bzero(b->s, sizeof b->s);
 		return ct_fail(err, 500, "%s failed: the statement is too long.", what);
 	}
-	PGresult *res = PQexecParams(b->conn, b->s, 0, NULL, NULL, NULL, NULL, 0);
+	PGresult *res = libpq.PQexecParams(b->conn, b->s, 0, NULL, NULL, NULL, NULL, 0);
 	if (b->secret)
 		explicit_bzero(b->s, sizeof b->s);
 	int rc = 0;
-	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	ExecStatusType st = res ? libpq.PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
 		rc = result_fail(b->conn, res, b->secret, what, err);
-	PQclear(res);
+	libpq.PQclear(res);
 	return rc;
 }
 
 PGresult *pg_select(PGconn *conn, const char *sql, int nparams, const char *const *params,
 		    const char *what, struct ct_error *err)
 {
-	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+	PGresult *res = libpq.PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (!res || libpq.PQresultStatus(res) != PGRES_TUPLES_OK) {
 		result_fail(conn, res, false, what, err);
-		PQclear(res);
+		libpq.PQclear(res);
 		return NULL;
 	}
 	return res;
@@ -282,8 +284,8 @@ int pg_exists(PGconn *conn, const char *sql, const char *param, const char *what
 	PGresult *res = pg_select(conn, sql, param ? 1 : 0, params, what, err);
 	if (!res)
 		return -1;
-	int found = PQntuples(res) > 0;
-	PQclear(res);
+	int found = libpq.PQntuples(res) > 0;
+	libpq.PQclear(res);
 	return found;
 }
 
@@ -307,5 +309,5 @@ int pg_commit(PGconn *conn, struct ct_error *err)
 
 void pg_rollback(PGconn *conn)
 {
-	PQclear(PQexec(conn, "ROLLBACK"));
+	libpq.PQclear(libpq.PQexec(conn, "ROLLBACK"));
 }

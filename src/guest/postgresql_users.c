@@ -92,10 +92,13 @@ static int resolve_db(const json_t *d, struct db_spec *s, struct ct_error *err)
 		if (!strcasecmp(cs, "utf8") || !strcasecmp(cs, "utf8mb3") ||
 		    !strcasecmp(cs, "utf8mb4"))
 			cs = "UTF8";
-		int id = is_token(cs, "_-", 32) ? pg_char_to_encoding(cs) : -1;
-		if (id < 0 || pg_valid_server_encoding_id(id) == 0)
+		/* libpq knows the server encodings and their aliases. */
+		if (libpq_load(err))
+			return -1;
+		int id = is_token(cs, "_-", 32) ? libpq.pg_char_to_encoding(cs) : -1;
+		if (id < 0 || libpq.pg_valid_server_encoding_id(id) == 0)
 			return ct_fail(err, 400, "'%.80s' is not a valid character set.", cs);
-		snprintf(s->encoding, sizeof s->encoding, "%s", pg_encoding_to_char(id));
+		snprintf(s->encoding, sizeof s->encoding, "%s", libpq.pg_encoding_to_char(id));
 	}
 	if (coll && *coll) {
 		locale_t l = is_token(coll, "._@-", 100)
@@ -200,14 +203,14 @@ static int db_exists(PGconn *c, const char *name, struct ct_error *err)
 
 static json_t *user_row(PGresult *res, int row)
 {
-	json_t *names = json_loads(PQgetvalue(res, row, 1), 0, NULL);
+	json_t *names = json_loads(libpq.PQgetvalue(res, row, 1), 0, NULL);
 	json_t *dbs = json_array();
 	const json_t *n;
 	size_t i;
 	json_array_foreach (names, i, n)
 		json_array_append_new(dbs, schema_json(json_string_value(n), NULL, NULL));
 	json_decref(names);
-	return user_json(PQgetvalue(res, row, 0), NULL, dbs, false);
+	return user_json(libpq.PQgetvalue(res, row, 0), NULL, dbs, false);
 }
 
 /* --- grants ---------------------------------------------------------------------- */
@@ -231,7 +234,7 @@ static int schema_public(const struct guest_instance *inst, const char *db, cons
 		pgb_ident(&b, user);
 		rc = pgb_run(&b, grant ? "GRANT" : "REVOKE", err);
 	}
-	PQfinish(c);
+	libpq.PQfinish(c);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -266,9 +269,9 @@ static int drop_role(const struct guest_instance *inst, PGconn *c, const char *r
 	if (!res)
 		return -1;
 	int rc = 0;
-	for (int i = 0; !rc && i < PQntuples(res) + 1; i++) {
-		bool here = i == PQntuples(res); /* last: this database and shared objects */
-		PGconn *dc = here ? c : pg_connect_admin(inst, PQgetvalue(res, i, 0), err);
+	for (int i = 0; !rc && i < libpq.PQntuples(res) + 1; i++) {
+		bool here = i == libpq.PQntuples(res); /* last: this database and shared objects */
+		PGconn *dc = here ? c : pg_connect_admin(inst, libpq.PQgetvalue(res, i, 0), err);
 		if (!dc) {
 			rc = -1;
 			break;
@@ -287,9 +290,9 @@ static int drop_role(const struct guest_instance *inst, PGconn *c, const char *r
 			rc = pgb_run(&b, "DROP OWNED", err);
 		}
 		if (!here)
-			PQfinish(dc);
+			libpq.PQfinish(dc);
 	}
-	PQclear(res);
+	libpq.PQclear(res);
 	if (rc)
 		return -1;
 	struct pgb b;
@@ -355,7 +358,7 @@ int pg_create_database_op(const struct guest_instance *inst, const json_t *datab
 	if (!c)
 		return -1;
 	int rc = pg_create_databases(inst, c, databases, err);
-	PQfinish(c);
+	libpq.PQfinish(c);
 	return rc;
 }
 
@@ -378,7 +381,7 @@ int pg_delete_database(const struct guest_instance *inst, const json_t *database
 		pgb_raw(&b, " WITH (FORCE)");
 		rc = pgb_run(&b, "DROP DATABASE", err);
 	}
-	PQfinish(c);
+	libpq.PQfinish(c);
 	return rc;
 }
 
@@ -415,18 +418,18 @@ json_t *pg_list_databases(const struct guest_instance *inst, int limit, const ch
 	const char *params[] = {marker};
 	PGresult *res =
 		pg_select(c, b.s, marker && *marker ? 1 : 0, params, "Listing databases", err);
-	PQfinish(c);
+	libpq.PQfinish(c);
 	if (!res)
 		return NULL;
 	json_t *items = json_array();
-	int n = PQntuples(res);
+	int n = libpq.PQntuples(res);
 	for (int i = 0; i < n; i++)
-		json_array_append_new(items,
-				      schema_json(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-						  PQgetvalue(res, i, 2)));
+		json_array_append_new(items, schema_json(libpq.PQgetvalue(res, i, 0),
+							 libpq.PQgetvalue(res, i, 1),
+							 libpq.PQgetvalue(res, i, 2)));
 	json_t *out = guest_page(items, limit,
-				 limit > 0 && n > limit ? PQgetvalue(res, limit - 1, 0) : "");
-	PQclear(res);
+				 limit > 0 && n > limit ? libpq.PQgetvalue(res, limit - 1, 0) : "");
+	libpq.PQclear(res);
 	return out;
 }
 
@@ -480,7 +483,7 @@ int pg_create_user_op(const struct guest_instance *inst, const json_t *users, st
 	if (!c)
 		return -1;
 	int rc = pg_create_users(inst, c, users, err);
-	PQfinish(c);
+	libpq.PQfinish(c);
 	return rc;
 }
 
@@ -496,15 +499,15 @@ json_t *pg_get_user(const struct guest_instance *inst, const char *username, con
 	const char *params[] = {username};
 	PGresult *res =
 		pg_select(c, USER_QUERY " AND r.rolname = $1", 1, params, "User lookup", err);
-	PQfinish(c);
+	libpq.PQfinish(c);
 	if (!res)
 		return NULL;
 	json_t *out = NULL;
-	if (PQntuples(res) == 0)
+	if (libpq.PQntuples(res) == 0)
 		ct_fail(err, 404, "User %.80s cannot be found on the instance.", username);
 	else
 		out = user_row(res, 0);
-	PQclear(res);
+	libpq.PQclear(res);
 	return out;
 }
 
@@ -520,16 +523,16 @@ json_t *pg_list_users(const struct guest_instance *inst, int limit, const char *
 	append_page(&b, "r.rolname::text", marker, include_marker, limit);
 	const char *params[] = {marker};
 	PGresult *res = pg_select(c, b.s, marker && *marker ? 1 : 0, params, "Listing users", err);
-	PQfinish(c);
+	libpq.PQfinish(c);
 	if (!res)
 		return NULL;
 	json_t *items = json_array();
-	int n = PQntuples(res);
+	int n = libpq.PQntuples(res);
 	for (int i = 0; i < n; i++)
 		json_array_append_new(items, user_row(res, i));
 	json_t *out = guest_page(items, limit,
-				 limit > 0 && n > limit ? PQgetvalue(res, limit - 1, 0) : "");
-	PQclear(res);
+				 limit > 0 && n > limit ? libpq.PQgetvalue(res, limit - 1, 0) : "");
+	libpq.PQclear(res);
 	return out;
 }
 
@@ -544,7 +547,7 @@ int pg_delete_user(const struct guest_instance *inst, const json_t *user, struct
 	int rc = user_exists(c, name, err);
 	if (!rc)
 		rc = drop_role(inst, c, name, err);
-	PQfinish(c);
+	libpq.PQfinish(c);
 	return rc;
 }
 
@@ -596,7 +599,7 @@ int pg_update_attributes(const struct guest_instance *inst, const char *username
 		rc = pg_commit(c, err);
 	else
 		pg_rollback(c);
-	PQfinish(c);
+	libpq.PQfinish(c);
 	return rc;
 }
 
@@ -634,7 +637,7 @@ int pg_change_passwords(const struct guest_instance *inst, const json_t *users,
 		rc = pg_commit(c, err);
 	else
 		pg_rollback(c);
-	PQfinish(c);
+	libpq.PQfinish(c);
 	return rc;
 }
 
@@ -668,7 +671,7 @@ int pg_grant_access(const struct guest_instance *inst, const char *username, con
 			break;
 		rc = grant_db(inst, c, guest_json_db_name(d), username, err);
 	}
-	PQfinish(c);
+	libpq.PQfinish(c);
 	return rc;
 }
 
@@ -694,10 +697,10 @@ int pg_revoke_access(const struct guest_instance *inst, const char *username, co
 			2, params, "Access lookup", err);
 		if (!res)
 			rc = -1;
-		else if (PQntuples(res) == 0)
+		else if (libpq.PQntuples(res) == 0)
 			rc = ct_fail(err, 404, "Database %.80s cannot be found on the instance.",
 				     database);
-		PQclear(res);
+		libpq.PQclear(res);
 	}
 	if (!rc) {
 		struct pgb b;
@@ -710,7 +713,7 @@ int pg_revoke_access(const struct guest_instance *inst, const char *username, co
 	}
 	if (!rc)
 		rc = schema_public(inst, database, username, false, err);
-	PQfinish(c);
+	libpq.PQfinish(c);
 	return rc;
 }
 
@@ -753,7 +756,7 @@ json_t *pg_enable_root_op(const struct guest_instance *inst, const char *passwor
 	if (!c)
 		return NULL;
 	json_t *out = pg_enable_root(c, password, err);
-	PQfinish(c);
+	libpq.PQfinish(c);
 	return out;
 }
 
@@ -766,7 +769,7 @@ int pg_disable_root(const struct guest_instance *inst, struct ct_error *err)
 			   "Root lookup", err);
 	if (rc > 0)
 		rc = drop_role(inst, c, PG_ROOT_USER, err);
-	PQfinish(c);
+	libpq.PQfinish(c);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -779,7 +782,7 @@ int pg_is_root_enabled(const struct guest_instance *inst, bool *enabled, struct 
 			   "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1 AND rolsuper AND "
 			   "rolcanlogin",
 			   PG_ROOT_USER, "Root lookup", err);
-	PQfinish(c);
+	libpq.PQfinish(c);
 	if (rc < 0)
 		return -1;
 	*enabled = rc > 0;

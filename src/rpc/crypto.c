@@ -1,14 +1,26 @@
 /*
  * crypto.c — AES-256-CBC payload encryption compatible with Trove (see crypto.h).
  * Owns only its temporary buffers; may not log.
+ *
+ * It uses libcrypto's AES and MD5 block functions, not EVP: in OpenSSL 3 the
+ * first EVP cipher or digest loads the configuration and builds every cipher
+ * and digest of the default provider, which leaves 2 MiB of libcrypto and its
+ * heap resident in every process that encrypts one message — most of the
+ * guest agent's memory. The IV comes from the kernel (ids_random). OpenSSL 3
+ * marks these functions deprecated in favour of EVP; they remain in 3.x.
  */
+#define OPENSSL_SUPPRESS_DEPRECATED /* AES_*, MD5: see above */
+
 #include "rpc/crypto.h"
 
-#include <openssl/evp.h>
+#include <openssl/aes.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h> /* EVP_EncodeBlock/DecodeBlock: plain Base64, no provider */
 #include <openssl/md5.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/ids.h"
 
 #define RPC_CRYPTO_IV	 16
 #define RPC_CRYPTO_BLOCK 16
@@ -19,13 +31,13 @@
 static void derive_key(const char *key, unsigned char out[32])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char digest[16];
-	unsigned int dlen = 0;
-	EVP_Digest(key, strlen(key), digest, &dlen, EVP_md5(), NULL);
+	unsigned char digest[MD5_DIGEST_LENGTH];
+	MD5((const unsigned char *)key, strlen(key), digest);
 	for (int i = 0; i < 16; i++) {
 		out[2 * i] = (unsigned char)hex[digest[i] >> 4];
 		out[2 * i + 1] = (unsigned char)hex[digest[i] & 15];
 	}
+	OPENSSL_cleanse(digest, sizeof digest);
 }
 
 char *rpc_crypto_encrypt(const char *key, const void *plain, size_t len, struct ct_error *err)
@@ -34,28 +46,32 @@ char *rpc_crypto_encrypt(const char *key, const void *plain, size_t len, struct 
 		ct_fail(err, 413, "payload too large to encrypt");
 		return NULL;
 	}
-	unsigned char aes_key[32];
-	derive_key(key, aes_key);
-	size_t raw_cap = RPC_CRYPTO_IV + len + RPC_CRYPTO_BLOCK;
-	unsigned char *raw = malloc(raw_cap);
+	/* PKCS#7: 1 to 16 bytes, each holding the count. */
+	size_t pad = RPC_CRYPTO_BLOCK - len % RPC_CRYPTO_BLOCK;
+	size_t ct_len = len + pad;
+	size_t raw_len = RPC_CRYPTO_IV + ct_len;
+	unsigned char *raw = malloc(raw_len);
+	unsigned char *padded = malloc(ct_len);
 	char *out = NULL;
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	if (!raw || !ctx) {
+	unsigned char aes_key[32], iv[RPC_CRYPTO_IV];
+	AES_KEY ks;
+	derive_key(key, aes_key);
+	if (!raw || !padded) {
 		ct_fail(err, 500, "out of memory");
 		goto done;
 	}
-	if (RAND_bytes(raw, RPC_CRYPTO_IV) != 1) {
+	if (ids_random(raw, RPC_CRYPTO_IV)) {
 		ct_fail(err, 500, "no random bytes for the IV");
 		goto done;
 	}
-	int n1 = 0, n2 = 0;
-	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, aes_key, raw) != 1 ||
-	    EVP_EncryptUpdate(ctx, raw + RPC_CRYPTO_IV, &n1, plain, (int)len) != 1 ||
-	    EVP_EncryptFinal_ex(ctx, raw + RPC_CRYPTO_IV + n1, &n2) != 1) {
+	memcpy(padded, plain, len);
+	memset(padded + len, (int)pad, pad);
+	memcpy(iv, raw, sizeof iv); /* AES_cbc_encrypt advances the IV it is given */
+	if (AES_set_encrypt_key(aes_key, 256, &ks)) {
 		ct_fail(err, 500, "encryption failed");
 		goto done;
 	}
-	size_t raw_len = RPC_CRYPTO_IV + (size_t)n1 + (size_t)n2;
+	AES_cbc_encrypt(padded, raw + RPC_CRYPTO_IV, ct_len, &ks, iv, AES_ENCRYPT);
 	out = malloc(4 * ((raw_len + 2) / 3) + 1);
 	if (!out) {
 		ct_fail(err, 500, "out of memory");
@@ -63,8 +79,11 @@ char *rpc_crypto_encrypt(const char *key, const void *plain, size_t len, struct 
 	}
 	EVP_EncodeBlock((unsigned char *)out, raw, (int)raw_len);
 done:
-	EVP_CIPHER_CTX_free(ctx);
+	if (padded)
+		OPENSSL_cleanse(padded, ct_len);
+	free(padded);
 	free(raw);
+	OPENSSL_cleanse(&ks, sizeof ks);
 	OPENSSL_cleanse(aes_key, sizeof aes_key);
 	return out;
 }
@@ -78,10 +97,10 @@ char *rpc_crypto_decrypt(const char *key, const char *b64, size_t *len, struct c
 	}
 	unsigned char *raw = malloc(blen / 4 * 3 + 1);
 	char *plain = NULL;
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	unsigned char aes_key[32];
+	unsigned char aes_key[32], iv[RPC_CRYPTO_IV];
+	AES_KEY ks;
 	derive_key(key, aes_key);
-	if (!raw || !ctx) {
+	if (!raw) {
 		ct_fail(err, 500, "out of memory");
 		goto done;
 	}
@@ -99,27 +118,39 @@ char *rpc_crypto_decrypt(const char *key, const char *b64, size_t *len, struct c
 		ct_fail(err, 400, "ciphertext has a bad length");
 		goto done;
 	}
-	int ct_len = rlen - RPC_CRYPTO_IV;
-	plain = malloc((size_t)ct_len + RPC_CRYPTO_BLOCK + 1);
+	size_t ct_len = (size_t)rlen - RPC_CRYPTO_IV;
+	plain = malloc(ct_len + 1);
 	if (!plain) {
 		ct_fail(err, 500, "out of memory");
 		goto done;
 	}
-	int n1 = 0, n2 = 0;
-	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, aes_key, raw) != 1 ||
-	    EVP_DecryptUpdate(ctx, (unsigned char *)plain, &n1, raw + RPC_CRYPTO_IV, ct_len) != 1 ||
-	    EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + n1, &n2) != 1) {
-		ct_fail(err, 400, "ciphertext does not decrypt with this key");
+	if (AES_set_decrypt_key(aes_key, 256, &ks)) {
+		ct_fail(err, 500, "decryption failed");
 		free(plain);
 		plain = NULL;
 		goto done;
 	}
-	plain[n1 + n2] = '\0';
+	memcpy(iv, raw, sizeof iv);
+	AES_cbc_encrypt(raw + RPC_CRYPTO_IV, (unsigned char *)plain, ct_len, &ks, iv, AES_DECRYPT);
+	/* The PKCS#7 padding must be intact (what EVP_DecryptFinal checks): a
+	 * wrong key leaves garbage there. Every byte is looked at. */
+	unsigned pad = (unsigned char)plain[ct_len - 1];
+	unsigned bad = pad == 0 || pad > RPC_CRYPTO_BLOCK;
+	for (unsigned i = 1; i <= RPC_CRYPTO_BLOCK; i++)
+		bad |= (i <= pad) & ((unsigned char)plain[ct_len - i] != pad);
+	if (bad) {
+		ct_fail(err, 400, "ciphertext does not decrypt with this key");
+		OPENSSL_cleanse(plain, ct_len);
+		free(plain);
+		plain = NULL;
+		goto done;
+	}
+	plain[ct_len - pad] = '\0';
 	if (len)
-		*len = (size_t)(n1 + n2);
+		*len = ct_len - pad;
 done:
-	EVP_CIPHER_CTX_free(ctx);
 	free(raw);
+	OPENSSL_cleanse(&ks, sizeof ks);
 	OPENSSL_cleanse(aes_key, sizeof aes_key);
 	return plain;
 }

@@ -124,6 +124,16 @@ def test_databases_users_and_root(cloud):
     assert mariadb(ip, "root", root["password"], "mysql", "SELECT 1").returncode != 0
 
 
+def test_agent_maps_no_database_client(cloud):
+    """The agent runs every database session in a worker process, so after all
+    the operations above it has never mapped a client library
+    (docs/guest-mariadb.md, "Processes and memory")."""
+    iid = instance(cloud)["id"]
+    pid = int((cloud.local / "instances" / iid / "guestagent.pid").read_text().split()[0])
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    assert "libmariadb" not in maps and "libpq" not in maps
+
+
 @pytest.mark.parametrize("name", ["a'b", "a`b", "a\\\\b", "a;b", "x'; DROP DATABASE test; --"])
 def test_injection_in_database_names_is_refused(cloud, name):
     iid = instance(cloud)["id"]

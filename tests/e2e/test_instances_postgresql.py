@@ -73,6 +73,16 @@ def test_databases_users_and_root(cloud):
     assert psql(ip, "root", root["password"], "postgres", "SELECT 1").returncode != 0
 
 
+def test_agent_maps_no_database_client(cloud):
+    """The agent runs every database session in a worker process, so after all
+    the operations above it has never mapped a client library
+    (docs/guest-mariadb.md, "Processes and memory")."""
+    iid = instance(cloud)["id"]
+    pid = int((cloud.local / "instances" / iid / "guestagent.pid").read_text().split()[0])
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    assert "libmariadb" not in maps and "libpq" not in maps
+
+
 @pytest.mark.parametrize("user, password", [
     ("u\"x", "p"), ("ok", "p'; DROP ROLE \"userA\"; --"), ("ok2", "$$x$$"), ("ok3", "back\\slash"),
 ])

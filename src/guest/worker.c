@@ -1,0 +1,476 @@
+/*
+ * worker.c — see worker.h. The agent side (a manager table whose functions
+ * pack their arguments and start a worker) and the worker side (unpack, call
+ * the real manager, answer) share the argument names below. Owns the workers
+ * it starts; may not touch RPC, the control plane or a datastore's files.
+ */
+#define LOG_MODULE "guest"
+
+#include "guest/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+extern char **environ;
+
+/* --- the agent's side ------------------------------------------------------ */
+
+static json_t *instance_json(const struct guest_instance *inst)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:i}", "id", inst->id, "manager",
+			 inst->manager, "data_dir", inst->data_dir, "run_dir", inst->run_dir,
+			 "cache_dir", inst->cache_dir, "bind_address", inst->bind_address, "port",
+			 inst->port, "os_user", inst->os_user, "memory_mb", inst->memory_mb);
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Everything the worker writes; NULL when it cannot be read. */
+static char *read_all(int fd, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		if (n + 1 >= cap) {
+			char *bigger = realloc(buf, cap * 2);
+			if (!bigger)
+				break;
+			buf = bigger;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		if (r == 0) {
+			buf[n] = '\0';
+			*len = n;
+			return buf;
+		}
+		n += (size_t)r;
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Start `<this executable> --worker` with request on its stdin; its stdout
+ * comes back in *answer. The pid, or -1. */
+static pid_t spawn_worker(const char *request, char **answer, size_t *answer_len,
+			  struct ct_error *err)
+{
+	int in[2] = {-1, -1}, out[2] = {-1, -1};
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
+		ct_fail(err, 500, "Cannot start a worker: pipe: %s", strerror(errno));
+		goto fail;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+	if (log_fileno() != STDERR_FILENO)
+		posix_spawn_file_actions_adddup2(&fa, log_fileno(), STDERR_FILENO);
+	posix_spawnattr_init(&attr);
+	/* The agent blocks SIGTERM and SIGINT in every thread; a worker must not. */
+	sigset_t none;
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	/* Named as the agent was started, so process listings tell them apart. */
+	char *const argv[] = {program_invocation_name, "--worker", NULL};
+	pid_t pid;
+	int e = posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (e) {
+		ct_fail(err, 500, "Cannot start a worker: %s", strerror(e));
+		goto fail;
+	}
+	close(in[0]);
+	close(out[1]);
+	in[0] = out[1] = -1;
+	/* The worker reads all of its request before it answers; a worker that
+	 * died early shows as EPIPE here and as its exit status below. */
+	(void)write_all(in[1], request, strlen(request));
+	close(in[1]);
+	*answer = read_all(out[0], answer_len);
+	close(out[0]);
+	return pid;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+	}
+	return -1;
+}
+
+/* Run op with args (stolen; NULL when packing them failed) in a worker: its
+ * result (a new reference; JSON null for "nothing"), or NULL with err set. */
+static json_t *call(const struct guest_instance *inst, const char *op, json_t *args,
+		    struct ct_error *err)
+{
+	json_t *req =
+		args ? json_pack("{s:s,s:o,s:o,s:b,s:s?}", "op", op, "instance",
+				 instance_json(inst), "args", args, "debug",
+				 log_min_level == LOG_LEVEL_DEBUG, "request_id", log_request_id())
+		     : NULL;
+	char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (!text) {
+		ct_fail(err, 500, "Out of memory.");
+		return NULL;
+	}
+	char *answer = NULL;
+	size_t answer_len = 0;
+	pid_t pid = spawn_worker(text, &answer, &answer_len, err);
+	explicit_bzero(text, strlen(text)); /* it may hold passwords */
+	free(text);
+	if (pid < 0)
+		return NULL;
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	json_t *out = answer ? json_loadb(answer, answer_len, 0, NULL) : NULL;
+	if (answer)
+		explicit_bzero(answer, answer_len); /* enable_root answers a password */
+	free(answer);
+	json_t *result = json_object_get(out, "result");
+	const json_t *error = json_object_get(out, "error");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || (!result && !json_is_object(error))) {
+		if (WIFSIGNALED(status))
+			log_error("worker %d for %s was killed by signal %d", (int)pid, op,
+				  WTERMSIG(status));
+		else
+			log_error("worker %d for %s exited with status %d and %s", (int)pid, op,
+				  WEXITSTATUS(status), out ? "an answer" : "no answer");
+		json_decref(out);
+		ct_fail(err, 500, "The guest agent's worker for %s failed.", op);
+		return NULL;
+	}
+	if (!result) {
+		int code = (int)json_integer_value(json_object_get(error, "status"));
+		const char *message = json_string_value(json_object_get(error, "message"));
+		ct_fail(err, code ? code : 500, "%s", message ? message : "Unknown error.");
+		json_decref(out);
+		return NULL;
+	}
+	json_incref(result);
+	json_decref(out);
+	return result;
+}
+
+static int call_done(const struct guest_instance *inst, const char *op, json_t *args,
+		     struct ct_error *err)
+{
+	json_t *r = call(inst, op, args, err);
+	json_decref(r);
+	return r ? 0 : -1;
+}
+
+static json_t *copy(const json_t *v)
+{
+	return v ? json_deep_copy(v) : NULL;
+}
+
+static int w_prepare(const struct guest_instance *inst, const json_t *kwargs, struct ct_error *err)
+{
+	return call_done(inst, "prepare", json_pack("{s:o?}", "kwargs", copy(kwargs)), err);
+}
+
+static int w_start(const struct guest_instance *inst, struct ct_error *err)
+{
+	return call_done(inst, "start", json_object(), err);
+}
+
+static int w_stop(const struct guest_instance *inst, struct ct_error *err)
+{
+	return call_done(inst, "stop", json_object(), err);
+}
+
+static enum guest_status w_status(const struct guest_instance *inst)
+{
+	struct ct_error err = {0};
+	json_t *r = call(inst, "status", json_object(), &err);
+	json_int_t v = json_is_integer(r) ? json_integer_value(r) : -1;
+	enum guest_status s = v >= GUEST_STATUS_RUNNING && v <= GUEST_STATUS_HEALTHY
+				      ? (enum guest_status)v
+				      : GUEST_STATUS_UNKNOWN;
+	json_decref(r);
+	return s;
+}
+
+static json_t *page_args(int limit, const char *marker, bool include_marker)
+{
+	return json_pack("{s:i,s:s?,s:b}", "limit", limit, "marker", marker, "include_marker",
+			 include_marker);
+}
+
+static json_t *w_list_databases(const struct guest_instance *inst, int limit, const char *marker,
+				bool include_marker, struct ct_error *err)
+{
+	return call(inst, "list_databases", page_args(limit, marker, include_marker), err);
+}
+
+static int w_create_database(const struct guest_instance *inst, const json_t *databases,
+			     struct ct_error *err)
+{
+	return call_done(inst, "create_database", json_pack("{s:o?}", "databases", copy(databases)),
+			 err);
+}
+
+static int w_delete_database(const struct guest_instance *inst, const json_t *database,
+			     struct ct_error *err)
+{
+	return call_done(inst, "delete_database", json_pack("{s:o?}", "database", copy(database)),
+			 err);
+}
+
+static json_t *w_list_users(const struct guest_instance *inst, int limit, const char *marker,
+			    bool include_marker, struct ct_error *err)
+{
+	return call(inst, "list_users", page_args(limit, marker, include_marker), err);
+}
+
+static int w_create_user(const struct guest_instance *inst, const json_t *users,
+			 struct ct_error *err)
+{
+	return call_done(inst, "create_user", json_pack("{s:o?}", "users", copy(users)), err);
+}
+
+static json_t *w_get_user(const struct guest_instance *inst, const char *username,
+			  const char *hostname, struct ct_error *err)
+{
+	return call(inst, "get_user",
+		    json_pack("{s:s?,s:s?}", "username", username, "hostname", hostname), err);
+}
+
+static int w_delete_user(const struct guest_instance *inst, const json_t *user,
+			 struct ct_error *err)
+{
+	return call_done(inst, "delete_user", json_pack("{s:o?}", "user", copy(user)), err);
+}
+
+static int w_update_attributes(const struct guest_instance *inst, const char *username,
+			       const char *hostname, const json_t *user_attrs, struct ct_error *err)
+{
+	return call_done(inst, "update_attributes",
+			 json_pack("{s:s?,s:s?,s:o?}", "username", username, "hostname", hostname,
+				   "user_attrs", copy(user_attrs)),
+			 err);
+}
+
+static int w_change_passwords(const struct guest_instance *inst, const json_t *users,
+			      struct ct_error *err)
+{
+	return call_done(inst, "change_passwords", json_pack("{s:o?}", "users", copy(users)), err);
+}
+
+static int w_grant_access(const struct guest_instance *inst, const char *username,
+			  const char *hostname, const json_t *databases, struct ct_error *err)
+{
+	return call_done(inst, "grant_access",
+			 json_pack("{s:s?,s:s?,s:o?}", "username", username, "hostname", hostname,
+				   "databases", copy(databases)),
+			 err);
+}
+
+static int w_revoke_access(const struct guest_instance *inst, const char *username,
+			   const char *hostname, const char *database, struct ct_error *err)
+{
+	return call_done(inst, "revoke_access",
+			 json_pack("{s:s?,s:s?,s:s?}", "username", username, "hostname", hostname,
+				   "database", database),
+			 err);
+}
+
+static json_t *w_enable_root(const struct guest_instance *inst, const char *password,
+			     struct ct_error *err)
+{
+	return call(inst, "enable_root", json_pack("{s:s?}", "password", password), err);
+}
+
+static int w_disable_root(const struct guest_instance *inst, struct ct_error *err)
+{
+	return call_done(inst, "disable_root", json_object(), err);
+}
+
+static int w_is_root_enabled(const struct guest_instance *inst, bool *enabled, struct ct_error *err)
+{
+	json_t *r = call(inst, "is_root_enabled", json_object(), err);
+	*enabled = json_is_true(r);
+	json_decref(r);
+	return r ? 0 : -1;
+}
+
+/* A statvfs: nothing to isolate. */
+static json_t *w_filesystem_stats(const struct guest_instance *inst, struct ct_error *err)
+{
+	const struct datastore_manager *m = datastore_manager_find(inst->manager);
+	if (!m) {
+		ct_fail(err, 400, "datastore_manager '%s' is not supported", inst->manager);
+		return NULL;
+	}
+	return m->get_filesystem_stats(inst, err);
+}
+
+const struct datastore_manager guest_worker_manager = {
+	.name = "worker",
+	.prepare = w_prepare,
+	.start = w_start,
+	.stop = w_stop,
+	.status = w_status,
+	.list_databases = w_list_databases,
+	.create_database = w_create_database,
+	.delete_database = w_delete_database,
+	.list_users = w_list_users,
+	.create_user = w_create_user,
+	.get_user = w_get_user,
+	.delete_user = w_delete_user,
+	.update_attributes = w_update_attributes,
+	.change_passwords = w_change_passwords,
+	.grant_access = w_grant_access,
+	.revoke_access = w_revoke_access,
+	.enable_root = w_enable_root,
+	.disable_root = w_disable_root,
+	.is_root_enabled = w_is_root_enabled,
+	.get_filesystem_stats = w_filesystem_stats,
+};
+
+/* --- the worker's side ----------------------------------------------------- */
+
+static void copy_str(char *dst, size_t size, const json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+	snprintf(dst, size, "%s", v ? v : "");
+}
+
+static void load_instance(const json_t *j, struct guest_instance *inst)
+{
+	memset(inst, 0, sizeof *inst);
+	copy_str(inst->id, sizeof inst->id, j, "id");
+	copy_str(inst->manager, sizeof inst->manager, j, "manager");
+	copy_str(inst->data_dir, sizeof inst->data_dir, j, "data_dir");
+	copy_str(inst->run_dir, sizeof inst->run_dir, j, "run_dir");
+	copy_str(inst->cache_dir, sizeof inst->cache_dir, j, "cache_dir");
+	copy_str(inst->bind_address, sizeof inst->bind_address, j, "bind_address");
+	copy_str(inst->os_user, sizeof inst->os_user, j, "os_user");
+	inst->port = (int)json_integer_value(json_object_get(j, "port"));
+	inst->memory_mb = (int)json_integer_value(json_object_get(j, "memory_mb"));
+}
+
+static json_t *done(int rc)
+{
+	return rc ? NULL : json_null();
+}
+
+/* The real manager's answer to op: a new reference, or NULL with err set. */
+static json_t *run(const struct datastore_manager *m, const struct guest_instance *inst,
+		   const char *op, const json_t *args, struct ct_error *err)
+{
+	const char *username = json_string_value(json_object_get(args, "username"));
+	const char *hostname = json_string_value(json_object_get(args, "hostname"));
+	int limit = (int)json_integer_value(json_object_get(args, "limit"));
+	const char *marker = json_string_value(json_object_get(args, "marker"));
+	bool include_marker = json_is_true(json_object_get(args, "include_marker"));
+#define ARG(name) json_object_get(args, name)
+
+	if (!strcmp(op, "prepare"))
+		return done(m->prepare(inst, ARG("kwargs"), err));
+	if (!strcmp(op, "start"))
+		return done(m->start(inst, err));
+	if (!strcmp(op, "stop"))
+		return done(m->stop(inst, err));
+	if (!strcmp(op, "status"))
+		return json_integer(m->status(inst));
+	if (!strcmp(op, "list_databases"))
+		return m->list_databases(inst, limit, marker, include_marker, err);
+	if (!strcmp(op, "create_database"))
+		return done(m->create_database(inst, ARG("databases"), err));
+	if (!strcmp(op, "delete_database"))
+		return done(m->delete_database(inst, ARG("database"), err));
+	if (!strcmp(op, "list_users"))
+		return m->list_users(inst, limit, marker, include_marker, err);
+	if (!strcmp(op, "create_user"))
+		return done(m->create_user(inst, ARG("users"), err));
+	if (!strcmp(op, "get_user"))
+		return m->get_user(inst, username, hostname, err);
+	if (!strcmp(op, "delete_user"))
+		return done(m->delete_user(inst, ARG("user"), err));
+	if (!strcmp(op, "update_attributes"))
+		return done(m->update_attributes(inst, username, hostname, ARG("user_attrs"), err));
+	if (!strcmp(op, "change_passwords"))
+		return done(m->change_passwords(inst, ARG("users"), err));
+	if (!strcmp(op, "grant_access"))
+		return done(m->grant_access(inst, username, hostname, ARG("databases"), err));
+	if (!strcmp(op, "revoke_access"))
+		return done(m->revoke_access(inst, username, hostname,
+					     json_string_value(ARG("database")), err));
+	if (!strcmp(op, "enable_root"))
+		return m->enable_root(inst, json_string_value(ARG("password")), err);
+	if (!strcmp(op, "disable_root"))
+		return done(m->disable_root(inst, err));
+	if (!strcmp(op, "is_root_enabled")) {
+		bool on = false;
+		return m->is_root_enabled(inst, &on, err) ? NULL : json_boolean(on);
+	}
+#undef ARG
+	ct_fail(err, 500, "The worker has no operation %.40s.", op);
+	return NULL;
+}
+
+int guest_worker_main(void)
+{
+	json_t *req = json_loadf(stdin, 0, NULL);
+	if (!json_is_object(req)) {
+		json_decref(req);
+		fprintf(stderr, "ctrove-guestagent --worker: no request on stdin\n");
+		return 1;
+	}
+	log_open(NULL, json_is_true(json_object_get(req, "debug")));
+	struct guest_instance inst;
+	load_instance(json_object_get(req, "instance"), &inst);
+	log_set_context(json_string_value(json_object_get(req, "request_id")), inst.id);
+	const char *op = json_string_value(json_object_get(req, "op"));
+	const json_t *args = json_object_get(req, "args");
+	struct ct_error err = {0};
+	const struct datastore_manager *m = datastore_manager_find(inst.manager);
+	json_t *result = NULL;
+	if (!m)
+		ct_fail(&err, 400, "datastore_manager '%s' is not supported", inst.manager);
+	else if (!op)
+		ct_fail(&err, 500, "The worker was given no operation.");
+	else
+		result = run(m, &inst, op, args, &err);
+	json_t *answer = result ? json_pack("{s:o}", "result", result)
+				: json_pack("{s:{s:i,s:s}}", "error", "status",
+					    err.status ? err.status : 500, "message", err.message);
+	int rc = answer && json_dumpf(answer, stdout, JSON_COMPACT) == 0 && fflush(stdout) == 0 ? 0
+												: 1;
+	json_decref(answer);
+	json_decref(req);
+	return rc;
+}
