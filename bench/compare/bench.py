@@ -386,7 +386,9 @@ class Ctrove:
             "http_get_rate = 1000000000\nhttp_post_rate = 1000000000\n"
             "http_put_rate = 1000000000\nhttp_delete_rate = 1000000000\n"
             "http_mgmt_post_rate = 1000000000\n"
-            f"[database]\nconnection = sqlite:///{self.db}\n"
+            + (f"trove_api_workers = {os.environ['BENCH_CTROVE_WORKERS']}\n"
+               if os.environ.get("BENCH_CTROVE_WORKERS") else "")
+            + f"[database]\nconnection = sqlite:///{self.db}\n"
             f"[local]\nrun_root = {self.dir / 'run'}\nnft_table = {self.nft_table}\n"
             f"address_range = 127.{octet}.0.1-127.{octet}.255.254\n")
         self.password = secrets.token_hex(12)
