@@ -545,3 +545,23 @@ enum guest_status guest_server_status(const struct guest_instance *inst, pid_t p
 	}
 	return answers(inst) ? GUEST_STATUS_HEALTHY : GUEST_STATUS_RUNNING;
 }
+
+static void copy_str(char *dst, size_t size, const json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+	snprintf(dst, size, "%s", v ? v : "");
+}
+
+void guest_instance_from_json(const json_t *j, struct guest_instance *inst)
+{
+	memset(inst, 0, sizeof *inst);
+	copy_str(inst->id, sizeof inst->id, j, "id");
+	copy_str(inst->manager, sizeof inst->manager, j, "manager");
+	copy_str(inst->data_dir, sizeof inst->data_dir, j, "data_dir");
+	copy_str(inst->run_dir, sizeof inst->run_dir, j, "run_dir");
+	copy_str(inst->cache_dir, sizeof inst->cache_dir, j, "cache_dir");
+	copy_str(inst->bind_address, sizeof inst->bind_address, j, "bind_address");
+	copy_str(inst->os_user, sizeof inst->os_user, j, "os_user");
+	inst->port = (int)json_integer_value(json_object_get(j, "port"));
+	inst->memory_mb = (int)json_integer_value(json_object_get(j, "memory_mb"));
+}

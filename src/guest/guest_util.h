@@ -18,6 +18,10 @@
 #include "common/error.h"
 #include "guest/datastore.h"
 
+/* The fields of a struct guest_instance from {"id", "manager", ...} (the
+ * worker's request, guest_cli's input); missing ones stay empty / 0. */
+void guest_instance_from_json(const json_t *j, struct guest_instance *inst);
+
 /* Trove's generated passwords: 36 characters of [A-Za-z0-9]. */
 #define GUEST_PASSWORD_LEN 36
 

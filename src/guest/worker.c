@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "guest/guest_util.h"
 
 extern char **environ;
 
@@ -362,26 +363,6 @@ const struct datastore_manager guest_worker_manager = {
 
 /* --- the worker's side ----------------------------------------------------- */
 
-static void copy_str(char *dst, size_t size, const json_t *obj, const char *key)
-{
-	const char *v = json_string_value(json_object_get(obj, key));
-	snprintf(dst, size, "%s", v ? v : "");
-}
-
-static void load_instance(const json_t *j, struct guest_instance *inst)
-{
-	memset(inst, 0, sizeof *inst);
-	copy_str(inst->id, sizeof inst->id, j, "id");
-	copy_str(inst->manager, sizeof inst->manager, j, "manager");
-	copy_str(inst->data_dir, sizeof inst->data_dir, j, "data_dir");
-	copy_str(inst->run_dir, sizeof inst->run_dir, j, "run_dir");
-	copy_str(inst->cache_dir, sizeof inst->cache_dir, j, "cache_dir");
-	copy_str(inst->bind_address, sizeof inst->bind_address, j, "bind_address");
-	copy_str(inst->os_user, sizeof inst->os_user, j, "os_user");
-	inst->port = (int)json_integer_value(json_object_get(j, "port"));
-	inst->memory_mb = (int)json_integer_value(json_object_get(j, "memory_mb"));
-}
-
 static json_t *done(int rc)
 {
 	return rc ? NULL : json_null();
@@ -452,7 +433,7 @@ int guest_worker_main(void)
 	}
 	log_open(NULL, json_is_true(json_object_get(req, "debug")));
 	struct guest_instance inst;
-	load_instance(json_object_get(req, "instance"), &inst);
+	guest_instance_from_json(json_object_get(req, "instance"), &inst);
 	log_set_context(json_string_value(json_object_get(req, "request_id")), inst.id);
 	const char *op = json_string_value(json_object_get(req, "op"));
 	const json_t *args = json_object_get(req, "args");

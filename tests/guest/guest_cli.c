@@ -17,27 +17,8 @@
 
 #include "common/log.h"
 #include "guest/datastore.h"
+#include "guest/guest_util.h"
 #include "guest/mariadb_config.h"
-
-static void copy_str(char *dst, size_t size, const json_t *obj, const char *key)
-{
-	const char *v = json_string_value(json_object_get(obj, key));
-	snprintf(dst, size, "%s", v ? v : "");
-}
-
-static void load_instance(const json_t *j, struct guest_instance *inst)
-{
-	memset(inst, 0, sizeof *inst);
-	copy_str(inst->id, sizeof inst->id, j, "id");
-	copy_str(inst->manager, sizeof inst->manager, j, "manager");
-	copy_str(inst->data_dir, sizeof inst->data_dir, j, "data_dir");
-	copy_str(inst->run_dir, sizeof inst->run_dir, j, "run_dir");
-	copy_str(inst->cache_dir, sizeof inst->cache_dir, j, "cache_dir");
-	copy_str(inst->bind_address, sizeof inst->bind_address, j, "bind_address");
-	copy_str(inst->os_user, sizeof inst->os_user, j, "os_user");
-	inst->port = (int)json_integer_value(json_object_get(j, "port"));
-	inst->memory_mb = (int)json_integer_value(json_object_get(j, "memory_mb"));
-}
 
 static const char *arg_str(const json_t *args, const char *key)
 {
@@ -150,7 +131,7 @@ int main(int argc, char **argv)
 			result = json_string(buf);
 	} else {
 		struct guest_instance inst;
-		load_instance(json_object_get(in, "instance"), &inst);
+		guest_instance_from_json(json_object_get(in, "instance"), &inst);
 		const struct datastore_manager *m = datastore_manager_find(inst.manager);
 		rc = m ? call(m, &inst, argv[1], args, &result, &err)
 		       : ct_fail(&err, 400, "No datastore manager %s.", inst.manager);
