@@ -224,3 +224,25 @@ void routes_print(FILE *out)
 			routes[i].pattern, access_names[routes[i].access], routes[i].rule,
 			routes[i].handler == not_implemented ? "*501*" : "implemented");
 }
+
+bool routes_wait_on_guest(const char *path)
+{
+	/* /v1.0/<project>/instances/<id>/<sub>...: the sub-resources that
+	 * instance_guest.c serves by calling the guest. */
+	static const char *const subs[] = {"databases", "users", "root"};
+	const char *p = path;
+	for (int segment = 0; segment < 4; segment++) {
+		p = strchr(p + 1, '/');
+		if (!p)
+			return false;
+		if (segment == 1 && strncmp(p, "/instances/", 11))
+			return false;
+	}
+	p++;
+	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+		size_t n = strlen(subs[i]);
+		if (!strncmp(p, subs[i], n) && (p[n] == '\0' || p[n] == '/'))
+			return true;
+	}
+	return false;
+}

@@ -12,6 +12,8 @@
 
 #include <stdio.h>
 
+#include <stdbool.h>
+
 #include "api/handlers.h"
 
 enum api_access { ACCESS_PROJECT, ACCESS_ADMIN_CTX, ACCESS_ADMIN_RULE };
@@ -27,6 +29,9 @@ struct api_route {
 /* Match method + segments; fills req->params. NULL when nothing matches. */
 const struct api_route *routes_match(struct api_request *req, const char *method, char **segments,
 				     int nsegments);
+/* Whether a request for path waits on a guest agent (databases, users and
+ * root of an instance): the HTTP front serves those on api/wait_pool.h. */
+bool routes_wait_on_guest(const char *path);
 /* The table, for docs and tests. */
 const struct api_route *routes_table(int *count);
 /* The table as Markdown (docs/api.md, `ctrove --help-routes`). */

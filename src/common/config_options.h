@@ -21,7 +21,10 @@
 	  "Address the API server listens on.")                                                    \
 	X(BIND_PORT, "DEFAULT", "bind_port", CFG_INT, "8779", "Port of the API server.")           \
 	X(API_WORKERS, "DEFAULT", "trove_api_workers", CFG_INT, "0",                               \
-	  "API worker threads; 0 = four per CPU.")                                                 \
+	  "API (HTTP) threads; 0 = one per CPU.")                                                  \
+	X(API_GUEST_THREADS, "DEFAULT", "api_guest_call_threads", CFG_INT, "16",                   \
+	  "API threads that serve the requests waiting on a guest agent (databases, users, "       \
+	  "root), so a slow guest never holds an HTTP thread.")                                    \
 	X(PUBLIC_ENDPOINT, "DEFAULT", "public_endpoint", CFG_STR, "",                              \
 	  "Base URL in the version document and the catalog; empty = the request's "               \
 	  "Host.")                                                                                 \

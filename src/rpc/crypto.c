@@ -2,21 +2,20 @@
  * crypto.c — AES-256-CBC payload encryption compatible with Trove (see crypto.h).
  * Owns only its temporary buffers; may not log.
  *
- * It uses libcrypto's AES and MD5 block functions, not EVP: in OpenSSL 3 the
- * first EVP cipher or digest loads the configuration and builds every cipher
- * and digest of the default provider, which leaves 2 MiB of libcrypto and its
- * heap resident in every process that encrypts one message — most of the
- * guest agent's memory. The IV comes from the kernel (ids_random). OpenSSL 3
- * marks these functions deprecated in favour of EVP; they remain in 3.x.
+ * AES and MD5 come from libnettle (AES-NI where the CPU has it), not
+ * OpenSSL's EVP: in OpenSSL 3 the first EVP cipher or digest loads the
+ * configuration and builds every cipher and digest of the default provider,
+ * which leaves 2 MiB of libcrypto and its heap resident in every process that
+ * encrypts one message — most of the guest agent's memory. Base64 stays
+ * OpenSSL's EVP_EncodeBlock (plain code, no provider). The IV comes from the
+ * kernel (ids_random).
  */
-#define OPENSSL_SUPPRESS_DEPRECATED /* AES_*, MD5: see above */
-
 #include "rpc/crypto.h"
 
-#include <openssl/aes.h>
-#include <openssl/crypto.h>
+#include <nettle/aes.h>
+#include <nettle/cbc.h>
+#include <nettle/md5.h>
 #include <openssl/evp.h> /* EVP_EncodeBlock/DecodeBlock: plain Base64, no provider */
-#include <openssl/md5.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,13 +30,16 @@
 static void derive_key(const char *key, unsigned char out[32])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char digest[MD5_DIGEST_LENGTH];
-	MD5((const unsigned char *)key, strlen(key), digest);
+	unsigned char digest[MD5_DIGEST_SIZE];
+	struct md5_ctx md5;
+	md5_init(&md5);
+	md5_update(&md5, strlen(key), (const uint8_t *)key);
+	md5_digest(&md5, sizeof digest, digest);
 	for (int i = 0; i < 16; i++) {
 		out[2 * i] = (unsigned char)hex[digest[i] >> 4];
 		out[2 * i + 1] = (unsigned char)hex[digest[i] & 15];
 	}
-	OPENSSL_cleanse(digest, sizeof digest);
+	explicit_bzero(digest, sizeof digest);
 }
 
 char *rpc_crypto_encrypt(const char *key, const void *plain, size_t len, struct ct_error *err)
@@ -54,7 +56,7 @@ char *rpc_crypto_encrypt(const char *key, const void *plain, size_t len, struct 
 	unsigned char *padded = malloc(ct_len);
 	char *out = NULL;
 	unsigned char aes_key[32], iv[RPC_CRYPTO_IV];
-	AES_KEY ks;
+	struct aes256_ctx ks;
 	derive_key(key, aes_key);
 	if (!raw || !padded) {
 		ct_fail(err, 500, "out of memory");
@@ -66,12 +68,10 @@ char *rpc_crypto_encrypt(const char *key, const void *plain, size_t len, struct 
 	}
 	memcpy(padded, plain, len);
 	memset(padded + len, (int)pad, pad);
-	memcpy(iv, raw, sizeof iv); /* AES_cbc_encrypt advances the IV it is given */
-	if (AES_set_encrypt_key(aes_key, 256, &ks)) {
-		ct_fail(err, 500, "encryption failed");
-		goto done;
-	}
-	AES_cbc_encrypt(padded, raw + RPC_CRYPTO_IV, ct_len, &ks, iv, AES_ENCRYPT);
+	memcpy(iv, raw, sizeof iv); /* cbc_encrypt advances the IV it is given */
+	aes256_set_encrypt_key(&ks, aes_key);
+	cbc_encrypt(&ks, (nettle_cipher_func *)aes256_encrypt, AES_BLOCK_SIZE, iv, ct_len,
+		    raw + RPC_CRYPTO_IV, padded);
 	out = malloc(4 * ((raw_len + 2) / 3) + 1);
 	if (!out) {
 		ct_fail(err, 500, "out of memory");
@@ -80,11 +80,11 @@ char *rpc_crypto_encrypt(const char *key, const void *plain, size_t len, struct 
 	EVP_EncodeBlock((unsigned char *)out, raw, (int)raw_len);
 done:
 	if (padded)
-		OPENSSL_cleanse(padded, ct_len);
+		explicit_bzero(padded, ct_len);
 	free(padded);
 	free(raw);
-	OPENSSL_cleanse(&ks, sizeof ks);
-	OPENSSL_cleanse(aes_key, sizeof aes_key);
+	explicit_bzero(&ks, sizeof ks);
+	explicit_bzero(aes_key, sizeof aes_key);
 	return out;
 }
 
@@ -98,7 +98,7 @@ char *rpc_crypto_decrypt(const char *key, const char *b64, size_t *len, struct c
 	unsigned char *raw = malloc(blen / 4 * 3 + 1);
 	char *plain = NULL;
 	unsigned char aes_key[32], iv[RPC_CRYPTO_IV];
-	AES_KEY ks;
+	struct aes256_ctx ks;
 	derive_key(key, aes_key);
 	if (!raw) {
 		ct_fail(err, 500, "out of memory");
@@ -124,14 +124,10 @@ char *rpc_crypto_decrypt(const char *key, const char *b64, size_t *len, struct c
 		ct_fail(err, 500, "out of memory");
 		goto done;
 	}
-	if (AES_set_decrypt_key(aes_key, 256, &ks)) {
-		ct_fail(err, 500, "decryption failed");
-		free(plain);
-		plain = NULL;
-		goto done;
-	}
+	aes256_set_decrypt_key(&ks, aes_key);
 	memcpy(iv, raw, sizeof iv);
-	AES_cbc_encrypt(raw + RPC_CRYPTO_IV, (unsigned char *)plain, ct_len, &ks, iv, AES_DECRYPT);
+	cbc_decrypt(&ks, (nettle_cipher_func *)aes256_decrypt, AES_BLOCK_SIZE, iv, ct_len,
+		    (uint8_t *)plain, raw + RPC_CRYPTO_IV);
 	/* The PKCS#7 padding must be intact (what EVP_DecryptFinal checks): a
 	 * wrong key leaves garbage there. Every byte is looked at. */
 	unsigned pad = (unsigned char)plain[ct_len - 1];
@@ -140,7 +136,7 @@ char *rpc_crypto_decrypt(const char *key, const char *b64, size_t *len, struct c
 		bad |= (i <= pad) & ((unsigned char)plain[ct_len - i] != pad);
 	if (bad) {
 		ct_fail(err, 400, "ciphertext does not decrypt with this key");
-		OPENSSL_cleanse(plain, ct_len);
+		explicit_bzero(plain, ct_len);
 		free(plain);
 		plain = NULL;
 		goto done;
@@ -150,8 +146,8 @@ char *rpc_crypto_decrypt(const char *key, const char *b64, size_t *len, struct c
 		*len = ct_len - pad;
 done:
 	free(raw);
-	OPENSSL_cleanse(&ks, sizeof ks);
-	OPENSSL_cleanse(aes_key, sizeof aes_key);
+	explicit_bzero(&ks, sizeof ks);
+	explicit_bzero(aes_key, sizeof aes_key);
 	return plain;
 }
 

@@ -1,8 +1,8 @@
 /*
  * crypto.h — Trove's RPC payload encryption (trove/common/crypto_utils.py), spec §2.7:
  * E(key, obj) = base64(iv || AES-256-CBC(key = lowercase hex MD5 of the key string,
- * iv, PKCS#7(JSON(obj)))). Pure functions over libcrypto's AES and MD5 (not EVP:
- * see crypto.c); thread-safe.
+ * iv, PKCS#7(JSON(obj)))). Pure functions over libnettle's AES and MD5 (not
+ * OpenSSL's EVP: see crypto.c); thread-safe.
  * Owns nothing but the strings it returns (caller frees). May not log or touch
  * the network; the secure-serializer wrapping of messages lives in envelope.c.
  */

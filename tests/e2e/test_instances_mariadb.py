@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -132,6 +133,37 @@ def test_agent_maps_no_database_client(cloud):
     pid = int((cloud.local / "instances" / iid / "guestagent.pid").read_text().split()[0])
     maps = Path(f"/proc/{pid}/maps").read_text()
     assert "libmariadb" not in maps and "libpq" not in maps
+
+
+def test_a_hung_guest_holds_no_http_thread(cloud):
+    """Calls that wait on a guest are served by the API's wait pool: with the
+    guest agent stopped, more of them are pending than the API has HTTP
+    threads (one per CPU; four per CPU before the pool), and other requests
+    are still answered at once."""
+    iid = instance(cloud)["id"]
+    pid = int((cloud.local / "instances" / iid / "guestagent.pid").read_text().split()[0])
+    calls = min(4 * (os.cpu_count() or 2) + 2, 30)
+    results = []
+
+    def list_databases():
+        results.append(cloud.api("GET", f"/instances/{iid}/databases")[0])
+
+    threads = [threading.Thread(target=list_databases) for _ in range(calls)]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(1.5)  # every call is waiting on the stopped guest now
+        assert results == []
+        started = time.monotonic()
+        status, _, body = cloud.api("GET", "/datastores")
+        assert status == 200 and body["datastores"]
+        assert time.monotonic() - started < 2
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    for t in threads:
+        t.join(60)
+    assert results == [200] * calls
 
 
 @pytest.mark.parametrize("name", ["a'b", "a`b", "a\\\\b", "a;b", "x'; DROP DATABASE test; --"])
