@@ -8,9 +8,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
 #include <openssl/params.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -54,7 +54,6 @@ static EVP_MAC_CTX *new_keyed_ctx(void)
 	}
 	return ctx;
 }
-
 
 void auth_set_key(const unsigned char *key, size_t len)
 {

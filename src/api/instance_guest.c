@@ -123,8 +123,8 @@ static json_t *database_view(const json_t *db)
 
 /* A listing the guest pages ([[items], next marker]): reserved names are
  * dropped after paging, as in Trove, and each item takes its API shape. */
-static int list_from_guest(struct api_request *req, struct api_response *resp,
-			   const char *method, const char *key,
+static int list_from_guest(struct api_request *req, struct api_response *resp, const char *method,
+			   const char *key,
 			   bool (*reserved)(enum dbnames_family family, const char *name),
 			   json_t *(*view)(const json_t *item), struct ct_error *err)
 {
