@@ -191,6 +191,10 @@ def kill_pids(pids, grace=5.0):
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+    # Until they are gone: a dying server still holds its volume busy.
+    end = time.monotonic() + grace
+    while time.monotonic() < end and any(alive(p) for p in pids):
+        time.sleep(0.05)
 
 
 def group_members(pgid):
@@ -321,8 +325,17 @@ def clear_tree(path):
         subprocess.run(["umount", mnt], capture_output=True, timeout=60)
         if mnt in mounts_under(path):
             subprocess.run(["umount", "-l", mnt], capture_output=True, timeout=60)
-    for dev in loops_under(path):
-        subprocess.run(["losetup", "--detach", dev], capture_output=True, timeout=60)
+    # A lazily unmounted file system keeps its loop device busy until its
+    # last user lets go; detach again until none is left (the image file is
+    # deleted with the tree, and an attached loop would outlive it).
+    end = time.monotonic() + 15
+    while True:
+        devs = loops_under(path)
+        for dev in devs:
+            subprocess.run(["losetup", "--detach", dev], capture_output=True, timeout=60)
+        if not devs or not loops_under(path) or time.monotonic() > end:
+            break
+        time.sleep(0.2)
     if not mounts_under(path):
         shutil.rmtree(path, ignore_errors=True)
 
