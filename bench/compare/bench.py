@@ -706,7 +706,10 @@ def run_api(ctrove_bin, work, ledger):
         notes = [
             "Both list pages hold 20 instances (instances_page_size 20) plus a next link.",
             f"Trove runs its default API workers ({trove_workers or os.cpu_count()} processes + "
-            "parent, eventlet); ctrove one process with four threads per CPU.",
+            "parent, eventlet); ctrove one process with "
+            + (f"{os.environ['BENCH_CTROVE_WORKERS']} HTTP threads"
+               if os.environ.get("BENCH_CTROVE_WORKERS") else "one HTTP thread per CPU")
+            + " (guest calls on its wait pool).",
             "ctrove's GET /instances/{id} reads volume.used from the guest's last heartbeat "
             "report (ctrove_volume_usage, younger than volume_usage_max_age): no guest call."
             if guest_mode == "report" else
