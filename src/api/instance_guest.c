@@ -280,7 +280,12 @@ static json_t *serialized_user(const json_t *u, const char *path, int family, st
 			 host ? host : "%", "_databases", dbs, "_is_root", 0);
 }
 
-API_HANDLER(users_create)
+/* The users of a body, each converted for the guest by convert (NULL with
+ * err set on a bad one), then one call of op with {"users": [...]}. */
+static int send_users(struct api_request *req, struct api_response *resp, const char *op,
+		      json_t *(*convert)(const json_t *u, const char *path, int family,
+					 struct ct_error *err),
+		      struct ct_error *err)
 {
 	struct instance in;
 	int family;
@@ -295,16 +300,21 @@ API_HANDLER(users_create)
 	json_array_foreach (list, i, u) {
 		char path[VALIDATE_PATH_MAX];
 		validate_path_index(path, "users", i);
-		json_t *s = serialized_user(u, path, family, err);
-		if (!s) {
+		json_t *converted = convert(u, path, family, err);
+		if (!converted) {
 			json_decref(users);
 			return -1;
 		}
-		json_array_append_new(users, s);
+		json_array_append_new(users, converted);
 	}
-	if (call_done(&in, "create_user", json_pack("{s:o}", "users", users), err))
+	if (call_done(&in, op, json_pack("{s:o}", "users", users), err))
 		return -1;
 	return api_reply(resp, 202, NULL);
+}
+
+API_HANDLER(users_create)
+{
+	return send_users(req, resp, "create_user", serialized_user, err);
 }
 
 static int user_from_url(struct api_request *req, int family, char *name, size_t nsize, char *host,
@@ -376,36 +386,28 @@ API_HANDLER(users_update)
 	return api_reply(resp, 202, NULL);
 }
 
+/* One user of a password change body: {name, host, password}, checked. */
+static json_t *password_change(const json_t *u, const char *path, int family, struct ct_error *err)
+{
+	(void)path; /* Trove's message names the list, not the item */
+	const char *name = json_string_value(json_object_get(u, "name"));
+	const char *password = json_string_value(json_object_get(u, "password"));
+	const char *host = json_string_value(json_object_get(u, "host"));
+	if (!name || !password) {
+		validate_fail(err, "users", "each needs name and password");
+		return NULL;
+	}
+	if (dbnames_check_user(family, name, err) ||
+	    dbnames_check_password(family, password, err) ||
+	    (host && family == DBNAMES_MYSQL && dbnames_check_host(host, err)))
+		return NULL;
+	return json_pack("{s:s,s:s,s:s}", "name", name, "host", host ? host : "%", "password",
+			 password);
+}
+
 API_HANDLER(users_update_all)
 {
-	struct instance in;
-	int family;
-	if (ready_instance(req, &in, &family, err))
-		return -1;
-	const json_t *list = body_list(req->json, "users", err);
-	if (!list)
-		return -1;
-	json_t *users = json_array();
-	size_t i;
-	const json_t *u;
-	json_array_foreach (list, i, u) {
-		const char *name = json_string_value(json_object_get(u, "name"));
-		const char *password = json_string_value(json_object_get(u, "password"));
-		const char *host = json_string_value(json_object_get(u, "host"));
-		if (!name || !password || dbnames_check_user(family, name, err) ||
-		    dbnames_check_password(family, password, err) ||
-		    (host && family == DBNAMES_MYSQL && dbnames_check_host(host, err))) {
-			json_decref(users);
-			if (!name || !password)
-				return validate_fail(err, "users", "each needs name and password");
-			return -1;
-		}
-		json_array_append_new(users, json_pack("{s:s,s:s,s:s}", "name", name, "host",
-						       host ? host : "%", "password", password));
-	}
-	if (call_done(&in, "change_passwords", json_pack("{s:o}", "users", users), err))
-		return -1;
-	return api_reply(resp, 202, NULL);
+	return send_users(req, resp, "change_passwords", password_change, err);
 }
 
 API_HANDLER(users_delete)

@@ -565,3 +565,26 @@ void guest_instance_from_json(const json_t *j, struct guest_instance *inst)
 	inst->port = (int)json_integer_value(json_object_get(j, "port"));
 	inst->memory_mb = (int)json_integer_value(json_object_get(j, "memory_mb"));
 }
+
+int guest_template_build(const char *cache_dir, const char *tmpl, mode_t mode,
+			 const struct guest_identity *id,
+			 int (*init)(const void *ctx, const char *dir, struct ct_error *err),
+			 const void *ctx, struct ct_error *err)
+{
+	char build[PATH_MAX + 128], rnd[9];
+	if (guest_random_password(rnd, 8, err))
+		return -1;
+	snprintf(build, sizeof build, "%s.build-%s", tmpl, rnd);
+	if (guest_mkdir(cache_dir, 0711, NULL, err) || guest_mkdir(build, mode, id, err))
+		return -1;
+	double t0 = guest_now();
+	if (init(ctx, build, err)) {
+		guest_remove_tree(build, NULL);
+		return -1;
+	}
+	if (rename(build, tmpl))
+		guest_remove_tree(build, NULL);
+	else
+		log_info("initialised template %s in %.3f s", tmpl, guest_now() - t0);
+	return 0;
+}

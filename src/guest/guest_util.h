@@ -96,6 +96,15 @@ json_t *guest_fs_stats(const char *path, struct ct_error *err);
  * log_path. */
 int guest_copy_tree(const char *src, const char *dst, const char *log_path, struct ct_error *err);
 
+/* The cached template directory tmpl, built once: init fills a new private
+ * directory beside it (mode, owned by id; cache_dir must let the service
+ * user through), which is then renamed into place. A concurrent agent that
+ * won the race keeps its copy; either will do. */
+int guest_template_build(const char *cache_dir, const char *tmpl, mode_t mode,
+			 const struct guest_identity *id,
+			 int (*init)(const void *ctx, const char *dir, struct ct_error *err),
+			 const void *ctx, struct ct_error *err);
+
 /* The last ~2 KB of a server's log file, to the agent's log at ERROR (servers
  * never write passwords there). */
 void guest_log_tail(const char *path);

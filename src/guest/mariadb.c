@@ -234,6 +234,18 @@ static int install_db(const struct mdb_paths *p, const struct guest_identity *id
 	return 0;
 }
 
+struct install_args {
+	const struct mdb_paths *p;
+	const struct guest_identity *id;
+	const char *tools_log;
+};
+
+static int install_into(const void *ctx, const char *dir, struct ct_error *err)
+{
+	const struct install_args *a = ctx;
+	return install_db(a->p, a->id, dir, a->tools_log, err);
+}
+
 /* Put a fresh data directory in place: a copy of the cached template (made
  * now if missing), or install-db straight into it when there is no cache.
  * Built beside the final path and renamed, so a crash leaves no half copy. */
@@ -258,28 +270,10 @@ static int init_datadir(const struct guest_instance *inst, const struct mdb_path
 		guest_self_name(self, sizeof self);
 		snprintf(tmpl, sizeof tmpl, "%s/%s-%016llx", inst->cache_dir, comm,
 			 (unsigned long long)template_key(bin, p->cnf, self));
-		if (!has_mysql_schema(tmpl)) {
-			char build[PATH_MAX + 128];
-			char rnd[9];
-			if (guest_random_password(rnd, 8, err))
-				return -1;
-			snprintf(build, sizeof build, "%s.build-%s", tmpl, rnd);
-			/* The service user must reach the template while it is built. */
-			if (guest_mkdir(inst->cache_dir, 0711, NULL, err) ||
-			    guest_mkdir(build, 0750, id, err))
-				return -1;
-			double t0 = guest_now();
-			if (install_db(p, id, build, tools_log, err)) {
-				guest_remove_tree(build, NULL);
-				return -1;
-			}
-			/* Another agent may have won the race; either copy will do. */
-			if (rename(build, tmpl))
-				guest_remove_tree(build, NULL);
-			else
-				log_info("initialised template data directory %s in %.3f s", tmpl,
-					 guest_now() - t0);
-		}
+		struct install_args args = {p, id, tools_log};
+		if (!has_mysql_schema(tmpl) &&
+		    guest_template_build(inst->cache_dir, tmpl, 0750, id, install_into, &args, err))
+			return -1;
 		/* Sparse: most of a fresh redo log is zeros (66 MB → 7 MB written). */
 		if (guest_copy_tree(tmpl, staging, tools_log, err))
 			return -1;

@@ -355,6 +355,18 @@ static int run_initdb(const char *bin_dir, const struct guest_identity *id, cons
 	return 0;
 }
 
+struct initdb_args {
+	const char *bin_dir;
+	const struct guest_identity *id;
+	const char *tools_log;
+};
+
+static int initdb_into(const void *ctx, const char *dir, struct ct_error *err)
+{
+	const struct initdb_args *a = ctx;
+	return run_initdb(a->bin_dir, a->id, dir, a->tools_log, err);
+}
+
 /* Put a fresh cluster in place: a copy of the cached template (made now if
  * missing), or initdb straight into it when there is no cache. Built beside
  * the final path and renamed, so a crash leaves no half copy. */
@@ -375,27 +387,10 @@ static int init_datadir(const struct guest_instance *inst, const struct pg_paths
 	} else {
 		snprintf(tmpl, sizeof tmpl, "%s/postgresql-%d-%016llx", inst->cache_dir, major,
 			 (unsigned long long)template_key(bin_dir));
-		if (!has_cluster(tmpl)) {
-			char build[PATH_MAX + 128], rnd[9];
-			if (guest_random_password(rnd, 8, err))
-				return -1;
-			snprintf(build, sizeof build, "%s.build-%s", tmpl, rnd);
-			/* The service user must reach the template while it is built. */
-			if (guest_mkdir(inst->cache_dir, 0711, NULL, err) ||
-			    guest_mkdir(build, 0700, id, err))
-				return -1;
-			double t0 = guest_now();
-			if (run_initdb(bin_dir, id, build, tools_log, err)) {
-				guest_remove_tree(build, NULL);
-				return -1;
-			}
-			/* Another agent may have won the race; either copy will do. */
-			if (rename(build, tmpl))
-				guest_remove_tree(build, NULL);
-			else
-				log_info("initialised template cluster %s in %.3f s", tmpl,
-					 guest_now() - t0);
-		}
+		struct initdb_args args = {bin_dir, id, tools_log};
+		if (!has_cluster(tmpl) &&
+		    guest_template_build(inst->cache_dir, tmpl, 0700, id, initdb_into, &args, err))
+			return -1;
 		if (guest_copy_tree(tmpl, staging, tools_log, err))
 			return -1;
 	}

@@ -13,7 +13,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import tempfile
@@ -21,49 +20,13 @@ import time
 
 import pytest
 
+from guestlib import allocate_address, find_cli, instance_id
+
 OS_USER = "mysql"
 TEST_PASSWORDS = ["Passw0rd", "N3wPassw0rd", "R00tPassw0rd", "Ch4nged!"]
 
 
-def _find_cli():
-    env = os.environ.get("GUEST_CLI")
-    if env:
-        return env
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(os.path.dirname(here))
-    for build in ("build", "build-asan", "build-unit"):
-        p = os.path.join(root, build, "tests", "guest", "guest_cli")
-        if os.access(p, os.X_OK):
-            return p
-    pytest.skip("guest_cli not built (set GUEST_CLI)")
-
-
 _ALL_STDERR = []
-
-
-def _port_free(ip, port):
-    s = socket.socket()
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((ip, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-_next_addr = [0]
-
-
-def _allocate_address():
-    base = os.getpid() % 200 + 20
-    while True:
-        _next_addr[0] += 1
-        ip = "127.77.%d.%d" % (base, _next_addr[0] % 250 + 2)
-        for port in [3306] + list(range(13306, 13400)):
-            if _port_free(ip, port):
-                return ip, port
 
 
 class Instance:
@@ -73,9 +36,9 @@ class Instance:
         # the mysql user must reach the data and run directories.
         self.base = tempfile.mkdtemp(prefix="ctg-", dir="/tmp")
         os.chmod(self.base, 0o755)
-        self.ip, self.port = _allocate_address()
+        self.ip, self.port = allocate_address(77, [3306] + list(range(13306, 13400)))
         self.info = {
-            "id": "0000%04d-1111-2222-3333-444455556666" % (_next_addr[0] % 10000),
+            "id": instance_id(),
             "manager": manager,
             "data_dir": os.path.join(self.base, "vol"),
             "run_dir": os.path.join(self.base, "run"),
@@ -179,7 +142,7 @@ def cli():
         pytest.skip("needs root (the server is switched to the mysql user)")
     if not shutil.which("mariadb") or not os.path.exists("/usr/sbin/mariadbd"):
         pytest.skip("mariadb-server and mariadb-client are not installed")
-    return _find_cli()
+    return find_cli()
 
 
 @pytest.fixture(scope="session")

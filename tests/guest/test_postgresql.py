@@ -14,7 +14,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import tempfile
@@ -22,49 +21,13 @@ import time
 
 import pytest
 
+from guestlib import allocate_address, find_cli, instance_id
+
 OS_USER = "postgres"
 PG_BIN = "/usr/lib/postgresql/15/bin"
 TEST_PASSWORDS = ["Passw0rd", "N3wPassw0rd", "R00tPassw0rd", "Ch4nged!", "p'w\"d\\;$$--x"]
 _ALL_STDERR = []
 _SERVER_LOGS = []
-
-
-def _find_cli():
-    env = os.environ.get("GUEST_CLI")
-    if env:
-        return env
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(os.path.dirname(here))
-    for build in ("build", "build-pg", "build-asan", "build-unit"):
-        p = os.path.join(root, build, "tests", "guest", "guest_cli")
-        if os.access(p, os.X_OK):
-            return p
-    pytest.skip("guest_cli not built (set GUEST_CLI)")
-
-
-def _port_free(ip, port):
-    s = socket.socket()
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((ip, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-_next_addr = [0]
-
-
-def _allocate_address():
-    base = os.getpid() % 200 + 20
-    while True:
-        _next_addr[0] += 1
-        ip = "127.78.%d.%d" % (base, _next_addr[0] % 250 + 2)
-        for port in [5432] + list(range(15432, 15500)):
-            if _port_free(ip, port):
-                return ip, port
 
 
 def _proc_alive(pid):
@@ -88,10 +51,10 @@ class Instance:
         if volume_root:
             self.volume = tempfile.mkdtemp(prefix="v-", dir=volume_root)
             os.chmod(self.volume, 0o755)
-        self.ip, self.port = _allocate_address()
+        self.ip, self.port = allocate_address(78, [5432] + list(range(15432, 15500)))
         self.pgids = set()
         self.info = {
-            "id": "0000%04d-1111-2222-3333-444455556666" % (_next_addr[0] % 10000),
+            "id": instance_id(),
             "manager": "postgresql",
             "data_dir": os.path.join(self.volume or self.base, "vol"),
             "run_dir": os.path.join(self.base, "run"),
@@ -221,7 +184,7 @@ def cli():
         pwd.getpwnam(OS_USER)
     except KeyError:
         pytest.skip("no postgres OS user")
-    return _find_cli()
+    return find_cli()
 
 
 @pytest.fixture(scope="session")
