@@ -139,6 +139,14 @@ static void *local_open_write(void *impl, const char *name, struct ct_error *err
 		ct_fail(err, 409, "Backup object '%s' already exists.", name);
 		return NULL;
 	}
+	struct stat st;
+	if (!fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) && S_ISDIR(st.st_mode)) {
+		close(dir);
+		ct_fail(err, 409,
+			"Backup object '%s' cannot be created: objects exist under that name.",
+			name);
+		return NULL;
+	}
 	struct local_writer *w = malloc(sizeof *w);
 	if (!w) {
 		close(dir);

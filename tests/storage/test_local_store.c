@@ -604,10 +604,12 @@ static void test_write_once(void **state)
 	/* An object's name cannot be a directory of others, nor the reverse. */
 	assert_null(store_open_write(store, "c/once/child", &err));
 	assert_int_equal(err.status, 409);
-	put(store, "c/dir/child", "child");
 	struct store_writer *w = store_open_write(store, "c/dir", &err);
 	assert_non_null(w);
+	put(store, "c/dir/child", "child"); /* while c/dir is being written */
 	assert_int_equal(store_finish(w, NULL, NULL, &err), -1);
+	assert_int_equal(err.status, 409);
+	assert_null(store_open_write(store, "c/dir", &err));
 	assert_int_equal(err.status, 409);
 	expect_files(root, 6);
 }
