@@ -180,6 +180,12 @@
 	  "datastore's (mysql, postgres).")                                                        \
 	X(GUEST_MEMORY_MB, "guest_agent", "memory_mb", CFG_INT, "512",                             \
 	  "ctrove guest agent: flavor RAM used to size the server when prepare brings "            \
-	  "no config.")
+	  "no config.")                                                                            \
+	X(STORAGE_STRATEGY, "DEFAULT", "storage_strategy", CFG_STR, "local",                       \
+	  "Backup store: local (a directory on this machine, [local_storage]); swift and s3 "      \
+	  "are not implemented yet. ctrove: the default is local (Trove's is swift).")             \
+	X(LOCAL_STORAGE_DIR, "local_storage", "backups_dir", CFG_STR, "",                          \
+	  "ctrove: directory of the local backup store (0700, objects 0600); empty = "             \
+	  "<state_path>/backups.")
 
 #endif

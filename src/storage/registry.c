@@ -1,0 +1,54 @@
+/*
+ * registry.c — the backup stores ctrove knows, and the choice among them by
+ * [DEFAULT] storage_strategy (Trove's option; ctrove's default is local).
+ *
+ * A new store is one row here and one file implementing backend.h; nothing
+ * else in the tree names a store. May not hold state: each call opens a new
+ * store the caller owns.
+ */
+#include <limits.h>
+#include <stddef.h>
+#include <strings.h>
+
+#include "common/config.h"
+#include "storage/local_store.h"
+#include "storage/store.h"
+
+static struct backup_store *open_local(struct ct_error *err)
+{
+	char dir[PATH_MAX];
+	if (local_store_dir(dir, err))
+		return NULL;
+	return local_store_new(dir, err);
+}
+
+static const struct {
+	const char *kind;
+	struct backup_store *(*open)(struct ct_error *err); /* NULL = a slot, not yet written */
+} stores[] = {
+	{"local", open_local},
+	{"swift", NULL}, /* Trove's store (containers, segments + SLO manifest) */
+	{"s3", NULL},	 /* S3-compatible (bucket = container, multipart upload) */
+};
+
+struct backup_store *backup_store_new(struct ct_error *err)
+{
+	const char *kind = cfg_str(CFG_STORAGE_STRATEGY);
+	for (size_t i = 0; i < sizeof stores / sizeof stores[0]; i++) {
+		if (strcasecmp(kind, stores[i].kind))
+			continue;
+		if (!stores[i].open) {
+			ct_fail(err, 501,
+				"Backup storage '%s' is not implemented yet; set [DEFAULT] "
+				"storage_strategy = local.",
+				stores[i].kind);
+			return NULL;
+		}
+		return stores[i].open(err);
+	}
+	ct_fail(err, 500,
+		"[DEFAULT] storage_strategy '%.64s' is unknown; use local (swift and "
+		"s3 are not implemented yet).",
+		kind);
+	return NULL;
+}
