@@ -329,18 +329,17 @@ int instance_reply_detail(struct api_request *req, struct api_response *resp, co
 	struct json_writer w;
 	json_writer_init(&w);
 	struct show s = {.req = req, .w = &w};
-	if (instance_rows_one(req->project, id, show_row, &s, err))
-		goto fail;
-	if (s.ask_guest) {
+	int rc = instance_rows_one(req->project, id, show_row, &s, err);
+	if (!rc && s.ask_guest) {
 		s.asked = true;
 		s.have_used = asked_volume_used(id, s.key, &s.used);
-		if (instance_rows_one(req->project, id, show_row, &s, err))
-			goto fail;
+		rc = instance_rows_one(req->project, id, show_row, &s, err);
+	}
+	if (rc) {
+		json_writer_discard(&w);
+		return -1;
 	}
 	return api_reply_written(resp, status_code, &w, err);
-fail:
-	json_writer_discard(&w);
-	return -1;
 }
 
 API_HANDLER(instances_show)

@@ -61,8 +61,10 @@ int heartbeat_record(const struct heartbeat_report *r, struct ct_error *err)
 	if (db_begin(err))
 		return -1;
 	int fresh = is_fresh(r->instance_id, "heartbeat", r->has_sent, r->sent, err);
-	if (fresh <= 0)
-		goto done;
+	if (fresh <= 0) {
+		db_rollback();
+		return fresh;
+	}
 	char now[CT_TIME_LEN];
 	timefmt_db_now(now);
 	sqlite3_stmt *st = db_stmt("UPDATE service_statuses SET status_id = ?2,"
@@ -83,9 +85,6 @@ int heartbeat_record(const struct heartbeat_report *r, struct ct_error *err)
 	if (db_commit(err))
 		goto fail;
 	return 1;
-done:
-	db_rollback();
-	return fresh;
 fail:
 	db_rollback();
 	return -1;
@@ -96,8 +95,10 @@ int backup_report_record(const struct backup_report *r, struct ct_error *err)
 	if (db_begin(err))
 		return -1;
 	int fresh = is_fresh(r->instance_id, "update_backup", r->has_sent, r->sent, err);
-	if (fresh <= 0)
-		goto done;
+	if (fresh <= 0) {
+		db_rollback();
+		return fresh;
+	}
 	char now[CT_TIME_LEN];
 	timefmt_db_now(now);
 	sqlite3_stmt *st = db_stmt(
@@ -127,9 +128,6 @@ int backup_report_record(const struct backup_report *r, struct ct_error *err)
 	if (db_commit(err))
 		goto fail;
 	return 1;
-done:
-	db_rollback();
-	return fresh;
 fail:
 	db_rollback();
 	return -1;
