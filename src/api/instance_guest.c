@@ -16,6 +16,7 @@
 #include "common/config.h"
 #include "common/dbnames.h"
 #include "db/instances.h"
+#include "db/root_history.h"
 #include "guest/api.h"
 
 /* Load the instance and check that its guest can serve database and user
@@ -496,7 +497,7 @@ API_HANDLER(root_index)
 	if (instance_load(req->params[0], req->who.is_admin ? NULL : req->project, &in, err))
 		return -1;
 	bool enabled = false;
-	if (instance_root_history(in.id, &enabled, err))
+	if (root_history_enabled(in.id, &enabled, err))
 		return -1;
 	return api_reply(resp, 200, json_pack("{s:b}", "rootEnabled", enabled));
 }
@@ -525,7 +526,7 @@ API_HANDLER(root_create)
 				: call(&in, "enable_root", json_object(), err);
 	if (!user)
 		return -1;
-	if (instance_record_root(in.id, req->who.user_id, err)) {
+	if (root_history_record(in.id, req->who.user_id, err)) {
 		json_decref(user);
 		return -1;
 	}
@@ -544,7 +545,7 @@ API_HANDLER(root_delete)
 	if (ready_instance(req, &in, &family, err))
 		return -1;
 	bool enabled = false;
-	if (instance_root_history(in.id, &enabled, err))
+	if (root_history_enabled(in.id, &enabled, err))
 		return -1;
 	if (!enabled)
 		return ct_fail(err, 404, "Root user has never been enabled on the instance.");

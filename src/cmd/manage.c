@@ -13,7 +13,6 @@
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/log.h"
-#include "common/timefmt.h"
 #include "db/datastores.h"
 #include "db/flavors.h"
 #include "db/identity.h"
@@ -210,53 +209,6 @@ static int cmd_remove_parameters(const struct manage_args *a, struct ct_error *e
 	return 0;
 }
 
-/* Add (active) or soft-delete rows of datastore_version_metadata. */
-static int set_metadata(const char *version_id, const char *key, const char *value, bool add,
-			struct ct_error *err)
-{
-	char now[CT_TIME_LEN], id[CT_UUID_LEN + 1];
-	timefmt_db_now(now);
-	ids_uuid(id);
-	sqlite3_stmt *st;
-	if (add) {
-		st = db_stmt("SELECT deleted FROM datastore_version_metadata"
-			     " WHERE datastore_version_id = ?1 AND key = ?2 AND value = ?3",
-			     err);
-		if (!st)
-			return -1;
-		db_bind_text(st, 1, version_id);
-		db_bind_text(st, 2, key);
-		db_bind_text(st, 3, value);
-		int state = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-		db_stmt_done(st);
-		if (state == 0)
-			return ct_fail(err, 400, "%s %s is already associated.", key, value);
-		st = db_stmt("INSERT INTO datastore_version_metadata (id, datastore_version_id,"
-			     " key, value, created, deleted, updated_at)"
-			     " VALUES (?4, ?1, ?2, ?3, ?5, 0, ?5)"
-			     " ON CONFLICT (datastore_version_id, key, value) DO UPDATE SET"
-			     " deleted = 0, deleted_at = NULL, updated_at = ?5",
-			     err);
-	} else {
-		st = db_stmt("UPDATE datastore_version_metadata SET deleted = 1,"
-			     " deleted_at = ?5, updated_at = ?5 WHERE datastore_version_id = ?1"
-			     " AND key = ?2 AND value = ?3 AND deleted = 0 AND ?4 IS NOT NULL",
-			     err);
-	}
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, version_id);
-	db_bind_text(st, 2, key);
-	db_bind_text(st, 3, value);
-	db_bind_text(st, 4, id);
-	db_bind_text(st, 5, now);
-	if (db_step_done(st, err))
-		return -1;
-	if (!add && sqlite3_changes(db_handle(NULL)) == 0)
-		return ct_fail(err, 404, "%s %s is not associated.", key, value);
-	return 0;
-}
-
 static int metadata_command(const struct manage_args *a, const char *key, bool add,
 			    struct ct_error *err)
 {
@@ -271,7 +223,8 @@ static int metadata_command(const struct manage_args *a, const char *key, bool a
 			item++;
 		if (!*item)
 			continue;
-		if (set_metadata(v.id, key, item, add, err))
+		if (add ? dsv_metadata_add(v.id, key, item, err)
+			: dsv_metadata_remove(v.id, key, item, err))
 			return -1;
 		printf("%s %s %s %s %s.\n", add ? "Added" : "Removed", key, item,
 		       add ? "to" : "from", v.name);
@@ -304,16 +257,13 @@ static int cmd_volume_type_list(const struct manage_args *a, struct ct_error *er
 	struct ds_version v;
 	if (find_version(a, a->pos[0], a->pos[1], &v, err))
 		return -1;
-	sqlite3_stmt *st = db_stmt("SELECT value FROM datastore_version_metadata"
-				   " WHERE datastore_version_id = ?1 AND key = 'volume_type'"
-				   " AND deleted = 0 ORDER BY value",
-				   err);
-	if (!st)
+	char(*names)[256] = NULL;
+	size_t count = 0;
+	if (dsv_volume_types(v.id, &names, &count, err))
 		return -1;
-	db_bind_text(st, 1, v.id);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		printf("%s\n", db_col_text(st, 0));
-	db_stmt_done(st);
+	for (size_t i = 0; i < count; i++)
+		printf("%s\n", names[i]);
+	free(names);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /*
- * address.c — loopback address allocation in ctrove_addresses (address.h).
- * Owns the rows of ctrove_addresses and nothing on the machine.
+ * address.c — loopback address allocation (address.h): picks a free address
+ * of [local] address_range; its rows are kept by db/addresses.c. Touches
+ * nothing on the machine but a probe bind.
  */
 #define LOG_MODULE "compute"
 #include "compute/address.h"
@@ -17,9 +18,8 @@
 
 #include "common/config.h"
 #include "common/log.h"
-#include "common/timefmt.h"
 #include "compute/paths.h"
-#include "db/store.h"
+#include "db/addresses.h"
 
 static int parse_ipv4(const char *text, size_t len, uint32_t *out)
 {
@@ -74,15 +74,9 @@ int address_parse_range(const char *text, uint32_t *first, uint32_t *last, struc
 
 int address_lookup(const char *instance_id, char out[ADDRESS_MAX], struct ct_error *err)
 {
-	sqlite3_stmt *st =
-		db_stmt("SELECT address FROM ctrove_addresses WHERE instance_id = ?1", err);
-	if (!st)
+	int found = addresses_find(instance_id, out, err);
+	if (found < 0)
 		return -1;
-	db_bind_text(st, 1, instance_id);
-	int found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
-		snprintf(out, ADDRESS_MAX, "%s", db_col_text(st, 0));
-	db_stmt_done(st);
 	if (!found)
 		return ct_fail(err, 404, "Instance %.64s has no address.", instance_id);
 	return 0;
@@ -97,29 +91,16 @@ static int cmp_u32(const void *a, const void *b)
 /* Every address in the table (any range), sorted; caller frees. */
 static uint32_t *load_taken(size_t *count, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT address FROM ctrove_addresses", err);
-	if (!st)
+	char(*rows)[ADDRESS_TEXT_MAX] = NULL;
+	size_t nrows = 0;
+	if (addresses_list(&rows, &nrows, err))
 		return NULL;
-	size_t n = 0, cap = 64;
-	uint32_t *arr = malloc(cap * sizeof *arr);
-	while (arr && sqlite3_step(st) == SQLITE_ROW) {
-		const char *text = db_col_text(st, 0);
-		uint32_t a;
-		if (parse_ipv4(text, strlen(text), &a))
-			continue;
-		if (n == cap) {
-			uint32_t *grown = realloc(arr, 2 * cap * sizeof *arr);
-			if (!grown) {
-				free(arr);
-				arr = NULL;
-				break;
-			}
-			arr = grown;
-			cap *= 2;
-		}
-		arr[n++] = a;
-	}
-	db_stmt_done(st);
+	uint32_t *arr = malloc((nrows ? nrows : 1) * sizeof *arr);
+	size_t n = 0;
+	for (size_t i = 0; arr && i < nrows; i++)
+		if (!parse_ipv4(rows[i], strlen(rows[i]), &arr[n]))
+			n++;
+	free(rows);
 	if (!arr) {
 		ct_fail(err, 500, "out of memory");
 		return NULL;
@@ -178,40 +159,28 @@ int address_allocate(const char *instance_id, char out[ADDRESS_MAX], struct ct_e
 	uint32_t *taken = load_taken(&ntaken, err);
 	if (!taken)
 		return -1;
-	sqlite3 *db = db_handle(err);
 	int rc = -1;
-	bool db_failed = !db;
+	bool db_failed = false;
 	for (uint64_t a = first; !db_failed && a <= last; a++) {
 		uint32_t cand = (uint32_t)a;
 		if (!usable_host(cand) || bsearch(&cand, taken, ntaken, sizeof cand, cmp_u32))
 			continue;
-		char text[ADDRESS_MAX], now[CT_TIME_LEN];
+		char text[ADDRESS_MAX];
 		format_ipv4(cand, text);
 		if (address_busy(text)) {
 			log_warning("address %s is in use outside ctrove; skipped", text);
 			continue;
 		}
-		timefmt_db_now(now);
-		sqlite3_stmt *st = db_stmt("INSERT INTO ctrove_addresses (address, instance_id,"
-					   " allocated) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-					   err);
-		db_failed = !st;
-		if (db_failed)
-			break;
-		db_bind_text(st, 1, text);
-		db_bind_text(st, 2, instance_id);
-		db_bind_text(st, 3, now);
-		db_failed = db_step_done(st, err) != 0;
-		if (db_failed)
-			break;
-		if (sqlite3_changes(db) == 1) {
+		int claimed = addresses_claim(text, instance_id, err);
+		db_failed = claimed < 0;
+		if (claimed == 1) {
 			memcpy(out, text, ADDRESS_MAX);
 			log_info("address %s allocated to instance %s", text, instance_id);
 			rc = 0;
 			break;
 		}
 		/* Lost a race: another allocation took this address or this instance. */
-		if (!address_lookup(instance_id, out, &lookup_err)) {
+		if (!db_failed && !address_lookup(instance_id, out, &lookup_err)) {
 			rc = 0;
 			break;
 		}
@@ -225,11 +194,7 @@ int address_allocate(const char *instance_id, char out[ADDRESS_MAX], struct ct_e
 
 int address_free(const char *instance_id, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("DELETE FROM ctrove_addresses WHERE instance_id = ?1", err);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, instance_id);
-	if (db_step_done(st, err))
+	if (addresses_release(instance_id, err))
 		return -1;
 	log_debug("address of instance %s freed", instance_id);
 	return 0;

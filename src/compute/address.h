@@ -5,7 +5,7 @@
  * control-plane table ctrove_addresses (address PRIMARY KEY, instance_id
  * UNIQUE), so two instances never share one, even across processes: the
  * database's uniqueness, not a lock, decides a race. Allocation is idempotent
- * per instance. Owns the rows of ctrove_addresses; may not configure anything
+ * per instance. Its rows are db/addresses.c's; this file may not configure anything
  * on the machine (the whole 127/8 already routes to lo) nor hand out an
  * address outside 127.0.0.0/8.
  */
@@ -15,8 +15,9 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "db/addresses.h"
 
-#define ADDRESS_MAX 16 /* "255.255.255.255" and NUL */
+#define ADDRESS_MAX ADDRESS_TEXT_MAX /* "255.255.255.255" and NUL */
 
 /* The instance's address, allocating the lowest free one of the range when it
  * has none. 500 when the range is exhausted or misconfigured. */

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "common/timefmt.h"
+#include "db/guest_reports.h"
 #include "db/instances.h"
-#include "db/store.h"
+#include "db/root_history.h"
 
 static const struct {
 	int code;
@@ -57,37 +57,18 @@ static const char *required_string(const json_t *args, const char *key, struct c
 	return v && *v && strlen(v) <= 64 ? v : NULL;
 }
 
-/* False when `sent` is not newer than the last one seen for (instance, method);
- * otherwise records it. A message without `sent` is always accepted. */
-static int is_fresh(const char *instance_id, const char *method, const json_t *sent,
-		    struct ct_error *err)
+/* A report's optional `sent` (seconds since the epoch, as the guest's clock
+ * had it): *has = false when absent or null; 400 when not a finite number. */
+static int sent_of(const json_t *args, bool *has, double *sent, struct ct_error *err)
 {
-	if (!sent || json_is_null(sent))
-		return 1;
-	if (!json_is_number(sent) || !isfinite(json_number_value(sent)))
-		return ct_fail(err, 400, "argument sent must be a number");
-	double when = json_number_value(sent);
-	sqlite3_stmt *st = db_stmt("SELECT sent FROM conductor_lastseen"
-				   " WHERE instance_id = ?1 AND method_name = ?2",
-				   err);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, instance_id);
-	db_bind_text(st, 2, method);
-	int stale = sqlite3_step(st) == SQLITE_ROW && when <= sqlite3_column_double(st, 0);
-	db_stmt_done(st);
-	if (stale)
+	const json_t *v = json_object_get(args, "sent");
+	*has = v && !json_is_null(v);
+	if (!*has)
 		return 0;
-	st = db_stmt("INSERT INTO conductor_lastseen (instance_id, method_name, sent)"
-		     " VALUES (?1, ?2, ?3) ON CONFLICT (instance_id, method_name)"
-		     " DO UPDATE SET sent = excluded.sent",
-		     err);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, instance_id);
-	db_bind_text(st, 2, method);
-	sqlite3_bind_double(st, 3, when);
-	return db_step_done(st, err) ? -1 : 1;
+	if (!json_is_number(v) || !isfinite(json_number_value(v)))
+		return ct_fail(err, 400, "argument sent must be a number");
+	*sent = json_number_value(v);
+	return 0;
 }
 
 int conductor_heartbeat(const json_t *args, struct ct_error *err)
@@ -95,63 +76,35 @@ int conductor_heartbeat(const json_t *args, struct ct_error *err)
 	const char *instance_id = required_string(args, "instance_id", err);
 	if (!instance_id)
 		return -1;
-	const char *description = json_string_value(
-		json_object_get(json_object_get(args, "payload"), "service_status"));
+	const json_t *payload = json_object_get(args, "payload");
+	const char *description = json_string_value(json_object_get(payload, "service_status"));
 	int code = description ? conductor_status_code(description) : -1;
 	if (code < 0)
 		return ct_fail(err, 400, "payload.service_status '%.40s' is not a service status",
 			       description ? description : "(missing)");
-	if (db_begin(err))
+	struct heartbeat_report r = {
+		.instance_id = instance_id,
+		.status_id = code,
+		.status_description = description,
+	};
+	if (sent_of(args, &r.has_sent, &r.sent, err))
 		return -1;
-	int fresh = is_fresh(instance_id, "heartbeat", json_object_get(args, "sent"), err);
-	if (fresh < 0)
-		goto fail;
-	if (fresh == 0) {
-		db_rollback();
-		log_debug("stale heartbeat for %s ignored", instance_id);
-		return 0;
-	}
-	char now[CT_TIME_LEN];
-	timefmt_db_now(now);
-	/* RESTART_REQUIRED sticks until a restart clears it, as in Trove. */
-	sqlite3_stmt *st = db_stmt("UPDATE service_statuses SET status_id = ?2,"
-				   " status_description = ?3, updated_at = ?4"
-				   " WHERE instance_id = ?1 AND status_id != 32",
-				   err);
-	if (!st)
-		goto fail;
-	db_bind_text(st, 1, instance_id);
-	sqlite3_bind_int(st, 2, code);
-	db_bind_text(st, 3, description);
-	db_bind_text(st, 4, now);
-	if (db_step_done(st, err))
-		goto fail;
-	const json_t *volume = json_object_get(json_object_get(args, "payload"), "volume");
+	const json_t *volume = json_object_get(payload, "volume");
 	const json_t *used = json_object_get(volume, "used"),
 		     *total = json_object_get(volume, "total");
-	if (json_is_number(used) && json_is_number(total)) {
-		st = db_stmt(
-			"INSERT INTO ctrove_volume_usage (instance_id, used_gb, total_gb,"
-			" updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (instance_id) DO UPDATE"
-			" SET used_gb = excluded.used_gb, total_gb = excluded.total_gb,"
-			" updated_at = excluded.updated_at",
-			err);
-		if (!st)
-			goto fail;
-		db_bind_text(st, 1, instance_id);
-		sqlite3_bind_double(st, 2, json_number_value(used));
-		sqlite3_bind_double(st, 3, json_number_value(total));
-		db_bind_text(st, 4, now);
-		if (db_step_done(st, err))
-			goto fail;
+	r.has_volume = json_is_number(used) && json_is_number(total);
+	if (r.has_volume) {
+		r.volume_used_gb = json_number_value(used);
+		r.volume_total_gb = json_number_value(total);
 	}
-	if (db_commit(err))
-		goto fail;
-	log_debug("heartbeat of %s: %s", instance_id, description);
+	int recorded = heartbeat_record(&r, err);
+	if (recorded < 0)
+		return -1;
+	if (recorded)
+		log_debug("heartbeat of %s: %s", instance_id, description);
+	else
+		log_debug("stale heartbeat for %s ignored", instance_id);
 	return 0;
-fail:
-	db_rollback();
-	return -1;
 }
 
 int conductor_update_backup(const json_t *args, struct ct_error *err)
@@ -170,45 +123,19 @@ int conductor_update_backup(const json_t *args, struct ct_error *err)
 	const json_t *size = json_object_get(args, "size");
 	if (size && !json_is_number(size) && !json_is_null(size))
 		return ct_fail(err, 400, "argument size must be a number");
-	if (db_begin(err))
+	struct backup_report r = {
+		.instance_id = instance_id,
+		.backup_id = backup_id,
+		.state = json_string_value(json_object_get(args, "state")),
+		.backup_type = json_string_value(json_object_get(args, "backup_type")),
+		.checksum = json_string_value(json_object_get(args, "checksum")),
+		.location = json_string_value(json_object_get(args, "location")),
+		.has_size = json_is_number(size),
+		.size = json_number_value(size),
+	};
+	if (sent_of(args, &r.has_sent, &r.sent, err))
 		return -1;
-	int fresh = is_fresh(instance_id, "update_backup", json_object_get(args, "sent"), err);
-	if (fresh < 0)
-		goto fail;
-	if (fresh == 0) {
-		db_rollback();
-		return 0;
-	}
-	char now[CT_TIME_LEN];
-	timefmt_db_now(now);
-	sqlite3_stmt *st = db_stmt(
-		"UPDATE backups SET state = coalesce(?3, state),"
-		" backup_type = coalesce(?4, backup_type), checksum = coalesce(?5, checksum),"
-		" location = coalesce(?6, location), size = coalesce(?7, size), updated = ?8"
-		" WHERE id = ?1 AND instance_id = ?2",
-		err);
-	if (!st)
-		goto fail;
-	db_bind_text(st, 1, backup_id);
-	db_bind_text(st, 2, instance_id);
-	for (int i = 0; text_fields[i]; i++)
-		db_bind_text(st, 3 + i, json_string_value(json_object_get(args, text_fields[i])));
-	if (json_is_number(size))
-		sqlite3_bind_double(st, 7, json_number_value(size));
-	db_bind_text(st, 8, now);
-	if (db_step_done(st, err))
-		goto fail;
-	if (sqlite3_changes(db_handle(NULL)) == 0) {
-		ct_fail(err, 404, "Backup %.64s of instance %.64s cannot be found.", backup_id,
-			instance_id);
-		goto fail;
-	}
-	if (db_commit(err))
-		goto fail;
-	return 0;
-fail:
-	db_rollback();
-	return -1;
+	return backup_report_record(&r, err) < 0 ? -1 : 0;
 }
 
 int conductor_report_root(const json_t *args, struct ct_error *err)
@@ -216,17 +143,8 @@ int conductor_report_root(const json_t *args, struct ct_error *err)
 	const char *instance_id = required_string(args, "instance_id", err);
 	if (!instance_id)
 		return -1;
-	char now[CT_TIME_LEN];
-	timefmt_db_now(now);
-	sqlite3_stmt *st = db_stmt("INSERT INTO root_enabled_history (id, user, created)"
-				   " VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+	return root_history_record(instance_id, json_string_value(json_object_get(args, "user")),
 				   err);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, instance_id);
-	db_bind_text(st, 2, json_string_value(json_object_get(args, "user")));
-	db_bind_text(st, 3, now);
-	return db_step_done(st, err);
 }
 
 int conductor_notify_end(const json_t *args, struct ct_error *err)

@@ -2,9 +2,10 @@
  * conductor.h — what the conductor does with the casts guest agents send it
  * (spec trove-internals.md §3.2): heartbeats into service_statuses, backup
  * progress into backups, root-enabled history, and errors into
- * instance_faults. Each handler takes the message's `args` object and writes
- * the control-plane DB; the RPC server (rpc/) owns decoding and dispatch.
- * Guests never reach the DB any other way.
+ * instance_faults. Each handler takes the message's `args` object, checks it
+ * and has src/db/ write it (guest_reports.c, root_history.c, instances.c); the
+ * RPC server (rpc/) owns decoding and dispatch. Guests never reach the DB any
+ * other way.
  */
 #ifndef CT_CONDUCTOR_CONDUCTOR_H
 #define CT_CONDUCTOR_CONDUCTOR_H

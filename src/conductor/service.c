@@ -13,7 +13,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "conductor/conductor.h"
-#include "db/store.h"
+#include "db/instances.h"
 #include "rpc/crypto.h"
 
 static json_t *result_of(int rc)
@@ -100,19 +100,13 @@ char *conductor_instance_key(void *user, const char *instance_id)
 {
 	(void)user;
 	struct ct_error err = {0};
-	sqlite3_stmt *st = db_stmt("SELECT encrypted_key FROM instances WHERE id = ?1", &err);
-	if (!st)
+	char encrypted[512];
+	if (instance_encrypted_key(instance_id, encrypted, sizeof encrypted, &err) != 1)
 		return NULL;
-	db_bind_text(st, 1, instance_id);
-	char *key = NULL;
-	if (sqlite3_step(st) == SQLITE_ROW && !db_col_is_null(st, 0)) {
-		size_t len = 0;
-		key = rpc_crypto_decrypt(cfg_str(CFG_INST_RPC_KEY_ENCR_KEY), db_col_text(st, 0),
-					 &len, &err);
-		if (!key)
-			log_warning("the RPC key of instance %s does not decrypt", instance_id);
-	}
-	db_stmt_done(st);
+	size_t len = 0;
+	char *key = rpc_crypto_decrypt(cfg_str(CFG_INST_RPC_KEY_ENCR_KEY), encrypted, &len, &err);
+	if (!key)
+		log_warning("the RPC key of instance %s does not decrypt", instance_id);
 	return key;
 }
 

@@ -10,6 +10,7 @@
 
 #include "common/array.h"
 #include "common/ids.h"
+#include "common/timefmt.h"
 #include "db/store.h"
 
 #define COPY(dst, st, col) snprintf((dst), sizeof(dst), "%s", db_col_text((st), (col)))
@@ -364,12 +365,11 @@ fail:
 	return -1;
 }
 
-int dsv_flavor_ids(const char *version_id, char (**ids)[256], size_t *count, struct ct_error *err)
+/* The values of one key's live metadata rows, as `sql` selects them (?1 the version). */
+static int metadata_values(const char *sql, const char *version_id, char (**values)[256],
+			   size_t *count, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT value FROM datastore_version_metadata"
-				   " WHERE datastore_version_id = ?1 AND key = 'flavor'"
-				   " AND deleted = 0",
-				   err);
+	sqlite3_stmt *st = db_stmt(sql, err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, version_id);
@@ -386,7 +386,81 @@ int dsv_flavor_ids(const char *version_id, char (**ids)[256], size_t *count, str
 		snprintf(arr[n++], 256, "%s", db_col_text(st, 0));
 	}
 	db_stmt_done(st);
-	*ids = arr;
+	*values = arr;
 	*count = n;
+	return 0;
+}
+
+int dsv_flavor_ids(const char *version_id, char (**ids)[256], size_t *count, struct ct_error *err)
+{
+	return metadata_values("SELECT value FROM datastore_version_metadata"
+			       " WHERE datastore_version_id = ?1 AND key = 'flavor'"
+			       " AND deleted = 0",
+			       version_id, ids, count, err);
+}
+
+int dsv_volume_types(const char *version_id, char (**names)[256], size_t *count,
+		     struct ct_error *err)
+{
+	return metadata_values("SELECT value FROM datastore_version_metadata"
+			       " WHERE datastore_version_id = ?1 AND key = 'volume_type'"
+			       " AND deleted = 0 ORDER BY value",
+			       version_id, names, count, err);
+}
+
+int dsv_metadata_add(const char *version_id, const char *key, const char *value,
+		     struct ct_error *err)
+{
+	sqlite3_stmt *st = db_stmt("SELECT deleted FROM datastore_version_metadata"
+				   " WHERE datastore_version_id = ?1 AND key = ?2 AND value = ?3",
+				   err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, version_id);
+	db_bind_text(st, 2, key);
+	db_bind_text(st, 3, value);
+	int state = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	db_stmt_done(st);
+	if (state == 0)
+		return ct_fail(err, 400, "%s %s is already associated.", key, value);
+	char now[CT_TIME_LEN], id[CT_UUID_LEN + 1];
+	timefmt_db_now(now);
+	ids_uuid(id);
+	st = db_stmt("INSERT INTO datastore_version_metadata (id, datastore_version_id,"
+		     " key, value, created, deleted, updated_at)"
+		     " VALUES (?4, ?1, ?2, ?3, ?5, 0, ?5)"
+		     " ON CONFLICT (datastore_version_id, key, value) DO UPDATE SET"
+		     " deleted = 0, deleted_at = NULL, updated_at = ?5",
+		     err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, version_id);
+	db_bind_text(st, 2, key);
+	db_bind_text(st, 3, value);
+	db_bind_text(st, 4, id);
+	db_bind_text(st, 5, now);
+	return db_step_done(st, err);
+}
+
+int dsv_metadata_remove(const char *version_id, const char *key, const char *value,
+			struct ct_error *err)
+{
+	char now[CT_TIME_LEN];
+	timefmt_db_now(now);
+	sqlite3_stmt *st =
+		db_stmt("UPDATE datastore_version_metadata SET deleted = 1,"
+			" deleted_at = ?4, updated_at = ?4 WHERE datastore_version_id = ?1"
+			" AND key = ?2 AND value = ?3 AND deleted = 0",
+			err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, version_id);
+	db_bind_text(st, 2, key);
+	db_bind_text(st, 3, value);
+	db_bind_text(st, 4, now);
+	if (db_step_done(st, err))
+		return -1;
+	if (sqlite3_changes(db_handle(NULL)) == 0)
+		return ct_fail(err, 404, "%s %s is not associated.", key, value);
 	return 0;
 }

@@ -66,5 +66,15 @@ int dsv_save(const struct ds_version *v, struct ct_error *err);
 int dsv_delete(const struct ds_version *v, struct ct_error *err);
 /* Flavor ids associated with a version (key 'flavor'); count 0 = all. */
 int dsv_flavor_ids(const char *version_id, char (**ids)[256], size_t *count, struct ct_error *err);
+/* Volume types associated with a version (key 'volume_type'), by name. */
+int dsv_volume_types(const char *version_id, char (**names)[256], size_t *count,
+		     struct ct_error *err);
+/* Associate `value` under `key` ('flavor', 'volume_type'), reviving a removed
+ * association; 400 when it is already associated. */
+int dsv_metadata_add(const char *version_id, const char *key, const char *value,
+		     struct ct_error *err);
+/* Soft-delete the association; 404 when there is none. */
+int dsv_metadata_remove(const char *version_id, const char *key, const char *value,
+			struct ct_error *err);
 
 #endif

@@ -10,7 +10,9 @@
 
 #include "common/array.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "common/timefmt.h"
+#include "db/guest_reports.h"
 #include "db/quotas.h"
 #include "db/store.h"
 
@@ -261,6 +263,46 @@ int instance_add_fault(const char *id, const char *message, const char *details,
 	return db_step_done(st, err);
 }
 
+int instance_latest_fault(const char *id, struct instance_fault *out, struct ct_error *err)
+{
+	sqlite3_stmt *st = db_stmt("SELECT message, created FROM instance_faults"
+				   " WHERE instance_id = ?1 AND deleted = 0"
+				   " ORDER BY created DESC LIMIT 1",
+				   err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(out->message, sizeof out->message, "%s", db_col_text(st, 0));
+		snprintf(out->created, sizeof out->created, "%s", db_col_text(st, 1));
+	} else if (rc != SQLITE_DONE) {
+		db_fail(err, "reading a fault");
+	}
+	db_stmt_done(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int instance_encrypted_key(const char *id, char *out, size_t size, struct ct_error *err)
+{
+	sqlite3_stmt *st = db_stmt("SELECT encrypted_key FROM instances WHERE id = ?1", err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, id);
+	int rc = sqlite3_step(st), found = 0;
+	if (rc == SQLITE_ROW && !db_col_is_null(st, 0)) {
+		found = snprintf(out, size, "%s", db_col_text(st, 0)) < (int)size;
+		if (!found)
+			log_error("the stored RPC key of instance %s is longer than %zu bytes", id,
+				  size - 1);
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(err, "reading an instance key");
+		found = -1;
+	}
+	db_stmt_done(st);
+	return found;
+}
+
 int instance_mark_deleted(const char *id, long ram_mb, struct ct_error *err)
 {
 	struct instance in;
@@ -281,13 +323,7 @@ int instance_mark_deleted(const char *id, long ram_mb, struct ct_error *err)
 	db_bind_text(st, 3, instance_task_description(TASK_NONE));
 	if (db_step_done(st, err))
 		goto fail;
-	st = db_stmt("DELETE FROM ctrove_volume_usage WHERE instance_id = ?1", err);
-	if (!st)
-		goto fail;
-	db_bind_text(st, 1, id);
-	if (db_step_done(st, err))
-		goto fail;
-	if (instance_set_service_status(id, SERVICE_DELETED, err) ||
+	if (volume_usage_forget(id, err) || instance_set_service_status(id, SERVICE_DELETED, err) ||
 	    use_instance_quota(in.tenant_id, -1, -in.volume_size, -ram_mb, err) || db_commit(err))
 		goto fail;
 	return 0;
@@ -320,30 +356,4 @@ int instance_ids_in_task(int task_id, char (**ids)[37], size_t *count, struct ct
 	*ids = arr;
 	*count = n;
 	return 0;
-}
-
-int instance_root_history(const char *id, bool *enabled, struct ct_error *err)
-{
-	sqlite3_stmt *st = db_stmt("SELECT 1 FROM root_enabled_history WHERE id = ?1", err);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, id);
-	*enabled = sqlite3_step(st) == SQLITE_ROW;
-	db_stmt_done(st);
-	return 0;
-}
-
-int instance_record_root(const char *id, const char *user, struct ct_error *err)
-{
-	char now[CT_TIME_LEN];
-	timefmt_db_now(now);
-	sqlite3_stmt *st = db_stmt("INSERT INTO root_enabled_history (id, user, created)"
-				   " VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
-				   err);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, id);
-	db_bind_text(st, 2, user);
-	db_bind_text(st, 3, now);
-	return db_step_done(st, err);
 }

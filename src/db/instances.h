@@ -1,14 +1,16 @@
 /*
  * instances.h — instance rows (tables instances, service_statuses,
- * instance_faults, root_enabled_history) and the quota usage that follows
- * them. Task and service status codes are Trove's (spec trove-internals.md
- * §4.1). May not build API views or talk to guests.
+ * instance_faults) and the quota usage that follows them. The joined rows the
+ * API lists are in instance_rows.h, what guests report in guest_reports.h,
+ * root history in root_history.h. Task and service status codes are Trove's (spec
+ * trove-internals.md §4.1). May not build API views or talk to guests.
  */
 #ifndef CT_DB_INSTANCES_H
 #define CT_DB_INSTANCES_H
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "common/error.h"
 
@@ -75,13 +77,18 @@ int instance_set_access(const char *id, const char *access_json, struct ct_error
 /* Record a fault (shown in the instance's detail). */
 int instance_add_fault(const char *id, const char *message, const char *details,
 		       struct ct_error *err);
-/* Soft-delete and give the quota back. */
+/* The newest fault shown in the instance's detail: 1 found, 0 none, -1 failed. */
+struct instance_fault {
+	char message[1024]; /* 255 characters of UTF-8 */
+	char created[32];   /* DB time text */
+};
+int instance_latest_fault(const char *id, struct instance_fault *out, struct ct_error *err);
+/* The instance's encrypted RPC key (deleted instances too, whose guests may
+ * still speak): 1 copied, 0 none, -1 failed. */
+int instance_encrypted_key(const char *id, char *out, size_t size, struct ct_error *err);
+/* Soft-delete, forget its volume report and give the quota back. */
 int instance_mark_deleted(const char *id, long ram_mb, struct ct_error *err);
 /* Ids of instances not deleted (for recovery at taskmanager start). */
 int instance_ids_in_task(int task_id, char (**ids)[37], size_t *count, struct ct_error *err);
-
-/* Root history (GET .../root says whether root was ever enabled). */
-int instance_root_history(const char *id, bool *enabled, struct ct_error *err);
-int instance_record_root(const char *id, const char *user, struct ct_error *err);
 
 #endif

@@ -125,3 +125,45 @@ def test_not_yet_implemented_routes_say_so(server):
     assert status == 501
     proc = server.cli("database", "backup", "list", check=False)
     assert proc.returncode != 0 and "HTTP 501" in proc.stderr
+
+
+def test_manage_flavor_and_volume_type_associations(server):
+    v = create_version(server, "3.3", ds="assoc-ds")
+
+    def flavors():
+        status, _, reply = server.api("GET", f"/datastores/assoc-ds/versions/{v['id']}/flavors")
+        assert status == 200, reply
+        return sorted(str(f["id"]) for f in reply["flavors"])
+
+    def manage_fails(*args):
+        done = server.manage(*args, check=False)
+        assert done.returncode != 0
+        return done.stderr
+
+    everything = flavors()
+    assert {"1", "2", "11"} <= set(everything)
+    server.manage("datastore_version_flavor_add", "assoc-ds", "3.3", "1, 2")
+    assert flavors() == ["1", "2"]
+    assert "error: flavor 2 is already associated." in manage_fails(
+        "datastore_version_flavor_add", "assoc-ds", "3.3", "2")
+    server.manage("datastore_version_flavor_delete", "assoc-ds", "3.3", "1")
+    assert flavors() == ["2"]
+    assert "error: flavor 1 is not associated." in manage_fails(
+        "datastore_version_flavor_delete", "assoc-ds", "3.3", "1")
+    # The last association gone, every flavor is allowed again; one added
+    # back is the same row revived.
+    server.manage("datastore_version_flavor_delete", "assoc-ds", "3.3", "2")
+    assert flavors() == everything
+    server.manage("datastore_version_flavor_add", "assoc-ds", "3.3", "2")
+    assert flavors() == ["2"]
+
+    def volume_types():
+        return server.manage("datastore_version_volume_type_list", "assoc-ds", "3.3").stdout.split()
+
+    assert volume_types() == []
+    server.manage("datastore_version_volume_type_add", "assoc-ds", "3.3", "ssd,hdd")
+    assert volume_types() == ["hdd", "ssd"]
+    server.manage("datastore_version_volume_type_delete", "assoc-ds", "3.3", "ssd")
+    assert volume_types() == ["hdd"]
+    assert "error: volume_type ssd is not associated." in manage_fails(
+        "datastore_version_volume_type_delete", "assoc-ds", "3.3", "ssd")
