@@ -160,7 +160,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		free(w);
 		return ok;
 	}
-	if (routes_wait_on_guest(url)) {
+	if (routes_wait_on_guest(method, url)) {
 		struct waiting *w = calloc(1, sizeof *w);
 		if (w) {
 			fill_request(&w->req, conn, method, url, ctx);
