@@ -2,7 +2,8 @@
 # .ci/run's first step: proves that `make run` works on a machine that has only
 # the run packages. Configures and builds the run build exactly as the Makefile
 # does, but with the test-only packages out of sight (pkg-config without
-# cmocka.pc, PATH without pytest, wrk and clang), then starts it twice with
+# cmocka.pc, PATH without pytest, wrk, clang and cmake; a configure with the
+# tests on must fail there, naming cmocka), then starts it twice with
 # scripts/run.sh (first run, then a run on the state the first one left) on a
 # state directory, openrc and ports of its own, lists datastores with the
 # openstack CLI through the openrc it wrote, and stops it with SIGTERM.
@@ -50,7 +51,8 @@ for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
 	[ -d "$d" ] || continue
 	for f in "$d"/*; do
 		name=$(basename "$f")
-		case $name in pytest* | py.test* | wrk | clang*) continue ;; esac
+		# cmake too: meson would find cmocka through its cmake files.
+		case $name in pytest* | py.test* | wrk | clang* | cmake*) continue ;; esac
 		[ -e "$bin/$name" ] || ln -s "$f" "$bin/"
 	done
 done
@@ -58,9 +60,15 @@ export PKG_CONFIG_LIBDIR="$pc" PATH="$bin"
 unset PKG_CONFIG_PATH
 # The filter must really hide them, or this step proves nothing.
 if pkg-config --exists cmocka; then fail "cmocka is still visible to pkg-config"; fi
-for p in pytest pytest-3 wrk clang; do
+for p in pytest pytest-3 wrk clang cmake; do
 	if command -v "$p" >/dev/null; then fail "$p is still on PATH"; fi
 done
+# ... and meson too: with the tests on, the same configure fails, naming cmocka.
+if meson setup "$work/with-tests" -Dtests=true >"$work/with-tests.log" 2>&1; then
+	fail "meson setup -Dtests=true found cmocka through the filter"
+fi
+grep -q 'Dependency "cmocka" not found' "$work/with-tests.log" ||
+	{ cat "$work/with-tests.log" >&2; fail "-Dtests=true failed, but not on cmocka"; }
 
 echo "== ci-run: configure and build $build without the test-only packages"
 rm -rf "$build"
