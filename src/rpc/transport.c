@@ -1,7 +1,8 @@
 /*
  * transport.c — AMQP connection, topology replay, confirms and reconnects over
- * rabbitmq-c (see transport.h). Owns the connection state; may not look inside
- * message bodies and never logs a password or a body.
+ * rabbitmq-c (see transport.h); transport_url is read by url.c. Owns the
+ * connection state; may not look inside message bodies and never logs a
+ * password or a body.
  */
 #define LOG_MODULE "rpc"
 
