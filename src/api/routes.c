@@ -5,6 +5,7 @@
  */
 #include "api/routes.h"
 
+#include <pthread.h>
 #include <string.h>
 
 static const struct api_route routes[] = {
@@ -246,24 +247,82 @@ const struct api_route *routes_match(struct api_request *req, const char *method
 	return find_route(method, segments, nsegments, req->params, &req->nparams);
 }
 
+/* The shapes of the WAIT_GUEST rows — their first segment ("" for '*') and
+ * their number of segments — taken from the table once. The HTTP front asks
+ * for every request: a shape rules out almost all of them in one pass over
+ * the path, and only a request of a guest row's shape is matched against the
+ * whole table (an earlier row of another kind could win). */
+struct guest_shape {
+	char first[32];
+	int nsegments;
+};
+static struct guest_shape guest_shapes[ROUTE_COUNT];
+static int n_guest_shapes;
+static pthread_once_t guest_shapes_once = PTHREAD_ONCE_INIT;
+
+static void collect_guest_shapes(void)
+{
+	for (int i = 0; i < ROUTE_COUNT; i++) {
+		if (routes[i].wait != WAIT_GUEST)
+			continue;
+		struct guest_shape *g = &guest_shapes[n_guest_shapes++];
+		const char *p = routes[i].pattern;
+		size_t len = strcspn(p, "/");
+		if (!(len == 1 && *p == '*'))
+			snprintf(g->first, sizeof g->first, "%.*s", (int)len, p);
+		g->nsegments = 1;
+		for (; *p; p++)
+			g->nsegments += *p == '/';
+	}
+}
+
+static bool has_guest_shape(const char *first, size_t first_len, int nsegments)
+{
+	pthread_once(&guest_shapes_once, collect_guest_shapes);
+	for (int i = 0; i < n_guest_shapes; i++) {
+		const struct guest_shape *g = &guest_shapes[i];
+		if (g->nsegments == nsegments &&
+		    (!g->first[0] ||
+		     (strlen(g->first) == first_len && !strncmp(g->first, first, first_len))))
+			return true;
+	}
+	return false;
+}
+
 bool routes_wait_on_guest(const char *method, const char *path)
 {
-	/* The HTTP front asks before the dispatcher has split the path: split a
-	 * copy of /v1.0/<project>/<route path> here. */
+	/* Segments as the dispatcher splits them: '/'-separated, empty ones
+	 * skipped; /v1.0/<project>/<route path>. */
+	const char *first = NULL;
+	size_t first_len = 0;
+	int n = 0;
+	for (const char *p = path; *p;) {
+		if (*p == '/') {
+			p++;
+			continue;
+		}
+		size_t len = strcspn(p, "/");
+		if (n == 0 && !(len == 4 && !strncmp(p, "v1.0", 4)))
+			return false;
+		if (n == 2) {
+			first = p;
+			first_len = len;
+		}
+		n++;
+		p += len;
+	}
+	if (n < 3 || !has_guest_shape(first, first_len, n - 2))
+		return false;
+
 	char buf[1024];
 	char *segments[API_MAX_PARAMS * 2 + 4];
 	size_t len = strlen(path);
-	if (len >= sizeof buf)
+	if (len >= sizeof buf || n > (int)(sizeof segments / sizeof segments[0]))
 		return false;
 	memcpy(buf, path, len + 1);
-	int n = 0;
-	for (char *save = NULL, *s = strtok_r(buf, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
-		if (n == (int)(sizeof segments / sizeof segments[0]))
-			return false;
+	n = 0;
+	for (char *save = NULL, *s = strtok_r(buf, "/", &save); s; s = strtok_r(NULL, "/", &save))
 		segments[n++] = s;
-	}
-	if (n < 3 || strcmp(segments[0], "v1.0"))
-		return false;
 	const char *params[API_MAX_PARAMS];
 	int nparams;
 	const struct api_route *route = find_route(method, segments + 2, n - 2, params, &nparams);

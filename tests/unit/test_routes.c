@@ -76,6 +76,8 @@ static void test_wait_on_guest_by_request(void **state)
 		{"GET", "/v1.0/p1/instances/i1/databases/db1", false},
 		{"GET", "/v1.0/p1/instances/i1", false},
 		{"POST", "/v1.0/p1/instances/i1/action", false},
+		{"GET", "/v1.0/p1/instances/i1/backups", false}, /* a guest row's shape */
+		{"GET", "/v1.0/p1/instances/i1/configuration", false},
 		{"GET", "/v1.0/p1/instances", false},
 		{"GET", "/v1.0/p1/datastores", false},
 		/* No route: answered 404 by the dispatcher, on the HTTP thread. */
