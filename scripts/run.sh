@@ -4,12 +4,18 @@
 # second run picks it up again. The first run creates the database, an admin
 # user with a random password, the MariaDB 10.11 and PostgreSQL 15 datastores
 # with their configuration-parameter rules, and writes ./openrc.
+#
+# The environment may move it (.ci/run starts a second one this way):
+# CTROVE_RUN_DIR (state, default .run), CTROVE_OPENRC (default ./openrc),
+# CTROVE_PORT and CTROVE_AMQP_PORT (first ports tried on the first run).
 set -eu
 CTROVE=$(realpath "$1")
 top=$(cd "$(dirname "$0")/.." && pwd)
-state="$top/.run"
-conf="$state/trove.conf"
+state=${CTROVE_RUN_DIR:-$top/.run}
+openrc=${CTROVE_OPENRC:-$top/openrc}
 mkdir -p "$state"
+state=$(cd "$state" && pwd)
+conf="$state/trove.conf"
 # Searchable, not listable: the database servers (running as their own
 # unprivileged users) reach their data below it; files keep their own modes.
 chmod 711 "$state"
@@ -22,7 +28,7 @@ if [ ! -f "$conf" ]; then
 	port=${CTROVE_PORT:-8779}
 	while ! port_free "$port"; do port=$((port + 1)); done
 	# A private RabbitMQ node: AMQP port, +1 distribution, +2 epmd.
-	amqp=25672
+	amqp=${CTROVE_AMQP_PORT:-25672}
 	while ! port_free "$amqp" || ! port_free $((amqp + 1)) || ! port_free $((amqp + 2)); do
 		amqp=$((amqp + 10))
 	done
@@ -69,7 +75,7 @@ if [ ! -f "$state/datastores-registered" ]; then
 fi
 
 umask 077
-cat >"$top/openrc" <<RC
+cat >"$openrc" <<RC
 # Written by 'make run': source it, then use the openstack CLI against ctrove.
 export OS_AUTH_URL=http://127.0.0.1:$port/identity/v3
 export OS_IDENTITY_API_VERSION=3
@@ -81,8 +87,9 @@ export OS_PROJECT_DOMAIN_NAME=Default
 export OS_REGION_NAME=RegionOne
 RC
 
-echo "ctrove: API on http://127.0.0.1:$port"
-echo "ctrove: in another shell: . ./openrc && openstack datastore list"
+echo "ctrove: API on http://127.0.0.1:$port, state in $state"
+echo "ctrove: credentials in $openrc; in another shell:"
+echo "    . $openrc && openstack datastore list"
 "$CTROVE" --config-file "$conf" all &
 ctrove_pid=$!
 trap 'kill -TERM $ctrove_pid 2>/dev/null' INT TERM

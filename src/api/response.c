@@ -104,6 +104,7 @@ static const char *fault_name(int status)
 	case 413: return "overLimit";
 	case 415: return "badMediaType";
 	case 422: return "unprocessableEntity";
+	case 431: return "requestHeaderFieldsTooLarge";
 	case 501: return "notImplemented";
 	case 503: return "serviceUnavailable";
 	default: return "instanceFault";

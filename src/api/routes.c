@@ -5,163 +5,193 @@
  */
 #include "api/routes.h"
 
+#include <pthread.h>
 #include <string.h>
 
 static const struct api_route routes[] = {
 	/* Datastores and versions (§7.3). */
-	{"GET", "datastores", datastores_index, ACCESS_PROJECT, "datastore:index"},
+	{"GET", "datastores", datastores_index, ACCESS_PROJECT, "datastore:index", WAIT_NONE},
 	{"GET", "datastores/versions/*", datastore_versions_show_by_uuid, ACCESS_PROJECT,
-	 "datastore:version_show_by_uuid"},
+	 "datastore:version_show_by_uuid", WAIT_NONE},
 	{"GET", "datastores/versions/*/parameters", parameters_index_by_version, ACCESS_PROJECT,
-	 "configuration-parameter:index_by_version"},
+	 "configuration-parameter:index_by_version", WAIT_NONE},
 	{"GET", "datastores/versions/*/parameters/*", parameters_show_by_version, ACCESS_PROJECT,
-	 "configuration-parameter:show_by_version"},
-	{"GET", "datastores/*", datastores_show, ACCESS_PROJECT, "datastore:show"},
-	{"DELETE", "datastores/*", datastores_delete, ACCESS_ADMIN_RULE, "datastore:delete"},
+	 "configuration-parameter:show_by_version", WAIT_NONE},
+	{"GET", "datastores/*", datastores_show, ACCESS_PROJECT, "datastore:show", WAIT_NONE},
+	{"DELETE", "datastores/*", datastores_delete, ACCESS_ADMIN_RULE, "datastore:delete",
+	 WAIT_NONE},
 	{"GET", "datastores/*/versions", datastore_versions_index, ACCESS_PROJECT,
-	 "datastore:version_index"},
+	 "datastore:version_index", WAIT_NONE},
 	{"GET", "datastores/*/versions/*", datastore_versions_show, ACCESS_PROJECT,
-	 "datastore:version_show"},
+	 "datastore:version_show", WAIT_NONE},
 	{"GET", "datastores/*/versions/*/flavors", datastore_version_flavors, ACCESS_PROJECT,
-	 "datastore:list_associated_flavors"},
+	 "datastore:list_associated_flavors", WAIT_NONE},
 	{"GET", "datastores/*/versions/*/volume-types", datastore_version_volume_types,
-	 ACCESS_PROJECT, "datastore:list_associated_volume_types"},
+	 ACCESS_PROJECT, "datastore:list_associated_volume_types", WAIT_NONE},
 	{"GET", "datastores/*/versions/*/parameters", parameters_index, ACCESS_PROJECT,
-	 "configuration-parameter:index"},
+	 "configuration-parameter:index", WAIT_NONE},
 	{"GET", "datastores/*/versions/*/parameters/*", parameters_show, ACCESS_PROJECT,
-	 "configuration-parameter:show"},
+	 "configuration-parameter:show", WAIT_NONE},
 
 	/* Flavors and limits (§7.4). */
-	{"GET", "flavors", flavors_index, ACCESS_PROJECT, "flavor:index"},
-	{"GET", "flavors/*", flavors_show, ACCESS_PROJECT, "flavor:show"},
-	{"GET", "limits", limits_index, ACCESS_PROJECT, "limits:index"},
+	{"GET", "flavors", flavors_index, ACCESS_PROJECT, "flavor:index", WAIT_NONE},
+	{"GET", "flavors/*", flavors_show, ACCESS_PROJECT, "flavor:show", WAIT_NONE},
+	{"GET", "limits", limits_index, ACCESS_PROJECT, "limits:index", WAIT_NONE},
 
 	/* Instances (§7.1): listing and lookup work; the rest lands with the
 	 * instances issue. */
-	{"GET", "instances", instances_index, ACCESS_PROJECT, "instance:index"},
-	{"GET", "instances/detail", instances_index, ACCESS_PROJECT, "instance:detail"},
-	{"POST", "instances", instances_create, ACCESS_PROJECT, "instance:create"},
-	{"GET", "instances/*", instances_show, ACCESS_PROJECT, "instance:show"},
-	{"PUT", "instances/*", instances_update, ACCESS_PROJECT, "instance:update"},
-	{"PATCH", "instances/*", instances_update, ACCESS_PROJECT, "instance:update"},
-	{"DELETE", "instances/*", instances_delete, ACCESS_PROJECT, "instance:delete"},
-	{"POST", "instances/*/action", instances_action, ACCESS_PROJECT, "instance:action"},
-	{"GET", "instances/*/backups", not_implemented, ACCESS_PROJECT, "instance:backups"},
+	{"GET", "instances", instances_index, ACCESS_PROJECT, "instance:index", WAIT_NONE},
+	{"GET", "instances/detail", instances_index, ACCESS_PROJECT, "instance:detail", WAIT_NONE},
+	{"POST", "instances", instances_create, ACCESS_PROJECT, "instance:create", WAIT_NONE},
+	{"GET", "instances/*", instances_show, ACCESS_PROJECT, "instance:show", WAIT_NONE},
+	{"PUT", "instances/*", instances_update, ACCESS_PROJECT, "instance:update", WAIT_NONE},
+	{"PATCH", "instances/*", instances_update, ACCESS_PROJECT, "instance:update", WAIT_NONE},
+	{"DELETE", "instances/*", instances_delete, ACCESS_PROJECT, "instance:delete", WAIT_NONE},
+	{"POST", "instances/*/action", instances_action, ACCESS_PROJECT, "instance:action",
+	 WAIT_NONE},
+	{"GET", "instances/*/backups", not_implemented, ACCESS_PROJECT, "instance:backups",
+	 WAIT_NONE},
 	{"GET", "instances/*/configuration", not_implemented, ACCESS_PROJECT,
-	 "instance:configuration"},
-	{"GET", "instances/*/log", not_implemented, ACCESS_PROJECT, "instance:guest_log_list"},
-	{"POST", "instances/*/log", not_implemented, ACCESS_PROJECT, "instance:guest_log_action"},
-	{"GET", "instances/*/modules", not_implemented, ACCESS_PROJECT, "instance:module_list"},
-	{"POST", "instances/*/modules", not_implemented, ACCESS_PROJECT, "instance:module_apply"},
+	 "instance:configuration", WAIT_NONE},
+	{"GET", "instances/*/log", not_implemented, ACCESS_PROJECT, "instance:guest_log_list",
+	 WAIT_NONE},
+	{"POST", "instances/*/log", not_implemented, ACCESS_PROJECT, "instance:guest_log_action",
+	 WAIT_NONE},
+	{"GET", "instances/*/modules", not_implemented, ACCESS_PROJECT, "instance:module_list",
+	 WAIT_NONE},
+	{"POST", "instances/*/modules", not_implemented, ACCESS_PROJECT, "instance:module_apply",
+	 WAIT_NONE},
 	{"DELETE", "instances/*/modules/*", not_implemented, ACCESS_PROJECT,
-	 "instance:module_remove"},
+	 "instance:module_remove", WAIT_NONE},
 	{"GET", "instances/*/databases", databases_index, ACCESS_PROJECT,
-	 "instance:extension:database:index"},
+	 "instance:extension:database:index", WAIT_GUEST},
 	{"POST", "instances/*/databases", databases_create, ACCESS_PROJECT,
-	 "instance:extension:database:create"},
+	 "instance:extension:database:create", WAIT_GUEST},
 	{"GET", "instances/*/databases/*", not_implemented, ACCESS_PROJECT,
-	 "instance:extension:database:show"},
+	 "instance:extension:database:show", WAIT_NONE},
 	{"DELETE", "instances/*/databases/*", databases_delete, ACCESS_PROJECT,
-	 "instance:extension:database:delete"},
-	{"GET", "instances/*/users", users_index, ACCESS_PROJECT, "instance:extension:user:index"},
+	 "instance:extension:database:delete", WAIT_GUEST},
+	{"GET", "instances/*/users", users_index, ACCESS_PROJECT, "instance:extension:user:index",
+	 WAIT_GUEST},
 	{"POST", "instances/*/users", users_create, ACCESS_PROJECT,
-	 "instance:extension:user:create"},
+	 "instance:extension:user:create", WAIT_GUEST},
 	{"PUT", "instances/*/users", users_update_all, ACCESS_PROJECT,
-	 "instance:extension:user:update_all"},
+	 "instance:extension:user:update_all", WAIT_GUEST},
 	{"PUT", "instances/*/users/update_all", users_update_all, ACCESS_PROJECT,
-	 "instance:extension:user:update_all"},
+	 "instance:extension:user:update_all", WAIT_GUEST},
 	{"PUT", "instances/*/users/*/update", users_update, ACCESS_PROJECT,
-	 "instance:extension:user:update"},
-	{"GET", "instances/*/users/*", users_show, ACCESS_PROJECT, "instance:extension:user:show"},
+	 "instance:extension:user:update", WAIT_GUEST},
+	{"GET", "instances/*/users/*", users_show, ACCESS_PROJECT, "instance:extension:user:show",
+	 WAIT_GUEST},
 	{"PUT", "instances/*/users/*", users_update, ACCESS_PROJECT,
-	 "instance:extension:user:update"},
+	 "instance:extension:user:update", WAIT_GUEST},
 	{"DELETE", "instances/*/users/*", users_delete, ACCESS_PROJECT,
-	 "instance:extension:user:delete"},
+	 "instance:extension:user:delete", WAIT_GUEST},
 	{"GET", "instances/*/users/*/databases", user_access_index, ACCESS_PROJECT,
-	 "instance:extension:user_access:index"},
+	 "instance:extension:user_access:index", WAIT_GUEST},
 	{"PUT", "instances/*/users/*/databases", user_access_update, ACCESS_PROJECT,
-	 "instance:extension:user_access:update"},
+	 "instance:extension:user_access:update", WAIT_GUEST},
 	{"DELETE", "instances/*/users/*/databases/*", user_access_delete, ACCESS_PROJECT,
-	 "instance:extension:user_access:delete"},
-	{"GET", "instances/*/root", root_index, ACCESS_PROJECT, "instance:extension:root:index"},
-	{"POST", "instances/*/root", root_create, ACCESS_PROJECT, "instance:extension:root:create"},
+	 "instance:extension:user_access:delete", WAIT_GUEST},
+	{"GET", "instances/*/root", root_index, ACCESS_PROJECT, "instance:extension:root:index",
+	 WAIT_GUEST},
+	{"POST", "instances/*/root", root_create, ACCESS_PROJECT, "instance:extension:root:create",
+	 WAIT_GUEST},
 	{"DELETE", "instances/*/root", root_delete, ACCESS_PROJECT,
-	 "instance:extension:root:delete"},
+	 "instance:extension:root:delete", WAIT_GUEST},
 
 	/* Backups, configuration groups, modules, clusters (§7.5–§7.8). */
-	{"GET", "backups", not_implemented, ACCESS_PROJECT, "backup:index"},
-	{"POST", "backups", not_implemented, ACCESS_PROJECT, "backup:create"},
-	{"GET", "backups/*", not_implemented, ACCESS_PROJECT, "backup:show"},
-	{"DELETE", "backups/*", not_implemented, ACCESS_PROJECT, "backup:delete"},
-	{"GET", "backup_strategies", not_implemented, ACCESS_PROJECT, "backup_strategy:index"},
-	{"POST", "backup_strategies", not_implemented, ACCESS_PROJECT, "backup_strategy:create"},
-	{"DELETE", "backup_strategies", not_implemented, ACCESS_PROJECT, "backup_strategy:delete"},
-	{"GET", "configurations", not_implemented, ACCESS_PROJECT, "configuration:index"},
-	{"POST", "configurations", not_implemented, ACCESS_PROJECT, "configuration:create"},
-	{"GET", "configurations/*", not_implemented, ACCESS_PROJECT, "configuration:show"},
+	{"GET", "backups", not_implemented, ACCESS_PROJECT, "backup:index", WAIT_NONE},
+	{"POST", "backups", not_implemented, ACCESS_PROJECT, "backup:create", WAIT_NONE},
+	{"GET", "backups/*", not_implemented, ACCESS_PROJECT, "backup:show", WAIT_NONE},
+	{"DELETE", "backups/*", not_implemented, ACCESS_PROJECT, "backup:delete", WAIT_NONE},
+	{"GET", "backup_strategies", not_implemented, ACCESS_PROJECT, "backup_strategy:index",
+	 WAIT_NONE},
+	{"POST", "backup_strategies", not_implemented, ACCESS_PROJECT, "backup_strategy:create",
+	 WAIT_NONE},
+	{"DELETE", "backup_strategies", not_implemented, ACCESS_PROJECT, "backup_strategy:delete",
+	 WAIT_NONE},
+	{"GET", "configurations", not_implemented, ACCESS_PROJECT, "configuration:index",
+	 WAIT_NONE},
+	{"POST", "configurations", not_implemented, ACCESS_PROJECT, "configuration:create",
+	 WAIT_NONE},
+	{"GET", "configurations/*", not_implemented, ACCESS_PROJECT, "configuration:show",
+	 WAIT_NONE},
 	{"GET", "configurations/*/instances", not_implemented, ACCESS_PROJECT,
-	 "configuration:instances"},
-	{"PUT", "configurations/*", not_implemented, ACCESS_PROJECT, "configuration:update"},
-	{"PATCH", "configurations/*", not_implemented, ACCESS_PROJECT, "configuration:edit"},
-	{"DELETE", "configurations/*", not_implemented, ACCESS_PROJECT, "configuration:delete"},
-	{"GET", "modules", not_implemented, ACCESS_PROJECT, "module:index"},
-	{"POST", "modules", not_implemented, ACCESS_PROJECT, "module:create"},
-	{"GET", "modules/*", not_implemented, ACCESS_PROJECT, "module:show"},
-	{"PUT", "modules/*", not_implemented, ACCESS_PROJECT, "module:update"},
-	{"DELETE", "modules/*", not_implemented, ACCESS_PROJECT, "module:delete"},
-	{"GET", "modules/*/instances", not_implemented, ACCESS_PROJECT, "module:instances"},
-	{"PUT", "modules/*/instances", not_implemented, ACCESS_PROJECT, "module:reapply"},
-	{"GET", "clusters", not_implemented, ACCESS_PROJECT, "cluster:index"},
-	{"POST", "clusters", not_implemented, ACCESS_PROJECT, "cluster:create"},
-	{"GET", "clusters/*", not_implemented, ACCESS_PROJECT, "cluster:show"},
-	{"POST", "clusters/*", not_implemented, ACCESS_PROJECT, "cluster:action"},
-	{"DELETE", "clusters/*", not_implemented, ACCESS_PROJECT, "cluster:delete"},
-	{"GET", "clusters/*/instances/*", not_implemented, ACCESS_PROJECT, "cluster:show_instance"},
-	{"GET", "clusters/*/root", not_implemented, ACCESS_PROJECT, "cluster:extension:root:index"},
+	 "configuration:instances", WAIT_NONE},
+	{"PUT", "configurations/*", not_implemented, ACCESS_PROJECT, "configuration:update",
+	 WAIT_NONE},
+	{"PATCH", "configurations/*", not_implemented, ACCESS_PROJECT, "configuration:edit",
+	 WAIT_NONE},
+	{"DELETE", "configurations/*", not_implemented, ACCESS_PROJECT, "configuration:delete",
+	 WAIT_NONE},
+	{"GET", "modules", not_implemented, ACCESS_PROJECT, "module:index", WAIT_NONE},
+	{"POST", "modules", not_implemented, ACCESS_PROJECT, "module:create", WAIT_NONE},
+	{"GET", "modules/*", not_implemented, ACCESS_PROJECT, "module:show", WAIT_NONE},
+	{"PUT", "modules/*", not_implemented, ACCESS_PROJECT, "module:update", WAIT_NONE},
+	{"DELETE", "modules/*", not_implemented, ACCESS_PROJECT, "module:delete", WAIT_NONE},
+	{"GET", "modules/*/instances", not_implemented, ACCESS_PROJECT, "module:instances",
+	 WAIT_NONE},
+	{"PUT", "modules/*/instances", not_implemented, ACCESS_PROJECT, "module:reapply",
+	 WAIT_NONE},
+	{"GET", "clusters", not_implemented, ACCESS_PROJECT, "cluster:index", WAIT_NONE},
+	{"POST", "clusters", not_implemented, ACCESS_PROJECT, "cluster:create", WAIT_NONE},
+	{"GET", "clusters/*", not_implemented, ACCESS_PROJECT, "cluster:show", WAIT_NONE},
+	{"POST", "clusters/*", not_implemented, ACCESS_PROJECT, "cluster:action", WAIT_NONE},
+	{"DELETE", "clusters/*", not_implemented, ACCESS_PROJECT, "cluster:delete", WAIT_NONE},
+	{"GET", "clusters/*/instances/*", not_implemented, ACCESS_PROJECT, "cluster:show_instance",
+	 WAIT_NONE},
+	{"GET", "clusters/*/root", not_implemented, ACCESS_PROJECT, "cluster:extension:root:index",
+	 WAIT_NONE},
 	{"POST", "clusters/*/root", not_implemented, ACCESS_PROJECT,
-	 "cluster:extension:root:create"},
+	 "cluster:extension:root:create", WAIT_NONE},
 
 	/* Management (§7.9). */
 	{"GET", "mgmt/datastore-versions", mgmt_versions_index, ACCESS_ADMIN_CTX,
-	 "mgmt:datastore_version:index"},
+	 "mgmt:datastore_version:index", WAIT_NONE},
 	{"POST", "mgmt/datastore-versions", mgmt_versions_create, ACCESS_ADMIN_CTX,
-	 "mgmt:datastore_version:create"},
+	 "mgmt:datastore_version:create", WAIT_NONE},
 	{"GET", "mgmt/datastore-versions/*", mgmt_versions_show, ACCESS_ADMIN_CTX,
-	 "mgmt:datastore_version:show"},
+	 "mgmt:datastore_version:show", WAIT_NONE},
 	{"PATCH", "mgmt/datastore-versions/*", mgmt_versions_update, ACCESS_ADMIN_CTX,
-	 "mgmt:datastore_version:edit"},
+	 "mgmt:datastore_version:edit", WAIT_NONE},
 	{"DELETE", "mgmt/datastore-versions/*", mgmt_versions_delete, ACCESS_ADMIN_CTX,
-	 "mgmt:datastore_version:delete"},
+	 "mgmt:datastore_version:delete", WAIT_NONE},
 	{"GET", "mgmt/datastores/versions/*/parameters", mgmt_parameters_index, ACCESS_ADMIN_CTX,
-	 "mgmt:configuration-parameter:index"},
+	 "mgmt:configuration-parameter:index", WAIT_NONE},
 	{"POST", "mgmt/datastores/versions/*/parameters", mgmt_parameters_create, ACCESS_ADMIN_CTX,
-	 "mgmt:configuration-parameter:create"},
+	 "mgmt:configuration-parameter:create", WAIT_NONE},
 	{"GET", "mgmt/datastores/versions/*/parameters/*", mgmt_parameters_show, ACCESS_ADMIN_CTX,
-	 "mgmt:configuration-parameter:show"},
+	 "mgmt:configuration-parameter:show", WAIT_NONE},
 	{"PUT", "mgmt/datastores/versions/*/parameters/*", mgmt_parameters_update, ACCESS_ADMIN_CTX,
-	 "mgmt:configuration-parameter:update"},
+	 "mgmt:configuration-parameter:update", WAIT_NONE},
 	{"DELETE", "mgmt/datastores/versions/*/parameters/*", mgmt_parameters_delete,
-	 ACCESS_ADMIN_CTX, "mgmt:configuration-parameter:delete"},
+	 ACCESS_ADMIN_CTX, "mgmt:configuration-parameter:delete", WAIT_NONE},
 	/* Own project for members, any project for admins: checked in the handler. */
-	{"GET", "mgmt/quotas/*", quotas_show, ACCESS_PROJECT, "mgmt:quota:show"},
-	{"PUT", "mgmt/quotas/*", quotas_update, ACCESS_ADMIN_CTX, "mgmt:quota:update"},
-	{"GET", "mgmt/instances", not_implemented, ACCESS_ADMIN_CTX, "mgmt:instance:index"},
-	{"GET", "mgmt/instances/*", not_implemented, ACCESS_ADMIN_CTX, "mgmt:instance:show"},
+	{"GET", "mgmt/quotas/*", quotas_show, ACCESS_PROJECT, "mgmt:quota:show", WAIT_NONE},
+	{"PUT", "mgmt/quotas/*", quotas_update, ACCESS_ADMIN_CTX, "mgmt:quota:update", WAIT_NONE},
+	{"GET", "mgmt/instances", not_implemented, ACCESS_ADMIN_CTX, "mgmt:instance:index",
+	 WAIT_NONE},
+	{"GET", "mgmt/instances/*", not_implemented, ACCESS_ADMIN_CTX, "mgmt:instance:show",
+	 WAIT_NONE},
 	{"POST", "mgmt/instances/*/action", not_implemented, ACCESS_ADMIN_CTX,
-	 "mgmt:instance:action"},
-	{"GET", "mgmt/instances/*/root", not_implemented, ACCESS_ADMIN_CTX, "mgmt:instance:root"},
+	 "mgmt:instance:action", WAIT_NONE},
+	{"GET", "mgmt/instances/*/root", not_implemented, ACCESS_ADMIN_CTX, "mgmt:instance:root",
+	 WAIT_NONE},
 	{"GET", "mgmt/instances/*/diagnostics", not_implemented, ACCESS_ADMIN_CTX,
-	 "mgmt:instance:diagnostics"},
+	 "mgmt:instance:diagnostics", WAIT_NONE},
 	{"GET", "mgmt/instances/*/hwinfo", not_implemented, ACCESS_ADMIN_CTX,
-	 "mgmt:instance:hwinfo"},
+	 "mgmt:instance:hwinfo", WAIT_NONE},
 	{"GET", "mgmt/instances/*/rpc_ping", not_implemented, ACCESS_ADMIN_CTX,
-	 "mgmt:instance:rpc_ping"},
+	 "mgmt:instance:rpc_ping", WAIT_NONE},
 	{"POST", "mgmt/instances/*/upgrade", not_implemented, ACCESS_ADMIN_CTX,
-	 "mgmt:instance:upgrade"},
-	{"GET", "mgmt/clusters", not_implemented, ACCESS_ADMIN_CTX, "mgmt:cluster:index"},
-	{"GET", "mgmt/clusters/*", not_implemented, ACCESS_ADMIN_CTX, "mgmt:cluster:show"},
-	{"POST", "mgmt/clusters/*/action", not_implemented, ACCESS_ADMIN_CTX,
-	 "mgmt:cluster:action"},
+	 "mgmt:instance:upgrade", WAIT_NONE},
+	{"GET", "mgmt/clusters", not_implemented, ACCESS_ADMIN_CTX, "mgmt:cluster:index",
+	 WAIT_NONE},
+	{"GET", "mgmt/clusters/*", not_implemented, ACCESS_ADMIN_CTX, "mgmt:cluster:show",
+	 WAIT_NONE},
+	{"POST", "mgmt/clusters/*/action", not_implemented, ACCESS_ADMIN_CTX, "mgmt:cluster:action",
+	 WAIT_NONE},
 };
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof routes[0]))
@@ -172,12 +202,13 @@ const struct api_route *routes_table(int *count)
 	return routes;
 }
 
-/* Compare one pattern with the segments; captures '*' segments on success. */
+/* Compare one pattern with the segments; on success the '*' segments are in
+ * params[0..*nparams). */
 static bool pattern_matches(const char *pattern, char **segments, int nsegments,
-			    struct api_request *req)
+			    const char *params[API_MAX_PARAMS], int *nparams)
 {
 	int seg = 0;
-	int nparams = 0;
+	int n = 0;
 	const char *p = pattern;
 	while (*p) {
 		const char *end = strchr(p, '/');
@@ -185,9 +216,9 @@ static bool pattern_matches(const char *pattern, char **segments, int nsegments,
 		if (seg >= nsegments)
 			return false;
 		if (len == 1 && *p == '*') {
-			if (nparams >= API_MAX_PARAMS)
+			if (n >= API_MAX_PARAMS)
 				return false;
-			req->params[nparams++] = segments[seg];
+			params[n++] = segments[seg];
 		} else if (strlen(segments[seg]) != len || strncmp(segments[seg], p, len)) {
 			return false;
 		}
@@ -196,18 +227,106 @@ static bool pattern_matches(const char *pattern, char **segments, int nsegments,
 	}
 	if (seg != nsegments)
 		return false;
-	req->nparams = nparams;
+	*nparams = n;
 	return true;
+}
+
+static const struct api_route *find_route(const char *method, char **segments, int nsegments,
+					  const char *params[API_MAX_PARAMS], int *nparams)
+{
+	for (int i = 0; i < ROUTE_COUNT; i++)
+		if (!strcmp(routes[i].method, method) &&
+		    pattern_matches(routes[i].pattern, segments, nsegments, params, nparams))
+			return &routes[i];
+	return NULL;
 }
 
 const struct api_route *routes_match(struct api_request *req, const char *method, char **segments,
 				     int nsegments)
 {
-	for (int i = 0; i < ROUTE_COUNT; i++)
-		if (!strcmp(routes[i].method, method) &&
-		    pattern_matches(routes[i].pattern, segments, nsegments, req))
-			return &routes[i];
-	return NULL;
+	return find_route(method, segments, nsegments, req->params, &req->nparams);
+}
+
+/* The shapes of the WAIT_GUEST rows — their first segment ("" for '*') and
+ * their number of segments — taken from the table once. The HTTP front asks
+ * for every request: a shape rules out almost all of them in one pass over
+ * the path, and only a request of a guest row's shape is matched against the
+ * whole table (an earlier row of another kind could win). */
+struct guest_shape {
+	char first[32];
+	int nsegments;
+};
+static struct guest_shape guest_shapes[ROUTE_COUNT];
+static int n_guest_shapes;
+static pthread_once_t guest_shapes_once = PTHREAD_ONCE_INIT;
+
+static void collect_guest_shapes(void)
+{
+	for (int i = 0; i < ROUTE_COUNT; i++) {
+		if (routes[i].wait != WAIT_GUEST)
+			continue;
+		struct guest_shape *g = &guest_shapes[n_guest_shapes++];
+		const char *p = routes[i].pattern;
+		size_t len = strcspn(p, "/");
+		if (!(len == 1 && *p == '*'))
+			snprintf(g->first, sizeof g->first, "%.*s", (int)len, p);
+		g->nsegments = 1;
+		for (; *p; p++)
+			g->nsegments += *p == '/';
+	}
+}
+
+static bool has_guest_shape(const char *first, size_t first_len, int nsegments)
+{
+	pthread_once(&guest_shapes_once, collect_guest_shapes);
+	for (int i = 0; i < n_guest_shapes; i++) {
+		const struct guest_shape *g = &guest_shapes[i];
+		if (g->nsegments == nsegments &&
+		    (!g->first[0] ||
+		     (strlen(g->first) == first_len && !strncmp(g->first, first, first_len))))
+			return true;
+	}
+	return false;
+}
+
+bool routes_wait_on_guest(const char *method, const char *path)
+{
+	/* Segments as the dispatcher splits them: '/'-separated, empty ones
+	 * skipped; /v1.0/<project>/<route path>. */
+	const char *first = NULL;
+	size_t first_len = 0;
+	int n = 0;
+	for (const char *p = path; *p;) {
+		if (*p == '/') {
+			p++;
+			continue;
+		}
+		size_t len = strcspn(p, "/");
+		if (n == 0 && !(len == 4 && !strncmp(p, "v1.0", 4)))
+			return false;
+		if (n == 2) {
+			first = p;
+			first_len = len;
+		}
+		n++;
+		p += len;
+	}
+	if (n < 3 || !has_guest_shape(first, first_len, n - 2))
+		return false;
+
+	char buf[1024];
+	char *segments[API_MAX_PARAMS * 2 + 4];
+	size_t len = strlen(path);
+	if (len >= sizeof buf || n > (int)(sizeof segments / sizeof segments[0]))
+		return false;
+	memcpy(buf, path, len + 1);
+	n = 0;
+	for (char *save = NULL, *s = strtok_r(buf, "/", &save); s; s = strtok_r(NULL, "/", &save))
+		segments[n++] = s;
+	const char *params[API_MAX_PARAMS];
+	int nparams;
+	const struct api_route *route = find_route(method, segments + 2, n - 2, params, &nparams);
+	return route && route->wait == WAIT_GUEST;
 }
 
 void routes_print(FILE *out)
@@ -223,26 +342,4 @@ void routes_print(FILE *out)
 		fprintf(out, "| %s | `%s` | %s | `%s` | %s |\n", routes[i].method,
 			routes[i].pattern, access_names[routes[i].access], routes[i].rule,
 			routes[i].handler == not_implemented ? "*501*" : "implemented");
-}
-
-bool routes_wait_on_guest(const char *path)
-{
-	/* /v1.0/<project>/instances/<id>/<sub>...: the sub-resources that
-	 * instance_guest.c serves by calling the guest. */
-	static const char *const subs[] = {"databases", "users", "root"};
-	const char *p = path;
-	for (int segment = 0; segment < 4; segment++) {
-		p = strchr(p + 1, '/');
-		if (!p)
-			return false;
-		if (segment == 1 && strncmp(p, "/instances/", 11))
-			return false;
-	}
-	p++;
-	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-		size_t n = strlen(subs[i]);
-		if (!strncmp(p, subs[i], n) && (p[n] == '\0' || p[n] == '/'))
-			return true;
-	}
-	return false;
 }

@@ -1,7 +1,8 @@
 /*
  * transport.c — AMQP connection, topology replay, confirms and reconnects over
- * rabbitmq-c (see transport.h). Owns the connection state; may not look inside
- * message bodies and never logs a password or a body.
+ * rabbitmq-c (see transport.h); transport_url is read by url.c. Owns the
+ * connection state; may not look inside message bodies and never logs a
+ * password or a body.
  */
 #define LOG_MODULE "rpc"
 
@@ -9,7 +10,6 @@
 
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,7 @@
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "rpc/url.h"
 
 #define CHANNEL		 1
 #define FRAME_MAX	 131072
@@ -90,163 +91,6 @@ void rpc_transport_opts_from_config(struct rpc_transport_opts *o)
 	o->transient_ttl = (int)cfg_int(CFG_RABBIT_TRANSIENT_QUEUES_TTL);
 	o->prefetch = (int)cfg_int(CFG_RABBIT_QOS_PREFETCH);
 	o->missing_consumer_retry = (int)cfg_int(CFG_RABBIT_MISSING_CONSUMER_RETRY);
-}
-
-/* ---- transport_url ---------------------------------------------------------------- */
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Copy [s, s+len) decoding %xx; NULL on a bad escape or out of memory. */
-static char *pct_decode(const char *s, size_t len)
-{
-	char *out = malloc(len + 1);
-	if (!out)
-		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '%') {
-			int h = i + 2 < len ? hexval((unsigned char)s[i + 1]) : -1;
-			int l = i + 2 < len ? hexval((unsigned char)s[i + 2]) : -1;
-			if (h < 0 || l < 0) {
-				free(out);
-				return NULL;
-			}
-			out[o++] = (char)(h * 16 + l);
-			i += 2;
-		} else {
-			out[o++] = s[i];
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-static int parse_host(const char *s, size_t len, struct rpc_url_host *h, struct ct_error *err)
-{
-	const char *at = NULL;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == '@')
-			at = s + i;
-	const char *hp = s;
-	size_t hplen = len;
-	if (at) {
-		const char *colon = memchr(s, ':', (size_t)(at - s));
-		size_t ulen = colon ? (size_t)(colon - s) : (size_t)(at - s);
-		h->user = pct_decode(s, ulen);
-		h->password = colon ? pct_decode(colon + 1, (size_t)(at - colon - 1)) : strdup("");
-		hp = at + 1;
-		hplen = len - (size_t)(hp - s);
-	} else {
-		h->user = strdup("guest");
-		h->password = strdup("guest");
-	}
-	if (!h->user || !h->password)
-		return ct_fail(err, 400, "transport_url: bad escape in credentials");
-	const char *port = NULL;
-	const char *host = hp;
-	size_t hlen = hplen;
-	if (hplen && hp[0] == '[') { /* [ipv6]:port */
-		const char *close = memchr(hp, ']', hplen);
-		if (!close)
-			return ct_fail(err, 400, "transport_url: unterminated IPv6 address");
-		host = hp + 1;
-		hlen = (size_t)(close - host);
-		if (close + 1 < hp + hplen && close[1] == ':')
-			port = close + 2;
-	} else {
-		const char *colon = memchr(hp, ':', hplen);
-		if (colon) {
-			hlen = (size_t)(colon - hp);
-			port = colon + 1;
-		}
-	}
-	h->host = hlen ? pct_decode(host, hlen) : strdup("localhost");
-	if (!h->host)
-		return ct_fail(err, 400, "transport_url: bad host");
-	h->port = 5672;
-	if (port && port < hp + hplen) {
-		char buf[16];
-		size_t plen = (size_t)(hp + hplen - port);
-		if (plen >= sizeof buf)
-			return ct_fail(err, 400, "transport_url: bad port");
-		memcpy(buf, port, plen);
-		buf[plen] = '\0';
-		char *end;
-		long p = strtol(buf, &end, 10);
-		if (*end || p <= 0 || p > 65535)
-			return ct_fail(err, 400, "transport_url: bad port '%s'", buf);
-		h->port = (int)p;
-	}
-	return 0;
-}
-
-int rpc_url_parse(const char *url, struct rpc_url *out, struct ct_error *err)
-{
-	memset(out, 0, sizeof *out);
-	const char *p = strstr(url, "://");
-	if (!p)
-		return ct_fail(err, 400,
-			       "transport_url must look like rabbit://user:pass@host:port/");
-	size_t scheme_len = (size_t)(p - url);
-	if (!((scheme_len == 6 && !strncmp(url, "rabbit", 6)) ||
-	      (scheme_len == 4 && !strncmp(url, "amqp", 4))))
-		return ct_fail(err, 400, "transport_url: only rabbit:// is supported");
-	p += 3;
-	const char *end = p + strcspn(p, "?");
-	const char *slash = memchr(p, '/', (size_t)(end - p));
-	const char *hosts_end = slash ? slash : end;
-	if (slash && slash + 1 < end)
-		out->vhost = pct_decode(slash + 1, (size_t)(end - slash - 1));
-	else
-		out->vhost = strdup("/");
-	if (!out->vhost) {
-		rpc_url_free(out);
-		return ct_fail(err, 400, "transport_url: bad virtual host");
-	}
-	size_t cap = 0;
-	const char *s = p;
-	for (;;) {
-		const char *comma = memchr(s, ',', (size_t)(hosts_end - s));
-		const char *e = comma ? comma : hosts_end;
-		struct rpc_url_host *n = array_grow(out->hosts, out->n_hosts, &cap, sizeof *n);
-		if (!n) {
-			rpc_url_free(out);
-			return ct_fail(err, 500, "out of memory");
-		}
-		out->hosts = n;
-		struct rpc_url_host *h = &out->hosts[out->n_hosts++];
-		memset(h, 0, sizeof *h);
-		if (parse_host(s, (size_t)(e - s), h, err)) {
-			rpc_url_free(out);
-			return -1;
-		}
-		if (!comma)
-			break;
-		s = comma + 1;
-	}
-	return 0;
-}
-
-void rpc_url_free(struct rpc_url *u)
-{
-	for (size_t i = 0; i < u->n_hosts; i++) {
-		free(u->hosts[i].host);
-		free(u->hosts[i].user);
-		if (u->hosts[i].password)
-			memset(u->hosts[i].password, 0, strlen(u->hosts[i].password));
-		free(u->hosts[i].password);
-	}
-	free(u->hosts);
-	free(u->vhost);
-	memset(u, 0, sizeof *u);
 }
 
 /* ---- connection ------------------------------------------------------------------- */
@@ -624,7 +468,168 @@ static void copy_bytes(char *dst, size_t size, amqp_bytes_t b)
 	dst[n] = '\0';
 }
 
-/* Handle one incoming frame. 1 = handled, 0 = timed out, -1 = connection lost. */
+/* Frame handlers: one per AMQP method the broker sends unasked. Each returns
+ * 1 when the frame is handled, or -1 after calling lost(). */
+typedef int (*frame_handler)(struct rpc_transport *t, const amqp_frame_t *f);
+
+static void enqueue(struct rpc_transport *t, struct pending *p)
+{
+	if (t->tail)
+		t->tail->next = p;
+	else
+		t->head = p;
+	t->tail = p;
+}
+
+/* basic.deliver: the message joins the pending queue for rpc_transport_next. */
+static int on_deliver(struct rpc_transport *t, const amqp_frame_t *f)
+{
+	const amqp_basic_deliver_t *m = f->payload.method.decoded;
+	struct pending *p = calloc(1, sizeof *p);
+	if (!p) {
+		lost(t, "out of memory");
+		return -1;
+	}
+	p->d.tag = m->delivery_tag;
+	p->d.generation = t->generation;
+	copy_bytes(p->d.routing_key, sizeof p->d.routing_key, m->routing_key);
+	copy_bytes(p->d.exchange, sizeof p->d.exchange, m->exchange);
+	amqp_message_t msg;
+	amqp_rpc_reply_t r = amqp_read_message(t->conn, f->channel, &msg, 0);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		free(p);
+		lost(t, "cannot read a delivered message");
+		return -1;
+	}
+	p->d.body = malloc(msg.body.len + 1);
+	if (!p->d.body) {
+		amqp_destroy_message(&msg);
+		free(p);
+		lost(t, "out of memory");
+		return -1;
+	}
+	if (msg.body.len)
+		memcpy(p->d.body, msg.body.bytes, msg.body.len);
+	((char *)p->d.body)[msg.body.len] = '\0';
+	p->d.len = msg.body.len;
+	amqp_destroy_message(&msg);
+	enqueue(t, p);
+	return 1;
+}
+
+/* basic.ack in confirm mode: the publish waiting for its confirm got it. */
+static int on_publish_ack(struct rpc_transport *t, const amqp_frame_t *f)
+{
+	const amqp_basic_ack_t *m = f->payload.method.decoded;
+	if (t->wait_tag &&
+	    (m->delivery_tag == t->wait_tag ||
+	     (m->multiple && (m->delivery_tag >= t->wait_tag || m->delivery_tag == 0))))
+		t->confirmed = true;
+	return 1;
+}
+
+/* basic.nack in confirm mode: the broker refused the waiting publish. */
+static int on_publish_nack(struct rpc_transport *t, const amqp_frame_t *f)
+{
+	const amqp_basic_nack_t *m = f->payload.method.decoded;
+	if (t->wait_tag &&
+	    (m->delivery_tag == t->wait_tag || (m->multiple && m->delivery_tag >= t->wait_tag)))
+		t->nacked = true;
+	return 1;
+}
+
+/* basic.return: a mandatory publish reached no queue; its content follows. */
+static int on_return(struct rpc_transport *t, const amqp_frame_t *f)
+{
+	const amqp_basic_return_t *m = f->payload.method.decoded;
+	log_debug("broker returned a message for '%.*s': %u %.*s", (int)m->routing_key.len,
+		  (const char *)m->routing_key.bytes, m->reply_code, (int)m->reply_text.len,
+		  (const char *)m->reply_text.bytes);
+	amqp_message_t msg;
+	amqp_rpc_reply_t r = amqp_read_message(t->conn, f->channel, &msg, 0);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		lost(t, "cannot read a returned message");
+		return -1;
+	}
+	amqp_destroy_message(&msg);
+	t->returned = true;
+	return 1;
+}
+
+/* basic.cancel: a consumed queue went away; reconnecting declares it again. */
+static int on_consumer_cancel(struct rpc_transport *t, const amqp_frame_t *f)
+{
+	(void)f;
+	lost(t, "the broker cancelled a consumer (queue deleted?)");
+	return -1;
+}
+
+static int on_channel_close(struct rpc_transport *t, const amqp_frame_t *f)
+{
+	const amqp_channel_close_t *m = f->payload.method.decoded;
+	char why[300];
+	snprintf(why, sizeof why, "channel closed by the broker: %u %.*s", m->reply_code,
+		 (int)m->reply_text.len, (const char *)m->reply_text.bytes);
+	amqp_channel_close_ok_t ok = {0};
+	amqp_send_method(t->conn, f->channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+	lost(t, why);
+	return -1;
+}
+
+static int on_connection_close(struct rpc_transport *t, const amqp_frame_t *f)
+{
+	const amqp_connection_close_t *m = f->payload.method.decoded;
+	char why[300];
+	snprintf(why, sizeof why, "closed by the broker: %u %.*s", m->reply_code,
+		 (int)m->reply_text.len, (const char *)m->reply_text.bytes);
+	amqp_connection_close_ok_t ok = {0};
+	amqp_send_method(t->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+	lost(t, why);
+	return -1;
+}
+
+/* connection.blocked / unblocked: a resource alarm; publishes wait meanwhile. */
+static int on_blocked(struct rpc_transport *t, const amqp_frame_t *f)
+{
+	(void)t;
+	(void)f;
+	log_warning("the broker blocked this connection (resource alarm)");
+	return 1;
+}
+
+static int on_unblocked(struct rpc_transport *t, const amqp_frame_t *f)
+{
+	(void)t;
+	(void)f;
+	log_info("the broker unblocked this connection");
+	return 1;
+}
+
+static const struct {
+	amqp_method_number_t method;
+	frame_handler handle;
+} frame_handlers[] = {
+	{AMQP_BASIC_DELIVER_METHOD, on_deliver},
+	{AMQP_BASIC_ACK_METHOD, on_publish_ack},
+	{AMQP_BASIC_NACK_METHOD, on_publish_nack},
+	{AMQP_BASIC_RETURN_METHOD, on_return},
+	{AMQP_BASIC_CANCEL_METHOD, on_consumer_cancel},
+	{AMQP_CHANNEL_CLOSE_METHOD, on_channel_close},
+	{AMQP_CONNECTION_CLOSE_METHOD, on_connection_close},
+	{AMQP_CONNECTION_BLOCKED_METHOD, on_blocked},
+	{AMQP_CONNECTION_UNBLOCKED_METHOD, on_unblocked},
+};
+
+static frame_handler handler_for(amqp_method_number_t method)
+{
+	for (size_t i = 0; i < sizeof frame_handlers / sizeof frame_handlers[0]; i++)
+		if (frame_handlers[i].method == method)
+			return frame_handlers[i].handle;
+	return NULL;
+}
+
+/* Wait up to timeout_ms for one incoming frame and handle it. 1 = handled,
+ * 0 = timed out, -1 = connection lost. */
 static int pump(struct rpc_transport *t, int timeout_ms)
 {
 	if (!t->up)
@@ -638,110 +643,13 @@ static int pump(struct rpc_transport *t, int timeout_ms)
 		lost(t, amqp_error_string2(st));
 		return -1;
 	}
-	if (f.frame_type != AMQP_FRAME_METHOD) {
-		amqp_maybe_release_buffers(t->conn);
-		return 1; /* stray content frame; nothing to do with it */
-	}
-	amqp_rpc_reply_t r;
-	switch (f.payload.method.id) {
-	case AMQP_BASIC_DELIVER_METHOD: {
-		amqp_basic_deliver_t *m = f.payload.method.decoded;
-		struct pending *p = calloc(1, sizeof *p);
-		if (!p) {
-			lost(t, "out of memory");
+	if (f.frame_type == AMQP_FRAME_METHOD) {
+		frame_handler handle = handler_for(f.payload.method.id);
+		if (!handle)
+			log_debug("ignoring AMQP method 0x%08x", f.payload.method.id);
+		else if (handle(t, &f) < 0)
 			return -1;
-		}
-		p->d.tag = m->delivery_tag;
-		p->d.generation = t->generation;
-		copy_bytes(p->d.routing_key, sizeof p->d.routing_key, m->routing_key);
-		copy_bytes(p->d.exchange, sizeof p->d.exchange, m->exchange);
-		amqp_message_t msg;
-		r = amqp_read_message(t->conn, f.channel, &msg, 0);
-		if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-			free(p);
-			lost(t, "cannot read a delivered message");
-			return -1;
-		}
-		p->d.body = malloc(msg.body.len + 1);
-		if (!p->d.body) {
-			amqp_destroy_message(&msg);
-			free(p);
-			lost(t, "out of memory");
-			return -1;
-		}
-		if (msg.body.len)
-			memcpy(p->d.body, msg.body.bytes, msg.body.len);
-		((char *)p->d.body)[msg.body.len] = '\0';
-		p->d.len = msg.body.len;
-		amqp_destroy_message(&msg);
-		if (t->tail)
-			t->tail->next = p;
-		else
-			t->head = p;
-		t->tail = p;
-		break;
-	}
-	case AMQP_BASIC_ACK_METHOD: {
-		amqp_basic_ack_t *m = f.payload.method.decoded;
-		if (t->wait_tag &&
-		    (m->delivery_tag == t->wait_tag ||
-		     (m->multiple && (m->delivery_tag >= t->wait_tag || m->delivery_tag == 0))))
-			t->confirmed = true;
-		break;
-	}
-	case AMQP_BASIC_NACK_METHOD: {
-		amqp_basic_nack_t *m = f.payload.method.decoded;
-		if (t->wait_tag && (m->delivery_tag == t->wait_tag ||
-				    (m->multiple && m->delivery_tag >= t->wait_tag)))
-			t->nacked = true;
-		break;
-	}
-	case AMQP_BASIC_RETURN_METHOD: {
-		amqp_basic_return_t *m = f.payload.method.decoded;
-		log_debug("broker returned a message for '%.*s': %u %.*s", (int)m->routing_key.len,
-			  (const char *)m->routing_key.bytes, m->reply_code, (int)m->reply_text.len,
-			  (const char *)m->reply_text.bytes);
-		amqp_message_t msg;
-		r = amqp_read_message(t->conn, f.channel, &msg, 0);
-		if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-			lost(t, "cannot read a returned message");
-			return -1;
-		}
-		amqp_destroy_message(&msg);
-		t->returned = true;
-		break;
-	}
-	case AMQP_BASIC_CANCEL_METHOD:
-		lost(t, "the broker cancelled a consumer (queue deleted?)");
-		return -1;
-	case AMQP_CHANNEL_CLOSE_METHOD: {
-		amqp_channel_close_t *m = f.payload.method.decoded;
-		char why[300];
-		snprintf(why, sizeof why, "channel closed by the broker: %u %.*s", m->reply_code,
-			 (int)m->reply_text.len, (const char *)m->reply_text.bytes);
-		amqp_channel_close_ok_t ok = {0};
-		amqp_send_method(t->conn, f.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
-		lost(t, why);
-		return -1;
-	}
-	case AMQP_CONNECTION_CLOSE_METHOD: {
-		amqp_connection_close_t *m = f.payload.method.decoded;
-		char why[300];
-		snprintf(why, sizeof why, "closed by the broker: %u %.*s", m->reply_code,
-			 (int)m->reply_text.len, (const char *)m->reply_text.bytes);
-		amqp_connection_close_ok_t ok = {0};
-		amqp_send_method(t->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
-		lost(t, why);
-		return -1;
-	}
-	case AMQP_CONNECTION_BLOCKED_METHOD:
-		log_warning("the broker blocked this connection (resource alarm)");
-		break;
-	case AMQP_CONNECTION_UNBLOCKED_METHOD:
-		log_info("the broker unblocked this connection");
-		break;
-	default: log_debug("ignoring AMQP method 0x%08x", f.payload.method.id); break;
-	}
+	} /* else a stray content frame; nothing to do with it */
 	amqp_maybe_release_buffers(t->conn);
 	return 1;
 }

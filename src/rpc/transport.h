@@ -3,8 +3,8 @@
  * oslo.messaging's rabbit driver uses it (spec §2.1–§2.4, §2.12).
  *
  * A transport owns one connection and one channel (1) in publisher-confirm mode. It
- * parses transport_url (several comma-separated hosts: tried round-robin from a random
- * start), logs in with PLAIN, asks for heartbeat_timeout_threshold and services
+ * reads transport_url with rpc/url.h (several comma-separated hosts: tried round-robin
+ * from a random start), logs in with PLAIN, asks for heartbeat_timeout_threshold and services
  * heartbeats whenever it waits. Every exchange, queue, binding and consumer declared
  * through it is recorded; when the connection is lost (socket error, missed heartbeats,
  * broker close, consumer cancel) it reconnects with oslo's backoff (rabbit_retry_interval,
@@ -48,24 +48,6 @@ struct rpc_transport_opts {
 
 /* Options from trove.conf ([DEFAULT] transport_url, [oslo_messaging_rabbit] ...). */
 void rpc_transport_opts_from_config(struct rpc_transport_opts *o);
-
-struct rpc_url_host {
-	char *host;
-	int port;
-	char *user;
-	char *password;
-};
-
-struct rpc_url {
-	struct rpc_url_host *hosts;
-	size_t n_hosts;
-	char *vhost;
-};
-
-/* rabbit://[user[:pass]@]host[:port][,[user[:pass]@]host[:port]...][/vhost][?query]
- * Empty = guest:guest@localhost:5672, vhost "/". %xx escapes are decoded. */
-int rpc_url_parse(const char *url, struct rpc_url *out, struct ct_error *err);
-void rpc_url_free(struct rpc_url *u);
 
 /* Kinds of queues, which decide the declare flags (spec §2.3). */
 enum rpc_queue_kind {

@@ -1,4 +1,7 @@
 """Bad input over HTTP gets Trove's status and error body, and changes nothing."""
+import json
+import socket
+
 import pytest
 
 VALID = {"version": {"name": "10.6", "datastore_name": "mariadb",
@@ -87,6 +90,65 @@ def test_body_over_the_size_limit_is_413(server):
     assert status == 413
     assert reply["overLimit"]["code"] == 413
     assert versions_snapshot(server) == before
+
+
+def raw_request(server, method, path, headers, body=b""):
+    """One request written byte for byte on a socket, read until the server
+    closes or the body is in: (status, {lower-case header: value}, body)."""
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(head.encode() + b"\r\n" + body)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    assert b"\r\n\r\n" in data, f"no response, got {data[:200]!r}"
+    top, _, payload = data.partition(b"\r\n\r\n")
+    lines = top.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    fields = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
+    return status, fields, payload
+
+
+# Trove's fault for webob's HTTPRequestHeaderFieldsTooLarge.
+HEADERS_TOO_LARGE = {"requestHeaderFieldsTooLarge": {
+    "code": 431, "message": "The request header fields were too large"}}
+
+
+@pytest.mark.parametrize("pad", [16 * 1024, 22 * 1024, 28 * 1024])
+def test_oversized_request_headers_get_a_json_fault(server, pad):
+    token, project = server.token()
+    before = versions_snapshot(server)
+    for method, path, body in [
+            ("GET", f"/v1.0/{project}/datastores", b""),
+            ("POST", f"/v1.0/{project}/mgmt/datastore-versions", json.dumps(VALID).encode())]:
+        status, fields, payload = raw_request(
+            server, method, path, {"X-Auth-Token": token, "X-Pad": "a" * pad}, body)
+        assert status == 431, payload[:300]
+        assert fields["content-type"] == "application/json"
+        assert fields["x-openstack-request-id"].startswith("req-")
+        assert json.loads(payload) == HEADERS_TOO_LARGE
+    assert versions_snapshot(server) == before
+    assert token not in server.log.read_text()
+
+
+def test_headers_under_the_limit_are_served(server):
+    token, project = server.token()
+    # 15 KiB in many lines, as a client with a big token or cookie sends them.
+    pads = {f"X-Pad-{i}": "b" * 1000 for i in range(15)}
+    status, fields, payload = raw_request(
+        server, "GET", f"/v1.0/{project}/datastores", {"X-Auth-Token": token, **pads})
+    assert status == 200, payload[:300]
+    assert "datastores" in json.loads(payload)
+    status, _, payload = raw_request(
+        server, "GET", f"/v1.0/{project}/datastores",
+        {"X-Auth-Token": token, **pads, "X-Pad-Last": "c" * 2000})
+    assert status == 431 and json.loads(payload) == HEADERS_TOO_LARGE
 
 
 @pytest.mark.parametrize("method, path", [

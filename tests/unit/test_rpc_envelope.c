@@ -1,8 +1,8 @@
 /*
  * test_rpc_envelope.c — the pure parts of src/rpc: Trove's payload encryption (known
  * vectors captured from Python Trove, round trips, wrong keys), the oslo envelope and
- * request/reply encoding in plain and secure modes, failure strings, version rules,
- * transport_url parsing and the argument schema check. No broker needed.
+ * request/reply encoding in plain and secure modes, failure strings, version rules
+ * and the argument schema check (transport_url: test_rpc_url.c). No broker needed.
  */
 #include "testutil.h"
 
@@ -10,7 +10,6 @@
 #include "rpc/crypto.h"
 #include "rpc/envelope.h"
 #include "rpc/server.h"
-#include "rpc/transport.h"
 
 #define SPEC_KEY "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 
@@ -351,45 +350,6 @@ static void test_versions(void **state)
 	assert_false(rpc_version_compatible("1.0", NULL));
 }
 
-static void test_url(void **state)
-{
-	(void)state;
-	struct ct_error err;
-	struct rpc_url u;
-	assert_int_equal(rpc_url_parse("rabbit://", &u, &err), 0);
-	assert_int_equal(u.n_hosts, 1);
-	assert_string_equal(u.hosts[0].host, "localhost");
-	assert_int_equal(u.hosts[0].port, 5672);
-	assert_string_equal(u.hosts[0].user, "guest");
-	assert_string_equal(u.hosts[0].password, "guest");
-	assert_string_equal(u.vhost, "/");
-	rpc_url_free(&u);
-
-	assert_int_equal(rpc_url_parse("rabbit://u1:p%40ss@h1:5673,u2:x@h2/v%2Fh?ssl=0", &u, &err),
-			 0);
-	assert_int_equal(u.n_hosts, 2);
-	assert_string_equal(u.hosts[0].user, "u1");
-	assert_string_equal(u.hosts[0].password, "p@ss");
-	assert_string_equal(u.hosts[0].host, "h1");
-	assert_int_equal(u.hosts[0].port, 5673);
-	assert_string_equal(u.hosts[1].host, "h2");
-	assert_int_equal(u.hosts[1].port, 5672);
-	assert_string_equal(u.vhost, "v/h");
-	rpc_url_free(&u);
-
-	assert_int_equal(rpc_url_parse("rabbit://u:p@[::1]:25679/", &u, &err), 0);
-	assert_string_equal(u.hosts[0].host, "::1");
-	assert_int_equal(u.hosts[0].port, 25679);
-	assert_string_equal(u.vhost, "/");
-	rpc_url_free(&u);
-
-	assert_int_equal(rpc_url_parse("http://h/", &u, &err), -1);
-	assert_int_equal(rpc_url_parse("rabbit://h:99999/", &u, &err), -1);
-	assert_int_equal(rpc_url_parse("rabbit://h:abc/", &u, &err), -1);
-	assert_int_equal(rpc_url_parse("rabbit://u:%zz@h/", &u, &err), -1);
-	assert_int_equal(rpc_url_parse("localhost", &u, &err), -1);
-}
-
 static json_t *noop(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
@@ -441,7 +401,6 @@ int main(void)
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_failure_classes),
 		cmocka_unit_test(test_versions),
-		cmocka_unit_test(test_url),
 		cmocka_unit_test(test_args_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
