@@ -335,15 +335,12 @@ static bool reported_volume_used(const char *id, double *used)
 static bool asked_volume_used(const char *id, const char *key, double *used)
 {
 	struct ct_error ignored = {0};
-	json_t *args = json_pack("{s:n}", "fs_path");
-	json_t *stats = guest_call(id, key, "get_filesystem_stats", args, 2, &ignored);
-	json_decref(args);
-	json_t *value = json_object_get(stats, "used");
-	bool found = json_is_number(value);
-	if (found)
-		*used = json_number_value(value);
-	json_decref(stats);
-	return found;
+	const struct guest_ref guest = {id, key};
+	struct guest_fs_stats stats;
+	if (guest_get_filesystem_stats(&guest, &stats, &ignored))
+		return false;
+	*used = stats.used;
+	return true;
 }
 
 /* The instance's row, stepped onto; NULL with a 404 when there is none. */
