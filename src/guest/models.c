@@ -35,7 +35,7 @@ static int copy_field(char *dst, size_t size, const char *src, const char *what,
 int guest_database_set(struct guest_database *db, const char *name, const char *character_set,
 		       const char *collate, struct ct_error *err)
 {
-	struct guest_database d;
+	struct guest_database d = {0};
 	if (copy_field(d.name, sizeof d.name, name, "database", "name", err) ||
 	    copy_field(d.character_set, sizeof d.character_set, character_set, "database",
 		       "character_set", err) ||
@@ -262,7 +262,9 @@ int guest_user_from_json(const json_t *j, const char *what, struct guest_user *u
 		ct_fail(err, 400, "%s: 'databases' must be a list.", what);
 		goto fail;
 	}
-	if (guest_databases_from_json(dbs, what, &u->databases, &u->n_databases, err))
+	char where[128];
+	snprintf(where, sizeof where, "%s.databases", what);
+	if (guest_databases_from_json(dbs, where, &u->databases, &u->n_databases, err))
 		goto fail;
 	return 0;
 fail:
