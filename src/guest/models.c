@@ -16,6 +16,10 @@
 #define KEY_DBS	     "_databases"
 #define KEY_IS_ROOT  "_is_root"
 #define DEFAULT_HOST "%"
+/* The plain form change_passwords and update_attributes use. */
+#define PLAIN_NAME     "name"
+#define PLAIN_HOST     "host"
+#define PLAIN_PASSWORD "password"
 
 /* --- building ------------------------------------------------------------- */
 
@@ -163,9 +167,9 @@ json_t *guest_password_changes_to_json(const struct guest_user *users, size_t n)
 	for (size_t i = 0; out && i < n; i++) {
 		const struct guest_user *u = &users[i];
 		if (json_array_append_new(out,
-					  json_pack("{s:s,s:s,s:s}", KEY_NAME + 1, u->name,
-						    KEY_HOST + 1, *u->host ? u->host : DEFAULT_HOST,
-						    KEY_PASSWORD + 1, u->password))) {
+					  json_pack("{s:s,s:s,s:s}", PLAIN_NAME, u->name,
+						    PLAIN_HOST, *u->host ? u->host : DEFAULT_HOST,
+						    PLAIN_PASSWORD, u->password))) {
 			json_decref(out);
 			return NULL;
 		}
@@ -175,8 +179,8 @@ json_t *guest_password_changes_to_json(const struct guest_user *users, size_t n)
 
 json_t *guest_user_attrs_to_json(const char *name, const char *host, const char *password)
 {
-	return json_pack("{s:s*,s:s*,s:s*}", KEY_NAME + 1, name, KEY_HOST + 1, host,
-			 KEY_PASSWORD + 1, password);
+	return json_pack("{s:s*,s:s*,s:s*}", PLAIN_NAME, name, PLAIN_HOST, host, PLAIN_PASSWORD,
+			 password);
 }
 
 /* --- parser ---------------------------------------------------------------- */
