@@ -23,10 +23,16 @@
 #include "guest/api.h"
 #include "taskmanager/api.h"
 
-/* Trove's serialized schema: {"_name", "_character_set", "_collate"}. */
-static json_t *serialized_databases(const json_t *databases, int family)
+/* The request's databases (already checked) as guest models, serialized:
+ * create_instance carries them to the taskmanager for prepare, as in Trove. */
+static json_t *serialized_databases(const json_t *databases, int family, struct ct_error *err)
 {
-	json_t *out = json_array();
+	size_t n = json_array_size(databases);
+	struct guest_database *dbs = calloc(n ? n : 1, sizeof *dbs);
+	if (!dbs) {
+		ct_fail(err, 500, "out of memory");
+		return NULL;
+	}
 	size_t i;
 	const json_t *db;
 	json_array_foreach (databases, i, db) {
@@ -39,35 +45,50 @@ static json_t *serialized_databases(const json_t *databases, int family)
 			cs = cs_buf;
 			coll = coll_buf;
 		}
-		json_array_append_new(out, json_pack("{s:s,s:s?,s:s?}", "_name",
-						     json_string_value(json_object_get(db, "name")),
-						     "_character_set", cs, "_collate", coll));
+		if (guest_database_set(&dbs[i], json_string_value(json_object_get(db, "name")), cs,
+				       coll, err)) {
+			free(dbs);
+			return NULL;
+		}
 	}
+	json_t *out = guest_databases_to_json(dbs, n);
+	free(dbs);
+	if (!out)
+		ct_fail(err, 500, "out of memory");
 	return out;
 }
 
-/* Trove's serialized user: {"_name", "_password", "_host", "_databases", "_is_root"}. */
-static json_t *serialized_users(const json_t *users)
+/* The request's users (already checked) as serialized guest users. */
+static json_t *serialized_users(const json_t *users, struct ct_error *err)
 {
-	json_t *out = json_array();
+	size_t n = json_array_size(users);
+	struct guest_user *list = calloc(n ? n : 1, sizeof *list);
+	if (!list) {
+		ct_fail(err, 500, "out of memory");
+		return NULL;
+	}
+	json_t *out = NULL;
 	size_t i;
 	const json_t *u;
 	json_array_foreach (users, i, u) {
-		json_t *dbs = json_array();
+		const char *host = json_string_value(json_object_get(u, "host"));
+		if (guest_user_set(&list[i], json_string_value(json_object_get(u, "name")),
+				   host ? host : "%",
+				   json_string_value(json_object_get(u, "password")), err))
+			goto done;
 		size_t j;
 		const json_t *db;
-		json_array_foreach (json_object_get(u, "databases"), j, db)
-			json_array_append_new(
-				dbs, json_pack("{s:s,s:n,s:n}", "_name",
-					       json_string_value(json_object_get(db, "name")),
-					       "_character_set", "_collate"));
-		const char *host = json_string_value(json_object_get(u, "host"));
-		json_array_append_new(
-			out, json_pack("{s:s,s:s,s:s,s:o,s:b}", "_name",
-				       json_string_value(json_object_get(u, "name")), "_password",
-				       json_string_value(json_object_get(u, "password")), "_host",
-				       host ? host : "%", "_databases", dbs, "_is_root", 0));
+		json_array_foreach (json_object_get(u, "databases"), j, db) {
+			if (guest_user_add_database(
+				    &list[i], json_string_value(json_object_get(db, "name")), err))
+				goto done;
+		}
 	}
+	out = guest_users_to_json(list, n);
+	if (!out)
+		ct_fail(err, 500, "out of memory");
+done:
+	guest_users_free(list, n);
 	return out;
 }
 
@@ -172,6 +193,13 @@ API_HANDLER(instances_create)
 		return ct_fail(err, 400, "Instance name %.40s... is longer than 255 characters.",
 			       r.name);
 
+	json_t *databases = serialized_databases(r.databases, dbnames_family_of(v.manager), err);
+	json_t *users = databases ? serialized_users(r.users, err) : NULL;
+	if (!users) {
+		json_decref(databases);
+		return -1;
+	}
+
 	struct instance in;
 	memset(&in, 0, sizeof in);
 	ids_uuid(in.id);
@@ -181,29 +209,32 @@ API_HANDLER(instances_create)
 	in.volume_size = r.volume_size;
 	snprintf(in.datastore_version_id, sizeof in.datastore_version_id, "%s", v.id);
 	char key[33];
-	if (guest_new_key(key, in.encrypted_key, sizeof in.encrypted_key, err))
+	if (guest_new_key(key, in.encrypted_key, sizeof in.encrypted_key, err)) {
+		json_decref(databases);
+		json_decref(users);
 		return -1;
+	}
 	json_t *access = r.access ? json_deep_copy(r.access) : json_pack("{s:b}", "is_public", 0);
 	char *access_text = json_dumps(access, JSON_COMPACT);
 	snprintf(in.access, sizeof in.access, "%s", access_text ? access_text : "{}");
 	free(access_text);
 	if (instance_insert(&in, f.ram, err)) {
 		json_decref(access);
+		json_decref(databases);
+		json_decref(users);
 		return -1;
 	}
 	log_set_context(req->request_id, in.id);
 
-	int family = dbnames_family_of(v.manager);
 	json_t *args = json_pack(
 		"{s:s,s:s,s:o,s:n,s:o,s:o,s:s,s:s,s:I,s:n,s:s?,s:n,s:O?,s:n,s:n,s:n,s:n,s:[],"
 		"s:s?,s:o,s:s}",
 		"instance_id", in.id, "name", in.name, "flavor", flavor_dict(&f), "image_id",
-		"databases", serialized_databases(r.databases, family), "users",
-		serialized_users(r.users), "datastore_manager", v.manager, "packages", v.packages,
-		"volume_size", (json_int_t)r.volume_size, "backup_id", "availability_zone",
-		r.availability_zone, "root_password", "nics", r.nics, "overrides", "slave_of_id",
-		"cluster_config", "volume_type", "modules", "locality", r.locality, "access",
-		access, "ds_version", v.version);
+		"databases", databases, "users", users, "datastore_manager", v.manager, "packages",
+		v.packages, "volume_size", (json_int_t)r.volume_size, "backup_id",
+		"availability_zone", r.availability_zone, "root_password", "nics", r.nics,
+		"overrides", "slave_of_id", "cluster_config", "volume_type", "modules", "locality",
+		r.locality, "access", access, "ds_version", v.version);
 	int rc = args ? taskmanager_cast("create_instance", args, err) : -1;
 	json_decref(args);
 	if (rc) {

@@ -2,9 +2,10 @@
  * instance_guest.c — databases, users, user access and root of an instance
  * (spec trove-api.md §6.6, §7.2): each handler checks the instance, the names
  * (common/dbnames.h) and the body, then asks the instance's guest agent over
- * RPC. Unlike Trove, changes are RPC calls, not casts, so a failure on the
- * guest (a missing user, a refused name) reaches the client as an error
- * instead of vanishing.
+ * RPC through the typed guest client (guest/api.h). Unlike Trove, changes are
+ * RPC calls, not casts, so a failure on the guest (a missing user, a refused
+ * name) reaches the client as an error instead of vanishing.
+ * Owns the API views of databases and users; may not build guest messages.
  */
 #define LOG_MODULE "api"
 #include <stdio.h>
@@ -36,23 +37,9 @@ static int ready_instance(struct api_request *req, struct instance *in, int *fam
 	return 0;
 }
 
-static json_t *call(const struct instance *in, const char *method, json_t *args,
-		    struct ct_error *err)
+static struct guest_ref guest_of(const struct instance *in)
 {
-	json_t *result =
-		guest_call(in->id, in->encrypted_key, method, args, GUEST_TIMEOUT_HIGH, err);
-	json_decref(args);
-	return result;
-}
-
-static int call_done(const struct instance *in, const char *method, json_t *args,
-		     struct ct_error *err)
-{
-	json_t *result = call(in, method, args, err);
-	if (!result)
-		return -1;
-	json_decref(result);
-	return 0;
+	return (struct guest_ref){in->id, in->encrypted_key};
 }
 
 /* "name" or "name@host" from the URL (split on the last '@'; no host = "%"). */
@@ -68,7 +55,8 @@ static void split_user(const char *text, char *name, size_t name_size, char *hos
 	snprintf(host, host_size, "%s", at[1] ? at + 1 : "%");
 }
 
-static int page_args(const struct api_request *req, json_t **args, struct ct_error *err)
+static int page_request(const struct api_request *req, struct guest_page_request *page,
+			struct ct_error *err)
 {
 	const char *limit_text = api_query(req, "limit");
 	long limit = 20;
@@ -80,25 +68,23 @@ static int page_args(const struct api_request *req, json_t **args, struct ct_err
 		if (limit > 20)
 			limit = 20;
 	}
-	*args = json_pack("{s:I,s:s?,s:b}", "limit", (json_int_t)limit, "marker",
-			  api_query(req, "marker"), "include_marker", 0);
+	*page = (struct guest_page_request){
+		.limit = (int)limit, .marker = api_query(req, "marker"), .include_marker = false};
 	return 0;
 }
 
-/* {"<key>": [...], "links"?} from the guest's [[items], next_marker]. */
+/* {"<key>": [...], "links"?} with the guest's next marker ("" = last page). */
 static int reply_page(struct api_request *req, struct api_response *resp, const char *key,
-		      json_t *items, json_t *result)
+		      json_t *items, const char *next)
 {
 	json_t *body = json_pack("{s:o}", key, items);
-	const char *next = json_string_value(json_array_get(result, 1));
-	if (next) {
+	if (body && next[0]) {
 		char base[300], href[2048];
 		api_link_base(req, base, sizeof base);
 		snprintf(href, sizeof href, "%s%s?marker=%s", base, req->path, next);
 		json_object_set_new(body, "links",
 				    json_pack("[{s:s,s:s}]", "rel", "next", "href", href));
 	}
-	json_decref(result);
 	return api_reply(resp, 200, body);
 }
 
@@ -117,50 +103,49 @@ static const json_t *body_list(const json_t *body, const char *key, struct ct_er
 	return list;
 }
 
-static json_t *database_view(const json_t *db)
+/* The API's list of databases: [{"name"}], reserved names left out (after
+ * paging, as in Trove) when family >= 0. */
+static json_t *databases_view(const struct guest_database *dbs, size_t n, int family)
 {
-	return json_pack("{s:O}", "name", json_object_get(db, "_name"));
-}
-
-/* A listing the guest pages ([[items], next marker]): reserved names are
- * dropped after paging, as in Trove, and each item takes its API shape. */
-static int list_from_guest(struct api_request *req, struct api_response *resp, const char *method,
-			   const char *key,
-			   bool (*reserved)(enum dbnames_family family, const char *name),
-			   json_t *(*view)(const json_t *item), struct ct_error *err)
-{
-	struct instance in;
-	int family;
-	json_t *args = NULL;
-	if (ready_instance(req, &in, &family, err) || page_args(req, &args, err))
-		return -1;
-	json_t *result = call(&in, method, args, err);
-	if (!result)
-		return -1;
 	json_t *items = json_array();
-	size_t i;
-	json_t *item;
-	json_array_foreach (json_array_get(result, 0), i, item) {
-		const char *name = json_string_value(json_object_get(item, "_name"));
-		if (name && !reserved((enum dbnames_family)family, name))
-			json_array_append_new(items, view(item));
+	for (size_t i = 0; i < n; i++) {
+		if (family >= 0 &&
+		    dbnames_reserved_database((enum dbnames_family)family, dbs[i].name))
+			continue;
+		json_array_append_new(items, json_pack("{s:s}", "name", dbs[i].name));
 	}
-	return reply_page(req, resp, key, items, result);
+	return items;
 }
 
 API_HANDLER(databases_index)
 {
-	return list_from_guest(req, resp, "list_databases", "databases", dbnames_reserved_database,
-			       database_view, err);
+	struct instance in;
+	int family;
+	struct guest_page_request page;
+	if (ready_instance(req, &in, &family, err) || page_request(req, &page, err))
+		return -1;
+	const struct guest_ref guest = guest_of(&in);
+	struct guest_database *dbs;
+	size_t n;
+	char next[GUEST_MARKER_SIZE];
+	if (guest_list_databases(&guest, &page, &dbs, &n, next, err))
+		return -1;
+	json_t *items = databases_view(dbs, n, family);
+	free(dbs);
+	return reply_page(req, resp, "databases", items, next);
 }
 
-/* {"databases": [{"name", "character_set"?, "collate"?}]} → serialized schemas. */
-static json_t *schemas_from_body(const json_t *body, int family, struct ct_error *err)
+/* {"databases": [{"name", "character_set"?, "collate"?}]} → checked databases
+ * (*out malloc'd). */
+static int databases_from_body(const json_t *body, int family, struct guest_database **out,
+			       size_t *n, struct ct_error *err)
 {
 	const json_t *list = body_list(body, "databases", err);
 	if (!list)
-		return NULL;
-	json_t *out = json_array();
+		return -1;
+	struct guest_database *dbs = calloc(json_array_size(list), sizeof *dbs);
+	if (!dbs)
+		return ct_fail(err, 500, "out of memory");
 	size_t i;
 	const json_t *db;
 	json_array_foreach (list, i, db) {
@@ -186,27 +171,30 @@ static json_t *schemas_from_body(const json_t *body, int family, struct ct_error
 			cs = cs_buf;
 			coll = coll_buf;
 		}
-		json_array_append_new(out, json_pack("{s:s,s:s?,s:s?}", "_name", name,
-						     "_character_set", cs, "_collate", coll));
+		if (guest_database_set(&dbs[i], name, cs, coll, err))
+			goto fail;
 	}
-	return out;
+	*out = dbs;
+	*n = json_array_size(list);
+	return 0;
 fail:
-	json_decref(out);
-	return NULL;
+	free(dbs);
+	return -1;
 }
 
 API_HANDLER(databases_create)
 {
 	struct instance in;
 	int family;
-	if (ready_instance(req, &in, &family, err))
+	struct guest_database *dbs;
+	size_t n;
+	if (ready_instance(req, &in, &family, err) ||
+	    databases_from_body(req->json, family, &dbs, &n, err))
 		return -1;
-	json_t *schemas = schemas_from_body(req->json, family, err);
-	if (!schemas)
-		return -1;
-	if (call_done(&in, "create_database", json_pack("{s:o}", "databases", schemas), err))
-		return -1;
-	return api_reply(resp, 202, NULL);
+	const struct guest_ref guest = guest_of(&in);
+	int rc = guest_create_databases(&guest, dbs, n, err);
+	free(dbs);
+	return rc ? -1 : api_reply(resp, 202, NULL);
 }
 
 API_HANDLER(databases_delete)
@@ -218,74 +206,78 @@ API_HANDLER(databases_delete)
 	const char *name = req->params[1];
 	if (dbnames_check_database(family, name, err))
 		return -1;
-	if (call_done(&in, "delete_database",
-		      json_pack("{s:{s:s,s:n,s:n}}", "database", "_name", name, "_character_set",
-				"_collate"),
-		      err))
+	const struct guest_ref guest = guest_of(&in);
+	if (guest_delete_database(&guest, name, err))
 		return -1;
 	return api_reply(resp, 202, NULL);
 }
 
-static json_t *user_view(const json_t *u)
+static json_t *user_view(const struct guest_user *u)
 {
-	json_t *dbs = json_array();
-	size_t i;
-	json_t *db;
-	json_array_foreach (json_object_get(u, "_databases"), i, db)
-		json_array_append_new(dbs,
-				      json_pack("{s:O}", "name", json_object_get(db, "_name")));
-	const char *host = json_string_value(json_object_get(u, "_host"));
-	return json_pack("{s:O,s:s,s:o}", "name", json_object_get(u, "_name"), "host",
-			 host ? host : "%", "databases", dbs);
+	return json_pack("{s:s,s:s,s:o}", "name", u->name, "host", u->host[0] ? u->host : "%",
+			 "databases", databases_view(u->databases, u->n_databases, -1));
 }
 
 API_HANDLER(users_index)
 {
-	return list_from_guest(req, resp, "list_users", "users", dbnames_reserved_user, user_view,
-			       err);
+	struct instance in;
+	int family;
+	struct guest_page_request page;
+	if (ready_instance(req, &in, &family, err) || page_request(req, &page, err))
+		return -1;
+	const struct guest_ref guest = guest_of(&in);
+	struct guest_user *users;
+	size_t n;
+	char next[GUEST_MARKER_SIZE];
+	if (guest_list_users(&guest, &page, &users, &n, next, err))
+		return -1;
+	json_t *items = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (!dbnames_reserved_user((enum dbnames_family)family, users[i].name))
+			json_array_append_new(items, user_view(&users[i]));
+	}
+	guest_users_free(users, n);
+	return reply_page(req, resp, "users", items, next);
 }
 
-/* One user of a create body into Trove's serialized form, checked. */
-static json_t *serialized_user(const json_t *u, const char *path, int family, struct ct_error *err)
+/* One user of a create body, checked, into out. */
+static int user_from_body(const json_t *u, const char *path, int family, struct guest_user *out,
+			  struct ct_error *err)
 {
 	static const char *const required[] = {"name", "password", NULL};
 	if (validate_object(u, path, err) || validate_required(u, path, required, err))
-		return NULL;
+		return -1;
 	const char *name = json_string_value(json_object_get(u, "name"));
 	const char *password = json_string_value(json_object_get(u, "password"));
 	const json_t *host_value = json_object_get(u, "host");
 	const char *host = json_string_value(host_value);
-	if (!name || !password || (host_value && !host)) {
-		validate_fail(err, path, "name, password and host must be strings");
-		return NULL;
-	}
+	if (!name || !password || (host_value && !host))
+		return validate_fail(err, path, "name, password and host must be strings");
 	if (dbnames_check_user(family, name, err) ||
 	    dbnames_check_password(family, password, err) ||
-	    (family == DBNAMES_MYSQL && dbnames_check_host(host, err)))
-		return NULL;
-	json_t *dbs = json_array();
+	    (family == DBNAMES_MYSQL && dbnames_check_host(host, err)) ||
+	    guest_user_set(out, name, host ? host : "%", password, err))
+		return -1;
 	size_t i;
 	const json_t *db;
 	json_array_foreach (json_object_get(u, "databases"), i, db) {
 		const char *dbname = json_string_value(json_object_get(db, "name"));
-		if (!dbname || dbnames_check_database(family, dbname, err)) {
-			if (!dbname)
-				validate_fail(err, path, "databases[%zu] needs a name", i);
-			json_decref(dbs);
-			return NULL;
-		}
-		json_array_append_new(dbs, json_pack("{s:s,s:n,s:n}", "_name", dbname,
-						     "_character_set", "_collate"));
+		if (!dbname)
+			return validate_fail(err, path, "databases[%zu] needs a name", i);
+		if (dbnames_check_database(family, dbname, err) ||
+		    guest_user_add_database(out, dbname, err))
+			return -1;
 	}
-	return json_pack("{s:s,s:s,s:s,s:o,s:b}", "_name", name, "_password", password, "_host",
-			 host ? host : "%", "_databases", dbs, "_is_root", 0);
+	return 0;
 }
 
-/* The users of a body, each converted for the guest by convert (NULL with
- * err set on a bad one), then one call of op with {"users": [...]}. */
-static int send_users(struct api_request *req, struct api_response *resp, const char *op,
-		      json_t *(*convert)(const json_t *u, const char *path, int family,
-					 struct ct_error *err),
+/* The users of a body, each checked and converted by convert, then one send
+ * of them all. */
+static int send_users(struct api_request *req, struct api_response *resp,
+		      int (*convert)(const json_t *u, const char *path, int family,
+				     struct guest_user *out, struct ct_error *err),
+		      int (*send)(const struct guest_ref *g, const struct guest_user *users,
+				  size_t n, struct ct_error *err),
 		      struct ct_error *err)
 {
 	struct instance in;
@@ -295,27 +287,26 @@ static int send_users(struct api_request *req, struct api_response *resp, const 
 	const json_t *list = body_list(req->json, "users", err);
 	if (!list)
 		return -1;
-	json_t *users = json_array();
-	size_t i;
-	const json_t *u;
-	json_array_foreach (list, i, u) {
+	size_t n = json_array_size(list);
+	struct guest_user *users = calloc(n, sizeof *users);
+	if (!users)
+		return ct_fail(err, 500, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
 		char path[VALIDATE_PATH_MAX];
 		validate_path_index(path, "users", i);
-		json_t *converted = convert(u, path, family, err);
-		if (!converted) {
-			json_decref(users);
-			return -1;
-		}
-		json_array_append_new(users, converted);
+		rc = convert(json_array_get(list, i), path, family, &users[i], err);
 	}
-	if (call_done(&in, op, json_pack("{s:o}", "users", users), err))
-		return -1;
-	return api_reply(resp, 202, NULL);
+	const struct guest_ref guest = guest_of(&in);
+	if (!rc)
+		rc = send(&guest, users, n, err);
+	guest_users_free(users, n);
+	return rc ? -1 : api_reply(resp, 202, NULL);
 }
 
 API_HANDLER(users_create)
 {
-	return send_users(req, resp, "create_user", serialized_user, err);
+	return send_users(req, resp, user_from_body, guest_create_users, err);
 }
 
 static int user_from_url(struct api_request *req, int family, char *name, size_t nsize, char *host,
@@ -336,16 +327,12 @@ API_HANDLER(users_show)
 	if (ready_instance(req, &in, &family, err) ||
 	    user_from_url(req, family, name, sizeof name, host, sizeof host, err))
 		return -1;
-	json_t *u = call(&in, "get_user",
-			 json_pack("{s:s,s:s}", "username", name, "hostname", host), err);
-	if (!u)
+	const struct guest_ref guest = guest_of(&in);
+	struct guest_user u = {0};
+	if (guest_get_user(&guest, name, host, &u, err))
 		return -1;
-	if (json_is_null(u)) {
-		json_decref(u);
-		return ct_fail(err, 404, "User %s cannot be found on the instance.", name);
-	}
-	json_t *view = user_view(u);
-	json_decref(u);
+	json_t *view = user_view(&u);
+	guest_user_clear(&u);
 	return api_reply(resp, 200, json_pack("{s:o}", "user", view));
 }
 
@@ -379,36 +366,32 @@ API_HANDLER(users_update)
 	    (new_password && dbnames_check_password(family, new_password, err)) ||
 	    (new_host && family == DBNAMES_MYSQL && dbnames_check_host(new_host, err)))
 		return -1;
-	if (call_done(&in, "update_attributes",
-		      json_pack("{s:s,s:s,s:O}", "username", name, "hostname", host, "user_attrs",
-				attrs),
-		      err))
+	const struct guest_ref guest = guest_of(&in);
+	if (guest_update_attributes(&guest, name, host, new_name, new_host, new_password, err))
 		return -1;
 	return api_reply(resp, 202, NULL);
 }
 
-/* One user of a password change body: {name, host, password}, checked. */
-static json_t *password_change(const json_t *u, const char *path, int family, struct ct_error *err)
+/* One user of a password change body: {name, host?, password}, checked. */
+static int password_change(const json_t *u, const char *path, int family, struct guest_user *out,
+			   struct ct_error *err)
 {
 	(void)path; /* Trove's message names the list, not the item */
 	const char *name = json_string_value(json_object_get(u, "name"));
 	const char *password = json_string_value(json_object_get(u, "password"));
 	const char *host = json_string_value(json_object_get(u, "host"));
-	if (!name || !password) {
-		validate_fail(err, "users", "each needs name and password");
-		return NULL;
-	}
+	if (!name || !password)
+		return validate_fail(err, "users", "each needs name and password");
 	if (dbnames_check_user(family, name, err) ||
 	    dbnames_check_password(family, password, err) ||
 	    (host && family == DBNAMES_MYSQL && dbnames_check_host(host, err)))
-		return NULL;
-	return json_pack("{s:s,s:s,s:s}", "name", name, "host", host ? host : "%", "password",
-			 password);
+		return -1;
+	return guest_user_set(out, name, host ? host : "%", password, err);
 }
 
 API_HANDLER(users_update_all)
 {
-	return send_users(req, resp, "change_passwords", password_change, err);
+	return send_users(req, resp, password_change, guest_change_passwords, err);
 }
 
 API_HANDLER(users_delete)
@@ -419,10 +402,8 @@ API_HANDLER(users_delete)
 	if (ready_instance(req, &in, &family, err) ||
 	    user_from_url(req, family, name, sizeof name, host, sizeof host, err))
 		return -1;
-	if (call_done(&in, "delete_user",
-		      json_pack("{s:{s:s,s:s,s:[],s:b}}", "user", "_name", name, "_host", host,
-				"_databases", "_is_root", 0),
-		      err))
+	const struct guest_ref guest = guest_of(&in);
+	if (guest_delete_user(&guest, name, host, err))
 		return -1;
 	return api_reply(resp, 202, NULL);
 }
@@ -435,17 +416,13 @@ API_HANDLER(user_access_index)
 	if (ready_instance(req, &in, &family, err) ||
 	    user_from_url(req, family, name, sizeof name, host, sizeof host, err))
 		return -1;
-	json_t *result = call(&in, "list_access",
-			      json_pack("{s:s,s:s}", "username", name, "hostname", host), err);
-	if (!result)
+	const struct guest_ref guest = guest_of(&in);
+	struct guest_database *dbs;
+	size_t n;
+	if (guest_list_access(&guest, name, host, &dbs, &n, err))
 		return -1;
-	json_t *items = json_array();
-	size_t i;
-	json_t *db;
-	json_array_foreach (result, i, db)
-		json_array_append_new(items,
-				      json_pack("{s:O}", "name", json_object_get(db, "_name")));
-	json_decref(result);
+	json_t *items = databases_view(dbs, n, -1);
+	free(dbs);
 	return api_reply(resp, 200, json_pack("{s:o}", "databases", items));
 }
 
@@ -457,21 +434,14 @@ API_HANDLER(user_access_update)
 	if (ready_instance(req, &in, &family, err) ||
 	    user_from_url(req, family, name, sizeof name, host, sizeof host, err))
 		return -1;
-	json_t *schemas = schemas_from_body(req->json, family, err);
-	if (!schemas)
+	struct guest_database *dbs;
+	size_t n;
+	if (databases_from_body(req->json, family, &dbs, &n, err))
 		return -1;
-	json_t *names = json_array();
-	size_t i;
-	json_t *s;
-	json_array_foreach (schemas, i, s)
-		json_array_append(names, json_object_get(s, "_name"));
-	json_decref(schemas);
-	if (call_done(&in, "grant_access",
-		      json_pack("{s:s,s:s,s:o}", "username", name, "hostname", host, "databases",
-				names),
-		      err))
-		return -1;
-	return api_reply(resp, 202, NULL);
+	const struct guest_ref guest = guest_of(&in);
+	int rc = guest_grant_access(&guest, name, host, dbs, n, err);
+	free(dbs);
+	return rc ? -1 : api_reply(resp, 202, NULL);
 }
 
 API_HANDLER(user_access_delete)
@@ -483,10 +453,8 @@ API_HANDLER(user_access_delete)
 	    user_from_url(req, family, name, sizeof name, host, sizeof host, err) ||
 	    dbnames_check_database(family, req->params[2], err))
 		return -1;
-	if (call_done(&in, "revoke_access",
-		      json_pack("{s:s,s:s,s:s}", "username", name, "hostname", host, "database",
-				req->params[2]),
-		      err))
+	const struct guest_ref guest = guest_of(&in);
+	if (guest_revoke_access(&guest, name, host, req->params[2], err))
 		return -1;
 	return api_reply(resp, 202, NULL);
 }
@@ -521,20 +489,18 @@ API_HANDLER(root_create)
 		if (password && dbnames_check_password(family, password, err))
 			return -1;
 	}
-	json_t *user = password ? call(&in, "enable_root_with_password",
-				       json_pack("{s:s}", "root_password", password), err)
-				: call(&in, "enable_root", json_object(), err);
-	if (!user)
+	const struct guest_ref guest = guest_of(&in);
+	struct guest_user root = {0};
+	if (password ? guest_enable_root_with_password(&guest, password, &root, err)
+		     : guest_enable_root(&guest, &root, err))
 		return -1;
 	if (root_history_record(in.id, req->who.user_id, err)) {
-		json_decref(user);
+		guest_user_clear(&root);
 		return -1;
 	}
-	json_t *body = json_pack("{s:{s:O,s:O}}", "user", "name", json_object_get(user, "_name"),
-				 "password", json_object_get(user, "_password"));
-	json_decref(user);
-	if (!body)
-		return ct_fail(err, 500, "the guest returned no root credentials");
+	json_t *body =
+		json_pack("{s:{s:s,s:s}}", "user", "name", root.name, "password", root.password);
+	guest_user_clear(&root);
 	return api_reply(resp, 200, body);
 }
 
@@ -549,7 +515,8 @@ API_HANDLER(root_delete)
 		return -1;
 	if (!enabled)
 		return ct_fail(err, 404, "Root user has never been enabled on the instance.");
-	if (call_done(&in, "disable_root", json_object(), err))
+	const struct guest_ref guest = guest_of(&in);
+	if (guest_disable_root(&guest, err))
 		return -1;
 	return api_reply(resp, 204, NULL);
 }

@@ -267,15 +267,12 @@ API_HANDLER(instances_index)
 static bool asked_volume_used(const char *id, const char *key, double *used)
 {
 	struct ct_error ignored = {0};
-	json_t *args = json_pack("{s:n}", "fs_path");
-	json_t *stats = guest_call(id, key, "get_filesystem_stats", args, 2, &ignored);
-	json_decref(args);
-	json_t *value = json_object_get(stats, "used");
-	bool found = json_is_number(value);
-	if (found)
-		*used = json_number_value(value);
-	json_decref(stats);
-	return found;
+	const struct guest_ref guest = {id, key};
+	struct guest_fs_stats stats;
+	if (guest_get_filesystem_stats(&guest, &stats, &ignored))
+		return false;
+	*used = stats.used;
+	return true;
 }
 
 /* Showing one instance. volume.used is the guest's last report when recent;

@@ -1,9 +1,12 @@
 /*
- * api.c — see api.h.
+ * api.c — see api.h. Each typed function builds its method's arguments with
+ * guest/models.h, sends them with call() or cast(), and parses the answer
+ * back into structs; a malformed answer is the guest's fault (500).
  */
 #define LOG_MODULE "guest"
 #include "guest/api.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,16 @@
 #include "rpc/crypto.h"
 #include "rpc/thread_client.h"
 
+/* ctrove sends database, user and root changes as calls, not casts (so a
+ * refusal reaches the client), and gives every request from the API Trove's
+ * high timeout. */
+#define TIMEOUT_API GUEST_TIMEOUT_HIGH
+/* Delete asks the guest to stop its database only as a courtesy: the
+ * driver kills whatever is left, so it does not wait long. */
+#define TIMEOUT_STOP_DB 10
+/* Showing an instance asks for the volume's usage only when no heartbeat
+ * brought it; a slow guest must not hold up the answer. */
+#define TIMEOUT_FS_STATS 2
 char *guest_instance_key(const char *encrypted_key, struct ct_error *err)
 {
 	if (!encrypted_key || !*encrypted_key)
@@ -50,39 +63,70 @@ static int target_for(const char *instance_id, const char *encrypted_key, char *
 	return 0;
 }
 
-json_t *guest_call(const char *instance_id, const char *encrypted_key, const char *method,
-		   const json_t *args, int timeout_s, struct ct_error *err)
+/* args: stolen; NULL means building them failed (out of memory, or a NULL
+ * string where json_pack wanted one). Returns the result, a new reference. */
+static json_t *call(const struct guest_ref *g, const char *method, json_t *args, int timeout_s,
+		    struct ct_error *err)
 {
 	struct rpc_client *client = rpc_thread_client(err);
-	char topic[128], *key;
+	char topic[128], *key = NULL;
 	struct rpc_target target;
-	if (!client ||
-	    target_for(instance_id, encrypted_key, topic, sizeof topic, &key, &target, err))
-		return NULL;
-	json_t *empty = args ? NULL : json_object();
-	json_t *result =
-		rpc_call(client, &target, method, args ? args : empty, NULL, timeout_s, NULL, err);
-	json_decref(empty);
+	json_t *result = NULL;
+	if (!args)
+		ct_fail(err, 500, "cannot build the arguments of %s", method);
+	else if (client &&
+		 !target_for(g->id, g->encrypted_key, topic, sizeof topic, &key, &target, err))
+		result = rpc_call(client, &target, method, args, NULL, timeout_s, NULL, err);
+	json_decref(args);
 	free(key);
 	if (!result)
-		log_warning("guest %s: %s failed: %s", instance_id, method, err->message);
+		log_warning("guest %s: %s failed: %s", g->id, method, err->message);
 	return result;
 }
 
-int guest_cast(const char *instance_id, const char *encrypted_key, const char *method,
-	       const json_t *args, struct ct_error *err)
+/* A call whose answer does not matter (None on success). */
+static int call_done(const struct guest_ref *g, const char *method, json_t *args, int timeout_s,
+		     struct ct_error *err)
+{
+	json_t *result = call(g, method, args, timeout_s, err);
+	json_decref(result);
+	return result ? 0 : -1;
+}
+
+static int cast(const struct guest_ref *g, const char *method, json_t *args, struct ct_error *err)
 {
 	struct rpc_client *client = rpc_thread_client(err);
-	char topic[128], *key;
+	char topic[128], *key = NULL;
 	struct rpc_target target;
-	if (!client ||
-	    target_for(instance_id, encrypted_key, topic, sizeof topic, &key, &target, err))
-		return -1;
-	json_t *empty = args ? NULL : json_object();
-	int rc = rpc_cast(client, &target, method, args ? args : empty, NULL, err);
-	json_decref(empty);
+	int rc = -1;
+	if (!args)
+		ct_fail(err, 500, "cannot build the arguments of %s", method);
+	else if (client &&
+		 !target_for(g->id, g->encrypted_key, topic, sizeof topic, &key, &target, err))
+		rc = rpc_cast(client, &target, method, args, NULL, err);
+	json_decref(args);
 	free(key);
 	return rc;
+}
+
+/* The guest answered something that is not what method returns: its detail
+ * (parse_err) goes to the log, the caller gets a 500. */
+static int malformed(const struct guest_ref *g, const char *method,
+		     const struct ct_error *parse_err, struct ct_error *err)
+{
+	log_error("guest %s: malformed %s answer: %s", g->id, method, parse_err->message);
+	return ct_fail(err, 500, "The guest answered %s with something malformed.", method);
+}
+
+static json_t *page_args(const struct guest_page_request *page)
+{
+	return json_pack("{s:i,s:s?,s:b}", "limit", page->limit, "marker", page->marker,
+			 "include_marker", page->include_marker);
+}
+
+static json_t *account_args(const char *name, const char *host)
+{
+	return json_pack("{s:s,s:s}", "username", name, "hostname", host);
 }
 
 int guest_declare_queue(const char *instance_id, struct ct_error *err)
@@ -93,4 +137,258 @@ int guest_declare_queue(const char *instance_id, struct ct_error *err)
 	char topic[128];
 	snprintf(topic, sizeof topic, "guestagent.%s", instance_id);
 	return rpc_client_declare_topic(client, topic, instance_id, err);
+}
+
+/* --- life cycle -------------------------------------------------------------------- */
+
+int guest_prepare(const struct guest_ref *g, const struct guest_prepare_args *a,
+		  struct ct_error *err)
+{
+	json_t *dbs = guest_databases_to_json(a->databases, a->n_databases);
+	json_t *users = guest_users_to_json(a->users, a->n_users);
+	if (!dbs || !users) {
+		json_decref(dbs);
+		json_decref(users);
+		return ct_fail(err, 500, "out of memory");
+	}
+	return cast(g, "prepare",
+		    json_pack("{s:s,s:o,s:I,s:o,s:n,s:s?,s:n,s:s?,s:s?,s:n,s:n,s:n,s:[],s:s?}",
+			      "packages", "", "databases", dbs, "memory_mb",
+			      (json_int_t)a->memory_mb, "users", users, "device_path",
+			      "mount_point", a->mount_point, "backup_info", "config_contents",
+			      a->config_contents, "root_password", a->root_password, "overrides",
+			      "cluster_config", "snapshot", "modules", "ds_version", a->ds_version),
+		    err);
+}
+
+int guest_restart(const struct guest_ref *g, struct ct_error *err)
+{
+	return call_done(g, "restart", json_object(), GUEST_TIMEOUT_HIGH, err);
+}
+
+int guest_stop_db(const struct guest_ref *g, struct ct_error *err)
+{
+	return call_done(g, "stop_db", json_object(), TIMEOUT_STOP_DB, err);
+}
+
+int guest_get_filesystem_stats(const struct guest_ref *g, struct guest_fs_stats *out,
+			       struct ct_error *err)
+{
+	json_t *stats = call(g, "get_filesystem_stats", json_pack("{s:n}", "fs_path"),
+			     TIMEOUT_FS_STATS, err);
+	if (!stats)
+		return -1;
+	static const char *const keys[] = {"block_size", "total_blocks", "free_blocks",
+					   "total",	 "free",	 "used"};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (!json_is_number(json_object_get(stats, keys[i]))) {
+			struct ct_error detail;
+			ct_fail(&detail, 400, "'%s' is not a number", keys[i]);
+			json_decref(stats);
+			return malformed(g, "get_filesystem_stats", &detail, err);
+		}
+	}
+#define NUMBER(k) json_number_value(json_object_get(stats, k))
+	*out = (struct guest_fs_stats){
+		.block_size = (long long)NUMBER("block_size"),
+		.total_blocks = (long long)NUMBER("total_blocks"),
+		.free_blocks = (long long)NUMBER("free_blocks"),
+		.total = NUMBER("total"),
+		.free = NUMBER("free"),
+		.used = NUMBER("used"),
+	};
+#undef NUMBER
+	json_decref(stats);
+	return 0;
+}
+
+/* --- databases ---------------------------------------------------------------------- */
+
+int guest_create_databases(const struct guest_ref *g, const struct guest_database *dbs, size_t n,
+			   struct ct_error *err)
+{
+	json_t *list = guest_databases_to_json(dbs, n);
+	return call_done(g, "create_database", list ? json_pack("{s:o}", "databases", list) : NULL,
+			 TIMEOUT_API, err);
+}
+
+int guest_delete_database(const struct guest_ref *g, const char *name, struct ct_error *err)
+{
+	struct guest_database db;
+	if (guest_database_set(&db, name, NULL, NULL, err))
+		return -1;
+	json_t *schema = guest_database_to_json(&db);
+	return call_done(g, "delete_database",
+			 schema ? json_pack("{s:o}", "database", schema) : NULL, TIMEOUT_API, err);
+}
+
+int guest_list_databases(const struct guest_ref *g, const struct guest_page_request *page,
+			 struct guest_database **dbs, size_t *n, char next[GUEST_MARKER_SIZE],
+			 struct ct_error *err)
+{
+	json_t *result = call(g, "list_databases", page_args(page), TIMEOUT_API, err);
+	if (!result)
+		return -1;
+	const json_t *items;
+	struct ct_error detail;
+	int rc = guest_page_from_json(result, &items, next, &detail) ||
+				 guest_databases_from_json(items, "databases", dbs, n, &detail)
+			 ? malformed(g, "list_databases", &detail, err)
+			 : 0;
+	json_decref(result);
+	return rc;
+}
+
+/* --- users ------------------------------------------------------------------------- */
+
+int guest_create_users(const struct guest_ref *g, const struct guest_user *users, size_t n,
+		       struct ct_error *err)
+{
+	json_t *list = guest_users_to_json(users, n);
+	return call_done(g, "create_user", list ? json_pack("{s:o}", "users", list) : NULL,
+			 TIMEOUT_API, err);
+}
+
+int guest_list_users(const struct guest_ref *g, const struct guest_page_request *page,
+		     struct guest_user **users, size_t *n, char next[GUEST_MARKER_SIZE],
+		     struct ct_error *err)
+{
+	json_t *result = call(g, "list_users", page_args(page), TIMEOUT_API, err);
+	if (!result)
+		return -1;
+	const json_t *items;
+	struct ct_error detail;
+	int rc = guest_page_from_json(result, &items, next, &detail) ||
+				 guest_users_from_json(items, "users", users, n, &detail)
+			 ? malformed(g, "list_users", &detail, err)
+			 : 0;
+	json_decref(result);
+	return rc;
+}
+
+int guest_get_user(const struct guest_ref *g, const char *name, const char *host,
+		   struct guest_user *out, struct ct_error *err)
+{
+	json_t *result = call(g, "get_user", account_args(name, host), TIMEOUT_API, err);
+	if (!result)
+		return -1;
+	struct ct_error detail;
+	int rc = 0;
+	if (json_is_null(result)) /* Trove's guest answers None */
+		rc = ct_fail(err, 404, "User %s cannot be found on the instance.", name);
+	else if (guest_user_from_json(result, "user", out, &detail))
+		rc = malformed(g, "get_user", &detail, err);
+	json_decref(result);
+	return rc;
+}
+
+int guest_update_attributes(const struct guest_ref *g, const char *name, const char *host,
+			    const char *new_name, const char *new_host, const char *new_password,
+			    struct ct_error *err)
+{
+	json_t *attrs = guest_user_attrs_to_json(new_name, new_host, new_password);
+	return call_done(g, "update_attributes",
+			 attrs ? json_pack("{s:s,s:s,s:o}", "username", name, "hostname", host,
+					   "user_attrs", attrs)
+			       : NULL,
+			 TIMEOUT_API, err);
+}
+
+int guest_change_passwords(const struct guest_ref *g, const struct guest_user *users, size_t n,
+			   struct ct_error *err)
+{
+	json_t *list = guest_password_changes_to_json(users, n);
+	return call_done(g, "change_passwords", list ? json_pack("{s:o}", "users", list) : NULL,
+			 TIMEOUT_API, err);
+}
+
+int guest_delete_user(const struct guest_ref *g, const char *name, const char *host,
+		      struct ct_error *err)
+{
+	struct guest_user u = {0};
+	if (guest_user_set(&u, name, host, NULL, err))
+		return -1;
+	json_t *user = guest_user_to_json(&u);
+	return call_done(g, "delete_user", user ? json_pack("{s:o}", "user", user) : NULL,
+			 TIMEOUT_API, err);
+}
+
+/* --- access ------------------------------------------------------------------------ */
+
+int guest_grant_access(const struct guest_ref *g, const char *name, const char *host,
+		       const struct guest_database *dbs, size_t n, struct ct_error *err)
+{
+	/* grant_access takes bare names, not schemas. */
+	json_t *names = json_array();
+	for (size_t i = 0; names && i < n; i++) {
+		if (json_array_append_new(names, json_string(dbs[i].name))) {
+			json_decref(names);
+			names = NULL;
+		}
+	}
+	return call_done(g, "grant_access",
+			 names ? json_pack("{s:s,s:s,s:o}", "username", name, "hostname", host,
+					   "databases", names)
+			       : NULL,
+			 TIMEOUT_API, err);
+}
+
+int guest_revoke_access(const struct guest_ref *g, const char *name, const char *host,
+			const char *database, struct ct_error *err)
+{
+	return call_done(g, "revoke_access",
+			 json_pack("{s:s,s:s,s:s}", "username", name, "hostname", host, "database",
+				   database),
+			 TIMEOUT_API, err);
+}
+
+int guest_list_access(const struct guest_ref *g, const char *name, const char *host,
+		      struct guest_database **dbs, size_t *n, struct ct_error *err)
+{
+	json_t *result = call(g, "list_access", account_args(name, host), TIMEOUT_API, err);
+	if (!result)
+		return -1;
+	struct ct_error detail;
+	int rc = guest_databases_from_json(result, "databases", dbs, n, &detail)
+			 ? malformed(g, "list_access", &detail, err)
+			 : 0;
+	json_decref(result);
+	return rc;
+}
+
+/* --- root ------------------------------------------------------------------------- */
+
+static int root_from(const struct guest_ref *g, const char *method, json_t *result,
+		     struct guest_user *root, struct ct_error *err)
+{
+	if (!result)
+		return -1;
+	struct ct_error detail;
+	int rc = 0;
+	if (guest_user_from_json(result, "root", root, &detail))
+		rc = malformed(g, method, &detail, err);
+	else if (!root->password[0])
+		rc = ct_fail(err, 500, "the guest returned no root credentials");
+	json_decref(result);
+	return rc;
+}
+
+int guest_enable_root(const struct guest_ref *g, struct guest_user *root, struct ct_error *err)
+{
+	return root_from(g, "enable_root", call(g, "enable_root", json_object(), TIMEOUT_API, err),
+			 root, err);
+}
+
+int guest_enable_root_with_password(const struct guest_ref *g, const char *password,
+				    struct guest_user *root, struct ct_error *err)
+{
+	return root_from(g, "enable_root_with_password",
+			 call(g, "enable_root_with_password",
+			      json_pack("{s:s}", "root_password", password), TIMEOUT_API, err),
+			 root, err);
+}
+
+int guest_disable_root(const struct guest_ref *g, struct ct_error *err)
+{
+	return call_done(g, "disable_root", json_object(), TIMEOUT_API, err);
 }

@@ -1,29 +1,130 @@
 /*
- * api.h — the calling side of the guest agent's RPC API (Trove's
- * trove/guestagent/api.py), used by the API server and the taskmanager: topic
- * guestagent.<instance id>, payloads encrypted with the instance's own key
- * (instances.encrypted_key, decrypted with inst_rpc_key_encr_key).
+ * api.h — the guest client: the calling side of the guest agent's RPC API
+ * (Trove's trove/guestagent/api.py, trove-guest.md §1.3), used by the API
+ * server and the taskmanager. One typed function per guest method; the method
+ * names, their argument names and the models' wire JSON (guest/models.h) are
+ * known here and in the agent, nowhere else. Topic guestagent.<instance id>,
+ * payloads encrypted with the instance's own key (instances.encrypted_key,
+ * decrypted with inst_rpc_key_encr_key).
+ * Owns nothing beyond one call; may not read or write control-plane rows.
+ *
+ * Every function returns 0 (or a result) on success and fails with: 504 when
+ * the guest did not answer in time, 503 when the bus is down, the guest's own
+ * status for its errors (400 bad name, 404 no such user, 422 not running ...),
+ * 500 when it answered something malformed (detail in the log).
  */
 #ifndef CT_GUEST_API_H
 #define CT_GUEST_API_H
 
-#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "common/error.h"
+#include "guest/models.h"
 
 /* Timeouts of Trove's guest API (agent_call_low/high_timeout). */
 #define GUEST_TIMEOUT_LOW  15
 #define GUEST_TIMEOUT_HIGH 180
 
-/* encrypted_key: the instance's column ("" = plain text). args borrowed.
- * Returns the result (new reference) or NULL: 504 when the guest did not
- * answer in time, 503 bus down, else the guest's own error status. */
-json_t *guest_call(const char *instance_id, const char *encrypted_key, const char *method,
-		   const json_t *args, int timeout_s, struct ct_error *err);
-int guest_cast(const char *instance_id, const char *encrypted_key, const char *method,
-	       const json_t *args, struct ct_error *err);
+/* Which guest: the instance's id and its encrypted_key column ("" or NULL =
+ * plain-text payloads). Both borrowed. */
+struct guest_ref {
+	const char *id;
+	const char *encrypted_key;
+};
+
+/* prepare's arguments (§2.1) that ctrove sets; the others go as Trove's
+ * defaults (null, [] for modules). Everything borrowed. */
+struct guest_prepare_args {
+	const struct guest_database *databases;
+	size_t n_databases;
+	const struct guest_user *users;
+	size_t n_users;
+	long memory_mb;
+	const char *mount_point;
+	const char *config_contents; /* the rendered base config; NULL = null */
+	const char *root_password;   /* NULL = null */
+	const char *ds_version;
+};
+
+/* A page request of list_databases / list_users (§3.5). */
+struct guest_page_request {
+	int limit;
+	const char *marker; /* NULL = from the start */
+	bool include_marker;
+};
+
+/* get_filesystem_stats (§7.5): sizes in GB, blocks as the file system counts. */
+struct guest_fs_stats {
+	long long block_size, total_blocks, free_blocks;
+	double total, free, used;
+};
+
+/* --- life cycle (casts and calls of the taskmanager) ------------------------ */
+
 /* Declare the guest's queues so a cast sent before the agent starts waits. */
 int guest_declare_queue(const char *instance_id, struct ct_error *err);
+/* prepare: a cast; the guest reports its progress with heartbeats. */
+int guest_prepare(const struct guest_ref *g, const struct guest_prepare_args *args,
+		  struct ct_error *err);
+int guest_restart(const struct guest_ref *g, struct ct_error *err);
+int guest_stop_db(const struct guest_ref *g, struct ct_error *err);
+int guest_get_filesystem_stats(const struct guest_ref *g, struct guest_fs_stats *out,
+			       struct ct_error *err);
+
+/* --- databases ---------------------------------------------------------------- */
+
+int guest_create_databases(const struct guest_ref *g, const struct guest_database *dbs, size_t n,
+			   struct ct_error *err);
+int guest_delete_database(const struct guest_ref *g, const char *name, struct ct_error *err);
+/* *dbs malloc'd (free()); next = the next page's marker, "" when none. */
+int guest_list_databases(const struct guest_ref *g, const struct guest_page_request *page,
+			 struct guest_database **dbs, size_t *n, char next[GUEST_MARKER_SIZE],
+			 struct ct_error *err);
+
+/* --- users ----------------------------------------------------------------------- */
+
+int guest_create_users(const struct guest_ref *g, const struct guest_user *users, size_t n,
+		       struct ct_error *err);
+/* *users malloc'd (guest_users_free()). */
+int guest_list_users(const struct guest_ref *g, const struct guest_page_request *page,
+		     struct guest_user **users, size_t *n, char next[GUEST_MARKER_SIZE],
+		     struct ct_error *err);
+/* 404 "User <name> cannot be found on the instance." when there is none;
+ * out zeroed or cleared before, guest_user_clear() after. */
+int guest_get_user(const struct guest_ref *g, const char *name, const char *host,
+		   struct guest_user *out, struct ct_error *err);
+/* new_name / new_host / new_password NULL = unchanged. */
+int guest_update_attributes(const struct guest_ref *g, const char *name, const char *host,
+			    const char *new_name, const char *new_host, const char *new_password,
+			    struct ct_error *err);
+/* Each user's name, host and password (databases ignored). */
+int guest_change_passwords(const struct guest_ref *g, const struct guest_user *users, size_t n,
+			   struct ct_error *err);
+int guest_delete_user(const struct guest_ref *g, const char *name, const char *host,
+		      struct ct_error *err);
+
+/* --- access -------------------------------------------------------------------- */
+
+/* Grants every database of dbs (only names count). */
+int guest_grant_access(const struct guest_ref *g, const char *name, const char *host,
+		       const struct guest_database *dbs, size_t n, struct ct_error *err);
+int guest_revoke_access(const struct guest_ref *g, const char *name, const char *host,
+			const char *database, struct ct_error *err);
+/* *dbs malloc'd (free()). */
+int guest_list_access(const struct guest_ref *g, const char *name, const char *host,
+		      struct guest_database **dbs, size_t *n, struct ct_error *err);
+
+/* --- root ------------------------------------------------------------------------ */
+
+/* enable_root: the guest picks the password. root: zeroed or cleared before,
+ * guest_user_clear() after (it holds the password). */
+int guest_enable_root(const struct guest_ref *g, struct guest_user *root, struct ct_error *err);
+int guest_enable_root_with_password(const struct guest_ref *g, const char *password,
+				    struct guest_user *root, struct ct_error *err);
+int guest_disable_root(const struct guest_ref *g, struct ct_error *err);
+
+/* --- keys -------------------------------------------------------------------------- */
 
 /* The instance's plain key from its encrypted form; malloc'd, NULL if none. */
 char *guest_instance_key(const char *encrypted_key, struct ct_error *err);

@@ -81,7 +81,7 @@ json_t *datastore_list_access(const struct datastore_manager *m, const struct gu
 	json_t *user = m->get_user(inst, username, hostname, err);
 	if (!user)
 		return NULL;
-	json_t *dbs = json_incref(json_object_get(user, "_databases"));
+	json_t *dbs = json_incref((json_t *)guest_model_databases(user));
 	json_decref(user);
 	return dbs ? dbs : json_array();
 }

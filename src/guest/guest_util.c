@@ -448,19 +448,6 @@ void guest_log_tail(const char *path)
 	log_error("tail of %s: %s", path, buf);
 }
 
-const char *guest_json_field(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-	if (!v && key[0] == '_')
-		v = json_object_get(obj, key + 1);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-const char *guest_json_db_name(const json_t *entry)
-{
-	return json_is_string(entry) ? json_string_value(entry) : guest_json_field(entry, "_name");
-}
-
 const char *guest_kw_string(const json_t *kwargs, const char *key)
 {
 	const json_t *v = json_object_get(kwargs, key);

@@ -2,8 +2,8 @@
  * guest_util.h — what every datastore manager needs from the operating system:
  * random passwords, atomic file writes, 0600 credential files, directories
  * owned by the service user, detached server processes and their pid files,
- * file-system statistics, template copies, and the wire-JSON helpers both
- * managers read prepare's arguments and Trove's serialized models with.
+ * file-system statistics, template copies, and the helpers both managers
+ * read prepare's arguments with (the models themselves are guest/models.h).
  * Shared by the MariaDB and PostgreSQL managers.
  * Owns nothing; may not know any datastore's SQL or layout.
  */
@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "guest/datastore.h"
+#include "guest/models.h" /* the serialized models the managers read and write */
 
 /* The fields of a struct guest_instance from {"id", "manager", ...} (the
  * worker's request, guest_cli's input); missing ones stay empty / 0. */
@@ -111,12 +112,6 @@ void guest_log_tail(const char *path);
 
 /* --- Trove's wire JSON ------------------------------------------------------- */
 
-/* A string field of a serialized model: key ("_name"), or the same key
- * without its leading underscore ("name", the plain form change_passwords and
- * update_attributes use). NULL when absent or not a string. */
-const char *guest_json_field(const json_t *obj, const char *key);
-/* A database entry of a list: a plain string, or a serialized schema's _name. */
-const char *guest_json_db_name(const json_t *entry);
 /* prepare's kwargs: a string argument, or NULL. */
 const char *guest_kw_string(const json_t *kwargs, const char *key);
 /* prepare's kwargs: present and not null, {} or []. */

@@ -431,25 +431,16 @@ static int prevalidate(const json_t *kwargs, struct ct_error *err)
 	    (users && !json_is_null(users) && !json_is_array(users)))
 		return ct_fail(err, 400, "databases and users must be lists.");
 	json_array_foreach (dbs, i, v) {
-		const json_t *n = json_object_get(v, "_name");
-		if (mdb_check_db_name(json_string_value(n ? n : json_object_get(v, "name")), true,
-				      err))
+		if (mdb_check_db_name(guest_model_name(v), true, err))
 			return -1;
 	}
 	json_array_foreach (users, i, v) {
-		const json_t *n = json_object_get(v, "_name");
-		const json_t *h = json_object_get(v, "_host");
-		const json_t *pw = json_object_get(v, "_password");
+		const char *pw = guest_model_password(v);
 		char host[MDB_HOST_MAX + 1];
-		if (mdb_check_user_name(json_string_value(n ? n : json_object_get(v, "name")), true,
-					err) ||
-		    mdb_check_host(json_string_value(h ? h : json_object_get(v, "host")), host,
-				   err))
+		if (mdb_check_user_name(guest_model_name(v), true, err) ||
+		    mdb_check_host(guest_model_host(v), host, err))
 			return -1;
-		if (!pw)
-			pw = json_object_get(v, "password");
-		if (json_string_value(pw) && *json_string_value(pw) &&
-		    mdb_check_password(json_string_value(pw), err))
+		if (pw && *pw && mdb_check_password(pw, err))
 			return -1;
 	}
 	const char *root_pw = guest_kw_string(kwargs, "root_password");

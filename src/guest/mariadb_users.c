@@ -24,22 +24,6 @@
 #define DEFAULT_CHARSET	  "utf8mb4"
 #define DEFAULT_COLLATION "utf8mb4_general_ci"
 
-/* --- wire formats ------------------------------------------------------------ */
-
-static json_t *schema_json(const char *name, const char *charset, const char *collate)
-{
-	return json_pack("{s:s,s:s?,s:s?}", "_name", name, "_character_set", charset, "_collate",
-			 collate);
-}
-
-static json_t *user_json(const char *name, const char *host, const char *password,
-			 json_t *databases, bool is_root)
-{
-	return json_pack("{s:s,s:s,s:s?,s:o,s:b}", "_name", name, "_host", host, "_password",
-			 password, "_databases", databases ? databases : json_array(), "_is_root",
-			 is_root);
-}
-
 /* --- helpers ------------------------------------------------------------------ */
 
 static bool is_charset_token(const char *s)
@@ -163,7 +147,7 @@ static json_t *user_databases(MYSQL *conn, const char *user, const char *host, s
 	while ((row = libmariadb.mysql_fetch_row(res))) {
 		char name[256];
 		unescape_db(row[0] ? row[0] : "", name, sizeof name);
-		json_array_append_new(list, schema_json(name, NULL, NULL));
+		json_array_append_new(list, guest_schema_pack(name, NULL, NULL));
 	}
 	libmariadb.mysql_free_result(res);
 	return list;
@@ -249,17 +233,17 @@ int mdb_create_databases(MYSQL *conn, const json_t *databases, struct ct_error *
 	}
 	for (size_t i = 0; i < n; i++) {
 		const json_t *d = json_array_get(databases, i);
-		const char *name = guest_json_field(d, "_name");
+		const char *name = guest_model_name(d);
 		if (mdb_check_db_name(name, true, err) ||
-		    resolve_charset(conn, guest_json_field(d, "_character_set"),
-				    guest_json_field(d, "_collate"), cs[i], coll[i], err))
+		    resolve_charset(conn, guest_model_character_set(d), guest_model_collate(d),
+				    cs[i], coll[i], err))
 			goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct sqlb b;
 		sqlb_init(&b, conn);
 		sqlb_raw(&b, "CREATE DATABASE IF NOT EXISTS ");
-		sqlb_ident(&b, guest_json_field(json_array_get(databases, i), "_name"));
+		sqlb_ident(&b, guest_model_name(json_array_get(databases, i)));
 		sqlb_raw(&b, " CHARACTER SET = ");
 		sqlb_str(&b, cs[i]);
 		sqlb_raw(&b, " COLLATE = ");
@@ -291,7 +275,7 @@ int mdb_create_database_op(const struct guest_instance *inst, const json_t *data
 int mdb_delete_database(const struct guest_instance *inst, const json_t *database,
 			struct ct_error *err)
 {
-	const char *name = guest_json_db_name(database);
+	const char *name = guest_model_db_name(database);
 	if (mdb_check_db_name(name, true, err))
 		return -1;
 	MYSQL *c = mdb_connect_admin(inst, err);
@@ -367,7 +351,7 @@ json_t *mdb_list_databases(const struct guest_instance *inst, int limit, const c
 		if (limit <= 0 || count < limit)
 			snprintf(last, sizeof last, "%s", row[0]);
 		count++;
-		json_array_append_new(items, schema_json(row[0], row[1], row[2]));
+		json_array_append_new(items, guest_schema_pack(row[0], row[1], row[2]));
 	}
 	libmariadb.mysql_free_result(res);
 	libmariadb.mysql_close(c);
@@ -396,20 +380,18 @@ int mdb_create_users(MYSQL *conn, const json_t *users, struct ct_error *err)
 		return ct_fail(err, 500, "Out of memory.");
 	for (size_t i = 0; i < n; i++) {
 		const json_t *j = json_array_get(users, i);
-		u[i].name = guest_json_field(j, "_name");
-		u[i].password = guest_json_field(j, "_password");
-		u[i].databases = json_object_get(j, "_databases");
-		if (!u[i].databases)
-			u[i].databases = json_object_get(j, "databases");
+		u[i].name = guest_model_name(j);
+		u[i].password = guest_model_password(j);
+		u[i].databases = guest_model_databases(j);
 		if (mdb_check_user_name(u[i].name, true, err) ||
-		    mdb_check_host(guest_json_field(j, "_host"), u[i].host, err))
+		    mdb_check_host(guest_model_host(j), u[i].host, err))
 			goto out;
 		if (u[i].password && *u[i].password && mdb_check_password(u[i].password, err))
 			goto out;
 		const json_t *d;
 		size_t k;
 		json_array_foreach (u[i].databases, k, d) {
-			if (mdb_check_db_name(guest_json_db_name(d), true, err))
+			if (mdb_check_db_name(guest_model_db_name(d), true, err))
 				goto out;
 		}
 	}
@@ -434,7 +416,7 @@ int mdb_create_users(MYSQL *conn, const json_t *users, struct ct_error *err)
 		const json_t *d;
 		size_t k;
 		json_array_foreach (u[i].databases, k, d) {
-			const char *db = guest_json_db_name(d);
+			const char *db = guest_model_db_name(d);
 			if (grant_all_on(conn, db, u[i].name, u[i].host, err))
 				goto out;
 		}
@@ -468,7 +450,7 @@ json_t *mdb_get_user(const struct guest_instance *inst, const char *username, co
 	if (!user_exists(c, username, host, err)) {
 		json_t *dbs = user_databases(c, username, host, err);
 		if (dbs)
-			out = user_json(username, host, NULL, dbs, false);
+			out = guest_user_pack(username, host, NULL, dbs, false);
 	}
 	libmariadb.mysql_close(c);
 	return out;
@@ -516,7 +498,7 @@ json_t *mdb_list_users(const struct guest_instance *inst, int limit, const char 
 			libmariadb.mysql_close(c);
 			return NULL;
 		}
-		json_array_append_new(items, user_json(row[0], row[1], NULL, dbs, false));
+		json_array_append_new(items, guest_user_pack(row[0], row[1], NULL, dbs, false));
 	}
 	libmariadb.mysql_free_result(res);
 	libmariadb.mysql_close(c);
@@ -526,8 +508,8 @@ json_t *mdb_list_users(const struct guest_instance *inst, int limit, const char 
 int mdb_delete_user(const struct guest_instance *inst, const json_t *user, struct ct_error *err)
 {
 	char host[MDB_HOST_MAX + 1];
-	const char *name = guest_json_field(user, "_name");
-	if (check_account(name, guest_json_field(user, "_host"), host, err))
+	const char *name = guest_model_name(user);
+	if (check_account(name, guest_model_host(user), host, err))
 		return -1;
 	MYSQL *c = mdb_connect_admin(inst, err);
 	if (!c)
@@ -553,9 +535,9 @@ int mdb_update_attributes(const struct guest_instance *inst, const char *usernam
 		return -1;
 	if (!json_is_object(user_attrs))
 		return ct_fail(err, 400, "user_attrs must be an object.");
-	const char *new_name = guest_json_field(user_attrs, "_name");
-	const char *new_host_in = guest_json_field(user_attrs, "_host");
-	const char *password = guest_json_field(user_attrs, "_password");
+	const char *new_name = guest_model_name(user_attrs);
+	const char *new_host_in = guest_model_host(user_attrs);
+	const char *password = guest_model_password(user_attrs);
 	if (new_name && mdb_check_user_name(new_name, true, err))
 		return -1;
 	if (new_host_in && mdb_check_host(new_host_in, new_host, err))
@@ -609,10 +591,9 @@ int mdb_change_passwords(const struct guest_instance *inst, const json_t *users,
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		const json_t *u = json_array_get(users, i);
-		rc = check_account(guest_json_field(u, "_name"), guest_json_field(u, "_host"),
-				   hosts[i], err);
+		rc = check_account(guest_model_name(u), guest_model_host(u), hosts[i], err);
 		if (!rc)
-			rc = mdb_check_password(guest_json_field(u, "_password"), err);
+			rc = mdb_check_password(guest_model_password(u), err);
 	}
 	MYSQL *c = rc ? NULL : mdb_connect_admin(inst, err);
 	if (!c) {
@@ -621,12 +602,11 @@ int mdb_change_passwords(const struct guest_instance *inst, const json_t *users,
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
 		const json_t *u = json_array_get(users, i);
-		const char *name = guest_json_field(u, "_name");
+		const char *name = guest_model_name(u);
 		rc = user_exists(c, name, hosts[i], err);
 		if (rc)
 			break;
-		unsigned code =
-			mdb_set_password(c, name, hosts[i], guest_json_field(u, "_password"));
+		unsigned code = mdb_set_password(c, name, hosts[i], guest_model_password(u));
 		if (code) {
 			struct sqlb b = {.conn = c, .secret = true};
 			rc = mdb_fail(&b, code, "Setting the password", err);
@@ -652,7 +632,7 @@ int mdb_grant_access(const struct guest_instance *inst, const char *username, co
 	const json_t *d;
 	size_t i;
 	json_array_foreach (databases, i, d) {
-		if (mdb_check_db_name(guest_json_db_name(d), true, err))
+		if (mdb_check_db_name(guest_model_db_name(d), true, err))
 			return -1;
 	}
 	MYSQL *c = mdb_connect_admin(inst, err);
@@ -662,7 +642,7 @@ int mdb_grant_access(const struct guest_instance *inst, const char *username, co
 	json_array_foreach (databases, i, d) {
 		if (rc)
 			break;
-		rc = grant_all_on(c, guest_json_db_name(d), username, host, err);
+		rc = grant_all_on(c, guest_model_db_name(d), username, host, err);
 	}
 	if (!rc)
 		rc = mdb_flush(c, err);
@@ -733,7 +713,7 @@ json_t *mdb_enable_root(MYSQL *conn, const char *password, struct ct_error *err)
 	}
 	if (mdb_flush(conn, err))
 		goto out;
-	out = user_json("root", "%", password, NULL, true);
+	out = guest_user_pack("root", "%", password, NULL, true);
 out:
 	explicit_bzero(generated, sizeof generated);
 	return out;

@@ -48,20 +48,6 @@ static int check_password(const char *password, struct ct_error *err)
 	return dbnames_check_password(DBNAMES_POSTGRESQL, password, err);
 }
 
-static json_t *schema_json(const char *name, const char *encoding, const char *collate)
-{
-	return json_pack("{s:s,s:s?,s:s?}", "_name", name, "_character_set", encoding, "_collate",
-			 collate);
-}
-
-/* PostgreSQL has no hosts: the serialized host is always "%". */
-static json_t *user_json(const char *name, const char *password, json_t *databases, bool is_root)
-{
-	return json_pack("{s:s,s:s,s:s?,s:o,s:b}", "_name", name, "_host", "%", "_password",
-			 password, "_databases", databases ? databases : json_array(), "_is_root",
-			 is_root);
-}
-
 /* A database's encoding and locale, checked before anything runs. */
 struct db_spec {
 	const char *name;
@@ -83,11 +69,11 @@ static bool is_token(const char *s, const char *extra, size_t max)
 static int resolve_db(const json_t *d, struct db_spec *s, struct ct_error *err)
 {
 	memset(s, 0, sizeof *s);
-	s->name = guest_json_db_name(d);
+	s->name = guest_model_db_name(d);
 	if (check_db(s->name, err))
 		return -1;
-	const char *cs = json_is_object(d) ? guest_json_field(d, "_character_set") : NULL;
-	const char *coll = json_is_object(d) ? guest_json_field(d, "_collate") : NULL;
+	const char *cs = json_is_object(d) ? guest_model_character_set(d) : NULL;
+	const char *coll = json_is_object(d) ? guest_model_collate(d) : NULL;
 	if (cs && *cs) {
 		if (!strcasecmp(cs, "utf8") || !strcasecmp(cs, "utf8mb3") ||
 		    !strcasecmp(cs, "utf8mb4"))
@@ -140,22 +126,20 @@ int pg_check_users(const json_t *users, struct ct_error *err)
 	const json_t *u;
 	size_t i;
 	json_array_foreach (users, i, u) {
-		const char *name = guest_json_field(u, "_name");
-		const char *pw = guest_json_field(u, "_password");
+		const char *name = guest_model_name(u);
+		const char *pw = guest_model_password(u);
 		if (check_user(name, err) || (pw && *pw && check_password(pw, err)))
 			return -1;
 		for (size_t k = 0; k < i; k++)
-			if (!strcmp(name, guest_json_field(json_array_get(users, k), "_name")))
+			if (!strcmp(name, guest_model_name(json_array_get(users, k))))
 				return ct_fail(err, 400,
 					       "A user with the name \"%.80s\" already exists.",
 					       name);
-		const json_t *dbs = json_object_get(u, "_databases");
-		if (!dbs)
-			dbs = json_object_get(u, "databases");
+		const json_t *dbs = guest_model_databases(u);
 		const json_t *d;
 		size_t k;
 		json_array_foreach (dbs, k, d) {
-			if (check_db(guest_json_db_name(d), err))
+			if (check_db(guest_model_db_name(d), err))
 				return -1;
 		}
 	}
@@ -208,9 +192,9 @@ static json_t *user_row(PGresult *res, int row)
 	const json_t *n;
 	size_t i;
 	json_array_foreach (names, i, n)
-		json_array_append_new(dbs, schema_json(json_string_value(n), NULL, NULL));
+		json_array_append_new(dbs, guest_schema_pack(json_string_value(n), NULL, NULL));
 	json_decref(names);
-	return user_json(libpq.PQgetvalue(res, row, 0), NULL, dbs, false);
+	return guest_user_pack(libpq.PQgetvalue(res, row, 0), "%", NULL, dbs, false);
 }
 
 /* --- grants ---------------------------------------------------------------------- */
@@ -365,7 +349,7 @@ int pg_create_database_op(const struct guest_instance *inst, const json_t *datab
 int pg_delete_database(const struct guest_instance *inst, const json_t *database,
 		       struct ct_error *err)
 {
-	const char *name = guest_json_db_name(database);
+	const char *name = guest_model_db_name(database);
 	if (check_db(name, err))
 		return -1;
 	PGconn *c = pg_connect_admin(inst, NULL, err);
@@ -424,9 +408,9 @@ json_t *pg_list_databases(const struct guest_instance *inst, int limit, const ch
 	json_t *items = json_array();
 	int n = libpq.PQntuples(res);
 	for (int i = 0; i < n; i++)
-		json_array_append_new(items, schema_json(libpq.PQgetvalue(res, i, 0),
-							 libpq.PQgetvalue(res, i, 1),
-							 libpq.PQgetvalue(res, i, 2)));
+		json_array_append_new(items, guest_schema_pack(libpq.PQgetvalue(res, i, 0),
+							       libpq.PQgetvalue(res, i, 1),
+							       libpq.PQgetvalue(res, i, 2)));
 	json_t *out = guest_page(items, limit,
 				 limit > 0 && n > limit ? libpq.PQgetvalue(res, limit - 1, 0) : "");
 	libpq.PQclear(res);
@@ -444,17 +428,16 @@ int pg_create_users(const struct guest_instance *inst, PGconn *c, const json_t *
 	size_t i, k;
 	/* Everything that can be refused is refused before the first change. */
 	json_array_foreach (users, i, u) {
-		if (role_taken(c, guest_json_field(u, "_name"), err))
+		if (role_taken(c, guest_model_name(u), err))
 			return -1;
-		const json_t *dbs = json_object_get(u, "_databases");
-		json_array_foreach (dbs ? dbs : json_object_get(u, "databases"), k, d) {
-			if (db_exists(c, guest_json_db_name(d), err))
+		json_array_foreach (guest_model_databases(u), k, d) {
+			if (db_exists(c, guest_model_db_name(d), err))
 				return -1;
 		}
 	}
 	json_array_foreach (users, i, u) {
-		const char *name = guest_json_field(u, "_name");
-		const char *pw = guest_json_field(u, "_password");
+		const char *name = guest_model_name(u);
+		const char *pw = guest_model_password(u);
 		struct pgb b;
 		pgb_init(&b, c);
 		pgb_raw(&b, "CREATE ROLE ");
@@ -466,9 +449,8 @@ int pg_create_users(const struct guest_instance *inst, PGconn *c, const json_t *
 		}
 		if (pgb_run(&b, "CREATE ROLE", err))
 			return -1;
-		const json_t *dbs = json_object_get(u, "_databases");
-		json_array_foreach (dbs ? dbs : json_object_get(u, "databases"), k, d) {
-			if (grant_db(inst, c, guest_json_db_name(d), name, err))
+		json_array_foreach (guest_model_databases(u), k, d) {
+			if (grant_db(inst, c, guest_model_db_name(d), name, err))
 				return -1;
 		}
 	}
@@ -538,7 +520,7 @@ json_t *pg_list_users(const struct guest_instance *inst, int limit, const char *
 
 int pg_delete_user(const struct guest_instance *inst, const json_t *user, struct ct_error *err)
 {
-	const char *name = guest_json_field(user, "_name");
+	const char *name = guest_model_name(user);
 	if (check_user(name, err))
 		return -1;
 	PGconn *c = pg_connect_admin(inst, NULL, err);
@@ -570,8 +552,8 @@ int pg_update_attributes(const struct guest_instance *inst, const char *username
 		return -1;
 	if (!json_is_object(user_attrs))
 		return ct_fail(err, 400, "user_attrs must be an object.");
-	const char *new_name = guest_json_field(user_attrs, "_name");
-	const char *password = guest_json_field(user_attrs, "_password");
+	const char *new_name = guest_model_name(user_attrs);
+	const char *password = guest_model_password(user_attrs);
 	if ((new_name && check_user(new_name, err)) || (password && check_password(password, err)))
 		return -1;
 	bool rename = new_name && strcmp(new_name, username);
@@ -613,8 +595,8 @@ int pg_change_passwords(const struct guest_instance *inst, const json_t *users,
 	/* Both forms: {"name", "password"} as the API sends it, and {"_name", ...}
 	 * (Trove's PostgreSQL guest accepted only the latter: [BUG-18] 6). */
 	json_array_foreach (users, i, u) {
-		if (check_user(guest_json_field(u, "_name"), err) ||
-		    check_password(guest_json_field(u, "_password"), err))
+		if (check_user(guest_model_name(u), err) ||
+		    check_password(guest_model_password(u), err))
 			return -1;
 	}
 	PGconn *c = pg_connect_admin(inst, NULL, err);
@@ -622,7 +604,7 @@ int pg_change_passwords(const struct guest_instance *inst, const json_t *users,
 		return -1;
 	int rc = 0;
 	json_array_foreach (users, i, u) {
-		if ((rc = user_exists(c, guest_json_field(u, "_name"), err)))
+		if ((rc = user_exists(c, guest_model_name(u), err)))
 			break;
 	}
 	if (!rc)
@@ -630,8 +612,7 @@ int pg_change_passwords(const struct guest_instance *inst, const json_t *users,
 	json_array_foreach (users, i, u) {
 		if (rc)
 			break;
-		rc = set_password(c, guest_json_field(u, "_name"), guest_json_field(u, "_password"),
-				  err);
+		rc = set_password(c, guest_model_name(u), guest_model_password(u), err);
 	}
 	if (!rc)
 		rc = pg_commit(c, err);
@@ -654,7 +635,7 @@ int pg_grant_access(const struct guest_instance *inst, const char *username, con
 	const json_t *d;
 	size_t i;
 	json_array_foreach (databases, i, d) {
-		if (check_db(guest_json_db_name(d), err))
+		if (check_db(guest_model_db_name(d), err))
 			return -1;
 	}
 	PGconn *c = pg_connect_admin(inst, NULL, err);
@@ -664,12 +645,12 @@ int pg_grant_access(const struct guest_instance *inst, const char *username, con
 	json_array_foreach (databases, i, d) {
 		if (rc)
 			break;
-		rc = db_exists(c, guest_json_db_name(d), err);
+		rc = db_exists(c, guest_model_db_name(d), err);
 	}
 	json_array_foreach (databases, i, d) {
 		if (rc)
 			break;
-		rc = grant_db(inst, c, guest_json_db_name(d), username, err);
+		rc = grant_db(inst, c, guest_model_db_name(d), username, err);
 	}
 	libpq.PQfinish(c);
 	return rc;
@@ -741,7 +722,7 @@ json_t *pg_enable_root(PGconn *c, const char *password, struct ct_error *err)
 			    "LOGIN PASSWORD ");
 		pgb_password(&b, password);
 		if (!pgb_run(&b, "Enabling root", err))
-			out = user_json(PG_ROOT_USER, password, NULL, true);
+			out = guest_user_pack(PG_ROOT_USER, "%", password, NULL, true);
 	}
 	explicit_bzero(generated, sizeof generated);
 	return out;

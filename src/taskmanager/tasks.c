@@ -146,6 +146,37 @@ static int wait_for_service(const char *id, long timeout_s, struct ct_error *err
 		       timeout_s);
 }
 
+/* prepare with the databases and users create_instance carries (already
+ * serialized by the API) and the config rendered for the flavor. */
+static int send_prepare(const struct instance *in, const json_t *create_args, long memory,
+			const char *mount, const char *config, struct ct_error *err)
+{
+	struct guest_prepare_args prepare = {
+		.memory_mb = memory,
+		.mount_point = mount,
+		.config_contents = config,
+		.ds_version = in->datastore_version,
+	};
+	struct guest_database *dbs = NULL;
+	struct guest_user *users = NULL;
+	size_t n_dbs = 0, n_users = 0;
+	int rc = guest_databases_from_json(json_object_get(create_args, "databases"), "databases",
+					   &dbs, &n_dbs, err) ||
+		 guest_users_from_json(json_object_get(create_args, "users"), "users", &users,
+				       &n_users, err);
+	if (!rc) {
+		prepare.databases = dbs;
+		prepare.n_databases = n_dbs;
+		prepare.users = users;
+		prepare.n_users = n_users;
+		const struct guest_ref guest = {in->id, in->encrypted_key};
+		rc = guest_prepare(&guest, &prepare, err);
+	}
+	free(dbs);
+	guest_users_free(users, n_users);
+	return rc ? -1 : 0;
+}
+
 static void run_create(struct task *t)
 {
 	const json_t *a = t->args;
@@ -196,18 +227,7 @@ static void run_create(struct task *t)
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
 		return;
 	}
-	json_t *prepare = json_pack(
-		"{s:s,s:O,s:I,s:O,s:n,s:s,s:n,s:s,s:n,s:n,s:n,s:n,s:[],s:s}", "packages", "",
-		"databases",
-		json_object_get(a, "databases") ? json_object_get(a, "databases") : json_null(),
-		"memory_mb", (json_int_t)memory, "users",
-		json_object_get(a, "users") ? json_object_get(a, "users") : json_null(),
-		"device_path", "mount_point", mount, "backup_info", "config_contents", config,
-		"root_password", "overrides", "cluster_config", "snapshot", "modules", "ds_version",
-		in.datastore_version);
-	rc = guest_cast(id, in.encrypted_key, "prepare", prepare, &err);
-	json_decref(prepare);
-	if (rc) {
+	if (send_prepare(&in, a, memory, mount, config, &err)) {
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
 		return;
 	}
@@ -248,8 +268,8 @@ static void run_delete(struct task *t)
 	}
 	/* Ask the guest to stop its database cleanly; the driver kills what is left. */
 	if (local_instance_agent_alive(id)) {
-		json_t *result = guest_call(id, in.encrypted_key, "stop_db", NULL, 10, &err);
-		json_decref(result);
+		const struct guest_ref guest = {id, in.encrypted_key};
+		guest_stop_db(&guest, &err);
 	}
 	struct flavor f = {0};
 	struct ct_error ignored;
@@ -280,14 +300,11 @@ static void run_restart(struct task *t)
 	struct instance in;
 	if (instance_load(id, NULL, &in, &err))
 		return;
-	json_t *result = NULL;
-	if (local_instance_ensure_agent(id, &err) ||
-	    !(result = guest_call(id, in.encrypted_key, "restart", NULL, GUEST_TIMEOUT_HIGH,
-				  &err))) {
+	const struct guest_ref guest = {id, in.encrypted_key};
+	if (local_instance_ensure_agent(id, &err) || guest_restart(&guest, &err)) {
 		log_error("restart failed: %s", err.message);
 		instance_add_fault(id, err.message, "", &ignored);
 	}
-	json_decref(result);
 	instance_set_task(id, TASK_NONE, &ignored);
 }
 

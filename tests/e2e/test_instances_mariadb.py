@@ -125,6 +125,62 @@ def test_databases_users_and_root(cloud):
     assert mariadb(ip, "root", root["password"], "mysql", "SELECT 1").returncode != 0
 
 
+def test_access_pages_and_root_password_through_the_guest(cloud):
+    """The guest client's other methods end to end: paged list_databases and
+    list_users, get_user (and its 404), grant/revoke/list_access,
+    update_attributes renaming a user, enable_root_with_password."""
+    inst = instance(cloud)
+    iid, ip = inst["id"], inst["ip"][0]
+    base = f"/instances/{iid}"
+
+    def pages(kind):
+        seen, marker = [], None
+        for _ in range(20):
+            status, _, body = cloud.api(
+                "GET", f"{base}/{kind}?limit=1" + (f"&marker={marker}" if marker else ""))
+            assert status == 200 and len(body[kind]) <= 1, body
+            seen += [item["name"] for item in body[kind]]
+            if not body.get("links"):
+                return seen
+            marker = body["links"][0]["href"].split("marker=")[1]
+        raise AssertionError(f"{kind}: paging never ended: {seen}")
+
+    assert cloud.api("POST", f"{base}/databases",
+                     {"databases": [{"name": n} for n in ("pa1", "pa2", "pa3")]})[0] == 202
+    assert pages("databases") == ["pa1", "pa2", "pa3", "test"]
+    assert cloud.api("POST", f"{base}/users",
+                     {"users": [{"name": "userC", "password": "Acc3ss-pw"}]})[0] == 202
+    assert cloud.api("PUT", f"{base}/users/userC/databases",
+                     {"databases": [{"name": "pa1"}, {"name": "pa2"}]})[0] == 202
+    access = cloud.api("GET", f"{base}/users/userC/databases")[2]["databases"]
+    assert sorted(d["name"] for d in access) == ["pa1", "pa2"]
+    assert mariadb(ip, "userC", "Acc3ss-pw", "pa1", "SELECT 1").returncode == 0
+    assert cloud.api("DELETE", f"{base}/users/userC/databases/pa1")[0] == 202
+    assert cloud.api("GET", f"{base}/users/userC/databases")[2] == {"databases": [{"name": "pa2"}]}
+    assert mariadb(ip, "userC", "Acc3ss-pw", "pa1", "SELECT 1").returncode != 0
+    status, _, body = cloud.api("GET", f"{base}/users/userC")
+    assert status == 200 and body == {
+        "user": {"name": "userC", "host": "%", "databases": [{"name": "pa2"}]}}
+    assert cloud.api("GET", f"{base}/users/nobody")[0] == 404
+    assert cloud.api("PUT", f"{base}/users/userC", {"user": {"name": "userD"}})[0] == 202
+    assert cloud.api("GET", f"{base}/users/userC")[0] == 404
+    assert cloud.api("GET", f"{base}/users/userD")[2]["user"]["databases"] == [{"name": "pa2"}]
+    assert pages("users") == ["userA", "userD"]
+    status, _, body = cloud.api("POST", f"{base}/root", {"password": "R00t-chosen-pw"})
+    assert status == 200 and body == {"user": {"name": "root", "password": "R00t-chosen-pw"}}
+    assert mariadb(ip, "root", "R00t-chosen-pw", "mysql", "SELECT 1").returncode == 0
+    assert cloud.api("DELETE", f"{base}/root")[0] == 204
+    assert mariadb(ip, "root", "R00t-chosen-pw", "mysql", "SELECT 1").returncode != 0
+    assert cloud.api("DELETE", f"{base}/users/userD")[0] == 202
+    for name in ("pa1", "pa2", "pa3"):
+        assert cloud.api("DELETE", f"{base}/databases/{name}")[0] == 202
+    assert pages("databases") == ["test"]
+    # debug = true: the control plane and the agent log every guest call.
+    logs = cloud.log.read_text(errors="replace") + cloud.guest_logs()
+    for secret in ("Acc3ss-pw", "R00t-chosen-pw"):
+        assert secret not in logs
+
+
 def test_agent_maps_no_database_client(cloud):
     """The agent runs every database session in a worker process, so after all
     the operations above it has never mapped a client library

@@ -1,0 +1,125 @@
+/*
+ * models.h — Trove's guest models (trove/common/db/models.py) as C structs,
+ * and the one place that knows their wire JSON (trove-guest.md §3.1): the
+ * serialized schema {"_name", "_character_set", "_collate"}, the serialized
+ * user {"_name", "_password", "_host", "_databases", "_is_root"}, the plain
+ * {"name", "host", "password"} of change_passwords and update_attributes, and
+ * the [[items], next_marker] page of the list methods. The guest client
+ * (guest/api.c), the taskmanager's create_instance arguments and the agent's
+ * datastore managers all read and write the models through here.
+ * Owns no state; may not do I/O, log, or know a datastore's name rules (those
+ * are common/dbnames.h and the managers').
+ */
+#ifndef CT_GUEST_MODELS_H
+#define CT_GUEST_MODELS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/error.h"
+
+/* Every name a datastore accepts fits with room to spare (MariaDB: 64 / 80
+ * characters of UTF-8, hosts 255 bytes; PostgreSQL: 63 bytes; passwords 255
+ * characters of UTF-8); the parser refuses longer values with a 400. */
+#define GUEST_NAME_SIZE	    512
+#define GUEST_HOST_SIZE	    256
+#define GUEST_PASSWORD_SIZE 1024
+#define GUEST_CHARSET_SIZE  128
+#define GUEST_COLLATE_SIZE  128
+/* A list's next marker: a name, or user@host for MariaDB users. */
+#define GUEST_MARKER_SIZE (GUEST_NAME_SIZE + GUEST_HOST_SIZE)
+
+/* A serialized schema. "" stands for null on the wire. */
+struct guest_database {
+	char name[GUEST_NAME_SIZE];
+	char character_set[GUEST_CHARSET_SIZE];
+	char collate[GUEST_COLLATE_SIZE];
+};
+
+/* A serialized user. host "" is written as "%" (Trove's default); password
+ * "" as null. databases is malloc'd and owned by the user: release it with
+ * guest_user_clear() or guest_users_free(). */
+struct guest_user {
+	char name[GUEST_NAME_SIZE];
+	char host[GUEST_HOST_SIZE];
+	char password[GUEST_PASSWORD_SIZE];
+	struct guest_database *databases;
+	size_t n_databases;
+	bool is_root;
+};
+
+/* --- building ------------------------------------------------------------- */
+
+/* Fill a model from plain strings (NULL = ""), 400 when one does not fit.
+ * guest_user_set leaves databases alone. */
+int guest_database_set(struct guest_database *db, const char *name, const char *character_set,
+		       const char *collate, struct ct_error *err);
+int guest_user_set(struct guest_user *u, const char *name, const char *host, const char *password,
+		   struct ct_error *err);
+/* Append a database (only its name) to u->databases. */
+int guest_user_add_database(struct guest_user *u, const char *name, struct ct_error *err);
+
+/* Free u->databases and wipe the password; u can be reused after. */
+void guest_user_clear(struct guest_user *u);
+/* guest_user_clear on each of n users, then free(users). NULL is fine. */
+void guest_users_free(struct guest_user *users, size_t n);
+
+/* --- serialiser ------------------------------------------------------------- */
+
+/* The serialized forms (new references; NULL only when out of memory). */
+json_t *guest_database_to_json(const struct guest_database *db);
+json_t *guest_databases_to_json(const struct guest_database *dbs, size_t n);
+json_t *guest_user_to_json(const struct guest_user *u);
+json_t *guest_users_to_json(const struct guest_user *users, size_t n);
+/* change_passwords' plain form: [{"name", "host", "password"}, ...]. */
+json_t *guest_password_changes_to_json(const struct guest_user *users, size_t n);
+/* update_attributes' user_attrs: {"name"?, "host"?, "password"?} (NULL = unchanged). */
+json_t *guest_user_attrs_to_json(const char *name, const char *host, const char *password);
+
+/* The same from plain fields, for the agent's managers which build results
+ * from server rows: a schema, and a user that steals `databases` (a JSON array
+ * of schemas; NULL = []). NULL strings are null on the wire; host NULL is "%". */
+json_t *guest_schema_pack(const char *name, const char *character_set, const char *collate);
+json_t *guest_user_pack(const char *name, const char *host, const char *password, json_t *databases,
+			bool is_root);
+
+/* --- parser ---------------------------------------------------------------- */
+
+/* A serialized model into its struct. Keys may come with or without their
+ * leading underscore (change_passwords sends them plain); a database entry
+ * may also be a bare name string. Refused with 400 and a message naming
+ * `what` and the field: not an object, a missing or empty name, a field of
+ * the wrong type, a string with a NUL in it, or one too long for the struct.
+ * u must be zeroed or cleared; on failure it is left cleared. */
+int guest_database_from_json(const json_t *j, const char *what, struct guest_database *db,
+			     struct ct_error *err);
+int guest_user_from_json(const json_t *j, const char *what, struct guest_user *u,
+			 struct ct_error *err);
+/* A list of them (null = empty). On success *out is malloc'd (free() for
+ * databases, guest_users_free() for users; NULL when n is 0). */
+int guest_databases_from_json(const json_t *list, const char *what, struct guest_database **out,
+			      size_t *n, struct ct_error *err);
+int guest_users_from_json(const json_t *list, const char *what, struct guest_user **out, size_t *n,
+			  struct ct_error *err);
+/* A list method's answer [[items], next_marker|null] into its items (borrowed
+ * from page) and next marker ("" = no more). */
+int guest_page_from_json(const json_t *page, const json_t **items, char next[GUEST_MARKER_SIZE],
+			 struct ct_error *err);
+
+/* --- the agent's field readers -------------------------------------------- */
+
+/* The managers validate with their own rules and messages, so they read the
+ * fields one by one. Each is the string value of the field with or without its
+ * underscore, or NULL when absent or not a string. */
+const char *guest_model_name(const json_t *model);
+const char *guest_model_host(const json_t *model);
+const char *guest_model_password(const json_t *model);
+const char *guest_model_character_set(const json_t *model);
+const char *guest_model_collate(const json_t *model);
+/* A user's databases (a JSON array, borrowed) or NULL. */
+const json_t *guest_model_databases(const json_t *user);
+/* A database entry of a list: a plain string, or a serialized schema's name. */
+const char *guest_model_db_name(const json_t *entry);
+
+#endif
