@@ -25,14 +25,22 @@ def encrypt(key, obj):
     return base64.b64encode(iv + enc.update(data + bytes([pad]) * pad) + enc.finalize()).decode()
 
 
-def decrypt(key, text):
+def decrypt_bytes(key, text):
+    """The plaintext of E(key, ...); ValueError when the padding shows another key."""
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
     raw = base64.b64decode(text)
     aes_key = hashlib.md5(key.encode()).hexdigest().encode()
     dec = Cipher(algorithms.AES(aes_key), modes.CBC(raw[:16])).decryptor()
     plain = dec.update(raw[16:]) + dec.finalize()
-    return json.loads(plain[: len(plain) - plain[-1]])
+    pad = plain[-1]
+    if not 1 <= pad <= 16 or plain[-pad:] != bytes([pad]) * pad:
+        raise ValueError("does not decrypt with this key")
+    return plain[:-pad]
+
+
+def decrypt(key, text):
+    return json.loads(decrypt_bytes(key, text))
 
 
 def plain_request(method, args, ctx=None, version="1.0"):
