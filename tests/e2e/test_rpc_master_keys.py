@@ -98,8 +98,10 @@ def test_instances_keep_their_bus_when_the_published_key_goes(published_cloud):
                         (inst["id"],)).fetchone()[0]
     db.close()
     # the same instance key, now sealed with the generated master key only
-    with pytest.raises(ValueError):
-        decrypt_bytes(PUBLISHED["inst_rpc_key_encr_key"], sealed)
+    try:  # a wrong key leaves valid padding now and then, never the right plaintext
+        assert decrypt_bytes(PUBLISHED["inst_rpc_key_encr_key"], sealed) != instance_key
+    except ValueError:
+        pass
     assert decrypt_bytes(new_key, sealed) == instance_key
     # the guest still answers and the conductor still applies its heartbeats
     status, _, body = cloud.api("GET", f"/instances/{inst['id']}/databases")
