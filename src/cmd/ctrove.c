@@ -23,7 +23,9 @@
 #include "compute/netfilter.h"
 #include "compute/volume.h"
 #include "conductor/service.h"
+#include "db/instance_keys.h"
 #include "db/store.h"
+#include "rpc/master_keys.h"
 #include "rpc/thread_client.h"
 #include "taskmanager/service.h"
 #include "taskmanager/tasks.h"
@@ -64,6 +66,22 @@ static int wait_for_signal(void)
 
 enum service { SERVICE_API = 1, SERVICE_TASKMANAGER = 2, SERVICE_CONDUCTOR = 4 };
 
+/* Both RPC master keys set before any service seals or opens a message; instance
+ * keys still sealed with Trove's published default are sealed again with ours. */
+static int settle_rpc_keys(struct ct_error *err)
+{
+	if (rpc_master_keys_init(cfg_str(CFG_STATE_PATH), err))
+		return -1;
+	int rewrapped = instance_keys_rewrap(rpc_master_keys_rewrap_published, NULL, err);
+	if (rewrapped < 0)
+		return -1;
+	if (rewrapped > 0)
+		log_info("%d instance RPC key(s) sealed with Trove's published "
+			 "inst_rpc_key_encr_key are now sealed with this control plane's own",
+			 rewrapped);
+	return 0;
+}
+
 static int run_services(unsigned services)
 {
 	struct ct_error err = {0};
@@ -82,6 +100,12 @@ static int run_services(unsigned services)
 		log_error("the database schema is at version %d, this ctrove needs %d: run "
 			  "'ctrove manage db_sync'",
 			  version, db_latest_version());
+		return 1;
+	}
+	if (settle_rpc_keys(&err)) {
+		log_error("%s", err.message);
+		if (cfg_str(CFG_LOG_FILE)[0])
+			fprintf(stderr, "ctrove: %s\n", err.message);
 		return 1;
 	}
 	if (services & SERVICE_TASKMANAGER) {

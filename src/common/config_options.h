@@ -88,12 +88,18 @@
 	  "identity URL.")                                                                         \
 	X(ENABLE_SECURE_RPC, "DEFAULT", "enable_secure_rpc_messaging", CFG_BOOL, "true",           \
 	  "Encrypt RPC arguments, results and contexts (Trove payload encryption).")               \
-	X(TASKMANAGER_RPC_ENCR_KEY, "DEFAULT", "taskmanager_rpc_encr_key", CFG_STR,                \
-	  "bzH6y0SGmjuoY0FNSTptrhgieGXNDX6PIhvz",                                                  \
-	  "Key for RPC to the taskmanager when secure messaging is on.")                           \
-	X(INST_RPC_KEY_ENCR_KEY, "DEFAULT", "inst_rpc_key_encr_key", CFG_STR,                      \
-	  "emYjgHFqfXNB1NGehAFIUeoyw4V4XwWHEaKP",                                                  \
-	  "Key that encrypts the per-instance RPC keys in the database.")                          \
+	X(TASKMANAGER_RPC_ENCR_KEY, "DEFAULT", "taskmanager_rpc_encr_key", CFG_STR, "",            \
+	  "Key for RPC to the taskmanager when secure messaging is on. ctrove: empty = a "         \
+	  "random key generated on first run and kept in <state_path>/rpc_master_keys; "           \
+	  "Trove's published default is refused (allow_published_rpc_keys).")                      \
+	X(INST_RPC_KEY_ENCR_KEY, "DEFAULT", "inst_rpc_key_encr_key", CFG_STR, "",                  \
+	  "Key that encrypts the per-instance RPC keys in the database. ctrove: empty = a "        \
+	  "random key generated on first run and kept in <state_path>/rpc_master_keys; "           \
+	  "Trove's published default is refused (allow_published_rpc_keys).")                      \
+	X(ALLOW_PUBLISHED_RPC_KEYS, "DEFAULT", "allow_published_rpc_keys", CFG_BOOL, "false",      \
+	  "ctrove: accept Trove's published defaults for taskmanager_rpc_encr_key and "            \
+	  "inst_rpc_key_encr_key (only to share a bus with a Trove that kept them); false = "      \
+	  "refuse to start with them.")                                                            \
 	X(RPC_MAX_MESSAGE_SIZE, "DEFAULT", "rpc_max_message_size", CFG_INT, "8388608",             \
 	  "ctrove: largest RPC body (bytes) a server dispatches; larger get a failure.")           \
 	X(RABBIT_HEARTBEAT, "oslo_messaging_rabbit", "heartbeat_timeout_threshold", CFG_INT, "60", \

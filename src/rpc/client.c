@@ -228,6 +228,21 @@ static bool seen_before(struct rpc_client *c, const char *unique_id)
 	return false;
 }
 
+/* A reply to this call that is not sealed with the target's key fails the call: its
+ * result would be the word of whoever published it. */
+static json_t *refuse_reply(const struct rpc_target *target, const char *method,
+			    struct rpc_reply *rep, json_t *partial, const struct ct_error *why,
+			    struct ct_error *err)
+{
+	log_warning("refusing the reply to %s on %s (message %s): %s", method, target->topic,
+		    rep->msg_id, why->message);
+	rpc_reply_clear(rep);
+	json_decref(partial);
+	ct_fail(err, 500, "the reply to %s on %s was refused: %s", method, target->topic,
+		why->message);
+	return NULL;
+}
+
 /* Wait for the reply to msg_id; the caller holds the lock. */
 static json_t *wait_reply(struct rpc_client *c, const struct rpc_target *target, const char *method,
 			  const char *msg_id, int64_t deadline, struct rpc_failure *failure,
@@ -253,8 +268,11 @@ static json_t *wait_reply(struct rpc_client *c, const struct rpc_target *target,
 		rpc_delivery_free(&d);
 		struct rpc_reply rep;
 		if (!msg || rpc_reply_parse(msg, target->key, &rep, &e)) {
-			log_warning("dropping a malformed reply on %s: %s", c->reply_q, e.message);
 			json_decref(msg);
+			if (msg && e.status == 403 && !strcmp(rep.msg_id, msg_id))
+				return refuse_reply(target, method, &rep, result, &e, err);
+			log_warning("dropping a malformed reply on %s: %s", c->reply_q, e.message);
+			rpc_reply_clear(&rep);
 			continue;
 		}
 		json_decref(msg);
@@ -286,6 +304,10 @@ static json_t *wait_reply(struct rpc_client *c, const struct rpc_target *target,
 			rep.result = NULL;
 		}
 		bool ending = rep.ending;
+		if (ending && !result && target->key && target->key[0]) {
+			ct_fail(&e, 403, "the reply carries no encrypted result");
+			return refuse_reply(target, method, &rep, result, &e, err);
+		}
 		rpc_reply_clear(&rep);
 		if (ending)
 			return result ? result : json_null();

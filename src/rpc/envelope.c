@@ -208,23 +208,37 @@ int rpc_request_parse_header(json_t *msg, struct rpc_request *req, struct ct_err
 	return 0;
 }
 
-/* Decrypt one argument value; anything that does not decrypt is kept as it is. */
-static json_t *plain_value(json_t *value, const char *key)
+/* Decrypt one argument value. With instance_id set it must be the guest→conductor
+ * wrapper naming that same instance; otherwise bare ciphertext. NULL when the value
+ * is not encrypted with key (plain text, garbage, another key or another instance). */
+static json_t *sealed_value(const json_t *value, const char *key, const char *instance_id)
 {
 	const char *s = json_string_value(value);
 	if (!s)
-		return json_incref(value);
-	const char *cipher = s;
-	json_t *wrap = NULL;
-	if (s[0] == '{') {
-		wrap = json_loads(s, 0, NULL);
-		const char *entity = get_str(wrap, "entity");
-		if (entity)
-			cipher = entity;
-	}
-	json_t *plain = rpc_crypto_decrypt_json(key, cipher, NULL);
+		return NULL;
+	if (!instance_id)
+		return rpc_crypto_decrypt_json(key, s, NULL);
+	json_t *wrap = json_loads(s, 0, NULL);
+	const char *entity = get_str(wrap, "entity");
+	const char *named = get_str(wrap, CONDUCTOR_INSTANCE_KEY);
+	json_t *plain = entity && named && !strcmp(named, instance_id)
+				? rpc_crypto_decrypt_json(key, entity, NULL)
+				: NULL;
 	json_decref(wrap);
-	return plain ? plain : json_incref(value);
+	return plain;
+}
+
+/* The context as a keyed sender seals it: one _context_context that decrypts to an
+ * object. Plain _context_* keys beside it are not read. */
+static json_t *sealed_context(const json_t *msg, const char *key)
+{
+	const char *sealed = get_str(msg, CONTEXT_PREFIX "context");
+	json_t *ctx = sealed ? rpc_crypto_decrypt_json(key, sealed, NULL) : NULL;
+	if (ctx && !json_is_object(ctx)) {
+		json_decref(ctx);
+		ctx = NULL;
+	}
+	return ctx;
 }
 
 int rpc_request_decode(struct rpc_request *req, const char *key, struct ct_error *err)
@@ -236,23 +250,31 @@ int rpc_request_decode(struct rpc_request *req, const char *key, struct ct_error
 		return ct_fail(err, 400, "args is not an object");
 	json_decref(req->args);
 	req->args = json_object();
-	const char *name;
-	json_t *value;
-	json_object_foreach (args, name, value)
-		json_object_set_new(req->args, name,
-				    key ? plain_value(value, key) : json_incref(value));
-
 	json_decref(req->context);
 	req->context = NULL;
-	const char *sealed = get_str(req->msg, CONTEXT_PREFIX "context");
-	if (key && sealed) {
-		req->context = rpc_crypto_decrypt_json(key, sealed, NULL);
-		if (!json_is_object(req->context)) {
-			json_decref(req->context);
-			req->context = json_object();
+	const char *name;
+	json_t *value;
+	if (key) {
+		/* Unlike Python, nothing that fails to decrypt is passed on: a
+		 * plain or foreign value would be the sender's word, unverified. */
+		json_object_foreach (args, name, value) {
+			json_t *plain = sealed_value(value, key, req->instance_id);
+			if (!plain)
+				return ct_fail(err, 403,
+					       "argument '%.64s' is not encrypted with the key of "
+					       "this %s",
+					       name, req->instance_id ? "instance" : "topic");
+			json_object_set_new(req->args, name, plain);
 		}
+		req->context = sealed_context(req->msg, key);
+		if (!req->context)
+			return ct_fail(err, 403,
+				       "the context is not encrypted with the key of this %s",
+				       req->instance_id ? "instance" : "topic");
 		return 0;
 	}
+	json_object_foreach (args, name, value)
+		json_object_set(req->args, name, value);
 	req->context = json_object();
 	size_t plen = strlen(CONTEXT_PREFIX);
 	json_object_foreach (req->msg, name, value) {
@@ -342,13 +364,18 @@ int rpc_reply_parse(const json_t *msg, const char *key, struct rpc_reply *out, s
 	}
 	json_t *result = json_object_get(msg, "result");
 	if (!result)
-		return 0; /* an old-style "ending" message, or a keep-alive */
-	if (key && key[0] && json_is_string(result)) {
-		out->result = rpc_crypto_decrypt_json(key, json_string_value(result), NULL);
-		if (out->result)
-			return 0;
+		return 0; /* an old-style "ending" message */
+	if (!key || !key[0]) {
+		out->result = json_incref(result);
+		return 0;
 	}
-	out->result = json_incref(result);
+	/* oslo's call-monitor keep-alive carries a plain null that is no result. */
+	if (!out->ending && json_is_null(result))
+		return 0;
+	const char *sealed = json_string_value(result);
+	out->result = sealed ? rpc_crypto_decrypt_json(key, sealed, NULL) : NULL;
+	if (!out->result)
+		return ct_fail(err, 403, "the result is not encrypted with the key");
 	return 0;
 }
 

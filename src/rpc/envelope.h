@@ -73,16 +73,21 @@ json_t *rpc_request_new(const char *method, const json_t *args, const char *vers
 /* Read the header fields (method, version, ids, reply queue, instance id) of msg, which
  * the request takes a reference to. Enough for a failure reply even when -1 is returned. */
 int rpc_request_parse_header(json_t *msg, struct rpc_request *req, struct ct_error *err);
-/* Decode args and context (decrypting with key when it is non-NULL). Like Python, a
- * value that does not decrypt is kept as it is; a context that does not decrypt is
- * empty. */
+/* Decode args and context. With a key (non-NULL, non-empty) every argument value and
+ * the context (_context_context) must decrypt with it — and, when the request names
+ * an instance (_context_csz-instance-id), every value must be the guest→conductor
+ * wrapper naming that same instance; anything else (plain text, another key, another
+ * instance, no sealed context) is 403 and nothing is decoded. Stricter than Python,
+ * which passes such values through. Without a key the message is read as plain text. */
 int rpc_request_decode(struct rpc_request *req, const char *key, struct ct_error *err);
 void rpc_request_clear(struct rpc_request *req);
 
 /* Build a reply; failure is the JSON string of rpc_failure_encode or NULL. */
 json_t *rpc_reply_new(const json_t *result, const char *failure, bool ending, const char *msg_id,
 		      const char *key, struct ct_error *err);
-/* Decode a reply object (decrypting result with key when it is non-NULL). */
+/* Decode a reply object. With a key, a result must decrypt with it (403 otherwise;
+ * msg_id is filled in all the same); a plain null in a reply that is not the ending
+ * one is oslo's keep-alive and yields no result. */
 int rpc_reply_parse(const json_t *msg, const char *key, struct rpc_reply *out,
 		    struct ct_error *err);
 void rpc_reply_clear(struct rpc_reply *reply);

@@ -252,6 +252,18 @@ static const struct rpc_method *find_method(const struct rpc_server *s, const ch
 	return NULL;
 }
 
+/* A message the server cannot verify: logged with what identifies it, never its
+ * contents (a forged message may carry anything). */
+static void refuse_unsealed(const struct rpc_server *s, const struct rpc_request *req,
+			    const char *kind, const struct ct_error *why)
+{
+	if (req->instance_id)
+		log_warning("refusing %s %s on %s naming instance %.64s: %s", kind, req->method,
+			    s->topic, req->instance_id, why->message);
+	else
+		log_warning("refusing %s %s on %s: %s", kind, req->method, s->topic, why->message);
+}
+
 static void dispatch(struct rpc_server *s, json_t *msg, bool oversized, size_t len)
 {
 	struct rpc_request req;
@@ -279,10 +291,20 @@ static void dispatch(struct rpc_server *s, json_t *msg, bool oversized, size_t l
 		goto done;
 	}
 	const char *key = s->key;
-	if (!key && s->o.key_lookup && req.instance_id)
-		key = looked_up = s->o.key_lookup(s->o.user, req.instance_id);
+	if (!key && s->o.key_lookup) {
+		if (s->o.key_lookup(s->o.user, req.instance_id, &looked_up, &err)) {
+			refuse_unsealed(s, &req, kind, &err);
+			send_error(s, &req, &err);
+			goto done;
+		}
+		key = looked_up;
+	}
 	if (rpc_request_decode(&req, key, &err)) {
-		log_warning("refusing %s %s on %s: %s", kind, req.method, s->topic, err.message);
+		if (err.status == 403)
+			refuse_unsealed(s, &req, kind, &err);
+		else
+			log_warning("refusing %s %s on %s: %s", kind, req.method, s->topic,
+				    err.message);
 		send_error(s, &req, &err);
 		goto done;
 	}

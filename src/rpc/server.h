@@ -6,7 +6,8 @@
  * <topic>_fanout exchange) with oslo's declare flags. Each delivery is acked first and
  * then processed (at most once, like Python); the last 16 _unique_ids are remembered and
  * repeats dropped. A request is checked in this order: body size (rpc_max_message_size),
- * envelope, header, duplicate, decryption, version (same major, minor <= the server's),
+ * envelope, header, duplicate, decryption (with a key, anything not sealed with it is
+ * refused: 403 Forbidden), version (same major, minor <= the server's),
  * method (NoSuchMethod; names starting with '_' are never dispatched), arguments
  * against the schema (TypeError). Every refusal is logged; when the request carried
  * _msg_id and _reply_q it is answered with an oslo failure reply, and a handler's
@@ -64,8 +65,12 @@ struct rpc_method {
 	bool extra_args;	    /* accept arguments not in the schema */
 };
 
-/* Per-instance key for a guest→conductor message; malloc'd, or NULL = plain text. */
-typedef char *(*rpc_key_lookup_fn)(void *user, const char *instance_id);
+/* The key a message must be sealed with, for a server whose key depends on the sender:
+ * instance_id is the message's _context_csz-instance-id (NULL when it names none).
+ * 0 with *key malloc'd, or *key NULL when plain text is acceptable from that sender;
+ * -1 with err filled to refuse the message (no key to check it with). */
+typedef int (*rpc_key_lookup_fn)(void *user, const char *instance_id, char **key,
+				 struct ct_error *err);
 
 struct rpc_server_opts {
 	const char *topic;
@@ -75,7 +80,7 @@ struct rpc_server_opts {
 	const struct rpc_method *methods; /* terminated by {NULL} */
 	void *user;			  /* passed to handlers and key_lookup */
 	const char *key;		  /* secure-serializer key; NULL = plain text */
-	rpc_key_lookup_fn key_lookup;	  /* used when the message names an instance */
+	rpc_key_lookup_fn key_lookup;	  /* when key is NULL: the key per message */
 	long max_message_size;		  /* 0 = [DEFAULT] rpc_max_message_size */
 };
 

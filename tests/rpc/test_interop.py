@@ -157,6 +157,24 @@ def test_python_secure_serializer_to_ctrove(oslo, c_server):
     assert "sealed" in e.value.value
 
 
+def test_keyed_ctrove_refuses_what_is_not_sealed(oslo, c_server):
+    """Where a key is configured nothing unverified is read (Python would pass plain
+    values through): a plain client, or one with another key, gets Forbidden."""
+    oslo_messaging, _ = oslo
+    srv = c_server("it-sealed", "--key", KEY)
+    for serializer in (None, secure_serializer(oslo_messaging, "Not" + KEY[3:])):
+        cl = client(oslo, "it-sealed", serializer=serializer)
+        with pytest.raises(oslo_messaging.RemoteError) as e:
+            cl.call(CTX, "echo", value="unsealed")
+        assert e.value.exc_type == "Forbidden" and "not encrypted" in e.value.value
+        cl.cast(CTX, "count", n=41)
+    # the same cast sealed right is handled, and only it
+    sealed = client(oslo, "it-sealed", serializer=secure_serializer(oslo_messaging, KEY))
+    sealed.cast(CTX, "count", n=42)
+    assert srv.wait_for(lambda lines: "HANDLED 42" in lines)
+    assert srv.handled() == [42]
+
+
 # ---- ctrove client -> Python server ---------------------------------------------------
 
 class Endpoint:
@@ -236,6 +254,32 @@ def test_ctrove_secure_call_to_python(oslo, py_server, run_peer):
     assert r.returncode == 0, r.stdout + r.stderr
     assert json.loads(r.stdout) == {"name": "bob"}
     assert ep.contexts[-1]["user"] == "ctrove-peer"
+
+
+def test_ctrove_refuses_a_result_that_is_not_sealed(oslo, py_server, run_peer):
+    """A keyed call whose reply is plain text, or sealed with another key, fails
+    instead of returning what anyone on the bus could have sent."""
+    oslo_messaging, _ = oslo
+
+    class PlainAnswers(oslo_messaging.NoOpSerializer):
+        def deserialize_entity(self, ctxt, entity):
+            return decrypt(KEY, entity)
+
+        def deserialize_context(self, ctxt):
+            return decrypt(KEY, ctxt["context"])
+
+    class OtherKeyAnswers(PlainAnswers):
+        def serialize_entity(self, ctxt, entity):
+            return encrypt("Not" + KEY[3:], entity)
+
+    for topic, serializer in (("it-pyplain", PlainAnswers()),
+                              ("it-pyother", OtherKeyAnswers())):
+        py_server(topic, serializer=serializer)
+        r = run_peer("call", topic, "--key", KEY, "--method", "echo", "--args",
+                     '{"value": {"name": "bob"}}')
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert r.stdout.startswith("ERROR 500") and "refused" in r.stdout, r.stdout
+        assert "bob" not in r.stdout + r.stderr
 
 
 def test_ctrove_call_times_out(run_peer):

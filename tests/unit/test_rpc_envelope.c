@@ -235,17 +235,87 @@ static void test_request_secure(void **state)
 	rpc_request_clear(&req);
 	json_decref(msg);
 
-	/* Python's tolerance: plain values and an undecryptable context pass. */
-	msg = json_must("{\"method\": \"m\", \"args\": {\"a\": \"plain\", \"b\": 5},"
-			" \"_context_context\": \"garbage\"}");
+	json_decref(args);
+	json_decref(ctx);
+}
+
+/* Decode msg (a request's inner JSON) with key and expect a 403 refusal. */
+static void assert_refused(json_t *msg, const char *key)
+{
+	struct rpc_request req;
+	struct ct_error err = {0, ""};
 	assert_int_equal(rpc_request_parse_header(msg, &req, &err), 0);
-	assert_int_equal(rpc_request_decode(&req, SPEC_KEY, &err), 0);
-	assert_string_equal(json_string_value(json_object_get(req.args, "a")), "plain");
-	assert_int_equal(json_integer_value(json_object_get(req.args, "b")), 5);
-	assert_int_equal(json_object_size(req.context), 0);
+	assert_int_equal(rpc_request_decode(&req, key, &err), -1);
+	assert_int_equal(err.status, 403);
 	rpc_request_clear(&req);
 	json_decref(msg);
+}
 
+/* With a key nothing unverified gets through (Python would pass it on). */
+static void test_request_refused_unless_sealed(void **state)
+{
+	(void)state;
+	struct ct_error err;
+	json_t *args = json_must("{\"name\": \"bob\"}");
+	json_t *ctx = json_must("{\"request_id\": \"req-3\"}");
+	struct rpc_secure sec = {SPEC_KEY, NULL};
+	struct rpc_secure other = {"another key entirely 0123456789", NULL};
+	const char *a = "11111111-2222-3333-4444-555555555555";
+	const char *b = "66666666-7777-8888-9999-000000000000";
+	struct rpc_secure guest_a = {SPEC_KEY, a}, guest_b = {SPEC_KEY, b};
+
+	/* plain text: values, context keys, no context at all */
+	assert_refused(json_must("{\"method\": \"m\", \"args\": {\"a\": \"plain\"},"
+				 " \"_context_request_id\": \"req-1\"}"),
+		       SPEC_KEY);
+	assert_refused(json_must("{\"method\": \"m\", \"args\": {}}"), SPEC_KEY);
+	assert_refused(json_must("{\"method\": \"m\", \"args\": {\"b\": 5},"
+				 " \"_context_context\": \"garbage\"}"),
+		       SPEC_KEY);
+	/* sealed with another key */
+	assert_refused(rpc_request_new("m", args, NULL, ctx, NULL, NULL, &other, &err), SPEC_KEY);
+	/* one plain value beside sealed ones */
+	json_t *msg = rpc_request_new("m", args, NULL, ctx, NULL, NULL, &sec, &err);
+	json_object_set_new(json_object_get(msg, "args"), "extra", json_string("plain"));
+	assert_refused(msg, SPEC_KEY);
+	/* a sealed context that is not an object */
+	msg = rpc_request_new("m", args, NULL, ctx, NULL, NULL, &sec, &err);
+	json_t *n = json_integer(7);
+	char *sealed_seven = rpc_crypto_encrypt_json(SPEC_KEY, n, &err);
+	json_decref(n);
+	json_object_set_new(msg, "_context_context", json_string(sealed_seven));
+	free(sealed_seven);
+	assert_refused(msg, SPEC_KEY);
+	/* guest→conductor: values wrapped for instance B in a message naming A */
+	msg = rpc_request_new("heartbeat", args, NULL, ctx, NULL, NULL, &guest_b, &err);
+	json_object_set_new(msg, "_context_csz-instance-id", json_string(a));
+	assert_refused(msg, SPEC_KEY);
+	/* bare ciphertext where the wrapper is due, and the reverse */
+	msg = rpc_request_new("heartbeat", args, NULL, ctx, NULL, NULL, &sec, &err);
+	json_object_set_new(msg, "_context_csz-instance-id", json_string(a));
+	assert_refused(msg, SPEC_KEY);
+	msg = rpc_request_new("heartbeat", args, NULL, ctx, NULL, NULL, &guest_a, &err);
+	json_object_del(msg, "_context_csz-instance-id");
+	assert_refused(msg, SPEC_KEY);
+
+	/* the same message sealed right is read (so the refusals above are not
+	 * refusals of everything) */
+	msg = rpc_request_new("heartbeat", args, NULL, ctx, NULL, NULL, &guest_a, &err);
+	struct rpc_request req;
+	assert_int_equal(rpc_request_parse_header(msg, &req, &err), 0);
+	assert_int_equal(rpc_request_decode(&req, SPEC_KEY, &err), 0);
+	assert_true(json_equal(req.args, args));
+	rpc_request_clear(&req);
+	json_decref(msg);
+	/* without a key, plain text is read as plain text */
+	msg = json_must("{\"method\": \"m\", \"args\": {\"a\": \"plain\"},"
+			" \"_context_request_id\": \"req-1\"}");
+	assert_int_equal(rpc_request_parse_header(msg, &req, &err), 0);
+	assert_int_equal(rpc_request_decode(&req, NULL, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(req.args, "a")), "plain");
+	assert_string_equal(json_string_value(json_object_get(req.context, "request_id")), "req-1");
+	rpc_request_clear(&req);
+	json_decref(msg);
 	json_decref(args);
 	json_decref(ctx);
 }
@@ -274,6 +344,30 @@ static void test_reply(void **state)
 	assert_int_equal(rpc_reply_parse(msg, SPEC_KEY, &rep, &err), 0);
 	assert_true(json_equal(rep.result, result));
 	rpc_reply_clear(&rep);
+	json_decref(msg);
+
+	/* with a key, a plain or foreign result is refused; msg_id is still known */
+	static const char *const unsealed[] = {
+		"{\"_msg_id\": \"abc\", \"result\": {\"name\": \"bob\"}, \"ending\": true}",
+		"{\"_msg_id\": \"abc\", \"result\": null, \"ending\": true}",
+		"{\"_msg_id\": \"abc\", \"result\": \"bm90IHNlYWxlZA==\", \"ending\": true}",
+		"{\"_msg_id\": \"abc\", \"result\": 5, \"ending\": false}",
+	};
+	for (size_t i = 0; i < sizeof unsealed / sizeof unsealed[0]; i++) {
+		msg = json_must(unsealed[i]);
+		assert_int_equal(rpc_reply_parse(msg, SPEC_KEY, &rep, &err), -1);
+		assert_int_equal(err.status, 403);
+		assert_string_equal(rep.msg_id, "abc");
+		rpc_reply_clear(&rep);
+		json_decref(msg);
+	}
+	msg = rpc_reply_new(result, NULL, true, "abc", "another key entirely 0123456789", &err);
+	assert_int_equal(rpc_reply_parse(msg, SPEC_KEY, &rep, &err), -1);
+	json_decref(msg);
+	/* oslo's keep-alive: a plain null that is not the ending reply, no result */
+	msg = json_must("{\"_msg_id\": \"abc\", \"result\": null, \"ending\": false}");
+	assert_int_equal(rpc_reply_parse(msg, SPEC_KEY, &rep, &err), 0);
+	assert_null(rep.result);
 	json_decref(msg);
 
 	/* a None result */
@@ -398,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_envelope_wrap_unwrap),
 		cmocka_unit_test(test_request_plain),
 		cmocka_unit_test(test_request_secure),
+		cmocka_unit_test(test_request_refused_unless_sealed),
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_failure_classes),
 		cmocka_unit_test(test_versions),
