@@ -4,7 +4,6 @@
 #define LOG_MODULE "compute"
 #include "compute/local.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,6 +21,7 @@
 #include "compute/paths.h"
 #include "compute/process.h"
 #include "compute/volume.h"
+#include "os/proc.h"
 
 int local_port_of(const char *manager)
 {
@@ -262,23 +262,19 @@ int local_instance_set_access(const char *id, const char *manager, const json_t 
 	return apply_rules(id, address, manager, allowed_cidrs, err);
 }
 
-/* True when /proc/<pid>/cmdline mentions `needle` in one of its arguments. */
-static bool cmdline_mentions(const char *pid, const char *needle)
+struct leftovers {
+	const char *needle;
+	int found;
+};
+
+static int kill_if_mentions(pid_t pid, void *ctx)
 {
-	char path[64], buf[8192];
-	snprintf(path, sizeof path, "/proc/%s/cmdline", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
-		if (strstr(buf + i, needle))
-			return true;
-	return false;
+	struct leftovers *l = ctx;
+	if (pid != getpid() && os_proc_cmdline_mentions(pid, l->needle)) {
+		kill(pid, SIGKILL);
+		l->found++;
+	}
+	return 0;
 }
 
 /* SIGKILL every process whose arguments mention the instance's run directory
@@ -287,24 +283,11 @@ static bool cmdline_mentions(const char *pid, const char *needle)
 static void kill_leftovers(const char *rdir)
 {
 	for (int round = 0; round < 50; round++) {
-		DIR *d = opendir("/proc");
-		if (!d)
-			return;
-		int found = 0;
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (e->d_name[0] < '1' || e->d_name[0] > '9')
-				continue;
-			if (atoi(e->d_name) == getpid() || !cmdline_mentions(e->d_name, rdir))
-				continue;
-			kill(atoi(e->d_name), SIGKILL);
-			found++;
-		}
-		closedir(d);
-		if (!found)
+		struct leftovers l = {rdir, 0};
+		if (os_proc_each(kill_if_mentions, &l) < 0 || !l.found)
 			return;
 		if (round == 0)
-			log_warning("killed %d leftover process(es) of %s", found, rdir);
+			log_warning("killed %d leftover process(es) of %s", l.found, rdir);
 		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
