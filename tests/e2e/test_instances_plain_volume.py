@@ -7,12 +7,11 @@ import json
 import os
 import stat
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import SANITIZER, Cloud
+from conftest import Cloud, serve
 
 NAME = "plain1"
 
@@ -22,15 +21,7 @@ def cloud(tmp_path_factory, broker):
     srv = Cloud(tmp_path_factory.mktemp("plain"), broker)
     srv.conf.write_text(srv.conf.read_text().replace(
         "[local]\n", "[local]\nuse_loop_devices = false\n"))
-    try:
-        srv.bootstrap()
-        srv.register("mariadb", "10.11")
-        srv.start()
-        yield srv
-        srv.stop()
-        assert not SANITIZER.search(srv.guest_logs()), srv.guest_logs()[-4000:]
-    finally:
-        srv.cleanup()
+    yield from serve(srv)
 
 
 def instance(cloud):
@@ -71,10 +62,7 @@ def test_mariadb_on_a_plain_directory_is_active(cloud):
 def test_delete_removes_the_directory(cloud):
     iid = instance(cloud)["id"]
     cloud.cli("database", "instance", "delete", NAME)
-    deadline = time.time() + 30
-    while time.time() < deadline and cloud.api("GET", f"/instances/{iid}")[0] != 404:
-        time.sleep(0.2)
-    assert cloud.api("GET", f"/instances/{iid}")[0] == 404
+    assert cloud.wait_deleted(iid)
     assert subprocess.run(["pgrep", "-af", iid], capture_output=True, text=True).stdout == ""
     assert not [p for p in cloud.local.rglob("*") if iid in str(p)]
     assert not os.path.exists(cloud.run_root / iid)
