@@ -52,7 +52,7 @@ struct compute_driver {
 	int (*create)(const struct compute_spec *spec, struct compute_server *out,
 		      struct ct_error *err);
 	/* Stop everything of the instance and remove it; 0 when nothing is left. */
-	int (*delete)(const char *id, struct ct_error *err);
+	int (*destroy)(const char *id, struct ct_error *err);
 	/* True when the instance's guest agent runs. */
 	bool (*agent_alive)(const char *id);
 	/* Start the agent again when it is not running (after a crash or a

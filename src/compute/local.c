@@ -300,7 +300,7 @@ static void kill_leftovers(const char *rdir)
 	}
 }
 
-static int local_delete(const char *id, struct ct_error *err)
+static int local_destroy(const char *id, struct ct_error *err)
 {
 	char dir[PATH_MAX], rdir[PATH_MAX];
 	struct agent_cmd cmd;
@@ -337,7 +337,7 @@ const struct compute_driver compute_local_driver = {
 	.volume_types = false,
 	.init = local_init,
 	.create = local_create,
-	.delete = local_delete,
+	.destroy = local_destroy,
 	.agent_alive = local_agent_alive,
 	.ensure_running = local_ensure_running,
 	.set_access = local_set_access,

@@ -197,7 +197,7 @@ static void run_delete(const char *id, const json_t *args)
 	struct ct_error ignored;
 	if (flavor_get(in.flavor_id, &f, &ignored))
 		f.ram = 0;
-	if (driver->delete (id, &err)) {
+	if (driver->destroy(id, &err)) {
 		log_error("delete failed: %s", err.message);
 		instance_add_fault(id, err.message, "", &ignored);
 		instance_set_server_status(id, "ERROR", &ignored);

@@ -37,7 +37,7 @@ static void test_default_is_local(void **state)
 	assert_false(d->volume_types);
 	assert_non_null(d->init);
 	assert_non_null(d->create);
-	assert_non_null(d->delete);
+	assert_non_null(d->destroy);
 	assert_non_null(d->agent_alive);
 	assert_non_null(d->ensure_running);
 	assert_non_null(d->set_access);
