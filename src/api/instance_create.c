@@ -17,6 +17,7 @@
 #include "common/dbnames.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "compute/driver.h"
 #include "db/datastores.h"
 #include "db/flavors.h"
 #include "db/instances.h"
@@ -155,11 +156,16 @@ static int refuse_unimplemented(const struct instance_request *r, struct ct_erro
 		return ct_fail(err, 501, "Configuration groups are not implemented in ctrove yet.");
 	if (r->modules && json_array_size(r->modules) > 0)
 		return ct_fail(err, 501, "Modules are not implemented in ctrove yet.");
-	if (r->volume_type)
-		return ct_fail(err, 400,
-			       "Volume type %.255s is not supported by the local "
-			       "compute driver.",
-			       r->volume_type);
+	if (r->volume_type) {
+		const struct compute_driver *driver = compute_driver_current(err);
+		if (!driver)
+			return -1;
+		if (!driver->volume_types)
+			return ct_fail(err, 400,
+				       "Volume type %.255s is not supported by the %s "
+				       "compute driver.",
+				       r->volume_type, driver->name);
+	}
 	return 0;
 }
 

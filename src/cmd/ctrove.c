@@ -20,8 +20,7 @@
 #include "cmd/manage.h"
 #include "common/config.h"
 #include "common/log.h"
-#include "compute/netfilter.h"
-#include "compute/volume.h"
+#include "compute/driver.h"
 #include "conductor/service.h"
 #include "db/instance_keys.h"
 #include "db/store.h"
@@ -108,14 +107,17 @@ static int run_services(unsigned services)
 			fprintf(stderr, "ctrove: %s\n", err.message);
 		return 1;
 	}
+	/* The API asks the driver's capabilities, the taskmanager drives it. */
+	const struct compute_driver *driver = compute_driver_current(&err);
+	if (!driver) {
+		log_error("%s", err.message);
+		return 1;
+	}
 	if (services & SERVICE_TASKMANAGER) {
-		/* Without loop devices or nftables the driver says so here and
-		 * degrades (plain directories; 501 for allowed_cidrs). */
-		struct ct_error degraded = {0};
-		if (volume_init(&degraded))
-			log_warning("volumes: %s", degraded.message);
-		if (netfilter_init(&degraded))
-			log_warning("allowed_cidrs cannot be enforced: %s", degraded.message);
+		if (driver->init(&err)) {
+			log_error("%s", err.message);
+			return 1;
+		}
 		tasks_recover();
 		if (!(taskmanager = taskmanager_service_new(&err)) ||
 		    rpc_server_start(taskmanager, &err))

@@ -126,6 +126,9 @@
 	X(RABBIT_MISSING_CONSUMER_RETRY, "oslo_messaging_rabbit",                                  \
 	  "kombu_missing_consumer_retry_timeout", CFG_INT, "60",                                   \
 	  "Seconds a reply is retried while its reply queue is missing.")                          \
+	X(COMPUTE_DRIVER, "DEFAULT", "compute_driver", CFG_STR, "local",                           \
+	  "ctrove: what gives instances their machines: local (processes, loop volumes "           \
+	  "and nftables rules on this host); another value stops ctrove at start-up.")             \
 	X(LOCAL_INSTANCES_DIR, "local", "instances_dir", CFG_STR, "",                              \
 	  "ctrove: directory holding one directory per instance of the local compute "             \
 	  "driver (its volume is mounted at <dir>/<id>/data); empty = <state_path>/"               \

@@ -6,112 +6,28 @@
 #define LOG_MODULE "compute"
 #include "compute/process.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
-
-/* State letter and start time (clock ticks since boot) of pid; -1 when gone. */
-static int proc_stat(pid_t pid, char *state, unsigned long long *start)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
-	if (!p || p[1] != ' ')
-		return -1;
-	p += 2;
-	*state = *p;
-	/* After ")": field 3 is the state, field 22 the start time. */
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -1;
-		p++;
-	}
-	*start = strtoull(p, NULL, 10);
-	return 0;
-}
-
-static int read_pid_file(const char *path, pid_t *pid, unsigned long long *start, bool *has_start)
-{
-	char buf[128];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	char *end;
-	long v = strtol(buf, &end, 10);
-	if (end == buf || v <= 1 || v > INT_MAX)
-		return -1;
-	*pid = (pid_t)v;
-	*has_start = false;
-	if (*end == '\n' && end[1] >= '0' && end[1] <= '9') {
-		*start = strtoull(end + 1, NULL, 10);
-		*has_start = true;
-	}
-	return 0;
-}
-
-/* /proc/<pid>/cmdline equals argv, or argv after one interpreter argument. */
-static bool cmdline_matches(pid_t pid, const char *const *argv)
-{
-	char path[64];
-	static _Thread_local char buf[65536];
-	snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	size_t len = 0;
-	ssize_t n;
-	while (len < sizeof buf - 1 && (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
-		len += (size_t)n;
-	close(fd);
-	buf[len] = '\0';
-	for (int skip = 0; skip < 2; skip++) {
-		const char *p = buf, *end = buf + len;
-		for (int i = 0; i < skip && p < end; i++)
-			p += strlen(p) + 1;
-		size_t i = 0;
-		for (; argv[i] && p < end; i++, p += strlen(p) + 1)
-			if (strcmp(p, argv[i]) != 0)
-				break;
-		if (!argv[i] && p >= end)
-			return true;
-	}
-	return false;
-}
+#include "os/proc.h"
+#include "os/spawn.h"
 
 static bool same_process(pid_t pid, unsigned long long start, bool has_start)
 {
-	char state;
-	unsigned long long now_start;
-	if (proc_stat(pid, &state, &now_start))
+	struct os_proc_info info;
+	if (os_proc_info(pid, &info))
 		return false;
-	if (state == 'Z' || state == 'X')
+	if (info.state == 'Z' || info.state == 'X')
 		return false;
-	return !has_start || now_start == start;
+	return !has_start || info.start_time == start;
 }
 
 pid_t proc_alive(const char *pid_file, const char *const *argv)
@@ -119,11 +35,11 @@ pid_t proc_alive(const char *pid_file, const char *const *argv)
 	pid_t pid;
 	unsigned long long start = 0;
 	bool has_start;
-	if (read_pid_file(pid_file, &pid, &start, &has_start))
+	if (os_pidfile_read(pid_file, &pid, &start, &has_start))
 		return 0;
 	if (!same_process(pid, start, has_start))
 		return 0;
-	if (argv && !cmdline_matches(pid, argv))
+	if (argv && !os_proc_cmdline_is(pid, argv))
 		return 0;
 	return pid;
 }
@@ -142,81 +58,31 @@ static size_t fmt_ull(char *out, unsigned long long v)
 	return n;
 }
 
-/* 0, or -1 with errno set. */
-static int write_own_pid_file(const char *pid_file, const char *tmp_file)
+struct pid_file_paths {
+	const char *pid_file;
+	const char *tmp_file;
+};
+
+/* In the child, just before exec: 0, or -1 with errno set. */
+static int write_own_pid_file(void *ctx)
 {
-	char stat_buf[1024];
-	unsigned long long start = 0;
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, stat_buf, sizeof stat_buf - 1);
-		close(fd);
-		if (n > 0) {
-			stat_buf[n] = '\0';
-			char *p = strrchr(stat_buf, ')');
-			for (int field = 2; p && field < 22; field++) {
-				p = strchr(p + 1, ' ');
-			}
-			if (p)
-				for (p++; *p >= '0' && *p <= '9'; p++)
-					start = start * 10 + (unsigned long long)(*p - '0');
-		}
-	}
+	const struct pid_file_paths *paths = ctx;
 	char line[64];
 	size_t len = fmt_ull(line, (unsigned long long)getpid());
 	line[len++] = '\n';
-	len += fmt_ull(line + len, start);
+	len += fmt_ull(line + len, os_proc_self_start_time());
 	line[len++] = '\n';
-	fd = open(tmp_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(paths->tmp_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
-	int rc = write(fd, line, len) == (ssize_t)len ? rename(tmp_file, pid_file) : -1;
+	int rc = write(fd, line, len) == (ssize_t)len ? rename(paths->tmp_file, paths->pid_file)
+						      : -1;
 	int e = errno;
 	close(fd);
 	if (rc)
-		unlink(tmp_file);
+		unlink(paths->tmp_file);
 	errno = e;
 	return rc;
-}
-
-enum spawn_stage { STAGE_SETUP = 1, STAGE_PID_FILE, STAGE_EXEC };
-
-static void grandchild(const struct proc_spec *spec, const char *tmp_file, int report_fd)
-{
-	setpgid(0, 0);
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	umask(022);
-	int report[2] = {STAGE_SETUP, 0};
-	int in = open("/dev/null", O_RDONLY);
-	int out = spec->log_file ? open(spec->log_file, O_WRONLY | O_CREAT | O_APPEND, 0640)
-				 : open("/dev/null", O_WRONLY);
-	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 ||
-	    chdir(spec->work_dir ? spec->work_dir : "/")) {
-		report[1] = errno;
-	} else {
-		if (report_fd > 3)
-			close_range(3, (unsigned)report_fd - 1, 0);
-		close_range((unsigned)report_fd + 1, ~0U, 0);
-		report[0] = STAGE_PID_FILE;
-		if (write_own_pid_file(spec->pid_file, tmp_file) == 0) {
-			report[0] = STAGE_EXEC;
-			if (spec->env)
-				execvpe(spec->argv[0], (char *const *)spec->argv,
-					(char *const *)spec->env);
-			else
-				execvp(spec->argv[0], (char *const *)spec->argv);
-			unlink(spec->pid_file);
-		}
-		report[1] = errno;
-	}
-	if (write(report_fd, report, sizeof report) < 0) {
-		/* the parent then finds no pid file */
-	}
-	_exit(127);
 }
 
 int proc_spawn(const struct proc_spec *spec, pid_t *pid, struct ct_error *err)
@@ -234,48 +100,40 @@ int proc_spawn(const struct proc_spec *spec, pid_t *pid, struct ct_error *err)
 	int rep[2];
 	if (pipe2(rep, O_CLOEXEC))
 		return ct_fail(err, 500, "cannot start %s: %s", spec->argv[0], strerror(errno));
-	pid_t child = fork();
-	if (child < 0) {
-		int e = errno;
-		close(rep[0]);
-		close(rep[1]);
-		return ct_fail(err, 500, "cannot start %s: %s", spec->argv[0], strerror(e));
-	}
-	if (child == 0) {
-		close(rep[0]);
-		if (setsid() < 0)
-			_exit(126);
-		pid_t g = fork();
-		if (g == 0)
-			grandchild(spec, tmp_file, rep[1]);
-		_exit(g < 0 ? 126 : 0);
-	}
+	struct pid_file_paths paths = {spec->pid_file, tmp_file};
+	struct os_child child = {
+		.argv = spec->argv,
+		.env = spec->env,
+		.out_path = spec->log_file,
+		.work_dir = spec->work_dir ? spec->work_dir : "/",
+		.set_umask = true,
+		.umask = 022,
+		.report_fd = rep[1],
+		.before_exec = write_own_pid_file,
+		.ctx = &paths,
+	};
+	pid_t started = os_spawn_detached(&child);
 	close(rep[1]);
-	int status = 0;
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
-	int report[2] = {0, 0};
-	ssize_t n;
-	do
-		n = read(rep[0], report, sizeof report);
-	while (n < 0 && errno == EINTR);
-	close(rep[0]);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	struct os_exec_report report;
+	int failed = os_exec_report_read(rep[0], &report);
+	if (started < 0)
 		return ct_fail(err, 500, "cannot start %s: fork failed", spec->argv[0]);
-	if (n == (ssize_t)sizeof report) {
+	if (failed) {
 		unlink(tmp_file);
-		if (report[0] == STAGE_EXEC && report[1] == ENOENT)
+		if (report.stage == OS_STAGE_EXEC)
+			unlink(spec->pid_file);
+		if (report.stage == OS_STAGE_EXEC && report.error == ENOENT)
 			return ct_fail(err, 501, "%s is not installed on this host", spec->argv[0]);
 		return ct_fail(err, 500, "cannot start %s: %s%s: %s", spec->argv[0],
-			       report[0] == STAGE_SETUP	     ? "log file or working directory"
-			       : report[0] == STAGE_PID_FILE ? "pid file "
-							     : "exec",
-			       report[0] == STAGE_PID_FILE ? spec->pid_file : "",
-			       strerror(report[1]));
+			       report.stage == OS_STAGE_SETUP ? "log file or working directory"
+			       : report.stage == OS_STAGE_BEFORE_EXEC ? "pid file "
+								      : "exec",
+			       report.stage == OS_STAGE_BEFORE_EXEC ? spec->pid_file : "",
+			       strerror(report.error));
 	}
 	unsigned long long start;
 	bool has_start;
-	if (read_pid_file(spec->pid_file, pid, &start, &has_start))
+	if (os_pidfile_read(spec->pid_file, pid, &start, &has_start))
 		return ct_fail(err, 500, "%s started but wrote no pid file %s", spec->argv[0],
 			       spec->pid_file);
 	log_info("started %s as pid %ld (log %s)", spec->argv[0], (long)*pid,
@@ -283,44 +141,12 @@ int proc_spawn(const struct proc_spec *spec, pid_t *pid, struct ct_error *err)
 	return 0;
 }
 
-/* True while a process other than a zombie is in process group pgid. */
-static bool group_has_live(pid_t pgid)
-{
-	DIR *d = opendir("/proc");
-	if (!d)
-		return false;
-	bool live = false;
-	struct dirent *e;
-	while (!live && (e = readdir(d))) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		char path[300], buf[1024];
-		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t n = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		char *p = strrchr(buf, ')');
-		char state;
-		long ppid, pgrp;
-		if (p && sscanf(p + 2, "%c %ld %ld", &state, &ppid, &pgrp) == 3 && pgrp == pgid &&
-		    state != 'Z' && state != 'X')
-			live = true;
-	}
-	closedir(d);
-	return live;
-}
-
 /* Wait until the process, and its group when it leads one, has exited. */
 static bool wait_gone(pid_t pid, unsigned long long start, bool has_start, bool group,
 		      int timeout_ms)
 {
 	for (int waited = 0;; waited += 10) {
-		if (!same_process(pid, start, has_start) && (!group || !group_has_live(pid)))
+		if (!same_process(pid, start, has_start) && (!group || !os_proc_group_alive(pid)))
 			return true;
 		if (waited >= timeout_ms)
 			return false;
@@ -336,7 +162,7 @@ int proc_stop(const char *pid_file, const char *const *argv, int timeout_ms, str
 		unsigned long long start = 0;
 		bool has_start = false;
 		pid_t again;
-		if (read_pid_file(pid_file, &again, &start, &has_start) || again != pid)
+		if (os_pidfile_read(pid_file, &again, &start, &has_start) || again != pid)
 			has_start = false;
 		/* Processes we spawned lead their own group: stop what they forked too. */
 		bool group = getpgid(pid) == pid;

@@ -3,8 +3,8 @@
  * guest agent, a database server): started so that they outlive ctrove, found
  * again by pid file, stopped with SIGTERM then SIGKILL.
  *
- * A started process is in its own session and process group (double fork +
- * setsid + setpgid), has stdin on /dev/null, stdout and stderr appended to a
+ * A started process leads its own session and process group (double fork +
+ * setsid, os/spawn.h), has stdin on /dev/null, stdout and stderr appended to a
  * log file, no other inherited descriptor, and writes its pid file itself
  * before exec: "<pid>\n<start time>\n" (start time in clock ticks since boot,
  * /proc/<pid>/stat field 22), so a crash of the caller right after fork still

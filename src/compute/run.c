@@ -19,6 +19,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "os/spawn.h"
 
 static long now_ms(void)
 {
@@ -48,27 +49,6 @@ bool run_have_tool(const char *name)
 		path = colon + 1;
 	}
 	return false;
-}
-
-/* In the child, between fork and exec: only async-signal-safe calls. */
-static void child_exec(const char *const argv[], int in_fd, int out_fd, int err_fd, int report_fd)
-{
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if (dup2(in_fd, 0) >= 0 && dup2(out_fd, 1) >= 0 && dup2(err_fd, 2) >= 0) {
-		/* Keep only 0-2 and the exec report pipe (close-on-exec itself). */
-		if (report_fd > 3)
-			close_range(3, (unsigned)report_fd - 1, 0);
-		close_range((unsigned)report_fd + 1, ~0U, 0);
-		execvp(argv[0], (char *const *)argv);
-	}
-	int e = errno;
-	if (write(report_fd, &e, sizeof e) < 0) {
-		/* nothing more to do: the parent sees status 127 */
-	}
-	_exit(127);
 }
 
 static void append(char *buf, size_t cap, size_t *len, const char *data, size_t n)
@@ -117,9 +97,14 @@ int run_tool(const char *const argv[], const char *input, struct run_result *res
 	bool ok = !pipe2(out_p, O_CLOEXEC) && !pipe2(err_p, O_CLOEXEC) && !pipe2(rep_p, O_CLOEXEC);
 	if (ok && input)
 		ok = !pipe2(in_p, O_CLOEXEC);
-	else if (ok)
-		ok = (in_p[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;
-	pid_t pid = ok ? fork() : -1;
+	struct os_child child = {
+		.argv = argv,
+		.stdin_fd = input ? in_p[0] : 0, /* 0: /dev/null */
+		.stdout_fd = out_p[1],
+		.stderr_fd = err_p[1],
+		.report_fd = rep_p[1],
+	};
+	pid_t pid = ok ? os_spawn(&child) : -1;
 	if (pid < 0) {
 		log_error("%s: cannot start: %s", argv[0], strerror(errno));
 		int *all[] = {&in_p[0],	 &in_p[1],  &out_p[0], &out_p[1],
@@ -128,21 +113,14 @@ int run_tool(const char *const argv[], const char *input, struct run_result *res
 			close_fd(all[i]);
 		return ct_fail(err, 500, "cannot start %s", argv[0]);
 	}
-	if (pid == 0)
-		child_exec(argv, in_p[0], out_p[1], err_p[1], rep_p[1]);
 	close_fd(&in_p[0]);
 	close_fd(&out_p[1]);
 	close_fd(&err_p[1]);
 	close_fd(&rep_p[1]);
 
-	int exec_errno = 0;
-	ssize_t r;
-	do
-		r = read(rep_p[0], &exec_errno, sizeof exec_errno);
-	while (r < 0 && errno == EINTR);
-	if (r != (ssize_t)sizeof exec_errno)
-		exec_errno = 0; /* EOF: exec succeeded */
-	close_fd(&rep_p[0]);
+	struct os_exec_report report;
+	int exec_errno = os_exec_report_read(rep_p[0], &report) ? report.error : 0;
+	rep_p[0] = -1;
 
 	long timeout_s = cfg_int(CFG_LOCAL_TOOL_TIMEOUT);
 	long deadline = now_ms() + (timeout_s > 0 ? timeout_s : 120) * 1000L;

@@ -361,8 +361,13 @@ int volume_create(const char *instance_id, int size_gb, struct ct_error *err)
 	if (m)
 		return check_mounted_ours(&p, source, err);
 	if (vol_mode == VOL_DIR) {
+		/* 0755 like the root of a fresh file system, whatever our umask (077):
+		 * the database server runs as another user and must get through. */
 		if (paths_mkdir_p(p.mount_point, 0755, err))
 			return -1;
+		if (chmod(p.mount_point, 0755))
+			return ct_fail(err, 500, "cannot chmod %s: %s", p.mount_point,
+				       strerror(errno));
 		log_info("volume of instance %s is the directory %s (no size limit)", instance_id,
 			 p.mount_point);
 		return 0;

@@ -16,6 +16,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "guest/datastore_hooks.h"
 #include "guest/worker.h"
 #include "rpc/client.h"
 #include "rpc/server.h"
@@ -404,16 +405,6 @@ static const struct rpc_method guest_methods[] = {
 	{NULL, NULL, NULL, false},
 };
 
-static int default_port(const char *manager)
-{
-	return !strcmp(manager, "postgresql") ? 5432 : 3306;
-}
-
-static const char *default_user(const char *manager)
-{
-	return !strcmp(manager, "postgresql") ? "postgres" : "mysql";
-}
-
 struct guest_agent *guest_agent_new(struct ct_error *err)
 {
 	const char *id = cfg_str(CFG_GUEST_ID);
@@ -427,6 +418,9 @@ struct guest_agent *guest_agent_new(struct ct_error *err)
 		ct_fail(err, 400, "datastore_manager '%s' is not supported", manager);
 		return NULL;
 	}
+	const struct datastore_hooks *hooks = datastore_hooks_find(manager, err);
+	if (!hooks)
+		return NULL;
 	struct guest_agent *a = calloc(1, sizeof *a);
 	if (!a) {
 		ct_fail(err, 500, "out of memory");
@@ -450,11 +444,10 @@ struct guest_agent *guest_agent_new(struct ct_error *err)
 	snprintf(inst->cache_dir, sizeof inst->cache_dir, "%s", cfg_str(CFG_GUEST_CACHE_DIR));
 	snprintf(inst->bind_address, sizeof inst->bind_address, "%s",
 		 cfg_str(CFG_GUEST_BIND_ADDRESS));
-	inst->port =
-		cfg_int(CFG_GUEST_PORT) > 0 ? (int)cfg_int(CFG_GUEST_PORT) : default_port(manager);
+	inst->port = cfg_int(CFG_GUEST_PORT) > 0 ? (int)cfg_int(CFG_GUEST_PORT) : hooks->port;
 	snprintf(inst->os_user, sizeof inst->os_user, "%s",
 		 *cfg_str(CFG_GUEST_SERVICE_USER) ? cfg_str(CFG_GUEST_SERVICE_USER)
-						  : default_user(manager));
+						  : hooks->service_user);
 	inst->memory_mb = (int)cfg_int(CFG_GUEST_MEMORY_MB);
 	snprintf(a->topic, sizeof a->topic, "guestagent.%s", id);
 	a->client = rpc_client_new(NULL, NULL, err);

@@ -6,16 +6,13 @@
 
 #include "guest/guest_util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -25,6 +22,8 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "os/proc.h"
+#include "os/spawn.h"
 
 int guest_identity_resolve(const char *os_user, struct guest_identity *id, struct ct_error *err)
 {
@@ -223,53 +222,19 @@ int guest_remove_tree(const char *path, struct ct_error *err)
 	return 0;
 }
 
-/* In a freshly forked child: become the service user, wire stdio, close every
- * other descriptor but keep_fd, reset signals, exec. Never returns. */
-__attribute__((noreturn)) static void child_exec(const char *const argv[], const char *out_path,
-						 const struct guest_identity *id, int keep_fd)
+/* The child side of every process the guest starts: the service user's
+ * identity when id says so, stdout and stderr appended to out_path. */
+static struct os_child child_of(const char *const argv[], const char *out_path,
+				const struct guest_identity *id, int report_fd)
 {
-	int e = 0;
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	if (id && id->drop) {
-		if (setgroups(0, NULL) || setgid(id->gid) || setuid(id->uid)) {
-			e = errno;
-			goto fail;
-		}
-	}
-	int in = open("/dev/null", O_RDONLY);
-	int out = out_path ? open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0640)
-			   : open("/dev/null", O_WRONLY);
-	if (in < 0 || out < 0) {
-		e = errno;
-		goto fail;
-	}
-	dup2(in, 0);
-	dup2(out, 1);
-	dup2(out, 2);
-	if (keep_fd >= 0) {
-		/* The error pipe becomes fd 3, still close-on-exec. */
-		if (keep_fd != 3) {
-			dup2(keep_fd, 3);
-			fcntl(3, F_SETFD, FD_CLOEXEC);
-		}
-		keep_fd = 3;
-		close_range(4, ~0U, 0);
-	} else {
-		close_range(3, ~0U, 0);
-	}
-	execv(argv[0], (char *const *)argv);
-	e = errno;
-fail:
-	if (keep_fd >= 0)
-		(void)!write(keep_fd, &e, sizeof e);
-	_exit(127);
+	return (struct os_child){
+		.argv = argv,
+		.out_path = out_path,
+		.drop_identity = id && id->drop,
+		.uid = id ? id->uid : 0,
+		.gid = id ? id->gid : 0,
+		.report_fd = report_fd,
+	};
 }
 
 pid_t guest_spawn_detached(const char *const argv[], const char *out_path,
@@ -278,48 +243,25 @@ pid_t guest_spawn_detached(const char *const argv[], const char *out_path,
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC))
 		return ct_fail(err, 500, "pipe: %s", strerror(errno));
-	pid_t c = fork();
-	if (c < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return ct_fail(err, 500, "fork: %s", strerror(errno));
-	}
-	if (c == 0) {
-		close(pfd[0]);
-		pid_t g = fork();
-		if (g == 0) {
-			/* Its own session and process group, led by the server itself. */
-			setsid();
-			child_exec(argv, out_path, id, pfd[1]);
-		}
-		(void)!write(pfd[1], &g, sizeof g);
-		_exit(g < 0 ? 1 : 0);
-	}
+	struct os_child child = child_of(argv, out_path, id, pfd[1]);
+	pid_t g = os_spawn_detached(&child);
 	close(pfd[1]);
-	int status;
-	while (waitpid(c, &status, 0) < 0 && errno == EINTR)
-		;
-	pid_t g = -1;
-	int e = 0;
-	ssize_t n = read(pfd[0], &g, sizeof g);
-	/* EOF here means exec succeeded (the write end was close-on-exec). */
-	ssize_t m = n == sizeof g && g > 0 ? read(pfd[0], &e, sizeof e) : 0;
-	close(pfd[0]);
-	if (n != sizeof g || g <= 0)
+	struct os_exec_report report;
+	int failed = os_exec_report_read(pfd[0], &report);
+	if (g < 0)
 		return ct_fail(err, 500, "Cannot start %s: fork failed", argv[0]);
-	if (m == sizeof e)
-		return ct_fail(err, 500, "Cannot start %s: %s", argv[0], strerror(e));
+	if (failed)
+		return ct_fail(err, 500, "Cannot start %s: %s", argv[0], strerror(report.error));
 	return g;
 }
 
 int guest_run(const char *const argv[], const char *out_path, const struct guest_identity *id,
 	      struct ct_error *err)
 {
-	pid_t c = fork();
+	struct os_child child = child_of(argv, out_path, id, 0);
+	pid_t c = os_spawn(&child);
 	if (c < 0)
 		return ct_fail(err, 500, "fork: %s", strerror(errno));
-	if (c == 0)
-		child_exec(argv, out_path, id, -1);
 	int status;
 	while (waitpid(c, &status, 0) < 0)
 		if (errno != EINTR)
@@ -332,20 +274,10 @@ int guest_run(const char *const argv[], const char *out_path, const struct guest
 
 pid_t guest_pidfile_read(const char *path)
 {
-	char buf[32];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *end;
-	long v = strtol(buf, &end, 10);
-	if (end == buf || v <= 1 || v > INT_MAX)
-		return 0;
-	return (pid_t)v;
+	pid_t pid;
+	unsigned long long start;
+	bool has_start;
+	return os_pidfile_read(path, &pid, &start, &has_start) ? 0 : pid;
 }
 
 enum guest_proc_state guest_proc_state(pid_t pid, const char *comm)
@@ -354,27 +286,14 @@ enum guest_proc_state guest_proc_state(pid_t pid, const char *comm)
 		return GUEST_PROC_GONE;
 	if (kill(pid, 0) && errno == ESRCH)
 		return GUEST_PROC_GONE;
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	struct os_proc_info info;
+	if (os_proc_info(pid, &info))
 		return GUEST_PROC_GONE;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
+	if (comm && strncmp(info.comm, comm, 15) != 0)
 		return GUEST_PROC_GONE;
-	buf[n] = '\0';
-	char *open_paren = strchr(buf, '(');
-	char *close_paren = strrchr(buf, ')');
-	if (!open_paren || !close_paren || close_paren < open_paren || close_paren[1] != ' ')
+	if (info.state == 'Z' || info.state == 'X' || info.state == 'x')
 		return GUEST_PROC_GONE;
-	*close_paren = '\0';
-	if (comm && strncmp(open_paren + 1, comm, 15) != 0)
-		return GUEST_PROC_GONE;
-	char state = close_paren[2];
-	if (state == 'Z' || state == 'X' || state == 'x')
-		return GUEST_PROC_GONE;
-	if (state == 'T' || state == 't')
+	if (info.state == 'T' || info.state == 't')
 		return GUEST_PROC_STOPPED;
 	return GUEST_PROC_ALIVE;
 }

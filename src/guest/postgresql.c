@@ -31,6 +31,7 @@
 #include "common/dbnames.h"
 #include "common/log.h"
 #include "guest/postgresql_internal.h"
+#include "os/proc.h"
 
 #define PG_LIB_DIR	 "/usr/lib/postgresql"
 #define PG_DEFAULT_MAJOR 15
@@ -429,37 +430,6 @@ static pid_t running_pid(const struct pg_paths *p)
 	return guest_proc_state(pid, "postgres") == GUEST_PROC_GONE ? 0 : pid;
 }
 
-/* True while a live (not zombie) process is in process group pgid. */
-static bool group_alive(pid_t pgid)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	bool alive = false;
-	while (d && !alive && (e = readdir(d))) {
-		char path[300], buf[512];
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t n = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		const char *r = strrchr(buf, ')');
-		char state;
-		int ppid, pgrp;
-		if (r && sscanf(r + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 && pgrp == pgid &&
-		    state != 'Z' && state != 'X')
-			alive = true;
-	}
-	if (d)
-		closedir(d);
-	return alive;
-}
-
 /*
  * After a kill -9 of the postmaster its children notice and exit within
  * milliseconds; a new postmaster refuses to start while they still hold the
@@ -474,7 +444,7 @@ static void clear_stale(const struct pg_paths *p)
 	if (old <= 1 || guest_proc_state(old, "postgres") != GUEST_PROC_GONE)
 		return;
 	double t0 = guest_now();
-	while (group_alive(old)) {
+	while (os_proc_group_alive(old)) {
 		if (guest_now() - t0 > 10.0)
 			return; /* let the postmaster say what holds it */
 		guest_sleep_ms(5);

@@ -1,12 +1,13 @@
 /*
- * tasks.c — see tasks.h. One thread per running task; the list of threads is
- * kept so shutdown can join them.
+ * tasks.c — see tasks.h: the instance workflows. Each runs on a thread of
+ * task_threads.c and reaches the machine only through the configured compute
+ * driver (compute/driver.h) and the datastore only through its hooks
+ * (guest/datastore_hooks.h). May not know which driver or datastore it
+ * drives.
  */
 #define LOG_MODULE "taskmanager"
 #include "taskmanager/tasks.h"
 
-#include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,84 +15,17 @@
 
 #include "common/config.h"
 #include "common/log.h"
-#include "compute/local.h"
+#include "compute/driver.h"
 #include "db/flavors.h"
 #include "db/instances.h"
 #include "db/store.h"
 #include "guest/api.h"
-#include "guest/mariadb_config.h"
-
-struct task {
-	void (*run)(struct task *t);
-	char instance_id[37];
-	json_t *args;
-	pthread_t thread;
-	bool done;
-	struct task *next;
-};
-
-static pthread_mutex_t tasks_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct task *tasks;
-
-static void *task_main(void *arg)
-{
-	struct task *t = arg;
-	log_set_context(NULL, t->instance_id);
-	t->run(t);
-	pthread_mutex_lock(&tasks_lock);
-	t->done = true;
-	pthread_mutex_unlock(&tasks_lock);
-	return NULL;
-}
-
-/* Join and free finished tasks; with `all`, wait for the running ones too. */
-static void reap(bool all)
-{
-	pthread_mutex_lock(&tasks_lock);
-	struct task **p = &tasks;
-	while (*p) {
-		struct task *t = *p;
-		if (!t->done && !all) {
-			p = &t->next;
-			continue;
-		}
-		*p = t->next;
-		pthread_mutex_unlock(&tasks_lock);
-		pthread_join(t->thread, NULL);
-		json_decref(t->args);
-		free(t);
-		pthread_mutex_lock(&tasks_lock);
-		p = &tasks;
-	}
-	pthread_mutex_unlock(&tasks_lock);
-}
-
-static int submit(void (*run)(struct task *), const char *instance_id, const json_t *args,
-		  struct ct_error *err)
-{
-	reap(false);
-	struct task *t = calloc(1, sizeof *t);
-	if (!t)
-		return ct_fail(err, 500, "out of memory");
-	t->run = run;
-	snprintf(t->instance_id, sizeof t->instance_id, "%s", instance_id);
-	t->args = args ? json_deep_copy(args) : NULL;
-	pthread_mutex_lock(&tasks_lock);
-	if (pthread_create(&t->thread, NULL, task_main, t)) {
-		pthread_mutex_unlock(&tasks_lock);
-		json_decref(t->args);
-		free(t);
-		return ct_fail(err, 500, "cannot start a task thread");
-	}
-	t->next = tasks;
-	tasks = t;
-	pthread_mutex_unlock(&tasks_lock);
-	return 0;
-}
+#include "guest/datastore_hooks.h"
+#include "taskmanager/task_threads.h"
 
 void tasks_join(void)
 {
-	reap(true);
+	task_threads_join();
 }
 
 /* The build failed at `task_id`: record the fault; the instance shows ERROR. */
@@ -177,14 +111,19 @@ static int send_prepare(const struct instance *in, const json_t *create_args, lo
 	return rc ? -1 : 0;
 }
 
-static void run_create(struct task *t)
+static void run_create(const char *id, const json_t *a)
 {
-	const json_t *a = t->args;
-	const char *id = t->instance_id;
 	struct ct_error err = {0};
 	struct instance in;
 	if (instance_load(id, NULL, &in, &err)) {
 		log_error("instance vanished before its build: %s", err.message);
+		return;
+	}
+	const struct compute_driver *driver = compute_driver_current(&err);
+	const struct datastore_hooks *hooks =
+		driver ? datastore_hooks_find(in.manager, &err) : NULL;
+	if (!hooks) {
+		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
 		return;
 	}
 	long memory =
@@ -195,7 +134,7 @@ static void run_create(struct task *t)
 		return;
 	}
 	json_t *access = json_loads(in.access, 0, NULL);
-	struct local_instance_spec spec = {
+	struct compute_spec spec = {
 		.id = id,
 		.tenant_id = in.tenant_id,
 		.manager = in.manager,
@@ -205,11 +144,11 @@ static void run_create(struct task *t)
 		.memory_mb = memory,
 		.allowed_cidrs = json_object_get(access, "allowed_cidrs"),
 	};
-	char address[ADDRESS_MAX], mount[PATH_MAX];
+	struct compute_server server;
+	const char *mount = server.mount_point;
 	double started = now_seconds();
 	/* The guest's queue exists before the agent does, so prepare waits for it. */
-	int rc = guest_declare_queue(id, &err) ||
-		 local_instance_create(&spec, address, mount, sizeof mount, &err);
+	int rc = guest_declare_queue(id, &err) || driver->create(&spec, &server, &err);
 	free(key);
 	json_decref(access);
 	if (rc) {
@@ -221,9 +160,7 @@ static void run_create(struct task *t)
 		return;
 	}
 	char config[8192] = "";
-	if (strcmp(in.manager, "postgresql") &&
-	    mariadb_config_render((int)memory, MARIADB_FLAVOR_MARIADB, id, config, sizeof config,
-				  &err)) {
+	if (hooks->render_config && hooks->render_config(id, memory, config, sizeof config, &err)) {
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
 		return;
 	}
@@ -244,7 +181,7 @@ static void run_create(struct task *t)
 		log_error("cannot finish the build: %s", err.message);
 		return;
 	}
-	log_info("instance is ACTIVE at %s after %.3f s", address, now_seconds() - started);
+	log_info("instance is ACTIVE at %s after %.3f s", server.address, now_seconds() - started);
 }
 
 int tasks_create_instance(const json_t *args, struct ct_error *err)
@@ -254,20 +191,25 @@ int tasks_create_instance(const json_t *args, struct ct_error *err)
 		return ct_fail(err, 501,
 			       "creating several instances at once (replicas) is not "
 			       "implemented in ctrove yet");
-	return submit(run_create, id, args, err);
+	return task_threads_submit(run_create, id, args, err);
 }
 
-static void run_delete(struct task *t)
+static void run_delete(const char *id, const json_t *args)
 {
-	const char *id = t->instance_id;
+	(void)args;
 	struct ct_error err = {0};
 	struct instance in;
 	if (instance_load(id, NULL, &in, &err)) {
 		log_warning("delete of an unknown instance ignored: %s", err.message);
 		return;
 	}
+	const struct compute_driver *driver = compute_driver_current(&err);
+	if (!driver) {
+		log_error("delete failed: %s", err.message);
+		return;
+	}
 	/* Ask the guest to stop its database cleanly; the driver kills what is left. */
-	if (local_instance_agent_alive(id)) {
+	if (driver->agent_alive(id)) {
 		const struct guest_ref guest = {id, in.encrypted_key};
 		guest_stop_db(&guest, &err);
 	}
@@ -275,7 +217,7 @@ static void run_delete(struct task *t)
 	struct ct_error ignored;
 	if (flavor_get(in.flavor_id, &f, &ignored))
 		f.ram = 0;
-	if (local_instance_delete(id, &err)) {
+	if (driver->destroy(id, &err)) {
 		log_error("delete failed: %s", err.message);
 		instance_add_fault(id, err.message, "", &ignored);
 		instance_set_server_status(id, "ERROR", &ignored);
@@ -290,18 +232,19 @@ static void run_delete(struct task *t)
 
 int tasks_delete_instance(const char *instance_id, struct ct_error *err)
 {
-	return submit(run_delete, instance_id, NULL, err);
+	return task_threads_submit(run_delete, instance_id, NULL, err);
 }
 
-static void run_restart(struct task *t)
+static void run_restart(const char *id, const json_t *args)
 {
-	const char *id = t->instance_id;
+	(void)args;
 	struct ct_error err = {0}, ignored;
 	struct instance in;
 	if (instance_load(id, NULL, &in, &err))
 		return;
 	const struct guest_ref guest = {id, in.encrypted_key};
-	if (local_instance_ensure_agent(id, &err) || guest_restart(&guest, &err)) {
+	const struct compute_driver *driver = compute_driver_current(&err);
+	if (!driver || driver->ensure_running(id, &err) || guest_restart(&guest, &err)) {
 		log_error("restart failed: %s", err.message);
 		instance_add_fault(id, err.message, "", &ignored);
 	}
@@ -310,18 +253,18 @@ static void run_restart(struct task *t)
 
 int tasks_restart(const char *instance_id, struct ct_error *err)
 {
-	return submit(run_restart, instance_id, NULL, err);
+	return task_threads_submit(run_restart, instance_id, NULL, err);
 }
 
-static void run_update_access(struct task *t)
+static void run_update_access(const char *id, const json_t *args)
 {
-	const char *id = t->instance_id;
 	struct ct_error err = {0}, ignored;
 	struct instance in;
 	if (instance_load(id, NULL, &in, &err))
 		return;
-	if (local_instance_set_access(id, in.manager, json_object_get(t->args, "allowed_cidrs"),
-				      &err)) {
+	const struct compute_driver *driver = compute_driver_current(&err);
+	if (!driver ||
+	    driver->set_access(id, in.manager, json_object_get(args, "allowed_cidrs"), &err)) {
 		log_error("access update failed: %s", err.message);
 		instance_add_fault(id, err.message, "", &ignored);
 		instance_set_task(id, TASK_UPDATING_ERROR_ACCESS, &ignored);
@@ -332,7 +275,7 @@ static void run_update_access(struct task *t)
 
 int tasks_update_access(const char *instance_id, const json_t *access, struct ct_error *err)
 {
-	return submit(run_update_access, instance_id, access, err);
+	return task_threads_submit(run_update_access, instance_id, access, err);
 }
 
 void tasks_recover(void)

@@ -1,10 +1,10 @@
 /*
- * tasks.h — the taskmanager's work on instances with the local compute driver:
- * build (create_instance), delete, restart and access update. Each runs on a
- * worker thread (workers.c), records every step in the instance row, and ends
- * with the task back to NONE or in an error task with a fault; a build never
- * stays BUILD past usage_timeout. tasks_recover() finishes or fails what a
- * previous taskmanager left half done.
+ * tasks.h — the taskmanager's work on instances, through the configured
+ * compute driver: build (create_instance), delete, restart and access update.
+ * Each runs on a thread of its own (task_threads.h), records every step in
+ * the instance row, and ends with the task back to NONE or in an error task
+ * with a fault; a build never stays BUILD past usage_timeout. tasks_recover()
+ * finishes or fails what a previous taskmanager left half done.
  */
 #ifndef CT_TASKMANAGER_TASKS_H
 #define CT_TASKMANAGER_TASKS_H

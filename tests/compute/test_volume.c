@@ -302,9 +302,17 @@ static void test_directory_fallback(void **state)
 	must(cfg_set(CFG_LOCAL_USE_LOOP_DEVICES, "false", &err), &err);
 	must(volume_init(&err), &err);
 	assert_false(volume_uses_loop());
-	must(volume_create(id, 1, &err), &err);
+	/* ctrove runs with umask 077; the directory must still let the
+	 * database's own user through, as a fresh file system's root does. */
+	mode_t old_umask = umask(077);
+	int rc = volume_create(id, 1, &err);
+	umask(old_umask);
+	must(rc, &err);
 	char mp[PATH_MAX], image[PATH_MAX];
 	must(volume_mount_point(id, mp, &err), &err);
+	struct stat st;
+	assert_int_equal(stat(mp, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
 	must(volume_image_path(id, image, &err), &err);
 	assert_int_equal(mounts_find(mp, NULL, NULL, &err), 0);
 	assert_int_equal(access(mp, W_OK), 0);

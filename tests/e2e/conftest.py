@@ -293,6 +293,15 @@ class Cloud(Server):
             time.sleep(0.1)
         raise AssertionError(f"{name} is {seen}, not {wanted}/{operating} after {timeout} s")
 
+    def wait_deleted(self, instance_id, timeout=30):
+        """True once GET /instances/<id> answers 404."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.api("GET", f"/instances/{instance_id}")[0] == 404:
+                return True
+            time.sleep(0.2)
+        return False
+
     def guest_logs(self):
         text = ""
         for log in self.local.glob("instances/*/guestagent.log"):
@@ -325,9 +334,10 @@ class Cloud(Server):
         shutil.rmtree(self.run_root, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory, broker):
-    srv = Cloud(tmp_path_factory.mktemp("cloud"), broker)
+def serve(srv):
+    """A module fixture's body for a Cloud: bootstrapped, mariadb registered,
+    running while the module's tests run; then a clean stop, no sanitizer
+    report in the guests' logs, and nothing left on the machine."""
     try:
         srv.bootstrap()
         srv.register("mariadb", "10.11")
@@ -337,3 +347,8 @@ def cloud(tmp_path_factory, broker):
         assert not SANITIZER.search(srv.guest_logs()), srv.guest_logs()[-4000:]
     finally:
         srv.cleanup()
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory, broker):
+    yield from serve(Cloud(tmp_path_factory.mktemp("cloud"), broker))

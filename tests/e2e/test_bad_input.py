@@ -254,6 +254,8 @@ def instance_count(server, user):
     ({"volume": None}, 400, "is not of type 'object'"),
     ({"volume": {"size": 11}}, 413,
      "Volume 'size' cannot exceed maximum of 10 GB, 11 cannot be accepted."),
+    ({"volume": {"size": 1, "type": "ssd"}}, 400,
+     "Volume type ssd is not supported by the local compute driver."),
     ({"datastore": {"type": "nosuch"}}, 404, "Datastore 'nosuch' cannot be found."),
     ({"datastore": {"type": "mariadb", "version": "9.9"}}, 400,
      "Datastore version '9.9' cannot be found."),
