@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "api/auth.h"
+#include "api/login_guard.h"
 #include "api/dispatch.h"
 #include "api/ratelimit.h"
 #include "common/config.h"
@@ -85,6 +86,7 @@ static void cleanup(void)
 	db_shutdown();
 	auth_shutdown();
 	ratelimit_shutdown();
+	login_guard_shutdown();
 	cfg_free();
 	DIR *d = opendir(dir);
 	if (!d)
