@@ -1,8 +1,8 @@
 /*
  * login_guard.c — see login_guard.h. Buckets live in a chained hash table
  * keyed by kind and name/address, at most MAX_ENTRIES of them: when it is
- * full, buckets that have drained are freed, and if none has, a new name or
- * address is refused until some drain (an attacker who fills it blocks only
+ * full, buckets that have drained are freed (at most once a second), and if
+ * none has, a new name or address is refused until some drain (an attacker who fills it blocks only
  * new names, never lets guesses through).
  */
 #define LOG_MODULE "identity"
@@ -31,6 +31,7 @@ struct entry {
 
 static struct entry *table[TABLE_SIZE];
 static size_t entries;
+static double last_prune;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static unsigned hash(char kind, const char *key, size_t len)
@@ -73,8 +74,12 @@ static struct entry *find(char kind, const char *key, bool create, double now)
 			return e;
 	if (!create)
 		return NULL;
-	if (entries >= MAX_ENTRIES)
+	/* A full scan at most once a second: a flood of new names must not turn
+	 * into a flood of scans under the lock. */
+	if (entries >= MAX_ENTRIES && now - last_prune >= 1.0) {
+		last_prune = now;
 		prune(now);
+	}
 	if (entries >= MAX_ENTRIES)
 		return NULL;
 	struct entry *e = calloc(1, sizeof *e + len + 1);
@@ -144,5 +149,6 @@ void login_guard_shutdown(void)
 			table[i] = next;
 		}
 	entries = 0;
+	last_prune = 0;
 	pthread_mutex_unlock(&lock);
 }
