@@ -1,15 +1,15 @@
 /*
- * token_revocation.c — see token_revocation.h. A direct-mapped cache: each
- * user or project id hashes to one slot, which holds what the database said
- * about it and when; a colliding id simply replaces it (a cache miss costs one
- * indexed query, and memory stays fixed whatever ids arrive). Only ids from
- * correctly signed tokens ever get here.
+ * token_revocation.c — see token_revocation.h. A direct-mapped cache per
+ * thread: each user or project id hashes to one slot, which holds what the
+ * database said about it and when; a colliding id simply replaces it (a cache
+ * miss costs one indexed query, and memory stays fixed whatever ids arrive).
+ * Only ids from correctly signed tokens ever get here.
  */
 #define LOG_MODULE "auth"
 #include "api/token_revocation.h"
 
 #include <limits.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "db/identity_admin.h"
 
-#define SLOTS 1024
+#define SLOTS 64 /* per thread; a miss costs one indexed query */
 
 enum kind { KIND_USER, KIND_PROJECT };
 
@@ -28,10 +28,12 @@ struct slot {
 	double loaded;		  /* monotonic seconds; 0 = empty */
 };
 
-static struct slot slots[SLOTS];
-/* Bumped by every forget: a load that raced with a change is not cached. */
-static unsigned long generation;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* Each thread has its own cache, so the hot path takes no lock. A change
+ * bumps the generation, and every thread empties its cache when it sees a
+ * new one (changes are rare: admin calls). */
+static _Thread_local struct slot slots[SLOTS];
+static _Thread_local unsigned long slots_generation;
+static atomic_ulong generation = 1;
 
 static double monotonic_seconds(void)
 {
@@ -63,32 +65,33 @@ static bool load(const char *id, enum kind kind, long long *valid_after_us)
 
 static bool valid_after(const char *id, enum kind kind, long long *out)
 {
-	if (strlen(id) >= sizeof slots[0].id)
+	size_t len = strlen(id);
+	if (len >= sizeof slots[0].id)
 		return false;
-	unsigned i = slot_of(id, kind);
+	unsigned long seen = atomic_load_explicit(&generation, memory_order_acquire);
+	if (slots_generation != seen) {
+		memset(slots, 0, sizeof slots);
+		slots_generation = seen;
+	}
+	struct slot *s = &slots[slot_of(id, kind)];
 	double now = monotonic_seconds();
-	double ttl = (double)cfg_int(CFG_TOKEN_REVOCATION_CACHE_TIME);
-	pthread_mutex_lock(&lock);
-	struct slot *s = &slots[i];
-	bool hit = s->loaded > 0 && s->kind == kind && now - s->loaded < ttl && !strcmp(s->id, id);
-	if (hit)
+	if (s->loaded > 0 && s->kind == kind &&
+	    now - s->loaded < (double)cfg_int(CFG_TOKEN_REVOCATION_CACHE_TIME) &&
+	    !strcmp(s->id, id)) {
 		*out = s->valid_after_us;
-	unsigned long seen = generation;
-	pthread_mutex_unlock(&lock);
-	if (hit)
 		return true;
+	}
 	if (!load(id, kind, out)) {
 		log_error("cannot read the token revocation state of %.64s", id);
 		return false;
 	}
-	pthread_mutex_lock(&lock);
-	if (generation == seen) {
-		memcpy(s->id, id, strlen(id) + 1);
+	/* A load that raced with a change is used once, not cached. */
+	if (atomic_load_explicit(&generation, memory_order_acquire) == seen) {
+		memcpy(s->id, id, len + 1);
 		s->kind = kind;
 		s->valid_after_us = *out;
 		s->loaded = now;
 	}
-	pthread_mutex_unlock(&lock);
 	return true;
 }
 
@@ -101,20 +104,11 @@ bool token_revocation_allows(const char *user_id, const char *project_id, long l
 
 void token_revocation_forget(const char *id)
 {
-	pthread_mutex_lock(&lock);
-	generation++;
-	for (enum kind k = KIND_USER; k <= KIND_PROJECT; k++) {
-		struct slot *s = &slots[slot_of(id, k)];
-		if (s->kind == k && !strcmp(s->id, id))
-			s->loaded = 0;
-	}
-	pthread_mutex_unlock(&lock);
+	(void)id; /* every thread's whole cache: simpler than finding each copy */
+	atomic_fetch_add_explicit(&generation, 1, memory_order_release);
 }
 
 void token_revocation_clear(void)
 {
-	pthread_mutex_lock(&lock);
-	memset(slots, 0, sizeof slots);
-	generation++;
-	pthread_mutex_unlock(&lock);
+	atomic_fetch_add_explicit(&generation, 1, memory_order_release);
 }
