@@ -1,5 +1,6 @@
 /*
- * test_auth.c — api/auth.h, embedded strategy: issue and validate tokens,
+ * test_auth.c — api/auth.h, embedded strategy: issue tokens and verify them
+ * (auth_verify: signature, expiry, issue time; revocation is e2e-tested),
  * reject forged, tampered, expired and malformed ones, and derive is_admin from
  * [DEFAULT] admin_roles.
  */
