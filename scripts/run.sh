@@ -32,7 +32,8 @@ if [ ! -f "$conf" ]; then
 	while ! port_free "$amqp" || ! port_free $((amqp + 1)) || ! port_free $((amqp + 2)); do
 		amqp=$((amqp + 10))
 	done
-	cat >"$conf" <<CONF
+	# 0600: it names the message bus's credentials and, once set, RPC keys.
+	(umask 077 && cat >"$conf") <<CONF
 # Written by the first 'make run'; edit freely, later runs keep it.
 [DEFAULT]
 bind_host = 127.0.0.1
@@ -45,6 +46,7 @@ transport_url = rabbit://guest:guest@127.0.0.1:$amqp/
 connection = sqlite:///$state/trove.sqlite
 CONF
 fi
+chmod 600 "$conf"
 port=$(sed -n 's/^bind_port = //p' "$conf")
 amqp=$(sed -n 's|^transport_url = rabbit://[^@]*@127.0.0.1:\([0-9]*\)/.*|\1|p' "$conf")
 
@@ -59,8 +61,9 @@ ctrove manage db_sync >/dev/null
 if [ ! -f "$state/admin-password" ]; then
 	(umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$state/admin-password")
 fi
+# The password goes in a file, never on a command line (ps shows those).
+ctrove manage identity_bootstrap --password-file "$state/admin-password" >/dev/null
 password=$(cat "$state/admin-password")
-ctrove manage identity_bootstrap "$password" >/dev/null
 
 if [ ! -f "$state/datastores-registered" ]; then
 	register() { # name version rules-file

@@ -37,7 +37,7 @@ connection = sqlite:///$work/trove.sqlite
 CONF
 ct() { "$CTROVE" --config-file "$work/trove.conf" "$@" >/dev/null 2>>"$work/manage.log"; }
 ct manage db_sync
-ct manage identity_bootstrap benchpw
+echo benchpw | ct manage identity_bootstrap
 for ds in mariadb:10.11 postgresql:15; do
 	name=${ds%%:*} version=${ds#*:}
 	ct manage datastore_update "$name" ""

@@ -407,8 +407,13 @@ class Ctrove:
         self.conf.write_text(self.conf_text.replace("{bus_url}", bus_url))
         log(f"ctrove: schema, identity and datastore {DATASTORE} {VERSION} in {self.db}")
         self.manage("db_sync")
-        self.manage("identity_bootstrap", secrets.token_hex(12))
-        self.manage("user_create", "bench", self.password, "bench", "member")
+        # Passwords reach `ctrove manage` in files, never on its command line.
+        admin_pw, bench_pw = self.dir / "admin-password", self.dir / "bench-password"
+        for path, text in ((admin_pw, secrets.token_hex(12)), (bench_pw, self.password)):
+            path.write_text(text + "\n")
+            path.chmod(0o600)
+        self.manage("identity_bootstrap", "--password-file", str(admin_pw))
+        self.manage("user_create", "bench", "bench", "member", "--password-file", str(bench_pw))
         self.manage("datastore_update", DATASTORE, "")
         self.manage("datastore_version_update", DATASTORE, VERSION, DATASTORE, "", "", "1")
         self.manage("datastore_update", DATASTORE, VERSION)

@@ -90,7 +90,10 @@ class Control:
         self.ledger.add("rabbit", dir=str(self.rmq), port=self.amqp)
         run([str(TOP / "scripts/rabbitmq.sh"), "start", str(self.rmq), str(self.amqp)], 180)
         self.manage("db_sync")
-        self.manage("identity_bootstrap", self.password)
+        password_file = self.work / "prov-admin-password"
+        password_file.write_text(self.password + "\n")
+        password_file.chmod(0o600)
+        self.manage("identity_bootstrap", "--password-file", str(password_file))
         for ds in datastores:
             v = VERSIONS[ds]
             self.manage("datastore_update", ds, "")

@@ -1,10 +1,14 @@
 /*
  * auth.c — token signing and checking for the embedded strategy (auth.h).
  * A token is base64url(payload) "." base64url(HMAC-SHA256(key, payload)), with
- * payload "1|<expires>|<user id>|<project id>|<roles>|<nonce>".
+ * payload "2|<expires>|<issued, microseconds>|<user id>|<project id>|<roles>|<nonce>".
+ * The signature and expiry are checked without I/O; whether the user's tokens
+ * were revoked since is token_revocation.c's question.
  */
 #define LOG_MODULE "auth"
 #include "api/auth.h"
+
+#include "api/token_revocation.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +27,7 @@
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/timefmt.h"
 
 #define KEY_LEN	  32
 #define MAX_TOKEN 1024
@@ -136,8 +141,8 @@ int auth_issue(const char *user_id, const char *project_id, const char *roles, t
 	if (!have_key || ids_random(nonce, sizeof nonce))
 		return -1;
 	ids_base64url(nonce, sizeof nonce, nonce_text);
-	int len = snprintf(payload, sizeof payload, "1|%lld|%s|%s|%s|%s", (long long)expires,
-			   user_id, project_id, roles, nonce_text);
+	int len = snprintf(payload, sizeof payload, "2|%lld|%lld|%s|%s|%s|%s", (long long)expires,
+			   timefmt_now_us(), user_id, project_id, roles, nonce_text);
 	if (len < 0 || (size_t)len >= sizeof payload)
 		return -1;
 	unsigned char mac[32];
@@ -171,7 +176,7 @@ static int open_token(const char *token, char *out, size_t size)
 	sign(out, (size_t)n, mac);
 	if (CRYPTO_memcmp(mac, given, 32))
 		return -1;
-	if (strlen(out) != (size_t)n || strncmp(out, "1|", 2))
+	if (strlen(out) != (size_t)n || strncmp(out, "2|", 2))
 		return -1;
 	char *end;
 	long long expires = strtoll(out + 2, &end, 10);
@@ -199,19 +204,20 @@ static int copy_field(char **p, char *dst, size_t size)
 	return 0;
 }
 
-int auth_validate(const char *token, struct api_identity *who, struct ct_error *err)
+int auth_verify(const char *token, struct api_identity *who, struct ct_error *err)
 {
 	char payload[MAX_TOKEN];
 	if (open_token(token, payload, sizeof payload))
 		return ct_fail(err, 401, "The request you have made requires authentication.");
-	char expires[32];
+	char expires[32], issued[32];
 	char *p = payload + 2;
 	memset(who, 0, sizeof *who);
-	if (copy_field(&p, expires, sizeof expires) ||
+	if (copy_field(&p, expires, sizeof expires) || copy_field(&p, issued, sizeof issued) ||
 	    copy_field(&p, who->user_id, sizeof who->user_id) ||
 	    copy_field(&p, who->project_id, sizeof who->project_id) ||
 	    copy_field(&p, who->roles, sizeof who->roles))
 		return ct_fail(err, 401, "The request you have made requires authentication.");
+	who->issued_us = strtoll(issued, NULL, 10);
 	/* is_admin: any role in admin_roles (case-insensitive). */
 	char roles[sizeof who->roles];
 	memcpy(roles, who->roles, sizeof roles);
@@ -219,6 +225,15 @@ int auth_validate(const char *token, struct api_identity *who, struct ct_error *
 	for (char *r = strtok_r(roles, ",", &save); r; r = strtok_r(NULL, ",", &save))
 		if (cfg_list_contains(CFG_ADMIN_ROLES, r))
 			who->is_admin = true;
+	return 0;
+}
+
+int auth_validate(const char *token, struct api_identity *who, struct ct_error *err)
+{
+	if (auth_verify(token, who, err))
+		return -1;
+	if (!token_revocation_allows(who->user_id, who->project_id, who->issued_us))
+		return ct_fail(err, 401, "The request you have made requires authentication.");
 	return 0;
 }
 

@@ -3,8 +3,10 @@
  * token becomes one is this module's business, selected by [DEFAULT]
  * auth_strategy:
  *   embedded  tokens issued by the embedded identity service (identity.c): an
- *             HMAC-SHA256-signed, expiring statement of user, project and roles,
- *             checked without any I/O. The key lives in <state_path>/token.key.
+ *             HMAC-SHA256-signed, expiring statement of user, project, roles and
+ *             issue time, its signature checked without I/O and its revocation
+ *             against a cache (token_revocation.h). The key lives in
+ *             <state_path>/token.key.
  *   keystone  validation against a real Keystone ([keystone_authtoken]); not
  *             implemented yet, so auth_init() refuses it clearly.
  * Owns the signing key.
@@ -25,8 +27,12 @@ void auth_shutdown(void);
 /* Sign a token for user/project/roles (comma-separated) valid until expires. */
 int auth_issue(const char *user_id, const char *project_id, const char *roles, time_t expires,
 	       char *out, size_t size);
-/* 401-class failure for an unknown, forged or expired token. */
+/* 401-class failure for an unknown, forged, expired or revoked token (its
+ * user deleted, disabled or given a new password since, its project deleted
+ * or disabled). */
 int auth_validate(const char *token, struct api_identity *who, struct ct_error *err);
+/* The signature and expiry alone, without I/O (auth_validate's first half). */
+int auth_verify(const char *token, struct api_identity *who, struct ct_error *err);
 /* Expiry of a valid token (0 if invalid). */
 time_t auth_token_expiry(const char *token);
 

@@ -1,46 +1,29 @@
 /*
  * identity.c — the embedded Keystone v3 subset at /identity (spec trove-api.md
  * §11): version discovery, password and token authentication with project
- * scope, token validation, and project lookup. Errors use Keystone's body
- * shape, not Trove's. Tokens come from auth.c; users and projects from
- * db/identity.c. Never logs a password or a token.
+ * scope, token validation, and the dispatch of the admin calls (projects,
+ * users, roles, role assignments: identity_routes.h). Errors use Keystone's
+ * body shape, not Trove's. Tokens come from auth.c; users and projects from
+ * db/identity.c. Password logins pass login_guard.c first. Never logs a
+ * password or a token.
  */
 #define LOG_MODULE "identity"
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "api/auth.h"
 #include "api/handlers.h"
+#include "api/identity_common.h"
+#include "api/identity_routes.h"
+#include "api/login_guard.h"
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "db/identity.h"
-
-static int keystone_error(struct api_response *resp, int status, const char *message)
-{
-	const char *title = status == 401   ? "Unauthorized"
-			    : status == 403 ? "Forbidden"
-			    : status == 404 ? "Not Found"
-			    : status == 400 ? "Bad Request"
-					    : "Internal Server Error";
-	char clean[CT_ERROR_MESSAGE_MAX];
-	api_utf8_clean(message, clean, sizeof clean);
-	return api_reply(resp, status,
-			 json_pack("{s:{s:i,s:s,s:s}}", "error", "code", status, "title", title,
-				   "message", clean));
-}
-
-static int keystone_fail(struct api_response *resp, const struct ct_error *err)
-{
-	if (err->status == 500)
-		log_error("identity: %s", err->message);
-	return keystone_error(resp, err->status ? err->status : 500,
-			      err->status == 500 ? "An unexpected error prevented the server "
-						   "from fulfilling your request."
-						 : err->message);
-}
 
 static json_t *version_doc(const struct api_request *req)
 {
@@ -122,6 +105,21 @@ static int resolve_ref(json_t *ref, const char **id, const char **name)
 	return (*id || *name) ? 0 : -1;
 }
 
+/* The client's IP address as text ("" when unknown: the fuzzer, unit tests). */
+static void source_address(const struct api_request *req, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (!req->peer)
+		return;
+	if (req->peer->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)req->peer)->sin_addr,
+			  out, (socklen_t)size);
+	else if (req->peer->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)(const void *)req->peer)->sin6_addr, out,
+			  (socklen_t)size);
+}
+
 static int issue_token(struct api_request *req, struct api_response *resp)
 {
 	struct ct_error err = {0};
@@ -133,6 +131,7 @@ static int issue_token(struct api_request *req, struct api_response *resp)
 		return keystone_error(resp, 400, "Expecting to find identity in auth.");
 
 	struct identity_entity user = {0}, project = {0};
+	time_t rescoped_expiry = 0;
 	if (!strcmp(method, "password")) {
 		json_t *u = json_object_get(json_object_get(ident, "password"), "user");
 		const char *uid, *uname;
@@ -140,8 +139,20 @@ static int issue_token(struct api_request *req, struct api_response *resp)
 		if (resolve_ref(u, &uid, &uname) || !password)
 			return keystone_error(resp, 401,
 					      "The request you have made requires authentication.");
+		char source[INET6_ADDRSTRLEN];
+		source_address(req, source, sizeof source);
+		const char *who = uid ? uid : uname;
+		int retry_after;
+		if (login_guard_enter(who, source, &retry_after)) {
+			keystone_error(resp, 429,
+				       "Too many failed logins for this user or from this address; "
+				       "try again later.");
+			api_add_header(resp, "Retry-After", "%d", retry_after);
+			return 0;
+		}
 		if (identity_authenticate(uid, uname, password, &user, &err))
 			return keystone_fail(resp, &err);
+		login_guard_succeeded(who, source);
 	} else if (!strcmp(method, "token")) {
 		const char *given =
 			json_string_value(json_object_get(json_object_get(ident, "token"), "id"));
@@ -150,6 +161,8 @@ static int issue_token(struct api_request *req, struct api_response *resp)
 		    identity_user_by_id(who.user_id, &user, &err))
 			return keystone_error(resp, 401,
 					      "The request you have made requires authentication.");
+		/* A rescoped token lives no longer than the one it came from. */
+		rescoped_expiry = auth_token_expiry(given);
 	} else {
 		return keystone_error(resp, 401, "Unsupported authentication method.");
 	}
@@ -170,6 +183,8 @@ static int issue_token(struct api_request *req, struct api_response *resp)
 
 	time_t now = time(NULL);
 	time_t expires = now + cfg_int(CFG_TOKEN_EXPIRATION);
+	if (rescoped_expiry && rescoped_expiry < expires)
+		expires = rescoped_expiry;
 	char token[1024];
 	if (auth_issue(user.id, project.id, role_names, expires, token, sizeof token)) {
 		json_decref(roles);
@@ -205,41 +220,10 @@ static int validate_token(struct api_request *req, struct api_response *resp)
 	return 0;
 }
 
-static json_t *project_view(const struct identity_entity *p)
-{
-	return json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:n}", "id", p->id, "name", p->name, "domain_id",
-			 IDENTITY_DOMAIN_ID, "description", "", "enabled", 1, "is_domain", 0,
-			 "parent_id");
-}
-
-static int projects(struct api_request *req, struct api_response *resp, const char *id)
-{
-	struct ct_error err = {0};
-	struct api_identity caller;
-	if (!req->auth_token || auth_validate(req->auth_token, &caller, &err))
-		return keystone_error(resp, 401,
-				      "The request you have made requires authentication.");
-	struct identity_entity p = {0};
-	if (id) {
-		if (!caller.is_admin && strcmp(caller.project_id, id))
-			return keystone_error(resp, 403,
-					      "You are not authorized to perform the requested "
-					      "action: identity:get_project.");
-		if (identity_project(id, NULL, &p, &err))
-			return keystone_fail(resp, &err);
-		return api_reply(resp, 200, json_pack("{s:o}", "project", project_view(&p)));
-	}
-	const char *name = api_query(req, "name");
-	json_t *list = json_array();
-	if (name && !identity_project(NULL, name, &p, &err) &&
-	    (caller.is_admin || !strcmp(caller.project_id, p.id)))
-		json_array_append_new(list, project_view(&p));
-	return api_reply(resp, 200, json_pack("{s:o}", "projects", list));
-}
-
 int identity_dispatch(struct api_request *req, struct api_response *resp, char **seg, int n)
 {
-	/* Segments: identity [v3 [auth tokens | projects [id]]]. */
+	/* Segments: identity [v3 [auth tokens | projects ... | users ... | roles ... |
+	 * role_assignments]]. */
 	const char *m = req->method;
 	if (n == 1 && !strcmp(m, "GET"))
 		return api_reply(resp, 300,
@@ -264,7 +248,13 @@ int identity_dispatch(struct api_request *req, struct api_response *resp, char *
 		if (!strcmp(m, "GET") || !strcmp(m, "HEAD"))
 			return validate_token(req, resp);
 	}
-	if (n >= 3 && !strcmp(seg[2], "projects") && !strcmp(m, "GET") && (n == 3 || n == 4))
-		return projects(req, resp, n == 4 ? seg[3] : NULL);
+	if (n >= 3 && !strcmp(seg[2], "projects"))
+		return identity_projects_route(req, resp, seg + 2, n - 2);
+	if (n >= 3 && !strcmp(seg[2], "users"))
+		return identity_users_route(req, resp, seg + 2, n - 2);
+	if (n >= 3 && !strcmp(seg[2], "roles"))
+		return identity_roles_route(req, resp, seg + 2, n - 2);
+	if (n >= 3 && !strcmp(seg[2], "role_assignments"))
+		return identity_assignments_route(req, resp, seg + 2, n - 2);
 	return keystone_error(resp, 404, "The resource could not be found.");
 }

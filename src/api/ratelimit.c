@@ -15,14 +15,9 @@
 
 enum { RL_POST, RL_PUT, RL_DELETE, RL_GET, RL_MGMT_POST, RL_COUNT };
 
-struct bucket {
-	double level;
-	double stamp; /* when level was computed */
-};
-
 struct project_limits {
 	char project[65];
-	struct bucket buckets[RL_COUNT];
+	struct ratelimit_bucket buckets[RL_COUNT];
 	struct project_limits *next;
 };
 
@@ -51,7 +46,7 @@ long ratelimit_value(const char *method)
 	return 0;
 }
 
-static double now_seconds(void)
+double ratelimit_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -84,7 +79,7 @@ static struct project_limits *find(const char *project, bool create)
 	return p;
 }
 
-static void leak(struct bucket *b, long value, double now)
+static void leak(struct ratelimit_bucket *b, long value, double now)
 {
 	if (b->stamp > 0) {
 		b->level -= (now - b->stamp) * (double)value / 60.0;
@@ -94,8 +89,7 @@ static void leak(struct bucket *b, long value, double now)
 	b->stamp = now;
 }
 
-/* Admit one request into bucket b; 0 or seconds to wait. */
-static int admit(struct bucket *b, long value, double now)
+int ratelimit_bucket_take(struct ratelimit_bucket *b, long value, double now)
 {
 	if (value <= 0)
 		return 0; /* a limit of 0 or less disables the bucket */
@@ -118,26 +112,38 @@ bool ratelimit_check(const char *project, const char *method, char **segments, i
 			kind = k;
 	if (kind < 0)
 		return false;
-	double now = now_seconds();
+	double now = ratelimit_now();
 	pthread_mutex_lock(&lock);
 	struct project_limits *p = find(project, true);
-	int wait = p ? admit(&p->buckets[kind], limit_of(kind), now) : 0;
+	int wait = p ? ratelimit_bucket_take(&p->buckets[kind], limit_of(kind), now) : 0;
 	if (!wait && p && kind == RL_POST && nsegments > 0 && !strcmp(segments[0], "mgmt"))
-		wait = admit(&p->buckets[RL_MGMT_POST], limit_of(RL_MGMT_POST), now);
+		wait = ratelimit_bucket_take(&p->buckets[RL_MGMT_POST], limit_of(RL_MGMT_POST),
+					     now);
 	pthread_mutex_unlock(&lock);
 	*retry_after = wait;
 	return wait > 0;
 }
 
+void ratelimit_bucket_give_back(struct ratelimit_bucket *b)
+{
+	b->level = b->level >= 1.0 ? b->level - 1.0 : 0.0;
+}
+
+bool ratelimit_bucket_empty(struct ratelimit_bucket *b, long value, double now)
+{
+	leak(b, value, now);
+	return b->level <= 0.0;
+}
+
 json_t *ratelimit_view(const char *project)
 {
 	json_t *list = json_array();
-	double now = now_seconds();
+	double now = ratelimit_now();
 	pthread_mutex_lock(&lock);
 	struct project_limits *p = find(project, false);
 	for (int k = 0; k < RL_COUNT; k++) {
 		long value = limit_of(k);
-		struct bucket b = p ? p->buckets[k] : (struct bucket){0, 0};
+		struct ratelimit_bucket b = p ? p->buckets[k] : (struct ratelimit_bucket){0, 0};
 		leak(&b, value, now);
 		long remaining = value - (long)ceil(b.level);
 		if (remaining < 0)

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "common/error.h"
 #include "common/json_writer.h"
@@ -33,6 +34,7 @@ struct api_identity {
 	char project_id[65];
 	char roles[256]; /* comma-separated role names */
 	bool is_admin;
+	long long issued_us; /* when the token was issued (microseconds since the epoch) */
 };
 
 struct api_request {
@@ -43,7 +45,8 @@ struct api_request {
 	const char *auth_token;
 	const char *subject_token; /* X-Subject-Token (identity API) */
 	const char *accept;
-	const char *body; /* NULL when none was sent */
+	const struct sockaddr *peer; /* the client's address; NULL when unknown */
+	const char *body;	     /* NULL when none was sent */
 	size_t body_len;
 	bool body_too_large;
 	struct api_kv query[API_MAX_QUERY];

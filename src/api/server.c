@@ -127,6 +127,9 @@ static void fill_request(struct api_request *req, struct MHD_Connection *conn, c
 	req->auth_token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Auth-Token");
 	req->subject_token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Subject-Token");
 	req->accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+	const union MHD_ConnectionInfo *peer =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	req->peer = peer ? peer->client_addr : NULL;
 	req->body = ctx->len ? ctx->body : NULL;
 	req->body_len = ctx->len;
 	req->body_too_large = ctx->too_large;

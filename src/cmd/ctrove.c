@@ -2,7 +2,8 @@
  * ctrove.c — main() of the control plane: `ctrove [options] api | all |
  * manage ...`. Reads the config files, opens the log and the database, starts
  * the requested services and waits for SIGINT/SIGTERM, then stops them and
- * frees everything (so the sanitizers can prove nothing leaked).
+ * frees everything (so the sanitizers can prove nothing leaked). Core dumps are
+ * off from the start: the process holds the token key, RPC keys and passwords.
  */
 #define LOG_MODULE "ctrove"
 #include <curl/curl.h>
@@ -14,11 +15,13 @@
 #include <sys/stat.h>
 
 #include "api/auth.h"
+#include "api/login_guard.h"
 #include "api/ratelimit.h"
 #include "api/routes.h"
 #include "api/server.h"
 #include "cmd/manage.h"
 #include "common/config.h"
+#include "common/core_dumps.h"
 #include "common/log.h"
 #include "compute/driver.h"
 #include "conductor/service.h"
@@ -195,6 +198,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *command = argv[i];
+	/* Before anything secret is read (trove.conf holds keys and passwords). */
+	struct ct_error err = {0};
+	if (core_dumps_disable(&err)) {
+		fprintf(stderr, "ctrove: %s\n", err.message);
+		return 1;
+	}
 
 	/* Workers must not take SIGINT/SIGTERM: the main thread waits for them. */
 	sigset_t set;
@@ -206,7 +215,6 @@ int main(int argc, char **argv)
 	/* The database file, token key and guest configs are ours alone. */
 	umask(077);
 
-	struct ct_error err = {0};
 	cfg_reset();
 	for (int c = 0; c < nconfig; c++)
 		if (cfg_load(config_files[c], &err)) {
@@ -236,9 +244,11 @@ int main(int argc, char **argv)
 	}
 	auth_shutdown();
 	ratelimit_shutdown();
+	login_guard_shutdown();
 	db_shutdown();
 	curl_global_cleanup();
 	log_close();
 	cfg_free();
+	core_dumps_allow_leak_check();
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/config.h"
+#include "common/core_dumps.h"
 #include "common/log.h"
 #include "guest/agent.h"
 #include "guest/worker.h"
@@ -43,9 +44,18 @@ int main(int argc, char **argv)
 {
 	struct ct_error err = {0};
 	bool debug = false;
+	/* The agent holds the instance's RPC key and the datastore's admin
+	 * password, its workers the users' passwords: no core files of them. */
+	if (core_dumps_disable(&err)) {
+		fprintf(stderr, "ctrove-guestagent: %s\n", err.message);
+		return 1;
+	}
 	/* Internal: one datastore operation for a running agent (guest/worker.h). */
-	if (argc == 2 && !strcmp(argv[1], "--worker"))
-		return guest_worker_main();
+	if (argc == 2 && !strcmp(argv[1], "--worker")) {
+		int rc = guest_worker_main();
+		core_dumps_allow_leak_check();
+		return rc;
+	}
 	cfg_reset();
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config-file") && i + 1 < argc) {
@@ -86,10 +96,12 @@ int main(int argc, char **argv)
 	guest_agent_free(agent);
 	log_close();
 	cfg_free();
+	core_dumps_allow_leak_check();
 	return 0;
 fail:
 	fprintf(stderr, "ctrove-guestagent: %s\n", err.message);
 	log_close();
 	cfg_free();
+	core_dumps_allow_leak_check();
 	return 1;
 }

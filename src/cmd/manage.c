@@ -5,7 +5,10 @@
 #define LOG_MODULE "manage"
 #include "cmd/manage.h"
 
+#include "cmd/password_input.h"
+
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +27,11 @@
 struct manage_args {
 	const char *pos[MAX_ARGS];
 	int npos;
-	const char *version;	/* --version */
-	const char *image_tags; /* --image-tags */
+	const char *version;	   /* --version */
+	const char *image_tags;	   /* --image-tags */
+	const char *password_file; /* --password-file; standard input when NULL */
+	const char *user;	   /* --user (identity_bootstrap) */
+	const char *project;	   /* --project (identity_bootstrap) */
 };
 
 struct subcommand {
@@ -270,20 +276,25 @@ static int cmd_volume_type_list(const struct manage_args *a, struct ct_error *er
 static int cmd_identity_bootstrap(const struct manage_args *a, struct ct_error *err)
 {
 	struct identity_entity project, user, admin, member, reader;
-	const char *user_name = a->npos > 1 ? a->pos[1] : "admin";
-	const char *project_name = a->npos > 2 ? a->pos[2] : "admin";
-	if (db_begin(err))
+	const char *user_name = a->user ? a->user : "admin";
+	const char *project_name = a->project ? a->project : "admin";
+	char password[PASSWORD_MAX + 1];
+	if (password_read(a->password_file, password, sizeof password, err))
 		return -1;
-	if (identity_ensure_role("admin", &admin, err) ||
-	    identity_ensure_role("member", &member, err) ||
-	    identity_ensure_role("reader", &reader, err) ||
-	    identity_ensure_project(project_name, &project, err) ||
-	    identity_set_user(user_name, a->pos[0], &user, err) ||
-	    identity_assign(user.id, project.id, admin.id, err) ||
-	    identity_assign(user.id, project.id, member.id, err) || db_commit(err)) {
+	int failed = db_begin(err);
+	if (!failed && (identity_ensure_role("admin", &admin, err) ||
+			identity_ensure_role("member", &member, err) ||
+			identity_ensure_role("reader", &reader, err) ||
+			identity_ensure_project(project_name, &project, err) ||
+			identity_set_user(user_name, password, &user, err) ||
+			identity_assign(user.id, project.id, admin.id, err) ||
+			identity_assign(user.id, project.id, member.id, err) || db_commit(err))) {
 		db_rollback();
-		return -1;
+		failed = -1;
 	}
+	OPENSSL_cleanse(password, sizeof password);
+	if (failed)
+		return -1;
 	printf("user %s (%s) is admin of project %s (%s)\n", user.name, user.id, project.name,
 	       project.id);
 	return 0;
@@ -292,15 +303,20 @@ static int cmd_identity_bootstrap(const struct manage_args *a, struct ct_error *
 static int cmd_user_create(const struct manage_args *a, struct ct_error *err)
 {
 	struct identity_entity project, user, role;
-	if (db_begin(err))
+	char password[PASSWORD_MAX + 1];
+	if (password_read(a->password_file, password, sizeof password, err))
 		return -1;
-	if (identity_ensure_project(a->pos[2], &project, err) ||
-	    identity_set_user(a->pos[0], a->pos[1], &user, err) ||
-	    identity_ensure_role(a->pos[3], &role, err) ||
-	    identity_assign(user.id, project.id, role.id, err) || db_commit(err)) {
+	int failed = db_begin(err);
+	if (!failed && (identity_ensure_project(a->pos[1], &project, err) ||
+			identity_set_user(a->pos[0], password, &user, err) ||
+			identity_ensure_role(a->pos[2], &role, err) ||
+			identity_assign(user.id, project.id, role.id, err) || db_commit(err))) {
 		db_rollback();
-		return -1;
+		failed = -1;
 	}
+	OPENSSL_cleanse(password, sizeof password);
+	if (failed)
+		return -1;
 	printf("user %s (%s) has role %s on project %s (%s)\n", user.name, user.id, role.name,
 	       project.name, project.id);
 	return 0;
@@ -362,9 +378,14 @@ static const struct subcommand commands[] = {
 	 "DATASTORE VERSION_NAME VOLUME_TYPE_ID [--version X]", 3, 3, cmd_volume_type_delete},
 	{"datastore_version_volume_type_list", "DATASTORE VERSION_NAME [--version X]", 2, 2,
 	 cmd_volume_type_list},
-	{"identity_bootstrap", "ADMIN_PASSWORD [ADMIN_USER [PROJECT]]", 1, 3,
-	 cmd_identity_bootstrap},
-	{"user_create", "NAME PASSWORD PROJECT ROLE", 4, 4, cmd_user_create},
+	{"identity_bootstrap",
+	 "[--user NAME] [--project NAME] [--password-file FILE]  (the password: first line of "
+	 "FILE, else standard input; never an argument)",
+	 0, 0, cmd_identity_bootstrap},
+	{"user_create",
+	 "NAME PROJECT ROLE [--password-file FILE]  (the password: first line of FILE, else "
+	 "standard input; never an argument)",
+	 3, 3, cmd_user_create},
 	{"flavor_create", "ID NAME RAM_MB VCPUS DISK_GB", 5, 5, cmd_flavor_create},
 	{"flavor_delete", "ID", 1, 1, cmd_flavor_delete_local},
 };
@@ -398,6 +419,12 @@ int manage_main(int argc, char **argv)
 			a.version = argv[++i];
 		else if (!strcmp(argv[i], "--image-tags") && i + 1 < argc)
 			a.image_tags = argv[++i];
+		else if (!strcmp(argv[i], "--password-file") && i + 1 < argc)
+			a.password_file = argv[++i];
+		else if (!strcmp(argv[i], "--user") && i + 1 < argc)
+			a.user = argv[++i];
+		else if (!strcmp(argv[i], "--project") && i + 1 < argc)
+			a.project = argv[++i];
 		else if (a.npos < MAX_ARGS)
 			a.pos[a.npos++] = argv[i];
 	}

@@ -79,8 +79,18 @@
 	  "Largest request body in bytes; larger bodies get 413.")                                 \
 	X(TOKEN_EXPIRATION, "token", "expiration", CFG_INT, "3600",                                \
 	  "Seconds an embedded-identity token stays valid.")                                       \
+	X(TOKEN_REVOCATION_CACHE_TIME, "token", "revocation_cache_time", CFG_INT, "1",             \
+	  "ctrove: seconds an API process trusts what it read about a user's or project's "        \
+	  "token revocation (password change, deletion) made by another process; its own "         \
+	  "changes apply at once.")                                                                \
 	X(PASSWORD_HASH_ROUNDS, "identity", "password_hash_rounds", CFG_INT, "20000",              \
 	  "PBKDF2-SHA256 iterations for embedded-identity passwords.")                             \
+	X(LOGIN_FAILURES_PER_USER, "identity", "login_failures_per_user", CFG_INT, "10",           \
+	  "ctrove: failed password logins a user name may have per minute (a leaky bucket); "      \
+	  "beyond it every login for the name gets 429 until the bucket drains. 0 = no limit.")    \
+	X(LOGIN_FAILURES_PER_SOURCE, "identity", "login_failures_per_source", CFG_INT, "30",       \
+	  "ctrove: failed password logins one client address may have per minute; beyond it "      \
+	  "every login from the address gets 429 until the bucket drains. 0 = no limit.")          \
 	X(REGION_NAME, "identity", "region_name", CFG_STR, "RegionOne",                            \
 	  "ctrove: region of the endpoints in the embedded catalog.")                              \
 	X(WWW_AUTHENTICATE_URI, "keystone_authtoken", "www_authenticate_uri", CFG_STR, "",         \

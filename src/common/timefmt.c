@@ -74,3 +74,10 @@ bool timefmt_db_parse(const char *db, time_t *out)
 	*out = timegm(&tm);
 	return true;
 }
+
+long long timefmt_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}

@@ -20,5 +20,7 @@ void timefmt_db_now(char out[CT_TIME_LEN]);
 void timefmt_db_to_trove(const char *db, char out[CT_TIME_LEN]);
 /* DB text to a UTC time; false when it is not one. */
 bool timefmt_db_parse(const char *db, time_t *out);
+/* Wall-clock microseconds since the epoch (token issue and revocation times). */
+long long timefmt_now_us(void);
 
 #endif

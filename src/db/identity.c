@@ -73,26 +73,45 @@ static void copy_entity(sqlite3_stmt *st, struct identity_entity *out)
 	snprintf(out->name, sizeof out->name, "%s", db_col_text(st, 1));
 }
 
+/* What an unknown user's password is checked against, so that an unknown
+ * name costs the same PBKDF2 work as a wrong password: the configured rounds,
+ * a fixed salt and a hash nothing derives to. */
+static void dummy_hash(char *out, size_t size)
+{
+	static const unsigned char salt[SALT_LEN] = "ctrove-no-user!", zero[HASH_LEN];
+	char salt_text[32], hash_text[48];
+	ids_base64url(salt, sizeof salt, salt_text);
+	ids_base64url(zero, sizeof zero, hash_text);
+	snprintf(out, size, "pbkdf2-sha256$%ld$%s$%s", cfg_int(CFG_PASSWORD_HASH_ROUNDS), salt_text,
+		 hash_text);
+}
+
 int identity_authenticate(const char *user_id, const char *user_name, const char *password,
 			  struct identity_entity *user, struct ct_error *err)
 {
-	sqlite3_stmt *st = user_id ? db_stmt("SELECT id, name, password_hash FROM ctrove_users"
-					     " WHERE id = ?1",
+	sqlite3_stmt *st = user_id ? db_stmt("SELECT id, name, password_hash, enabled"
+					     " FROM ctrove_users WHERE id = ?1",
 					     err)
-				   : db_stmt("SELECT id, name, password_hash FROM ctrove_users"
-					     " WHERE name = ?1",
+				   : db_stmt("SELECT id, name, password_hash, enabled"
+					     " FROM ctrove_users WHERE name = ?1",
 					     err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, user_id ? user_id : user_name);
-	int found = sqlite3_step(st) == SQLITE_ROW;
+	bool found = sqlite3_step(st) == SQLITE_ROW;
+	bool enabled = false;
 	char stored[256] = "";
 	if (found) {
 		copy_entity(st, user);
 		snprintf(stored, sizeof stored, "%s", db_col_text(st, 2));
+		enabled = sqlite3_column_int(st, 3) != 0;
 	}
 	db_stmt_done(st);
-	if (!found || identity_verify_password(password, stored)) {
+	if (strncmp(stored, "pbkdf2-sha256$", 14))
+		dummy_hash(stored, sizeof stored);
+	bool matches = identity_verify_password(password, stored) == 0;
+	OPENSSL_cleanse(stored, sizeof stored);
+	if (!found || !matches || !enabled) {
 		log_info("authentication failed for user %.64s", user_id ? user_id : user_name);
 		return ct_fail(err, 401, auth_failed);
 	}
@@ -116,8 +135,9 @@ int identity_project(const char *id, const char *name, struct identity_entity *p
 		     struct ct_error *err)
 {
 	sqlite3_stmt *st =
-		id ? db_stmt("SELECT id, name FROM ctrove_projects WHERE id = ?1", err)
-		   : db_stmt("SELECT id, name FROM ctrove_projects WHERE name = ?1", err);
+		id ? db_stmt("SELECT id, name FROM ctrove_projects WHERE id = ?1 AND enabled", err)
+		   : db_stmt("SELECT id, name FROM ctrove_projects WHERE name = ?1 AND enabled",
+			     err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, id ? id : name);
@@ -195,6 +215,8 @@ int identity_ensure_project(const char *name, struct identity_entity *out, struc
 
 int identity_ensure_role(const char *name, struct identity_entity *out, struct ct_error *err)
 {
+	if (strpbrk(name, ",|"))
+		return ct_fail(err, 400, "a role name may not contain ',' or '|'");
 	return ensure_named("SELECT id, name FROM ctrove_roles WHERE name = ?1",
 			    "INSERT INTO ctrove_roles (id, name) VALUES (?1, ?2)", name, out, err);
 }
@@ -210,12 +232,18 @@ int identity_set_user(const char *name, const char *password, struct identity_en
 			 " VALUES (?1, ?2, ?3, '')",
 			 name, out, err))
 		return -1;
-	sqlite3_stmt *st = db_stmt("UPDATE ctrove_users SET password_hash = ?2 WHERE id = ?1", err);
+	/* A new password voids the tokens issued with the old one. */
+	sqlite3_stmt *st = db_stmt("UPDATE ctrove_users SET password_hash = ?2,"
+				   " tokens_valid_after = ?3 WHERE id = ?1",
+				   err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, out->id);
 	db_bind_text(st, 2, hash);
-	return db_step_done(st, err);
+	sqlite3_bind_int64(st, 3, timefmt_now_us());
+	int rc = db_step_done(st, err);
+	OPENSSL_cleanse(hash, sizeof hash);
+	return rc;
 }
 
 int identity_assign(const char *user_id, const char *project_id, const char *role_id,

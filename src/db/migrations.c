@@ -171,6 +171,18 @@ static const char *const migrations[] = {
 	"CREATE TABLE ctrove_volume_usage ("
 	" instance_id VARCHAR(36) PRIMARY KEY, used_gb FLOAT NOT NULL, total_gb FLOAT NOT NULL,"
 	" updated_at DATETIME NOT NULL);",
+	/* 5: the identity service's admin API (Keystone's attributes of projects,
+	 * users and roles) and token revocation: a user's tokens issued before
+	 * tokens_valid_after (microseconds since the epoch) are refused. */
+	("ALTER TABLE ctrove_projects ADD COLUMN description TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE ctrove_projects ADD COLUMN enabled BOOLEAN NOT NULL DEFAULT 1;"
+	 "ALTER TABLE ctrove_users ADD COLUMN description TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE ctrove_users ADD COLUMN email VARCHAR(255) NOT NULL DEFAULT '';"
+	 "ALTER TABLE ctrove_users ADD COLUMN enabled BOOLEAN NOT NULL DEFAULT 1;"
+	 "ALTER TABLE ctrove_users ADD COLUMN default_project_id VARCHAR(64);"
+	 "ALTER TABLE ctrove_users ADD COLUMN tokens_valid_after BIGINT NOT NULL DEFAULT 0;"
+	 "ALTER TABLE ctrove_roles ADD COLUMN description TEXT NOT NULL DEFAULT '';"
+	 "CREATE INDEX ctrove_role_assignments_project ON ctrove_role_assignments(project_id);"),
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -52,19 +52,22 @@ class Server:
             "[identity]\npassword_hash_rounds = 1000\n" + extra
         )
         self.passwords = {"admin": secrets.token_urlsafe(12), "demo": secrets.token_urlsafe(12)}
+        self.projects = {}  # user -> project name, when not the user's own name
         self.proc = None
         self._tokens = {}
 
     # -- lifecycle ---------------------------------------------------------
-    def manage(self, *args, check=True):
+    def manage(self, *args, check=True, stdin=None):
+        """ctrove manage; `stdin` is its standard input (passwords go there)."""
         return subprocess.run(
             [CTROVE, "--config-file", str(self.conf), "manage", *args],
-            capture_output=True, text=True, check=check, env=sanitizer_env())
+            capture_output=True, text=True, check=check, env=sanitizer_env(),
+            input=stdin if stdin is not None else "")
 
     def bootstrap(self):
         self.manage("db_sync")
-        self.manage("identity_bootstrap", self.passwords["admin"])
-        self.manage("user_create", "demo", self.passwords["demo"], "demo", "member")
+        self.manage("identity_bootstrap", stdin=self.passwords["admin"] + "\n")
+        self.manage("user_create", "demo", "demo", "member", stdin=self.passwords["demo"] + "\n")
 
     def start(self):
         self.stderr = open(self.stderr_path, "ab")
@@ -106,7 +109,7 @@ class Server:
         assert not SANITIZER.search(self.stderr_text()), self.stderr_text()[-4000:]
 
     # -- identity ----------------------------------------------------------
-    def env(self, user="admin"):
+    def env(self, user="admin", project=None):
         env = dict(os.environ)
         for k in list(env):
             if k.startswith("OS_"):
@@ -116,7 +119,7 @@ class Server:
             "OS_IDENTITY_API_VERSION": "3",
             "OS_USERNAME": user,
             "OS_PASSWORD": self.passwords[user],
-            "OS_PROJECT_NAME": user,
+            "OS_PROJECT_NAME": project or self.projects.get(user, user),
             "OS_USER_DOMAIN_NAME": "Default",
             "OS_PROJECT_DOMAIN_NAME": "Default",
             "OS_REGION_NAME": "RegionOne",
@@ -129,17 +132,18 @@ class Server:
             body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
                 "name": user, "domain": {"name": "Default"},
                 "password": self.passwords[user]}}},
-                "scope": {"project": {"name": user, "domain": {"name": "Default"}}}}}
+                "scope": {"project": {"name": self.projects.get(user, user),
+                                      "domain": {"name": "Default"}}}}}
             status, headers, data = self.http("POST", "/identity/v3/auth/tokens", body)
             assert status == 201, data
             self._tokens[user] = (headers["X-Subject-Token"], data["token"]["project"]["id"])
         return self._tokens[user]
 
     # -- clients -------------------------------------------------------------
-    def cli(self, *args, user="admin", check=True):
+    def cli(self, *args, user="admin", check=True, stdin=None):
         """Run the real openstack CLI; -f json output is parsed when asked."""
         proc = subprocess.run(["openstack", *args], env=self.env(user),
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=120, input=stdin)
         if check and proc.returncode != 0:
             raise AssertionError(f"openstack {' '.join(args)} failed:\n{proc.stderr}")
         return proc

@@ -38,7 +38,9 @@
 
 #include "api/auth.h"
 #include "api/dispatch.h"
+#include "api/login_guard.h"
 #include "api/ratelimit.h"
+#include "api/token_revocation.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "db/datastores.h"
@@ -85,6 +87,7 @@ static void cleanup(void)
 	db_shutdown();
 	auth_shutdown();
 	ratelimit_shutdown();
+	login_guard_shutdown();
 	cfg_free();
 	DIR *d = opendir(dir);
 	if (!d)
@@ -129,6 +132,7 @@ static void restore_db(void)
 	copy_file(template_file, db_file);
 	if (db_configure(db_url, &err))
 		die("db_configure", &err);
+	token_revocation_clear(); /* what it read of the changed rows */
 }
 
 static void add_version(const char *name, bool active, char id[37])
@@ -241,10 +245,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	lenient = getenv("CTROVE_FUZZ_LENIENT") != NULL;
 	log_open("/dev/null", false);
 	cfg_reset();
-	/* No rate limits: every input reaches its route. Cheap password hashes. */
-	static const enum cfg_id rates[] = {CFG_HTTP_GET_RATE, CFG_HTTP_POST_RATE,
-					    CFG_HTTP_PUT_RATE, CFG_HTTP_DELETE_RATE,
-					    CFG_HTTP_MGMT_POST_RATE};
+	/* No rate limits: every input reaches its route (login_guard has its unit
+	 * test). Cheap password hashes. */
+	static const enum cfg_id rates[] = {CFG_HTTP_GET_RATE,
+					    CFG_HTTP_POST_RATE,
+					    CFG_HTTP_PUT_RATE,
+					    CFG_HTTP_DELETE_RATE,
+					    CFG_HTTP_MGMT_POST_RATE,
+					    CFG_LOGIN_FAILURES_PER_USER,
+					    CFG_LOGIN_FAILURES_PER_SOURCE};
 	for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
 		if (cfg_set(rates[i], "0", &err))
 			die("cfg_set", &err);

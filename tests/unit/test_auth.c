@@ -1,5 +1,6 @@
 /*
- * test_auth.c — api/auth.h, embedded strategy: issue and validate tokens,
+ * test_auth.c — api/auth.h, embedded strategy: issue tokens and verify them
+ * (auth_verify: signature, expiry, issue time; revocation is e2e-tested),
  * reject forged, tampered, expired and malformed ones, and derive is_admin from
  * [DEFAULT] admin_roles.
  */
@@ -38,7 +39,7 @@ static void assert_rejected(const char *token)
 {
 	struct api_identity who;
 	struct ct_error err = {0};
-	if (auth_validate(token, &who, &err) != -1)
+	if (auth_verify(token, &who, &err) != -1)
 		fail_msg("token accepted: '%.80s'", token);
 	assert_int_equal(err.status, 401);
 	assert_string_equal(err.message, "The request you have made requires authentication.");
@@ -56,7 +57,7 @@ static void test_round_trip(void **state)
 
 	struct api_identity who;
 	struct ct_error err = {0};
-	assert_int_equal(auth_validate(token, &who, &err), 0);
+	assert_int_equal(auth_verify(token, &who, &err), 0);
 	assert_string_equal(who.user_id, "user-1");
 	assert_string_equal(who.project_id, "project-1");
 	assert_string_equal(who.roles, "member,reader");
@@ -83,26 +84,26 @@ static void test_admin_roles(void **state)
 	time_t expires = time(NULL) + 600;
 
 	issue("member,admin", expires, token, sizeof token);
-	assert_int_equal(auth_validate(token, &who, &err), 0);
+	assert_int_equal(auth_verify(token, &who, &err), 0);
 	assert_true(who.is_admin);
 	issue("ADMIN", expires, token, sizeof token);
-	assert_int_equal(auth_validate(token, &who, &err), 0);
+	assert_int_equal(auth_verify(token, &who, &err), 0);
 	assert_true(who.is_admin);
 	issue("", expires, token, sizeof token);
-	assert_int_equal(auth_validate(token, &who, &err), 0);
+	assert_int_equal(auth_verify(token, &who, &err), 0);
 	assert_false(who.is_admin);
 	assert_string_equal(who.roles, "");
 	issue("administrator,admins", expires, token, sizeof token);
-	assert_int_equal(auth_validate(token, &who, &err), 0);
+	assert_int_equal(auth_verify(token, &who, &err), 0);
 	assert_false(who.is_admin);
 
 	/* The decision is made at validation time, from admin_roles. */
 	assert_int_equal(cfg_set(CFG_ADMIN_ROLES, "cloud_admin, ops", &err), 0);
 	issue("member,ops", expires, token, sizeof token);
-	assert_int_equal(auth_validate(token, &who, &err), 0);
+	assert_int_equal(auth_verify(token, &who, &err), 0);
 	assert_true(who.is_admin);
 	issue("admin", expires, token, sizeof token);
-	assert_int_equal(auth_validate(token, &who, &err), 0);
+	assert_int_equal(auth_verify(token, &who, &err), 0);
 	assert_false(who.is_admin);
 }
 
@@ -138,7 +139,7 @@ static void test_tampered_signature(void **state)
 	auth_set_key(key, sizeof key);
 	struct api_identity who;
 	struct ct_error err = {0};
-	assert_int_equal(auth_validate(token, &who, &err), 0);
+	assert_int_equal(auth_verify(token, &who, &err), 0);
 }
 
 /* Replace the payload of token with `payload`, keeping its signature. */
@@ -164,23 +165,42 @@ static void test_tampered_payload(void **state)
 	assert_true(n > 0);
 	raw[n] = '\0';
 	char prefix[128];
-	snprintf(prefix, sizeof prefix, "1|%lld|user-1|project-1|member|", (long long)expires);
+	snprintf(prefix, sizeof prefix, "2|%lld|", (long long)expires);
 	assert_memory_equal(raw, prefix, strlen(prefix));
-	const char *nonce = (const char *)raw + strlen(prefix);
+	char *end;
+	long long issued = strtoll((const char *)raw + strlen(prefix), &end, 10);
+	long long now_us = (long long)time(NULL) * 1000000;
+	assert_true(issued > now_us - 5000000 && issued <= now_us + 1000000);
+	assert_string_equal(end, strstr(end, "|user-1|project-1|member|"));
+	const char *nonce = end + strlen("|user-1|project-1|member|");
 
 	char payload[512], forged[1024];
-	snprintf(payload, sizeof payload, "1|%lld|user-1|project-2|member|%s", (long long)expires,
+	snprintf(payload, sizeof payload, "2|%lld|%lld|user-1|project-2|member|%s",
+		 (long long)expires, issued, nonce);
+	forge(token, payload, forged, sizeof forged);
+	assert_rejected(forged);
+	snprintf(payload, sizeof payload, "2|%lld|%lld|user-1|project-1|admin|%s",
+		 (long long)expires, issued, nonce);
+	forge(token, payload, forged, sizeof forged);
+	assert_rejected(forged);
+	snprintf(payload, sizeof payload, "2|%lld|%lld|user-1|project-1|member|%s",
+		 (long long)expires + 86400, issued, nonce);
+	forge(token, payload, forged, sizeof forged);
+	assert_rejected(forged);
+	/* A later issue time would survive a revocation: it is signed too. */
+	snprintf(payload, sizeof payload, "2|%lld|%lld|user-1|project-1|member|%s",
+		 (long long)expires, issued + 3600000000LL, nonce);
+	forge(token, payload, forged, sizeof forged);
+	assert_rejected(forged);
+	/* The version-1 format (no issue time) is no longer accepted. */
+	snprintf(payload, sizeof payload, "1|%lld|user-1|project-1|member|%s", (long long)expires,
 		 nonce);
 	forge(token, payload, forged, sizeof forged);
 	assert_rejected(forged);
-	snprintf(payload, sizeof payload, "1|%lld|user-1|project-1|admin|%s", (long long)expires,
-		 nonce);
-	forge(token, payload, forged, sizeof forged);
-	assert_rejected(forged);
-	snprintf(payload, sizeof payload, "1|%lld|user-1|project-1|member|%s",
-		 (long long)expires + 86400, nonce);
-	forge(token, payload, forged, sizeof forged);
-	assert_rejected(forged);
+	struct api_identity who;
+	struct ct_error err = {0};
+	assert_int_equal(auth_verify(token, &who, &err), 0);
+	assert_true(who.issued_us == issued);
 	/* The untouched payload re-encoded is the original token. */
 	forge(token, (const char *)raw, forged, sizeof forged);
 	assert_string_equal(forged, token);
@@ -197,7 +217,7 @@ static void test_expired(void **state)
 	issue("admin", time(NULL) + 5, token, sizeof token);
 	struct api_identity who;
 	struct ct_error err = {0};
-	assert_int_equal(auth_validate(token, &who, &err), 0);
+	assert_int_equal(auth_verify(token, &who, &err), 0);
 }
 
 static void test_garbage(void **state)
@@ -269,7 +289,7 @@ static void test_key_file(void **state)
 	auth_shutdown();
 	assert_int_equal(auth_init(&err), 0); /* reads it back */
 	struct api_identity who;
-	assert_int_equal(auth_validate(token, &who, &err), 0);
+	assert_int_equal(auth_verify(token, &who, &err), 0);
 	auth_shutdown();
 	/* A damaged key file is an error, not a new key. */
 	scratch_write(dir, "token.key", "short", path);

@@ -13,12 +13,14 @@
 #include "api/dispatch.h"
 #include "api/ratelimit.h"
 #include "api/routes.h"
+#include "api/token_revocation.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "db/store.h"
 
 #define PROJECT	      "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 #define OTHER_PROJECT "ffffffffffffffffffffffffffffffff"
+#define RL_PROJECT    "0123456789abcdef0123456789abcdef"
 #define IMAGE	      "0f3a6b1e-8c3d-4e5f-9a0b-1c2d3e4f5a6b"
 
 static char dir[64];
@@ -39,6 +41,15 @@ static int setup(void **state)
 	assert_int_equal(url[10], '/'); /* sqlite:////abs/path */
 	assert_int_equal(db_configure(url, &err), 0);
 	assert_int_equal(db_sync(&err), 0);
+	/* Tokens are only valid for users and projects that exist. */
+	assert_int_equal(db_exec("INSERT INTO ctrove_projects (id, name) VALUES"
+				 " ('" PROJECT "', 'p'), ('" OTHER_PROJECT "', 'other'),"
+				 " ('" RL_PROJECT "', 'rl');"
+				 "INSERT INTO ctrove_users (id, name, password_hash) VALUES"
+				 " ('admin-user', 'admin', ''), ('member-user', 'member', ''),"
+				 " ('other-user', 'other', ''), ('rl-user', 'rl', '');",
+				 &err),
+			 0);
 	auth_set_key(key, sizeof key);
 	time_t expires = time(NULL) + 3600;
 	assert_int_equal(auth_issue("admin-user", PROJECT, "admin,member", expires, admin_token,
@@ -59,6 +70,7 @@ static int teardown(void **state)
 	db_shutdown();
 	auth_shutdown();
 	ratelimit_shutdown();
+	token_revocation_clear();
 	cfg_free();
 	scratch_remove(dir);
 	return 0;
@@ -673,7 +685,7 @@ static void test_rate_limit(void **state)
 {
 	(void)state;
 	/* A fresh project: the buckets are per project, whoever the user is. */
-	static const char project[] = "0123456789abcdef0123456789abcdef";
+	static const char project[] = RL_PROJECT;
 	char token[1024], path[256];
 	assert_int_equal(
 		auth_issue("rl-user", project, "member", time(NULL) + 600, token, sizeof token), 0);
