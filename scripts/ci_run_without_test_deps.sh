@@ -95,7 +95,7 @@ run_once() { # label
 	local port=
 	for _ in $(seq 1 240); do
 		kill -0 "$run_pid" 2>/dev/null || { cat "$log" >&2; fail "$1: run.sh exited"; }
-		if [ -f "$CTROVE_OPENRC" ] && grep -q "credentials in $CTROVE_OPENRC" "$log"; then
+		if [ -f "$CTROVE_OPENRC" ] && grep -qs "credentials in $CTROVE_OPENRC" "$log"; then
 			port=$(sed -n 's|^export OS_AUTH_URL=http://127.0.0.1:\([0-9]*\)/.*|\1|p' \
 				"$CTROVE_OPENRC")
 			curl -sf -o /dev/null "http://127.0.0.1:$port/" && break

@@ -179,6 +179,23 @@ static bool refused_for_header_size(struct MHD_Connection *conn, const char *met
 	return true;
 }
 
+/* The wait pool's share key: the project segment of /v1.0/{project}/... A
+ * request whose token is not for that project is refused at once, so naming
+ * another project holds its share for no time at all. */
+static void share_key_of(const char *url, char key[WAIT_SHARE_KEY_MAX])
+{
+	const char *p = strstr(url, "/v1.0/");
+	size_t n = 0;
+	if (p) {
+		p += strlen("/v1.0/");
+		n = strcspn(p, "/?");
+	}
+	if (n >= WAIT_SHARE_KEY_MAX)
+		n = WAIT_SHARE_KEY_MAX - 1;
+	memcpy(key, p ? p : "", n);
+	key[n] = '\0';
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -217,6 +234,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			fill_request(&w->req, conn, method, url, ctx);
 			w->conn = conn;
 			w->job.run = serve_waiting;
+			share_key_of(url, w->job.share_key);
 			ctx->waiting = w;
 			/* Suspended first: the pool may answer at once. */
 			MHD_suspend_connection(conn);
@@ -284,7 +302,8 @@ int api_server_start(struct ct_error *err)
 	if (workers <= 0)
 		workers = 2;
 	long waiters = cfg_int(CFG_API_GUEST_THREADS);
-	if (wait_pool_start(waiters > 0 ? (int)waiters : 16, err)) {
+	if (wait_pool_start(waiters > 0 ? (int)waiters : 16,
+			    (int)cfg_int(CFG_API_GUEST_THREADS_PER_PROJECT), err)) {
 		freeaddrinfo(ai);
 		return -1;
 	}

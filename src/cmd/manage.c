@@ -126,59 +126,83 @@ static int find_version(const struct manage_args *a, const char *ds_name, const 
 		     : 0;
 }
 
+/* Rules files are small; anything bigger is refused, counted on the bytes
+ * actually read (a chunked answer or a lying Content-Length included). */
+#define RULES_MAX_BYTES (16L << 20)
+
+struct fetched {
+	FILE *out;
+	size_t bytes;
+};
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 {
-	FILE *out = user;
-	return fwrite(data, size, nmemb, out);
+	struct fetched *f = user;
+	size_t n = size * nmemb;
+	if (f->bytes + n > (size_t)RULES_MAX_BYTES)
+		return 0; /* curl fails with CURLE_WRITE_ERROR */
+	f->bytes += n;
+	return fwrite(data, 1, n, f->out);
 }
 
-/* Read a local path or a URL (http, https, file) into a malloc'd buffer. */
+static int fetch_url(const char *url, struct fetched *f, struct ct_error *err)
+{
+	CURL *curl = curl_easy_init();
+	if (!curl)
+		return ct_fail(err, 500, "cannot start an HTTP client");
+	/* http and https only, redirects included: never file://, never a
+	 * protocol that could read the machine's own files. */
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RULES_MAX_BYTES);
+	CURLcode rc = curl_easy_perform(curl);
+	curl_easy_cleanup(curl);
+	if (rc == CURLE_OK)
+		return 0;
+	if (rc == CURLE_WRITE_ERROR || rc == CURLE_FILESIZE_EXCEEDED)
+		return ct_fail(err, 413, "%s is larger than %ld bytes", url, RULES_MAX_BYTES);
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL)
+		return ct_fail(err, 400, "%s: only http and https URLs are read", url);
+	return ct_fail(err, 400, "cannot fetch %s: %s", url, curl_easy_strerror(rc));
+}
+
+static int read_file(const char *path, struct fetched *f, struct ct_error *err)
+{
+	FILE *in = fopen(path, "rb");
+	if (!in)
+		return ct_fail(err, 400, "cannot open %s", path);
+	char chunk[8192];
+	size_t n;
+	int rc = 0;
+	while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
+		if (on_body(chunk, 1, n, f) != n) {
+			rc = ct_fail(err, 413, "%s is larger than %ld bytes", path,
+				     RULES_MAX_BYTES);
+			break;
+		}
+	fclose(in);
+	return rc;
+}
+
+/* Read a local path or an http(s) URL into a malloc'd buffer. */
 static char *read_source(const char *source, size_t *len, struct ct_error *err)
 {
 	char *buf = NULL;
-	FILE *mem = open_memstream(&buf, len);
-	if (!mem) {
+	struct fetched f = {open_memstream(&buf, len), 0};
+	if (!f.out) {
 		ct_fail(err, 500, "out of memory");
 		return NULL;
 	}
-	int failed = 0;
-	if (strstr(source, "://")) {
-		CURL *curl = curl_easy_init();
-		if (!curl) {
-			failed = 1;
-		} else {
-			curl_easy_setopt(curl, CURLOPT_URL, source);
-			curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-			curl_easy_setopt(curl, CURLOPT_WRITEDATA, mem);
-			curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
-			curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-			curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
-			curl_easy_setopt(curl, CURLOPT_MAXFILESIZE, 16L << 20);
-			CURLcode rc = curl_easy_perform(curl);
-			if (rc != CURLE_OK) {
-				ct_fail(err, 400, "cannot fetch %s: %s", source,
-					curl_easy_strerror(rc));
-				failed = 2;
-			}
-			curl_easy_cleanup(curl);
-		}
-	} else {
-		FILE *in = fopen(source, "rb");
-		if (!in) {
-			ct_fail(err, 400, "cannot open %s", source);
-			failed = 2;
-		} else {
-			char chunk[8192];
-			size_t n;
-			while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
-				fwrite(chunk, 1, n, mem);
-			fclose(in);
-		}
-	}
-	fclose(mem);
-	if (failed) {
-		if (failed == 1)
-			ct_fail(err, 500, "cannot start an HTTP client");
+	int rc = strstr(source, "://") ? fetch_url(source, &f, err) : read_file(source, &f, err);
+	fclose(f.out);
+	if (rc) {
 		free(buf);
 		return NULL;
 	}

@@ -25,6 +25,10 @@
 	X(API_GUEST_THREADS, "DEFAULT", "api_guest_call_threads", CFG_INT, "16",                   \
 	  "API threads that serve the requests waiting on a guest agent (databases, users, "       \
 	  "root), so a slow guest never holds an HTTP thread.")                                    \
+	X(API_GUEST_THREADS_PER_PROJECT, "DEFAULT", "api_guest_call_threads_per_project", CFG_INT, \
+	  "0",                                                                                     \
+	  "ctrove: the most api_guest_call_threads one project's requests hold at once (0: half "  \
+	  "of them), so calls to one tenant's hung guest never delay another tenant's.")           \
 	X(PUBLIC_ENDPOINT, "DEFAULT", "public_endpoint", CFG_STR, "",                              \
 	  "Base URL in the version document and the catalog; empty = the request's "               \
 	  "Host.")                                                                                 \

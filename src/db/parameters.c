@@ -195,7 +195,9 @@ json_t *json_load_rules(const char *text, size_t len, struct ct_error *err)
 	json_t *doc = json_loadb(copy, o, 0, &jerr);
 	free(copy);
 	if (!doc)
-		ct_fail(err, 400, "not valid JSON: %s (line %d)", jerr.text, jerr.line);
+		/* Position only: jansson's text quotes the input, which may be any
+		 * file the operator pointed at. */
+		ct_fail(err, 400, "not valid JSON (line %d, column %d)", jerr.line, jerr.column);
 	return doc;
 }
 
@@ -237,7 +239,18 @@ int param_load_rules(const char *version_id, const json_t *rules, struct ct_erro
 	const json_t *rule;
 	json_array_foreach (list, i, rule) {
 		struct ds_parameter p;
-		if (param_from_rule(rule, version_id, &p, err) || param_upsert(&p, err)) {
+		struct ct_error rule_err = {0};
+		if (param_from_rule(rule, version_id, &p, &rule_err)) {
+			db_rollback();
+			/* By position, not by the file's own text (see json_load_rules). */
+			return ct_fail(
+				err, 400,
+				"configuration-parameters[%zu] is not a rule: it needs name "
+				"(1-128 characters), type (integer, string, boolean, float), "
+				"restart_required (boolean) and integer min/max",
+				i);
+		}
+		if (param_upsert(&p, err)) {
 			db_rollback();
 			return -1;
 		}
