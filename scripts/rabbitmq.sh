@@ -93,7 +93,7 @@ CONF
 }
 
 # Once per node state: the control plane's account, then no guest login. The
-# management API (loopback, ~10 ms a call) instead of rabbitmqctl (0.3 s each);
+# management API (loopback, a few ms a call) instead of rabbitmqctl (0.3 s each);
 # the password goes to curl on stdin, never in an argv.
 control_account() {
 	[ -s "$dir/control-account" ] && return 0

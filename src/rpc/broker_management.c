@@ -1,8 +1,8 @@
 /*
  * broker_management.c — the broker_accounts backend that speaks RabbitMQ's
- * management HTTP API through libcurl (~10 ms a call; rabbitmqctl costs an
- * Erlang boot, ~0.3 s, per call). Three PUTs make an account (user, vhost
- * permissions, topic permissions), one DELETE removes it.
+ * management HTTP API through libcurl: three PUTs on one connection make an
+ * account (user, vhost permissions, topic permissions), ~3 ms on loopback; one
+ * DELETE removes it. (rabbitmqctl costs an Erlang boot, ~0.3 s, per call.)
  *
  * The API's URL and login come from [broker_accounts] (defaults: the first
  * transport_url host on port 15672, with its login). Owns only the HTTP calls;
