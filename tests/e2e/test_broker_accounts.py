@@ -231,6 +231,8 @@ def test_the_account_is_gone_with_the_instance(cloud, pair):
     for g in pair:
         assert management(cloud, "GET", f"users/{g.user}")[0] == 200
         connect(g.url).close()  # the login works while the instance exists
+    # Something of A's that outlived its agent, still connected with A's login.
+    leftover = connect(a.url)
     for g in pair:
         cloud.cli("database", "instance", "delete", g.name)
     for g in pair:
@@ -238,3 +240,12 @@ def test_the_account_is_gone_with_the_instance(cloud, pair):
         assert management(cloud, "GET", f"users/{g.user}")[0] == 404
         with pytest.raises((amqp.exceptions.AccessRefused, ConnectionError, socket.error)):
             connect(g.url)
+    # ... is cut off: the broker closed its connection.
+    with pytest.raises((amqp.exceptions.AMQPError, ConnectionError, OSError)):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                leftover.drain_events(timeout=0.5)
+            except socket.timeout:
+                pass
+            leftover.channel()
