@@ -6,33 +6,23 @@ by the broker; what the broker cannot refuse (the default exchange, which replie
 need) the taskmanager refuses because it is not sealed with its key. Each refusal
 is preceded by its allowed counterpart, so a refusal is never just a message that
 went nowhere. A's account is gone once A is deleted. (A ctrove that cannot give
-a guest an account: test_broker_accounts_off.py.)
+a guest an account: test_broker_accounts_failures.py.)
 """
-import base64
 import json
 import os
 import socket
 import stat
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import pytest
 
-from buslib import conf_value, guest_request, master_keys, plain_request, sealed_request
+from buslib import (conf_value, guest_request, login, management, master_keys, plain_request,
+                    sealed_request)
 from conftest import Cloud, serve
 
 
 def guest_conf(cloud, instance_id):
     return cloud.local / "instances" / instance_id / "guest.conf"
-
-
-def login(url):
-    """(user, password, host:port) of a one-host transport_url."""
-    creds, host = url.split("://", 1)[1].split("/", 1)[0].split("@", 1)
-    user, password = creds.split(":", 1)
-    return urllib.parse.unquote(user), urllib.parse.unquote(password), host
 
 
 def connect(url):
@@ -42,21 +32,6 @@ def connect(url):
     conn = amqp.Connection(host=host, userid=user, password=password, confirm_publish=True)
     conn.connect()
     return conn
-
-
-def management(cloud, method, path):
-    """(status, JSON or None) of one management API call as the control plane."""
-    user, password, _ = login(conf_value(cloud.conf, "transport_url"))
-    base = conf_value(cloud.conf, "management_url")
-    req = urllib.request.Request(base.rstrip("/") + "/api/" + path, method=method)
-    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
-    req.add_header("Authorization", f"Basic {auth}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            data = r.read()
-            return r.status, json.loads(data) if data else None
-    except urllib.error.HTTPError as e:
-        return e.code, None
 
 
 class Guest:
