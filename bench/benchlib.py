@@ -44,7 +44,7 @@ def free_port():
 
 def free_block(count, start=27000):
     """The first of `count` consecutive free loopback ports (RabbitMQ takes
-    PORT, PORT+1 and PORT+2, see scripts/rabbitmq.sh)."""
+    PORT to PORT+3, see scripts/rabbitmq.sh)."""
     for base in range(start + (os.getpid() % 50) * 10, 60000, 10):
         if any(p in AVOID_PORTS for p in range(base, base + count)):
             continue
@@ -283,6 +283,17 @@ class Ledger:
             f.write(json.dumps({"kind": kind, **fields}) + "\n")
             f.flush()
             os.fsync(f.fileno())
+
+
+def rabbit_url(dir_, port):
+    """The transport_url of the control plane's account on a node that
+    scripts/rabbitmq.sh started (it has no guest login)."""
+    account = (Path(dir_) / "control-account").read_text().strip()
+    return f"rabbit://{account}@127.0.0.1:{port}/"
+
+
+def rabbit_management_url(port):
+    return f"http://127.0.0.1:{port + 3}/"
 
 
 def rabbit_stop(dir_, port):

@@ -14,7 +14,7 @@ import socket
 for base in range(26700, 29000, 10):
     try:
         socks = []
-        for p in range(base, base + 3):
+        for p in range(base, base + 4):
             s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
         print(base)
         break
@@ -32,7 +32,11 @@ stop_broker() {
 trap stop_broker EXIT
 "$top/scripts/rabbitmq.sh" start "$rmq_dir" "$port"
 
-export CTROVE_TEST_TRANSPORT_URL="rabbit://guest:guest@127.0.0.1:$port/"
+# The control plane's account (the node has no guest login); ctrove under test
+# makes each guest's own account through the management API on port+3.
+CTROVE_TEST_TRANSPORT_URL=$("$top/scripts/rabbitmq.sh" url "$rmq_dir" "$port")
+export CTROVE_TEST_TRANSPORT_URL
+export CTROVE_TEST_MANAGEMENT_URL="http://127.0.0.1:$((port + 3))/"
 export RPC_TEST_DIR="$rmq_dir" RPC_TEST_PORT="$port"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 

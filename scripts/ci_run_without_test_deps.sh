@@ -86,7 +86,7 @@ PY
 }
 
 export CTROVE_RUN_DIR="$work/state" CTROVE_OPENRC="$work/openrc"
-export CTROVE_PORT=$(free_port 29100 1) CTROVE_AMQP_PORT=$(free_port 29300 3)
+export CTROVE_PORT=$(free_port 29100 1) CTROVE_AMQP_PORT=$(free_port 29300 4)
 
 run_once() { # label
 	local started=$SECONDS log="$work/run-$1.log"
@@ -111,15 +111,26 @@ run_once() { # label
 	) || { cat "$log" >&2; fail "$1: openstack datastore list"; }
 	echo "$out" | grep -qx mariadb || fail "$1: no mariadb datastore in: $out"
 	echo "$out" | grep -qx postgresql || fail "$1: no postgresql datastore in: $out"
+	# The bus: the control plane's own account (0600), no guest login anywhere.
+	local amqp account="$CTROVE_RUN_DIR/rabbitmq/control-account"
+	amqp=$(sed -n 's|^transport_url = rabbit://[^@]*@127.0.0.1:\([0-9]*\)/.*|\1|p' \
+		"$CTROVE_RUN_DIR/trove.conf")
+	grep -q "^transport_url = rabbit://$(cat "$account")@" "$CTROVE_RUN_DIR/trove.conf" ||
+		fail "$1: trove.conf's transport_url is not the control-plane account"
+	[ "$(stat -c %a "$account" "$CTROVE_RUN_DIR/trove.conf")" = "600
+600" ] || fail "$1: the control-plane account or trove.conf is not 0600"
+	[ "$(curl -s -o /dev/null -w '%{http_code}' -u guest:guest \
+		"http://127.0.0.1:$((amqp + 3))/api/overview")" = 401 ] ||
+		fail "$1: the management API does not refuse guest/guest"
+	[ "$(curl -s -o /dev/null -w '%{http_code}' -u "$(cat "$account")" \
+		"http://127.0.0.1:$((amqp + 3))/api/overview")" = 200 ] ||
+		fail "$1: the management API does not answer the control-plane account"
 	kill -TERM "$run_pid"
 	local rc=0
 	wait "$run_pid" || rc=$?
 	run_pid=
 	[ "$rc" = 0 ] || { cat "$log" >&2; fail "$1: run.sh exited with $rc after SIGTERM"; }
 	! curl -s -o /dev/null "http://127.0.0.1:$port/" || fail "$1: the API still answers"
-	local amqp
-	amqp=$(sed -n 's|^transport_url = rabbit://[^@]*@127.0.0.1:\([0-9]*\)/.*|\1|p' \
-		"$CTROVE_RUN_DIR/trove.conf")
 	if scripts/rabbitmq.sh status "$CTROVE_RUN_DIR/rabbitmq" "$amqp" >/dev/null; then
 		fail "$1: its RabbitMQ still runs"
 	fi

@@ -4,15 +4,23 @@
 # private epmd on PORT+2; never touches the machine's shared rabbit@<host> node, port
 # 5672 or the default epmd on 4369. Everything listens on 127.0.0.1 only.
 #
-#   scripts/rabbitmq.sh start|stop|status|restart DIR [PORT]
+#   scripts/rabbitmq.sh start|stop|status|restart|url DIR [PORT]
 #
 # PORT is the AMQP port (default 25679); the node is ctrove<PORT>@localhost, its
-# distribution port PORT+1, its epmd PORT+2. start and stop are idempotent; start
-# returns once `rabbitmqctl await_startup` succeeds. Login guest/guest.
+# distribution port PORT+1, its epmd PORT+2, its management HTTP API (the plugin
+# rabbitmq_management, which ctrove uses to make each guest's account) PORT+3.
+# start and stop are idempotent; start returns once `rabbitmqctl await_startup`
+# succeeds.
+#
+# Accounts: no `guest` login at all (deleted on the first start: every guest agent
+# runs on this machine, so "loopback only" would not keep them out). The first start
+# creates the control plane's account `ctrove` (administrator, everything on vhost
+# /) with a random password and writes DIR/control-account (0600, one line
+# `ctrove:<password>`); `url` prints the transport_url made from it.
 set -eu
 
 usage() {
-	echo "usage: $0 start|stop|status|restart DIR [PORT]" >&2
+	echo "usage: $0 start|stop|status|restart|url DIR [PORT]" >&2
 	exit 2
 }
 
@@ -25,6 +33,7 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 dist=$((port + 1))
 epmd_port=$((port + 2))
+mgmt_port=$((port + 3))
 node="ctrove${port}@localhost"
 bin=/usr/lib/rabbitmq/bin
 
@@ -62,10 +71,11 @@ start() {
 		return 0
 	fi
 	mkdir -p "$HOME" "$dir/mnesia" "$dir/log"
-	echo '[].' >"$dir/enabled_plugins"
+	echo '[rabbitmq_management].' >"$dir/enabled_plugins"
 	cat >"$dir/rabbitmq.conf" <<CONF
 listeners.tcp.1 = 127.0.0.1:$port
-loopback_users.guest = false
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $mgmt_port
 log.file.level = info
 CONF
 	"$bin/rabbitmq-server" -detached >"$dir/log/start.out" 2>&1
@@ -78,7 +88,37 @@ CONF
 		fi
 		sleep 0.5
 	done
-	echo "rabbitmq $node running on 127.0.0.1:$port"
+	control_account
+	echo "rabbitmq $node running on 127.0.0.1:$port (management on 127.0.0.1:$mgmt_port)"
+}
+
+# Once per node state: the control plane's account, then no guest login. The
+# management API (loopback, a few ms a call) instead of rabbitmqctl (0.3 s each);
+# the password goes to curl on stdin, never in an argv.
+control_account() {
+	[ -s "$dir/control-account" ] && return 0
+	password=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+	api() { # METHOD PATH [JSON on stdin]
+		curl -sS -f -o /dev/null -u guest:guest -X "$1" -H 'content-type: application/json' \
+			--data-binary @- "http://127.0.0.1:$mgmt_port/api/$2"
+	}
+	i=0
+	until curl -s -f -o /dev/null -u guest:guest "http://127.0.0.1:$mgmt_port/api/overview"; do
+		i=$((i + 1))
+		if [ $i -ge 100 ]; then
+			echo "rabbitmq $node: the management API did not answer" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+	printf '{"password":"%s","tags":"administrator"}' "$password" | api PUT users/ctrove
+	echo '{"configure":".*","write":".*","read":".*"}' | api PUT permissions/%2F/ctrove
+	api DELETE users/guest </dev/null
+	(
+		umask 077
+		printf 'ctrove:%s\n' "$password" >"$dir/control-account.tmp"
+	)
+	mv "$dir/control-account.tmp" "$dir/control-account"
 }
 
 stop() {
@@ -108,6 +148,7 @@ restart)
 	stop
 	start
 	;;
+url) echo "rabbit://$(cat "$dir/control-account")@127.0.0.1:$port/" ;;
 status)
 	if running; then
 		echo "rabbitmq $node running on 127.0.0.1:$port"

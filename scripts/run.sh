@@ -27,9 +27,10 @@ port_free() {
 if [ ! -f "$conf" ]; then
 	port=${CTROVE_PORT:-8779}
 	while ! port_free "$port"; do port=$((port + 1)); done
-	# A private RabbitMQ node: AMQP port, +1 distribution, +2 epmd.
+	# A private RabbitMQ node: AMQP port, +1 distribution, +2 epmd, +3 management API.
 	amqp=${CTROVE_AMQP_PORT:-25672}
-	while ! port_free "$amqp" || ! port_free $((amqp + 1)) || ! port_free $((amqp + 2)); do
+	while ! port_free "$amqp" || ! port_free $((amqp + 1)) || ! port_free $((amqp + 2)) ||
+		! port_free $((amqp + 3)); do
 		amqp=$((amqp + 10))
 	done
 	# 0600: it names the message bus's credentials and, once set, RPC keys.
@@ -40,7 +41,7 @@ bind_host = 127.0.0.1
 bind_port = $port
 state_path = $state
 default_datastore = mariadb
-transport_url = rabbit://guest:guest@127.0.0.1:$amqp/
+transport_url = rabbit://127.0.0.1:$amqp/
 
 [database]
 connection = sqlite:///$state/trove.sqlite
@@ -48,12 +49,20 @@ CONF
 fi
 chmod 600 "$conf"
 port=$(sed -n 's/^bind_port = //p' "$conf")
-amqp=$(sed -n 's|^transport_url = rabbit://[^@]*@127.0.0.1:\([0-9]*\)/.*|\1|p' "$conf")
+amqp=$(sed -n 's|^transport_url = rabbit://\([^@]*@\)\{0,1\}127.0.0.1:\([0-9]*\)/.*|\2|p' "$conf")
 
 # The message bus runs while ctrove does; the instances' guest agents reconnect
 # to it on the next run.
 "$top/scripts/rabbitmq.sh" start "$state/rabbitmq" "$amqp"
 trap '"$top/scripts/rabbitmq.sh" stop "$state/rabbitmq" "$amqp" >/dev/null' EXIT
+# The control plane logs in with the node's own account (made on its first
+# start, kept 0600 in its directory); each guest gets one of its own from ctrove
+# through the management API on amqp+3. No guest/guest anywhere.
+bus_url=$("$top/scripts/rabbitmq.sh" url "$state/rabbitmq" "$amqp")
+chmod 600 "$conf"
+sed -i "s|^transport_url = .*|transport_url = $bus_url|" "$conf"
+grep -q '^\[broker_accounts\]' "$conf" ||
+	printf '\n[broker_accounts]\nmanagement_url = http://127.0.0.1:%s/\n' $((amqp + 3)) >>"$conf"
 
 ctrove() { "$CTROVE" --config-file "$conf" "$@"; }
 

@@ -40,7 +40,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from benchlib import (CLK_TCK, PY, TOP, Procs, children, cpu_ticks, fmt_num,  # noqa: E402
-                      free_block, free_port, log, memory_kb, rabbit_stop, run, table)
+                      free_block, free_port, log, memory_kb, rabbit_stop, rabbit_url, run,
+                      table)
 
 DATASTORE, VERSION = "mysql", "5.7.29"
 ID_NS = uuid.UUID("0b3c6f1e-52a4-4d8e-b1f0-6a2d9e7c4b10")
@@ -315,7 +316,7 @@ class Bus:
         self.peer = None
 
     def start(self):
-        port = free_block(3)
+        port = free_block(4)
         self.ledger.add("rabbit", dir=str(self.dir), port=port)
         self.port = port
         log(f"bus: private RabbitMQ on 127.0.0.1:{self.port}")
@@ -323,7 +324,7 @@ class Bus:
         return self.url()
 
     def url(self):
-        return f"rabbit://guest:guest@127.0.0.1:{self.port}/"
+        return rabbit_url(self.dir, self.port)
 
     def serve_guest(self, instance_id):
         if self.mode != "rpc" or self.peer:

@@ -28,7 +28,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from benchlib import (TOP, Procs, clear_tree, free_block, free_port, log,  # noqa: E402
-                      memory_kb, nft_delete, rabbit_stop, run, table)
+                      memory_kb, nft_delete, rabbit_management_url, rabbit_stop,
+                      rabbit_url, run, table)
 
 VERSIONS = {"mariadb": "10.11", "postgresql": "15"}
 
@@ -58,13 +59,22 @@ class Control:
         os.chmod(self.local, 0o711)
         self.run_root = private_dir(ledger, "ctb", "/run")
         os.chmod(self.run_root, 0o711)
-        self.amqp = free_block(3, 30700)
+        self.amqp = free_block(4, 30700)
         self.port = free_port()
         self.rmq = work / "prov-rabbitmq"
         self.conf = work / "prov-trove.conf"
         self.table = f"ctrove_bench_{os.getpid()}"
         ledger.add("nft", table=self.table)
-        octet = 230 + os.getpid() % 20
+        self.password = secrets.token_urlsafe(12)
+        self.proc = None
+        self.token = self.project = None
+
+    def transport_url(self):
+        return rabbit_url(self.rmq, self.amqp)
+
+    def write_conf(self):
+        work, octet = self.work, 230 + os.getpid() % 20
+        ctrove = self.ctrove
         self.conf.write_text(
             f"[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = {self.port}\n"
             f"state_path = {self.local}\nlog_file = {work}/prov-ctrove.log\n"
@@ -72,15 +82,10 @@ class Control:
             "http_get_rate = 1000000\nhttp_post_rate = 1000000\nhttp_delete_rate = 1000000\n"
             "max_instances_per_tenant = 1000\nmax_volumes_per_tenant = 10000\n"
             f"[database]\nconnection = sqlite:///{work}/prov-trove.sqlite\n"
+            f"[broker_accounts]\nmanagement_url = {rabbit_management_url(self.amqp)}\n"
             f"[local]\nrun_root = {self.run_root}\nnft_table = {self.table}\n"
             f"address_range = 127.{octet}.0.1-127.{octet}.255.254\n"
             f"guestagent_binary = {Path(ctrove).parent / 'ctrove-guestagent'}\n")
-        self.password = secrets.token_urlsafe(12)
-        self.proc = None
-        self.token = self.project = None
-
-    def transport_url(self):
-        return f"rabbit://guest:guest@127.0.0.1:{self.amqp}/"
 
     def manage(self, *args):
         run([self.ctrove, "--config-file", str(self.conf), "manage", *args], 120,
@@ -89,6 +94,7 @@ class Control:
     def start(self, datastores):
         self.ledger.add("rabbit", dir=str(self.rmq), port=self.amqp)
         run([str(TOP / "scripts/rabbitmq.sh"), "start", str(self.rmq), str(self.amqp)], 180)
+        self.write_conf()
         self.manage("db_sync")
         password_file = self.work / "prov-admin-password"
         password_file.write_text(self.password + "\n")

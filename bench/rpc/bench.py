@@ -25,7 +25,7 @@ def free_block():
     for base in range(31700, 40000, 10):
         socks = []
         try:
-            for p in range(base, base + 3):
+            for p in range(base, base + 4):
                 s = socket.socket()
                 s.bind(("127.0.0.1", p))
                 socks.append(s)
@@ -120,7 +120,8 @@ def main():
     rmq = Path(tempfile.mkdtemp(prefix="ctrove-bench-rmq-"))
     script = str(TOP / "scripts/rabbitmq.sh")
     subprocess.run([script, "start", str(rmq), str(port)], check=True, capture_output=True)
-    url = f"rabbit://guest:guest@127.0.0.1:{port}/"
+    url = (rmq / "control-account").read_text().strip()
+    url = f"rabbit://{url}@127.0.0.1:{port}/"
     try:
         c_lat, c_casts = ctrove_side(args.peer, url, args.calls, args.casts)
         p_lat, p_casts = python_side(url, "openstack", args.calls, args.casts)

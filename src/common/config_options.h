@@ -74,6 +74,24 @@
 	  "Taskmanager RPC topic.")                                                                \
 	X(CONDUCTOR_QUEUE, "DEFAULT", "conductor_queue", CFG_STR, "trove-conductor",               \
 	  "Conductor RPC topic.")                                                                  \
+	X(GUEST_TRANSPORT_URL, "DEFAULT", "guest_transport_url", CFG_STR, "",                      \
+	  "ctrove: the bus URL written into each guest's config when [broker_accounts] enabled "   \
+	  "is false; creating an instance fails without it (the control plane's own "              \
+	  "transport_url never goes to a guest).")                                                 \
+	X(BROKER_ACCOUNTS, "broker_accounts", "enabled", CFG_BOOL, "true",                         \
+	  "ctrove: give each guest a RabbitMQ account of its own (its queues, its bindings on "    \
+	  "control_exchange, publishing only to conductor_queue), made with the instance and "     \
+	  "removed with it; when the broker refuses, the build fails.")                            \
+	X(BROKER_MANAGEMENT_URL, "broker_accounts", "management_url", CFG_STR, "",                 \
+	  "ctrove: base URL of the RabbitMQ management HTTP API; empty = http://<first "           \
+	  "transport_url host>:15672/.")                                                           \
+	X(BROKER_ADMIN_USER, "broker_accounts", "admin_user", CFG_STR, "",                         \
+	  "ctrove: management API login (an administrator); empty = transport_url's first "        \
+	  "user.")                                                                                 \
+	X(BROKER_ADMIN_PASSWORD, "broker_accounts", "admin_password", CFG_STR, "",                 \
+	  "ctrove: its password; empty = transport_url's first password.")                         \
+	X(BROKER_TIMEOUT, "broker_accounts", "timeout", CFG_INT, "10",                             \
+	  "ctrove: seconds a management API call may take.")                                       \
 	X(RPC_RESPONSE_TIMEOUT, "DEFAULT", "rpc_response_timeout", CFG_INT, "60",                  \
 	  "Seconds an RPC call waits for its reply.")                                              \
 	X(DB_CONNECTION, "database", "connection", CFG_STR, "sqlite:///trove.sqlite",              \

@@ -26,7 +26,8 @@ struct compute_spec {
 	const char *tenant_id;
 	const char *manager; /* mariadb, mysql, postgresql */
 	const char *datastore_version;
-	const char *rpc_key; /* the instance's plain RPC key, "" = none */
+	const char *rpc_key;	   /* the instance's plain RPC key, "" = none */
+	const char *transport_url; /* the guest's own bus login (never the control plane's) */
 	long volume_gb;
 	long memory_mb;
 	const json_t *allowed_cidrs; /* array of CIDR strings, NULL/empty = anyone */

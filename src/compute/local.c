@@ -89,7 +89,8 @@ static int agent_cmd(const char *id, struct agent_cmd *c, struct ct_error *err)
 	return 0;
 }
 
-/* guest_info.conf + trove-guestagent.conf in one file, 0600 (it holds the key). */
+/* guest_info.conf + trove-guestagent.conf in one file, 0600 (it holds the key and
+ * the guest's own broker password). */
 static int write_guest_conf(const struct compute_spec *s, const char *path, const char *address,
 			    const char *mount_point, struct ct_error *err)
 {
@@ -97,6 +98,8 @@ static int write_guest_conf(const struct compute_spec *s, const char *path, cons
 	const struct datastore_hooks *hooks = datastore_hooks_find(s->manager, err);
 	if (!hooks || run_dir(s->id, rdir, err))
 		return -1;
+	if (!s->transport_url || !*s->transport_url)
+		return ct_fail(err, 500, "the guest has no transport URL of its own");
 	snprintf(templates, sizeof templates, "%s/templates", cfg_str(CFG_STATE_PATH));
 	char tmp[PATH_MAX + 32];
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
@@ -129,10 +132,10 @@ static int write_guest_conf(const struct compute_spec *s, const char *path, cons
 		"port = %d\n"
 		"memory_mb = %ld\n",
 		s->id, s->id, s->manager, s->datastore_version, s->tenant_id,
-		s->rpc_key ? s->rpc_key : "", cfg_str(CFG_TRANSPORT_URL),
-		cfg_str(CFG_CONTROL_EXCHANGE), cfg_str(CFG_CONDUCTOR_QUEUE),
-		cfg_int(CFG_LOCAL_GUEST_REPORT_INTERVAL), cfg_bool(CFG_DEBUG) ? "true" : "false",
-		mount_point, rdir, templates, address, hooks->port, s->memory_mb);
+		s->rpc_key ? s->rpc_key : "", s->transport_url, cfg_str(CFG_CONTROL_EXCHANGE),
+		cfg_str(CFG_CONDUCTOR_QUEUE), cfg_int(CFG_LOCAL_GUEST_REPORT_INTERVAL),
+		cfg_bool(CFG_DEBUG) ? "true" : "false", mount_point, rdir, templates, address,
+		hooks->port, s->memory_mb);
 	bool ok = !ferror(f);
 	ok = fclose(f) == 0 && ok;
 	if (!ok || rename(tmp, path))

@@ -450,7 +450,12 @@ struct guest_agent *guest_agent_new(struct ct_error *err)
 						  : hooks->service_user);
 	inst->memory_mb = (int)cfg_int(CFG_GUEST_MEMORY_MB);
 	snprintf(a->topic, sizeof a->topic, "guestagent.%s", id);
-	a->client = rpc_client_new(NULL, NULL, err);
+	/* The control plane declared the control exchange and this guest's queues
+	 * before starting it; its own broker account may not configure the exchange. */
+	struct rpc_transport_opts bus;
+	rpc_transport_opts_from_config(&bus);
+	bus.passive_topic_exchange = true;
+	a->client = rpc_client_new(&bus, NULL, err);
 	if (!a->client) {
 		guest_agent_free(a);
 		return NULL;
@@ -464,7 +469,7 @@ struct guest_agent *guest_agent_new(struct ct_error *err)
 		.user = a,
 		.key = *key ? key : NULL,
 	};
-	a->server = rpc_server_new(NULL, &opts, err);
+	a->server = rpc_server_new(&bus, &opts, err);
 	if (!a->server) {
 		guest_agent_free(a);
 		return NULL;

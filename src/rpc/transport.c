@@ -271,7 +271,8 @@ static int topo_apply(struct rpc_transport *t, const struct topo_op *op, bool *r
 	case TOPO_EXCHANGE: {
 		bool fanout = op->sub == RPC_EXCHANGE_FANOUT;
 		amqp_exchange_declare(t->conn, CHANNEL, amqp_cstring_bytes(op->a),
-				      amqp_cstring_bytes(fanout ? "fanout" : "topic"), 0,
+				      amqp_cstring_bytes(fanout ? "fanout" : "topic"),
+				      !fanout && t->o.passive_topic_exchange,
 				      fanout ? 0 : t->o.durable, fanout ? 1 : t->o.auto_delete, 0,
 				      amqp_empty_table);
 		r = amqp_get_rpc_reply(t->conn);

@@ -43,7 +43,11 @@ struct rpc_transport_opts {
 	int transient_ttl;	    /* rabbit_transient_queues_ttl, seconds */
 	int prefetch;		    /* rabbit_qos_prefetch_count */
 	int missing_consumer_retry; /* kombu_missing_consumer_retry_timeout, seconds */
-	const atomic_bool *stop;    /* optional: set = give up waiting and reconnecting */
+	/* Topic exchanges (the control exchange) are only checked (a passive declare),
+	 * never created: a guest's broker account may not configure them, and the
+	 * control plane declares them before any guest exists. */
+	bool passive_topic_exchange;
+	const atomic_bool *stop; /* optional: set = give up waiting and reconnecting */
 };
 
 /* Options from trove.conf ([DEFAULT] transport_url, [oslo_messaging_rabbit] ...). */

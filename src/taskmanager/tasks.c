@@ -21,6 +21,7 @@
 #include "db/store.h"
 #include "guest/api.h"
 #include "guest/datastore_hooks.h"
+#include "rpc/broker_accounts.h"
 #include "taskmanager/task_threads.h"
 
 void tasks_join(void)
@@ -147,8 +148,16 @@ static void run_create(const char *id, const json_t *a)
 	struct compute_server server;
 	const char *mount = server.mount_point;
 	double started = now_seconds();
-	/* The guest's queue exists before the agent does, so prepare waits for it. */
-	int rc = guest_declare_queue(id, &err) || driver->create(&spec, &server, &err);
+	/* The guest's queue exists before the agent does, so prepare waits for it;
+	 * so does its broker account, whose password goes only into its config. */
+	char bus[2048];
+	int rc = guest_declare_queue(id, &err) ||
+		 broker_guest_account_create(id, bus, sizeof bus, &err);
+	if (!rc) {
+		spec.transport_url = bus;
+		rc = driver->create(&spec, &server, &err);
+	}
+	explicit_bzero(bus, sizeof bus);
 	free(key);
 	json_decref(access);
 	if (rc) {
@@ -217,7 +226,8 @@ static void run_delete(const char *id, const json_t *args)
 	struct ct_error ignored;
 	if (flavor_get(in.flavor_id, &f, &ignored))
 		f.ram = 0;
-	if (driver->destroy(id, &err)) {
+	/* The account goes after the agent has stopped, so it never runs without one. */
+	if (driver->destroy(id, &err) || broker_guest_account_remove(id, &err)) {
 		log_error("delete failed: %s", err.message);
 		instance_add_fault(id, err.message, "", &ignored);
 		instance_set_server_status(id, "ERROR", &ignored);
@@ -288,6 +298,10 @@ void tasks_recover(void)
 			log_set_context(NULL, ids[i]);
 			fail_build(ids[i], TASK_BUILDING_ERROR_SERVER,
 				   "The taskmanager restarted while the instance was building.");
+			/* A half-built guest keeps no way onto the bus; delete finishes the rest.
+			 */
+			if (broker_guest_account_remove(ids[i], &err))
+				log_error("cannot remove the broker account: %s", err.message);
 		}
 		free(ids);
 	}

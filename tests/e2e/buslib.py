@@ -9,6 +9,9 @@ import hashlib
 import json
 import os
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -162,3 +165,25 @@ class Bus:
 
     def close(self):
         self.conn.close()
+
+
+def login(url):
+    """(user, password, host:port) of a one-host transport_url."""
+    creds, host = url.split("://", 1)[1].split("/", 1)[0].split("@", 1)
+    user, password = creds.split(":", 1)
+    return urllib.parse.unquote(user), urllib.parse.unquote(password), host
+
+
+def management(cloud, method, path):
+    """(status, JSON or None) of one management API call as the control plane."""
+    user, password, _ = login(conf_value(cloud.conf, "transport_url"))
+    base = conf_value(cloud.conf, "management_url")
+    req = urllib.request.Request(base.rstrip("/") + "/api/" + path, method=method)
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    req.add_header("Authorization", f"Basic {auth}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            data = r.read()
+            return r.status, json.loads(data) if data else None
+    except urllib.error.HTTPError as e:
+        return e.code, None

@@ -225,18 +225,30 @@ def free_port_block(count):
     raise RuntimeError("no free port block")
 
 
+class BusURL(str):
+    """A transport_url (the control plane's account) that also knows where the
+    node's management API is (ctrove makes each guest's account there)."""
+
+    def __new__(cls, url, management):
+        obj = super().__new__(cls, url)
+        obj.management = management
+        return obj
+
+
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory):
     """A private RabbitMQ node for the whole run (started once: it takes ~5 s)."""
     url = os.environ.get("CTROVE_TEST_TRANSPORT_URL")
     if url:
-        yield url
+        yield BusURL(url, os.environ["CTROVE_TEST_MANAGEMENT_URL"])
         return
     where = tmp_path_factory.mktemp("rabbitmq")
-    port = free_port_block(3)
+    port = free_port_block(4)
     script = str(REPO / "scripts" / "rabbitmq.sh")
     subprocess.run([script, "start", str(where), str(port)], check=True, timeout=120)
-    yield f"rabbit://guest:guest@127.0.0.1:{port}/"
+    url = subprocess.run([script, "url", str(where), str(port)], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    yield BusURL(url, f"http://127.0.0.1:{port + 3}/")
     subprocess.run([script, "stop", str(where), str(port)], timeout=60)
 
 
@@ -260,6 +272,8 @@ class Cloud(Server):
             f"state_path = {self.local}\n"
             f"control_exchange = ctrove_e2e_{os.getpid()}\n"
             "usage_timeout = 60\n"
+            "[broker_accounts]\n"
+            f"management_url = {getattr(transport_url, 'management', '')}\n"
             "[local]\n"
             f"instances_dir = {self.local}/instances\n"
             f"volumes_dir = {self.local}/volumes\n"

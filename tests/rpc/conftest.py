@@ -6,8 +6,10 @@ stopped with SIGTERM at the end of its test and must exit 0 without sanitizer re
 
 Environment:
   RPC_PEER       path of the rpc_peer binary (meson sets it); else build*/tests/unit/rpc_peer
-  RPC_TEST_PORT  AMQP port of the private node (its dist port is +1, its epmd +2);
-                 default: the first free one of 25679, 25689, ...
+  RPC_TEST_PORT  AMQP port of the private node (its dist port is +1, its epmd +2, its
+                 management API +3); default: the first free one of 25679, 25689, ...
+The node has no guest login: the tests use the account scripts/rabbitmq.sh made
+(DIR/control-account).
   RPC_TEST_URL   use this broker instead of starting one (no restart test then)
 """
 import glob
@@ -37,6 +39,11 @@ def _find_peer():
     if not found:
         pytest.skip("rpc_peer not built (ninja -C <build dir>)")
     return found[0]
+
+
+def _control_url(directory, port):
+    with open(os.path.join(directory, "control-account")) as f:
+        return "rabbit://%s@127.0.0.1:%d/" % (f.read().strip(), port)
 
 
 class Broker:
@@ -70,11 +77,11 @@ def _free(port):
 
 
 def _pick_port():
-    """RPC_TEST_PORT, else the first of 25679, 25689, ... whose port, +1 and +2 are free."""
+    """RPC_TEST_PORT, else the first of 25679, 25689, ... whose port to +3 are free."""
     if os.environ.get("RPC_TEST_PORT"):
         return int(os.environ["RPC_TEST_PORT"])
     for port in range(25679, 25999, 10):
-        if all(_free(port + i) for i in range(3)):
+        if all(_free(port + i) for i in range(4)):
             return port
     pytest.skip("no free port for a private RabbitMQ node")
 
@@ -90,15 +97,17 @@ def broker():
         # The node `make check` started once for the whole run; the restart test
         # may restart it, and the caller stops it.
         port = int(os.environ["RPC_TEST_PORT"])
-        b = Broker("rabbit://guest:guest@127.0.0.1:%d/" % port, shared, port)
+        b = Broker(None, shared, port)
         b.start()
+        b.url = _control_url(shared, port)
         yield b
         return
     port = _pick_port()
     directory = tempfile.mkdtemp(prefix="ctrove-rmq-")
-    b = Broker("rabbit://guest:guest@127.0.0.1:%d/" % port, directory, port)
+    b = Broker(None, directory, port)
     try:
         b.start()
+        b.url = _control_url(directory, port)
         yield b
     finally:
         b.stop()

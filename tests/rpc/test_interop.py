@@ -306,8 +306,9 @@ class Raw:
     def __init__(self, url):
         import amqp
 
-        host = url.split("@")[1].rstrip("/")
-        self.conn = amqp.Connection(host=host, userid="guest", password="guest")
+        creds, host = url.split("://", 1)[1].rstrip("/").rsplit("@", 1)
+        user, password = creds.split(":", 1)
+        self.conn = amqp.Connection(host=host, userid=user, password=password)
         self.conn.connect()
         self.ch = self.conn.channel()
         self.queue = self.ch.queue_declare("", exclusive=True, auto_delete=True).queue
@@ -408,7 +409,8 @@ def test_garbage_does_not_hurt_ctrove(broker, oslo, c_server):
     assert srv.handled().count(555) == 1
     err = "\n".join(srv.stderr)
     assert "dropping a message on it-garbage" in err
-    assert "password" not in err and "guest:guest" not in err
+    assert "password" not in err
+    assert broker.url.split("://", 1)[1].split("@")[0].split(":", 1)[1] not in err
 
 
 def test_latency(c_server, run_peer):
