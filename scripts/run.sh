@@ -59,7 +59,6 @@ trap '"$top/scripts/rabbitmq.sh" stop "$state/rabbitmq" "$amqp" >/dev/null' EXIT
 # start, kept 0600 in its directory); each guest gets one of its own from ctrove
 # through the management API on amqp+3. No guest/guest anywhere.
 bus_url=$("$top/scripts/rabbitmq.sh" url "$state/rabbitmq" "$amqp")
-chmod 600 "$conf"
 sed -i "s|^transport_url = .*|transport_url = $bus_url|" "$conf"
 grep -q '^\[broker_accounts\]' "$conf" ||
 	printf '\n[broker_accounts]\nmanagement_url = http://127.0.0.1:%s/\n' $((amqp + 3)) >>"$conf"
