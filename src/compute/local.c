@@ -20,6 +20,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "compute/address.h"
+#include "compute/instance_user.h"
 #include "compute/netfilter.h"
 #include "compute/paths.h"
 #include "compute/process.h"
@@ -91,7 +92,8 @@ static int agent_cmd(const char *id, struct agent_cmd *c, struct ct_error *err)
 
 /* guest_info.conf + trove-guestagent.conf in one file, 0600 (it holds the key). */
 static int write_guest_conf(const struct compute_spec *s, const char *path, const char *address,
-			    const char *mount_point, struct ct_error *err)
+			    const char *mount_point, const struct instance_user *user,
+			    struct ct_error *err)
 {
 	char rdir[PATH_MAX], templates[PATH_MAX + 16];
 	const struct datastore_hooks *hooks = datastore_hooks_find(s->manager, err);
@@ -127,12 +129,13 @@ static int write_guest_conf(const struct compute_spec *s, const char *path, cons
 		"cache_dir = %s\n"
 		"bind_address = %s\n"
 		"port = %d\n"
-		"memory_mb = %ld\n",
+		"memory_mb = %ld\n"
+		"service_user = %s\n",
 		s->id, s->id, s->manager, s->datastore_version, s->tenant_id,
 		s->rpc_key ? s->rpc_key : "", cfg_str(CFG_TRANSPORT_URL),
 		cfg_str(CFG_CONTROL_EXCHANGE), cfg_str(CFG_CONDUCTOR_QUEUE),
 		cfg_int(CFG_LOCAL_GUEST_REPORT_INTERVAL), cfg_bool(CFG_DEBUG) ? "true" : "false",
-		mount_point, rdir, templates, address, hooks->port, s->memory_mb);
+		mount_point, rdir, templates, address, hooks->port, s->memory_mb, user->name);
 	bool ok = !ferror(f);
 	ok = fclose(f) == 0 && ok;
 	if (!ok || rename(tmp, path))
@@ -199,6 +202,18 @@ static int traversable(const char *dir, struct ct_error *err)
 	}
 }
 
+/* The guests' run directories sit side by side under run_root: searchable,
+ * never listable, so no instance learns another's paths from it. */
+static int seal_run_root(struct ct_error *err)
+{
+	const char *root = cfg_str(CFG_LOCAL_RUN_ROOT);
+	if (paths_mkdir_p(root, 0711, err))
+		return -1;
+	if (chmod(root, 0711))
+		return ct_fail(err, 500, "cannot chmod %s", root);
+	return 0;
+}
+
 static int local_create(const struct compute_spec *s, struct compute_server *out,
 			struct ct_error *err)
 {
@@ -207,8 +222,10 @@ static int local_create(const struct compute_spec *s, struct compute_server *out
 	/* An unknown datastore fails here, before anything is made. */
 	if (!datastore_hooks_find(s->manager, err))
 		return -1;
+	struct instance_user user;
 	if (instance_dir(s->id, dir, err) || paths_mkdir_p(dir, 0711, err) ||
-	    traversable(dir, err) || address_allocate(s->id, address, err))
+	    traversable(dir, err) || seal_run_root(err) ||
+	    instance_user_ensure(s->id, &user, err) || address_allocate(s->id, address, err))
 		return -1;
 	log_info("address %s", address);
 	snprintf(out->address, sizeof out->address, "%s", address);
@@ -217,7 +234,8 @@ static int local_create(const struct compute_spec *s, struct compute_server *out
 	snprintf(out->mount_point, sizeof out->mount_point, "%s", mount);
 	if (apply_rules(s->id, address, s->manager, s->allowed_cidrs, err))
 		return -1;
-	if (agent_cmd(s->id, &cmd, err) || write_guest_conf(s, cmd.conf, address, mount, err))
+	if (agent_cmd(s->id, &cmd, err) ||
+	    write_guest_conf(s, cmd.conf, address, mount, &user, err))
 		return -1;
 	struct proc_spec spec = {.argv = cmd.argv,
 				 .pid_file = cmd.pid_file,
@@ -310,11 +328,16 @@ static int local_destroy(const char *id, struct ct_error *err)
 		return -1;
 	kill_leftovers(rdir);
 	kill_leftovers(dir);
+	if (instance_user_stop_processes(id, err))
+		return -1;
 	if (netfilter_remove(id, err) && err->status != 501)
 		return -1;
 	if (volume_delete(id, err))
 		return -1;
 	if (paths_remove_tree(rdir, err) || paths_remove_tree(dir, err))
+		return -1;
+	/* Last: until the files are gone a uid given again could own them. */
+	if (instance_user_remove(id, err))
 		return -1;
 	return address_free(id, err);
 }
