@@ -251,7 +251,10 @@ static int kill_if_owned(pid_t pid, void *ctx)
 	char path[32];
 	struct stat st;
 	snprintf(path, sizeof path, "/proc/%d", (int)pid);
-	if (!stat(path, &st) && st.st_uid == u->uid && pid != getpid()) {
+	struct os_proc_info info;
+	/* A zombie holds nothing and cannot be killed again. */
+	if (!stat(path, &st) && st.st_uid == u->uid && pid != getpid() &&
+	    !os_proc_info(pid, &info) && info.state != 'Z' && info.state != 'X') {
 		kill(pid, SIGKILL);
 		u->found++;
 	}

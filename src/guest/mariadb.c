@@ -289,8 +289,16 @@ static int init_datadir(const struct guest_instance *inst, const struct mdb_path
 	if (!bin)
 		return ct_fail(err, 501, "No MariaDB or MySQL server is installed.");
 	if (!inst->cache_dir[0]) {
-		if (guest_mkdir(staging, 0700, id, err) ||
-		    install_db(p, id, staging, tools_log, err))
+		/* install-db's server (mysql) must get through the volume's root,
+		 * the instance's own 0700, for as long as it runs. */
+		if (guest_mkdir(staging, 0700, id, err))
+			return -1;
+		if (chmod(inst->data_dir, 0711))
+			return ct_fail(err, 500, "Cannot chmod %s", inst->data_dir);
+		int rc = install_db(p, id, staging, tools_log, err);
+		if (chmod(inst->data_dir, 0700) && !rc)
+			rc = ct_fail(err, 500, "Cannot chmod %s", inst->data_dir);
+		if (rc)
 			return -1;
 	} else {
 		char self[64];
