@@ -185,7 +185,7 @@ int instance_user_ensure(const char *id, struct instance_user *out, struct ct_er
 			return 0;
 		if (err->status != 404)
 			return -1;
-		uid_t uid;
+		uid_t uid = 0;
 		char name[INSTANCE_USER_NAME_MAX], comment[128], a_uid[16], k[4][40];
 		if (instance_user_name(id, name, sizeof name, err) || drop_stale_group(name, err) ||
 		    pick_uid(id, &uid, err))
