@@ -222,11 +222,15 @@ def test_pg_cannot_read_or_write_b_files(cloud, two, pg_root):
         out = program(a, pg_root, f"touch {path}")
         assert "Permission denied" in out, (path, out)
     assert not list(b.data.glob("**/pwn")) and not list(b.run.glob("**/pwn"))
-    # The control plane's state: config, database, keys.
-    for path in (cloud.conf, cloud.root / "trove.sqlite", cloud.local / "rpc_master_keys"):
-        if path.exists():
-            out = program(a, pg_root, f"cat {path}")
-            assert "Permission denied" in out and "rc=1" in out, (path, out)
+    # The control plane's state_path (0711, what ctrove keeps there 0600: the
+    # RPC master keys, the token key) and this harness's config and database.
+    for path in (cloud.local / "rpc_master_keys", cloud.local / "token.key", cloud.conf,
+                 cloud.root / "trove.sqlite"):
+        assert path.exists(), path
+        out = program(a, pg_root, f"cat {path}")
+        assert "Permission denied" in out and "rc=1" in out, (path, out)
+    out = program(a, pg_root, f"ls {cloud.local}")
+    assert "Permission denied" in out, out
     assert_b_unchanged_pg(cloud, b)
 
 
@@ -336,6 +340,21 @@ def test_mdb_install_soname_only_from_the_plugin_dir(cloud, two, my_root):
     assert_b_unchanged_mdb(cloud, b)
 
 
+def living(uid):
+    """Processes of uid that are not zombies (a killed process's zombie waits
+    for whoever adopted it: nothing of it runs or holds anything)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid and \
+                        (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                    found.append(entry.name)
+            except (OSError, IndexError):
+                pass
+    return found
+
+
 def test_delete_frees_the_identity(cloud, two, pg_root, my_root):
     """Last: the users go with the instances, with what they left in /tmp."""
     a = two["pga"]
@@ -352,5 +371,5 @@ def test_delete_frees_the_identity(cloud, two, pg_root, my_root):
     passwd = Path("/etc/passwd").read_text()
     for inst in two.values():
         assert f"ctrove instance {inst.id}" not in passwd
-        assert subprocess.run(["pgrep", "-u", str(inst.os_user.pw_uid)]).returncode == 1
+        assert not living(inst.os_user.pw_uid)
     assert not left.exists()
