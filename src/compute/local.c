@@ -299,7 +299,9 @@ static int local_ensure_running(const char *id, struct ct_error *err)
 	if (access(cmd.conf, R_OK))
 		return ct_fail(err, 500, "instance %s has no guest configuration", id);
 	char dir[PATH_MAX];
-	if (instance_dir(id, dir, err))
+	/* After a reboot run_root (on tmpfs) is gone: made again 0711 before the
+	 * agent would make it with its own, wider, default. */
+	if (instance_dir(id, dir, err) || seal_run_root(err))
 		return -1;
 	struct proc_spec spec = {.argv = cmd.argv,
 				 .pid_file = cmd.pid_file,
