@@ -379,10 +379,14 @@ static int local_destroy(const char *id, struct ct_error *err)
 }
 
 /* Without loop devices or nftables the driver says so once and degrades
- * (plain directories; 501 for allowed_cidrs): never fatal. */
+ * (plain directories; 501 for allowed_cidrs): never fatal. A configuration
+ * it cannot use at all is. */
 static int local_init(struct ct_error *err)
 {
-	(void)err;
+	/* A bad uid range would fail every create: refuse to start instead. */
+	uid_t first, last;
+	if (instance_user_parse_range(cfg_str(CFG_LOCAL_INSTANCE_UID_RANGE), &first, &last, err))
+		return -1;
 	struct ct_error degraded = {0};
 	if (volume_init(&degraded))
 		log_warning("volumes: %s", degraded.message);
