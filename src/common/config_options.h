@@ -189,6 +189,10 @@
 	  "ctrove: heartbeat period (s) written into local guest agents' config.")                 \
 	X(LOCAL_RUN_ROOT, "local", "run_root", CFG_STR, "/run/ctrove",                             \
 	  "ctrove: parent of the guests' run directories (sockets must stay short).")              \
+	X(LOCAL_INSTANCE_UID_RANGE, "local", "instance_uid_range", CFG_STR, "70000-79999",         \
+	  "ctrove: uids (first-last) of the per-instance OS users the local driver "               \
+	  "creates (ct-<id>, group of the same name); each instance's server runs as "             \
+	  "its own. Outside Debian's user (1000-60000) and subuid (100000-) ranges.")              \
 	X(USAGE_TIMEOUT, "DEFAULT", "usage_timeout", CFG_INT, "1800",                              \
 	  "Seconds a new instance may take to become active before it goes to ERROR.")             \
 	X(GUEST_ID, "DEFAULT", "guest_id", CFG_STR, "",                                            \

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "compute/address.h"
+#include "compute/instance_user.h"
 #include "compute/netfilter.h"
 #include "compute/paths.h"
 #include "compute/process.h"
@@ -92,7 +94,8 @@ static int agent_cmd(const char *id, struct agent_cmd *c, struct ct_error *err)
 /* guest_info.conf + trove-guestagent.conf in one file, 0600 (it holds the key and
  * the guest's own broker password). */
 static int write_guest_conf(const struct compute_spec *s, const char *path, const char *address,
-			    const char *mount_point, struct ct_error *err)
+			    const char *mount_point, const struct instance_user *user,
+			    struct ct_error *err)
 {
 	char rdir[PATH_MAX], templates[PATH_MAX + 16];
 	const struct datastore_hooks *hooks = datastore_hooks_find(s->manager, err);
@@ -130,12 +133,13 @@ static int write_guest_conf(const struct compute_spec *s, const char *path, cons
 		"cache_dir = %s\n"
 		"bind_address = %s\n"
 		"port = %d\n"
-		"memory_mb = %ld\n",
+		"memory_mb = %ld\n"
+		"service_user = %s\n",
 		s->id, s->id, s->manager, s->datastore_version, s->tenant_id,
 		s->rpc_key ? s->rpc_key : "", s->transport_url, cfg_str(CFG_CONTROL_EXCHANGE),
 		cfg_str(CFG_CONDUCTOR_QUEUE), cfg_int(CFG_LOCAL_GUEST_REPORT_INTERVAL),
 		cfg_bool(CFG_DEBUG) ? "true" : "false", mount_point, rdir, templates, address,
-		hooks->port, s->memory_mb);
+		hooks->port, s->memory_mb, user->name);
 	bool ok = !ferror(f);
 	ok = fclose(f) == 0 && ok;
 	if (!ok || rename(tmp, path))
@@ -202,6 +206,34 @@ static int traversable(const char *dir, struct ct_error *err)
 	}
 }
 
+/* The guests' run directories sit side by side under run_root: searchable,
+ * never listable, so no instance learns another's paths from it. */
+static int seal_run_root(struct ct_error *err)
+{
+	const char *root = cfg_str(CFG_LOCAL_RUN_ROOT);
+	if (paths_mkdir_p(root, 0711, err))
+		return -1;
+	if (chmod(root, 0711))
+		return ct_fail(err, 500, "cannot chmod %s", root);
+	return 0;
+}
+
+struct user_job {
+	const char *id;
+	const char *request_id; /* the task's, for the log lines */
+	struct instance_user user;
+	struct ct_error err;
+	int rc;
+};
+
+static void *ensure_user(void *arg)
+{
+	struct user_job *j = arg;
+	log_set_context(j->request_id, j->id);
+	j->rc = instance_user_ensure(j->id, &j->user, &j->err);
+	return NULL;
+}
+
 static int local_create(const struct compute_spec *s, struct compute_server *out,
 			struct ct_error *err)
 {
@@ -211,16 +243,36 @@ static int local_create(const struct compute_spec *s, struct compute_server *out
 	if (!datastore_hooks_find(s->manager, err))
 		return -1;
 	if (instance_dir(s->id, dir, err) || paths_mkdir_p(dir, 0711, err) ||
-	    traversable(dir, err) || address_allocate(s->id, address, err))
+	    traversable(dir, err) || seal_run_root(err))
 		return -1;
-	log_info("address %s", address);
-	snprintf(out->address, sizeof out->address, "%s", address);
-	if (volume_create(s->id, (int)s->volume_gb, err) || volume_mount_point(s->id, mount, err))
+	/* useradd takes 25-100 ms (it locks and rewrites four files): it runs
+	 * while the volume is made, which takes longer. */
+	struct user_job job = {.id = s->id, .request_id = log_request_id()};
+	pthread_t thread;
+	bool threaded = pthread_create(&thread, NULL, ensure_user, &job) == 0;
+	if (!threaded)
+		ensure_user(&job);
+	int rc = address_allocate(s->id, address, err);
+	if (!rc) {
+		log_info("address %s", address);
+		snprintf(out->address, sizeof out->address, "%s", address);
+		rc = volume_create(s->id, (int)s->volume_gb, err) ||
+		     volume_mount_point(s->id, mount, err);
+	}
+	if (!rc) {
+		snprintf(out->mount_point, sizeof out->mount_point, "%s", mount);
+		rc = apply_rules(s->id, address, s->manager, s->allowed_cidrs, err);
+	}
+	if (threaded)
+		pthread_join(thread, NULL);
+	if (rc)
 		return -1;
-	snprintf(out->mount_point, sizeof out->mount_point, "%s", mount);
-	if (apply_rules(s->id, address, s->manager, s->allowed_cidrs, err))
+	if (job.rc) {
+		*err = job.err;
 		return -1;
-	if (agent_cmd(s->id, &cmd, err) || write_guest_conf(s, cmd.conf, address, mount, err))
+	}
+	if (agent_cmd(s->id, &cmd, err) ||
+	    write_guest_conf(s, cmd.conf, address, mount, &job.user, err))
 		return -1;
 	struct proc_spec spec = {.argv = cmd.argv,
 				 .pid_file = cmd.pid_file,
@@ -250,7 +302,9 @@ static int local_ensure_running(const char *id, struct ct_error *err)
 	if (access(cmd.conf, R_OK))
 		return ct_fail(err, 500, "instance %s has no guest configuration", id);
 	char dir[PATH_MAX];
-	if (instance_dir(id, dir, err))
+	/* After a reboot run_root (on tmpfs) is gone: made again 0711 before the
+	 * agent would make it with its own, wider, default. */
+	if (instance_dir(id, dir, err) || seal_run_root(err))
 		return -1;
 	struct proc_spec spec = {.argv = cmd.argv,
 				 .pid_file = cmd.pid_file,
@@ -313,20 +367,29 @@ static int local_destroy(const char *id, struct ct_error *err)
 		return -1;
 	kill_leftovers(rdir);
 	kill_leftovers(dir);
+	if (instance_user_stop_processes(id, err))
+		return -1;
 	if (netfilter_remove(id, err) && err->status != 501)
 		return -1;
 	if (volume_delete(id, err))
 		return -1;
 	if (paths_remove_tree(rdir, err) || paths_remove_tree(dir, err))
 		return -1;
+	/* Last: until the files are gone a uid given again could own them. */
+	if (instance_user_remove(id, err))
+		return -1;
 	return address_free(id, err);
 }
 
 /* Without loop devices or nftables the driver says so once and degrades
- * (plain directories; 501 for allowed_cidrs): never fatal. */
+ * (plain directories; 501 for allowed_cidrs): never fatal. A configuration
+ * it cannot use at all is. */
 static int local_init(struct ct_error *err)
 {
-	(void)err;
+	/* A bad uid range would fail every create: refuse to start instead. */
+	uid_t first, last;
+	if (instance_user_parse_range(cfg_str(CFG_LOCAL_INSTANCE_UID_RANGE), &first, &last, err))
+		return -1;
 	struct ct_error degraded = {0};
 	if (volume_init(&degraded))
 		log_warning("volumes: %s", degraded.message);

@@ -96,6 +96,12 @@ static int write_all(int fd, const char *p, size_t len)
 int guest_write_file(const char *path, const char *content, size_t len, mode_t mode,
 		     struct ct_error *err)
 {
+	return guest_write_file_owned(path, content, len, mode, NULL, err);
+}
+
+int guest_write_file_owned(const char *path, const char *content, size_t len, mode_t mode,
+			   const struct guest_identity *id, struct ct_error *err)
+{
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp)
 		return ct_fail(err, 500, "Path too long: %s", path);
@@ -104,7 +110,8 @@ int guest_write_file(const char *path, const char *content, size_t len, mode_t m
 	if (fd < 0)
 		return ct_fail(err, 500, "Cannot create %s: %s", tmp, strerror(errno));
 	/* umask may have narrowed mode; set it exactly. */
-	if (fchmod(fd, mode) || write_all(fd, content, len) || fsync(fd)) {
+	if (fchmod(fd, mode) || (id && id->drop && fchown(fd, id->uid, id->gid)) ||
+	    write_all(fd, content, len) || fsync(fd)) {
 		int e = errno;
 		close(fd);
 		unlink(tmp);
@@ -200,6 +207,30 @@ int guest_mkdir(const char *path, mode_t mode, const struct guest_identity *id,
 		return ct_fail(err, 500, "Cannot chmod %s: %s", p, strerror(errno));
 	if (id && id->drop && chown(p, id->uid, id->gid))
 		return ct_fail(err, 500, "Cannot chown %s: %s", p, strerror(errno));
+	return 0;
+}
+
+/* nftw passes no context: the owner being given, per thread. */
+static _Thread_local uid_t chown_uid;
+static _Thread_local gid_t chown_gid;
+
+static int chown_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)flag;
+	(void)ftw;
+	if (st->st_uid == chown_uid && st->st_gid == chown_gid)
+		return 0;
+	return lchown(path, chown_uid, chown_gid) && errno != ENOENT ? -1 : 0;
+}
+
+int guest_chown_tree(const char *path, uid_t uid, gid_t gid, struct ct_error *err)
+{
+	if (geteuid() != 0)
+		return 0;
+	chown_uid = uid;
+	chown_gid = gid;
+	if (nftw(path, chown_entry, 16, FTW_PHYS))
+		return ct_fail(err, 500, "Cannot chown %s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -484,7 +515,7 @@ int guest_template_build(const char *cache_dir, const char *tmpl, mode_t mode,
 	if (guest_mkdir(cache_dir, 0711, NULL, err) || guest_mkdir(build, mode, id, err))
 		return -1;
 	double t0 = guest_now();
-	if (init(ctx, build, err)) {
+	if (init(ctx, build, err) || guest_chown_tree(build, 0, 0, err)) {
 		guest_remove_tree(build, NULL);
 		return -1;
 	}

@@ -56,6 +56,9 @@ int guest_random_password(char *out, size_t len, struct ct_error *err);
  * the new file from its creation (no window with wider permissions). */
 int guest_write_file(const char *path, const char *content, size_t len, mode_t mode,
 		     struct ct_error *err);
+/* The same, the file owned by id when id->drop (a file its server reads). */
+int guest_write_file_owned(const char *path, const char *content, size_t len, mode_t mode,
+			   const struct guest_identity *id, struct ct_error *err);
 /* The same for a credential file: mode 0600, [client] section. socket may be NULL. */
 int guest_write_credentials(const char *path, const struct guest_credentials *cred,
 			    const char *socket, struct ct_error *err);
@@ -65,6 +68,9 @@ int guest_read_credentials(const char *path, struct guest_credentials *cred, str
 /* mkdir -p with mode for the last component; chown it to id when id->drop. */
 int guest_mkdir(const char *path, mode_t mode, const struct guest_identity *id,
 		struct ct_error *err);
+/* chown -R uid:gid path (never follows symlinks); nothing unless the agent
+ * runs as root. */
+int guest_chown_tree(const char *path, uid_t uid, gid_t gid, struct ct_error *err);
 /* rm -rf path (never follows symlinks). */
 int guest_remove_tree(const char *path, struct ct_error *err);
 
@@ -99,8 +105,9 @@ int guest_copy_tree(const char *src, const char *dst, const char *log_path, stru
 
 /* The cached template directory tmpl, built once: init fills a new private
  * directory beside it (mode, owned by id; cache_dir must let the service
- * user through), which is then renamed into place. A concurrent agent that
- * won the race keeps its copy; either will do. */
+ * user through), which is then handed to root (instances' users may not read
+ * it, let alone change what later instances copy) and renamed into place.
+ * A concurrent agent that won the race keeps its copy; either will do. */
 int guest_template_build(const char *cache_dir, const char *tmpl, mode_t mode,
 			 const struct guest_identity *id,
 			 int (*init)(const void *ctx, const char *dir, struct ct_error *err),

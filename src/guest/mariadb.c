@@ -7,11 +7,12 @@
  * docs/guest-mariadb.md for the layout.
  * Data directories are copied from a template initialised once per server
  * build and init-relevant settings under cache_dir (mariadb-install-db takes
- * ~0.5 s, a copy ~0.03 s). The template's only accounts are root@localhost and
- * <service user>@localhost, both unix_socket only: nothing is reachable over
- * TCP until prepare has created the accounts it was asked for.
- * Owns the instance's run_dir and <data_dir>/data; may not touch the volume
- * outside <data_dir>/data, nor any other instance.
+ * ~0.5 s, a copy ~0.03 s). The template's only account is root@localhost,
+ * unix_socket only: nothing is reachable over TCP until prepare has created
+ * the accounts it was asked for.
+ * Owns the instance's run_dir, <data_dir>/data and <data_dir>/files (the
+ * only directory SQL may read or write files in); may not touch the volume
+ * outside them, nor any other instance.
  */
 #define LOG_MODULE "guest.mariadb"
 
@@ -67,15 +68,16 @@ static const char *install_bin(void)
 
 /* --- files and directories ---------------------------------------------------- */
 
+/* Everything the server reads or writes is its identity's alone (0700); the
+ * run directory is root's and searchable only, the credentials root's. */
 static int make_dirs(const struct guest_instance *inst, const struct mdb_paths *p,
 		     const struct guest_identity *id, struct ct_error *err)
 {
-	struct stat st;
-	if (stat(inst->data_dir, &st) && guest_mkdir(inst->data_dir, 0755, NULL, err))
-		return -1;
-	if (guest_mkdir(inst->run_dir, 0755, NULL, err) || guest_mkdir(p->confd, 0755, NULL, err) ||
-	    guest_mkdir(p->mysqld_dir, 0750, id, err) || guest_mkdir(p->tmp, 0700, id, err) ||
-	    guest_mkdir(p->log_dir, 0750, id, err) || guest_mkdir(p->cred_dir, 0700, NULL, err))
+	if (guest_mkdir(inst->data_dir, 0700, id, err) ||
+	    guest_mkdir(inst->run_dir, 0711, NULL, err) || guest_mkdir(p->confd, 0700, id, err) ||
+	    guest_mkdir(p->mysqld_dir, 0700, id, err) || guest_mkdir(p->tmp, 0700, id, err) ||
+	    guest_mkdir(p->log_dir, 0700, id, err) || guest_mkdir(p->files, 0700, id, err) ||
+	    guest_mkdir(p->cred_dir, 0700, NULL, err))
 		return -1;
 	return 0;
 }
@@ -150,16 +152,19 @@ static int write_config(const struct guest_instance *inst, const struct mdb_path
 		"[client]\nport = %d\nsocket = %s\n\n"
 		"[mysqld]\nuser = %s\nbind-address = %s\nport = %d\nsocket = %s\npid-file = %s\n"
 		"datadir = %s\ntmpdir = %s\nlog-error = %s\nbasedir = /usr\n"
-		"skip-name-resolve\nskip-external-locking\n",
+		"skip-name-resolve\nskip-external-locking\n"
+		"# Files the server reads or writes for SQL (INTO OUTFILE, LOAD_FILE,\n"
+		"# LOAD DATA) only in this instance's own directory; no client files.\n"
+		"secure-file-priv = %s\nlocal-infile = 0\n",
 		p->confd, inst->port, p->sock, id->name, inst->bind_address, inst->port, p->sock,
-		p->pid, p->datadir, p->tmp, p->err_log);
+		p->pid, p->datadir, p->tmp, p->err_log, p->files);
 	free(base);
 	if (w < 0 || (size_t)w >= cap - n) {
 		free(out);
 		return ct_fail(err, 500, "The config is too long.");
 	}
 	n += (size_t)w;
-	int rc = guest_write_file(p->cnf, out, n, 0644, err);
+	int rc = guest_write_file_owned(p->cnf, out, n, 0600, id, err);
 	free(out);
 	return rc;
 }
@@ -184,6 +189,8 @@ static uint64_t template_key(const char *bin, const char *cnf, const char *socke
 		MIX(&st.st_size, sizeof st.st_size);
 		MIX(&st.st_mtime, sizeof st.st_mtime);
 	}
+	/* The accounts a template holds: the agent's socket user only. */
+	MIX("accounts-2", sizeof "accounts-2");
 	MIX(socket_user, strlen(socket_user) + 1);
 	FILE *f = fopen(cnf, "r");
 	if (f) {
@@ -207,7 +214,14 @@ static bool has_mysql_schema(const char *datadir)
 }
 
 /* mariadb-install-db into dir with the instance's defaults file. Only
- * unix_socket accounts: root@localhost and the agent's own user. */
+ * unix_socket accounts, for the agent's own user (root): never one for the
+ * instance's user, so a template says nothing about who built it.
+ * As root it runs the bootstrap server as Debian's own mysql user, never as
+ * an instance's: install-db also chowns the plugin directory's
+ * auth_pam_tool_dir (holding a setuid-root helper it re-chmods 04755) to the
+ * user it is given, which must not be one a tenant's server runs as. The
+ * result is handed to the instance (or to root, for a template) afterwards. */
+#define MDB_INSTALL_USER "mysql"
 static int install_db(const struct mdb_paths *p, const struct guest_identity *id, const char *dir,
 		      const char *tools_log, struct ct_error *err)
 {
@@ -219,17 +233,30 @@ static int install_db(const struct mdb_paths *p, const struct guest_identity *id
 	guest_self_name(self, sizeof self);
 	snprintf(a_defaults, sizeof a_defaults, "--defaults-file=%s", p->cnf);
 	snprintf(a_datadir, sizeof a_datadir, "--datadir=%s", dir);
-	snprintf(a_user, sizeof a_user, "--user=%s", id->name);
+	snprintf(a_user, sizeof a_user, "--user=%s", MDB_INSTALL_USER);
 	snprintf(a_socket_user, sizeof a_socket_user, "--auth-root-socket-user=%s", self);
+	/* The instance's log and tmp directories are its user's alone: the
+	 * bootstrap server (as mysql) writes both inside the new directory. */
+	char a_log[PATH_MAX + 32], a_tmp[PATH_MAX + 32], install_log[PATH_MAX + 16];
+	snprintf(install_log, sizeof install_log, "%s/install.err", dir);
+	snprintf(a_log, sizeof a_log, "--log-error=%s", install_log);
+	snprintf(a_tmp, sizeof a_tmp, "--tmpdir=%s", dir);
 	const char *argv[] = {bin,
 			      a_defaults,
 			      a_datadir,
 			      "--auth-root-authentication-method=socket",
 			      "--skip-test-db",
 			      "--skip-name-resolve",
-			      id->drop ? a_user : a_socket_user,
+			      a_socket_user,
+			      id->drop ? a_user : NULL,
+			      a_log,
+			      a_tmp,
 			      NULL};
-	if (guest_run(argv, tools_log, NULL, err))
+	int rc = guest_run(argv, tools_log, NULL, err);
+	if (rc)
+		guest_log_tail(install_log);
+	unlink(install_log);
+	if (rc)
 		return ct_fail(err, 500, "mariadb-install-db failed; see %s.", tools_log);
 	return 0;
 }
@@ -262,8 +289,16 @@ static int init_datadir(const struct guest_instance *inst, const struct mdb_path
 	if (!bin)
 		return ct_fail(err, 501, "No MariaDB or MySQL server is installed.");
 	if (!inst->cache_dir[0]) {
-		if (guest_mkdir(staging, 0750, id, err) ||
-		    install_db(p, id, staging, tools_log, err))
+		/* install-db's server (mysql) must get through the volume's root,
+		 * the instance's own 0700, for as long as it runs. */
+		if (guest_mkdir(staging, 0700, id, err))
+			return -1;
+		if (chmod(inst->data_dir, 0711))
+			return ct_fail(err, 500, "Cannot chmod %s", inst->data_dir);
+		int rc = install_db(p, id, staging, tools_log, err);
+		if (chmod(inst->data_dir, 0700) && !rc)
+			rc = ct_fail(err, 500, "Cannot chmod %s", inst->data_dir);
+		if (rc)
 			return -1;
 	} else {
 		char self[64];
@@ -272,12 +307,17 @@ static int init_datadir(const struct guest_instance *inst, const struct mdb_path
 			 (unsigned long long)template_key(bin, p->cnf, self));
 		struct install_args args = {p, id, tools_log};
 		if (!has_mysql_schema(tmpl) &&
-		    guest_template_build(inst->cache_dir, tmpl, 0750, id, install_into, &args, err))
+		    guest_template_build(inst->cache_dir, tmpl, 0700, id, install_into, &args, err))
 			return -1;
 		/* Sparse: most of a fresh redo log is zeros (66 MB → 7 MB written). */
 		if (guest_copy_tree(tmpl, staging, tools_log, err))
 			return -1;
 	}
+	/* The copy is root's, like the template: hand it to this instance alone. */
+	if (id->drop && guest_chown_tree(staging, id->uid, id->gid, err))
+		return -1;
+	if (chmod(staging, 0700))
+		return ct_fail(err, 500, "Cannot chmod %s: %s", staging, strerror(errno));
 	if (rename(staging, p->datadir))
 		return ct_fail(err, 500, "Cannot rename %s: %s", staging, strerror(errno));
 	return 0;

@@ -34,6 +34,7 @@ struct mdb_paths {
 	char cred_dir[PATH_MAX];  /* <run>/credentials, 0700 agent-only */
 	char admin_cnf[PATH_MAX]; /* os_admin.cnf, 0600 */
 	char stopped[PATH_MAX];	  /* marker: stopped on purpose */
+	char files[PATH_MAX];	  /* <data_dir>/files: secure_file_priv, os_user 0700 */
 };
 
 int mdb_paths(const struct guest_instance *inst, struct mdb_paths *p, struct ct_error *err);

@@ -39,6 +39,7 @@ int mdb_paths(const struct guest_instance *inst, struct mdb_paths *p, struct ct_
 	snprintf(p->cred_dir, sizeof p->cred_dir, "%s/credentials", r);
 	snprintf(p->admin_cnf, sizeof p->admin_cnf, "%s/credentials/os_admin.cnf", r);
 	snprintf(p->stopped, sizeof p->stopped, "%s/.stopped", r);
+	snprintf(p->files, sizeof p->files, "%s/files", inst->data_dir);
 	if (strlen(p->sock) > MDB_SOCKET_MAX)
 		return ct_fail(err, 500, "The socket path %s is longer than %d bytes.", p->sock,
 			       MDB_SOCKET_MAX);

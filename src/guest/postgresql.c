@@ -9,7 +9,7 @@
  * Data directories are copies of a template cluster initialised once per
  * server build under cache_dir (initdb ~0.5 s, a copy ~0.05 s). The template
  * has only the bootstrap superuser `postgres`, reachable by peer
- * authentication over the socket from the agent's and the server's OS users;
+ * authentication over the socket from the agent's OS user alone;
  * prepare adds os_admin (password in a 0600 file, socket only) and whatever it
  * was asked for. See docs/guest-postgresql.md.
  * Owns the instance's run_dir and <data_dir>/data; may not touch the volume
@@ -96,14 +96,14 @@ static int data_major(const struct pg_paths *p)
 
 /* --- files and directories ------------------------------------------------------ */
 
+/* Everything the server reads or writes is its identity's alone (0700); the
+ * run directory is root's and searchable only, the credentials root's. */
 static int make_dirs(const struct guest_instance *inst, const struct pg_paths *p,
 		     const struct guest_identity *id, struct ct_error *err)
 {
-	struct stat st;
-	if (stat(inst->data_dir, &st) && guest_mkdir(inst->data_dir, 0755, NULL, err))
-		return -1;
-	if (guest_mkdir(inst->run_dir, 0755, NULL, err) || guest_mkdir(p->confd, 0755, NULL, err) ||
-	    guest_mkdir(p->sock_dir, 0750, id, err) || guest_mkdir(p->log_dir, 0750, id, err) ||
+	if (guest_mkdir(inst->data_dir, 0700, id, err) ||
+	    guest_mkdir(inst->run_dir, 0711, NULL, err) || guest_mkdir(p->confd, 0700, id, err) ||
+	    guest_mkdir(p->sock_dir, 0700, id, err) || guest_mkdir(p->log_dir, 0700, id, err) ||
 	    guest_mkdir(p->cred_dir, 0700, NULL, err))
 		return -1;
 	return 0;
@@ -194,7 +194,7 @@ static bool is_include_line(const char *line)
  * last setting of a name wins, so the base config cannot move the instance.
  */
 static int write_config(const struct guest_instance *inst, const struct pg_paths *p,
-			const char *contents, struct ct_error *err)
+			const struct guest_identity *id, const char *contents, struct ct_error *err)
 {
 	char *base = NULL;
 	if (!contents || !*contents) {
@@ -244,7 +244,7 @@ static int write_config(const struct guest_instance *inst, const struct pg_paths
 			 "# This instance (always last, so these win).\n"
 			 "data_directory = %s\nhba_file = %s\nident_file = %s\n"
 			 "listen_addresses = %s\nport = %d\n"
-			 "unix_socket_directories = %s\nunix_socket_permissions = 0770\n"
+			 "unix_socket_directories = %s\nunix_socket_permissions = 0700\n"
 			 "password_encryption = scram-sha-256\n"
 			 "logging_collector = off\nlog_destination = 'stderr'\n",
 			 q_confd, q_data, q_hba, q_ident, q_addr, inst->port, q_sock);
@@ -254,16 +254,18 @@ static int write_config(const struct guest_instance *inst, const struct pg_paths
 		return ct_fail(err, 500, "The config is too long.");
 	}
 	n += (size_t)w;
-	int rc = guest_write_file(p->conf, out, n, 0644, err);
+	int rc = guest_write_file_owned(p->conf, out, n, 0600, id, err);
 	free(out);
 	return rc;
 }
 
 /*
- * pg_hba: the bootstrap superuser by peer authentication from the agent's and
- * the server's OS users only (pg_ident map "ctrove"); os_admin by password,
- * socket only; nobody else over the socket; over TCP postgres, os_admin and
- * replication are rejected and every other role needs scram-sha-256.
+ * pg_hba: the bootstrap superuser by peer authentication from the agent's OS
+ * user only (pg_ident map "ctrove": not even the server's own identity, so
+ * nothing a tenant's superuser starts with COPY ... TO PROGRAM logs in by
+ * peer); os_admin by password, socket only; nobody else over the socket; over
+ * TCP postgres, os_admin and replication are rejected and every other role
+ * needs scram-sha-256.
  */
 static int write_hba(const struct pg_paths *p, const struct guest_identity *id,
 		     struct ct_error *err)
@@ -281,17 +283,15 @@ static int write_hba(const struct pg_paths *p, const struct guest_identity *id,
 				  "host    replication  all       ::/0        reject\n"
 				  "host    all          all       0.0.0.0/0   scram-sha-256\n"
 				  "host    all          all       ::/0        scram-sha-256\n";
-	if (guest_write_file(p->hba, hba, sizeof hba - 1, 0644, err))
+	if (guest_write_file_owned(p->hba, hba, sizeof hba - 1, 0600, id, err))
 		return -1;
 	char self[64], ident[512];
 	guest_self_name(self, sizeof self);
 	int n = snprintf(ident, sizeof ident,
-			 "# ctrove guest agent: OS users that may log in as postgres.\n"
+			 "# ctrove guest agent: the OS user that may log in as postgres.\n"
 			 "ctrove  %s  postgres\n",
-			 id->name);
-	if (strcmp(self, id->name))
-		n += snprintf(ident + n, sizeof ident - (size_t)n, "ctrove  %s  postgres\n", self);
-	return guest_write_file(p->ident, ident, (size_t)n, 0644, err);
+			 self);
+	return guest_write_file_owned(p->ident, ident, (size_t)n, 0600, id, err);
 }
 
 /* FNV-1a over the server build and the initdb arguments: a template is reused
@@ -395,6 +395,11 @@ static int init_datadir(const struct guest_instance *inst, const struct pg_paths
 		if (guest_copy_tree(tmpl, staging, tools_log, err))
 			return -1;
 	}
+	/* The copy is root's, like the template: hand it to this instance alone. */
+	if (id->drop && guest_chown_tree(staging, id->uid, id->gid, err))
+		return -1;
+	if (chmod(staging, 0700))
+		return ct_fail(err, 500, "Cannot chmod %s: %s", staging, strerror(errno));
 	if (rename(staging, p->datadir))
 		return ct_fail(err, 500, "Cannot rename %s: %s", staging, strerror(errno));
 	return 0;
@@ -627,7 +632,7 @@ static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, s
 	log_info("prepare: instance %s on %s:%d, PostgreSQL %d", inst->id, inst->bind_address,
 		 inst->port, major);
 	if (stop_server(inst, &p, err) ||
-	    write_config(inst, &p, guest_kw_string(kwargs, "config_contents"), err) ||
+	    write_config(inst, &p, &id, guest_kw_string(kwargs, "config_contents"), err) ||
 	    write_hba(&p, &id, err))
 		return -1;
 	double t_init = guest_now();

@@ -31,7 +31,7 @@ struct pg_paths {
 	char hba[PATH_MAX];	  /* <run>/pg_hba.conf */
 	char ident[PATH_MAX];	  /* <run>/pg_ident.conf */
 	char confd[PATH_MAX];	  /* <run>/conf.d (overrides, later) */
-	char sock_dir[PATH_MAX];  /* <run>/socket, 0750 os_user */
+	char sock_dir[PATH_MAX];  /* <run>/socket, 0700 os_user */
 	char sock[PATH_MAX];	  /* <sock_dir>/.s.PGSQL.<port> */
 	char pid[PATH_MAX];	  /* <datadir>/postmaster.pid */
 	char log_dir[PATH_MAX];	  /* <run>/log, os_user */
@@ -50,7 +50,7 @@ int pg_paths(const struct guest_instance *inst, struct pg_paths *p, struct ct_er
 PGconn *pg_connect_admin(const struct guest_instance *inst, const char *dbname,
 			 struct ct_error *err);
 /* As the bootstrap superuser `postgres`, by peer authentication (pg_ident maps
- * the agent's and the server's OS users to it); used before os_admin exists. */
+ * the agent's OS user alone to it); used before os_admin exists. */
 PGconn *pg_connect_bootstrap(const struct guest_instance *inst, struct ct_error *err);
 
 /* --- statements -------------------------------------------------------------- */

@@ -265,6 +265,9 @@ class Cloud(Server):
         os.chmod(self.run_root, 0o711)
         self.nft_table = f"ctrove_e2e_{os.getpid()}"
         octet = 20 + os.getpid() % 200
+        # Its instances' OS users come from a uid block of its own, so that
+        # cleanup() can remove whatever a failed test left (and nothing else).
+        self.uid_first = 70000 + (os.getpid() % 90) * 100
         guestagent = str(Path(CTROVE).parent / "ctrove-guestagent")
         extra = (
             "[DEFAULT]\n"
@@ -282,6 +285,7 @@ class Cloud(Server):
             f"address_range = 127.{octet}.0.1-127.{octet}.255.254\n"
             f"guestagent_binary = {guestagent}\n"
             "guest_report_interval = 1\n"
+            f"instance_uid_range = {self.uid_first}-{self.uid_first + 99}\n"
         )
         super().__init__(root, command="all", extra=extra)
         os.chmod(root, 0o711)
@@ -350,6 +354,20 @@ class Cloud(Server):
                        capture_output=True, check=False)
         shutil.rmtree(self.local, ignore_errors=True)
         shutil.rmtree(self.run_root, ignore_errors=True)
+        for user in self.leftover_users():
+            subprocess.run(["pkill", "-KILL", "-U", user], check=False)
+            time.sleep(0.1)
+            subprocess.run(["userdel", user], capture_output=True, check=False)
+
+    def leftover_users(self):
+        """Instance OS users (ctrove instance ...) in this cloud's uid block."""
+        users = []
+        for line in Path("/etc/passwd").read_text().splitlines():
+            f = line.split(":")
+            if (len(f) > 4 and self.uid_first <= int(f[2]) < self.uid_first + 100
+                    and f[4].startswith("ctrove instance ")):
+                users.append(f[0])
+        return users
 
 
 def serve(srv):

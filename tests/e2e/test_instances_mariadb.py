@@ -330,6 +330,9 @@ def test_delete_leaves_nothing_behind(cloud):
     leftovers = [p for p in cloud.local.rglob("*") if iid in str(p)]
     assert leftovers == []
     assert not (cloud.run_root / iid).exists()
+    # Its OS identity (and the group of the same name) went with it.
+    assert f"ctrove instance {iid}" not in Path("/etc/passwd").read_text()
+    assert f"ct-{iid[:29]}:" not in Path("/etc/group").read_text()
     assert not connects_from("127.0.0.1", ip)
     # The address is free again: the next instance may reuse it.
     quota = {q["resource"]: q for q in cloud.api(

@@ -5,6 +5,7 @@ so the directory standing in for the volume must be reachable by it whatever
 the control plane's umask (077)."""
 import json
 import os
+import pwd
 import stat
 import subprocess
 from pathlib import Path
@@ -45,11 +46,13 @@ def test_mariadb_on_a_plain_directory_is_active(cloud):
     cloud.wait_status(NAME, "ACTIVE", operating="HEALTHY")
     detail = instance(cloud)
     mount = cloud.local / "instances" / detail["id"] / "data"
-    # No file system of its own: a directory on the host's, mode 0755 like
-    # the root of a fresh one.
+    # No file system of its own: a directory on the host's, made 0755 like
+    # the root of a fresh one (whatever ctrove's umask), then given to the
+    # instance's own OS user, 0700, by its agent.
     assert str(mount) not in Path("/proc/self/mounts").read_text()
     assert not list((cloud.local / "volumes").glob(f"{detail['id']}*"))
-    assert stat.S_IMODE(mount.stat().st_mode) == 0o755
+    assert stat.S_IMODE(mount.stat().st_mode) == 0o700
+    assert pwd.getpwuid(mount.stat().st_uid).pw_gecos == f"ctrove instance {detail['id']}"
     ip = detail["ip"][0]
     out = subprocess.run(["mariadb", "--ssl=0", "--connect-timeout=5", "-h", ip, "-u", "userA",
                           "-pPassw0rd", "-N", "-B", "test", "-e",
