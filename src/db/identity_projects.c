@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/array.h"
 #include "common/ids.h"
 #include "common/timefmt.h"
 #include "db/identity_admin.h"
@@ -17,8 +16,9 @@
 
 #define PROJECT_COLUMNS "id, name, description, enabled"
 
-static void read_project(sqlite3_stmt *st, struct identity_project *p)
+static void read_project(sqlite3_stmt *st, void *row)
 {
+	struct identity_project *p = row;
 	snprintf(p->id, sizeof p->id, "%s", db_col_text(st, 0));
 	snprintf(p->name, sizeof p->name, "%s", db_col_text(st, 1));
 	snprintf(p->description, sizeof p->description, "%s", db_col_text(st, 2));
@@ -34,27 +34,10 @@ int identity_projects_list(const char *name, struct identity_project **out, size
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, name);
-	struct identity_project *list = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct identity_project *bigger = array_grow(list, n, &cap, sizeof *list);
-		if (!bigger) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		list = bigger;
-		read_project(st, &list[n++]);
-	}
-	if (rc != SQLITE_DONE)
-		db_fail(err, "list projects");
-	db_stmt_done(st);
-	if (rc != SQLITE_DONE) {
-		free(list);
+	void *rows;
+	if (db_collect(st, sizeof **out, read_project, "list projects", &rows, count, err))
 		return -1;
-	}
-	*out = list;
-	*count = n;
+	*out = rows;
 	return 0;
 }
 

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/array.h"
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/timefmt.h"
@@ -23,8 +22,9 @@
 
 #define USER_COLUMNS "id, name, description, email, enabled, default_project_id"
 
-static void read_user(sqlite3_stmt *st, struct identity_user *u)
+static void read_user(sqlite3_stmt *st, void *row)
 {
+	struct identity_user *u = row;
 	snprintf(u->id, sizeof u->id, "%s", db_col_text(st, 0));
 	snprintf(u->name, sizeof u->name, "%s", db_col_text(st, 1));
 	snprintf(u->description, sizeof u->description, "%s", db_col_text(st, 2));
@@ -42,27 +42,10 @@ int identity_users_list(const char *name, struct identity_user **out, size_t *co
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, name);
-	struct identity_user *list = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct identity_user *bigger = array_grow(list, n, &cap, sizeof *list);
-		if (!bigger) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		list = bigger;
-		read_user(st, &list[n++]);
-	}
-	if (rc != SQLITE_DONE)
-		db_fail(err, "list users");
-	db_stmt_done(st);
-	if (rc != SQLITE_DONE) {
-		free(list);
+	void *rows;
+	if (db_collect(st, sizeof **out, read_user, "list users", &rows, count, err))
 		return -1;
-	}
-	*out = list;
-	*count = n;
+	*out = rows;
 	return 0;
 }
 

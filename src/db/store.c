@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/log.h"
 
 #define STMT_CACHE_SIZE 128
@@ -212,6 +213,34 @@ int db_step_done(sqlite3_stmt *stmt, struct ct_error *err)
 		return -1;
 	}
 	db_stmt_done(stmt);
+	return 0;
+}
+
+int db_collect(sqlite3_stmt *stmt, size_t elem_size, db_row_reader *read_row, const char *what,
+	       void **rows, size_t *count, struct ct_error *err)
+{
+	unsigned char *arr = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		unsigned char *grown = array_grow(arr, n, &cap, elem_size);
+		if (!grown) {
+			db_stmt_done(stmt);
+			free(arr);
+			return ct_fail(err, 500, "out of memory");
+		}
+		arr = grown;
+		read_row(stmt, arr + n++ * elem_size);
+	}
+	if (rc != SQLITE_DONE)
+		db_fail(err, what);
+	db_stmt_done(stmt);
+	if (rc != SQLITE_DONE) {
+		free(arr);
+		return -1;
+	}
+	*rows = arr;
+	*count = n;
 	return 0;
 }
 
