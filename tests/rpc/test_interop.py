@@ -7,39 +7,22 @@ same, plus timeouts. Garbage published raw with py-amqp (non-JSON, wrong envelop
 unknown methods, bad arguments, a 10 MB body) must not hurt the C server, and every
 request that names a reply queue gets an oslo failure reply.
 """
-import base64
-import hashlib
 import json
-import os
+import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
+# Trove's payload encryption (trove/common/crypto_utils.py), the test oracle, is the
+# e2e suite's: one copy of it for both.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+from buslib import decrypt, encrypt  # noqa: E402
+
 KEY = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 
-
-# Trove's payload encryption (trove/common/crypto_utils.py), as the test oracle.
-def encrypt(key, obj):
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-    data = json.dumps(obj).encode()
-    aes_key = hashlib.md5(key.encode()).hexdigest().encode()
-    iv = os.urandom(16)
-    pad = 16 - len(data) % 16
-    enc = Cipher(algorithms.AES(aes_key), modes.CBC(iv)).encryptor()
-    return base64.b64encode(iv + enc.update(data + bytes([pad]) * pad) + enc.finalize()).decode()
-
-
-def decrypt(key, text):
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-    raw = base64.b64decode(text)
-    aes_key = hashlib.md5(key.encode()).hexdigest().encode()
-    dec = Cipher(algorithms.AES(aes_key), modes.CBC(raw[:16])).decryptor()
-    plain = dec.update(raw[16:]) + dec.finalize()
-    return json.loads(plain[: len(plain) - plain[-1]])
 
 
 def secure_serializer(oslo_messaging, key):
