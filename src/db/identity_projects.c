@@ -28,14 +28,10 @@ static void read_project(sqlite3_stmt *st, void *row)
 int identity_projects_list(const char *name, struct identity_project **out, size_t *count,
 			   struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT " PROJECT_COLUMNS " FROM ctrove_projects"
-				   " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
-				   err);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, name);
 	void *rows;
-	if (db_collect(st, sizeof **out, read_project, "list projects", &rows, count, err))
+	if (db_collect_text("SELECT " PROJECT_COLUMNS " FROM ctrove_projects"
+			    " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
+			    name, sizeof **out, read_project, "list projects", &rows, count, err))
 		return -1;
 	*out = rows;
 	return 0;
@@ -43,30 +39,21 @@ int identity_projects_list(const char *name, struct identity_project **out, size
 
 int identity_project_get(const char *id, struct identity_project *out, struct ct_error *err)
 {
-	sqlite3_stmt *st =
-		db_stmt("SELECT " PROJECT_COLUMNS " FROM ctrove_projects WHERE id = ?1", err);
-	if (!st)
+	int found = db_read_row("SELECT " PROJECT_COLUMNS " FROM ctrove_projects WHERE id = ?1", id,
+				read_project, out, "read project", err);
+	if (found < 0)
 		return -1;
-	db_bind_text(st, 1, id);
-	bool found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
-		read_project(st, out);
-	db_stmt_done(st);
 	return found ? 0 : ct_fail(err, 404, "Could not find project: %.64s.", id);
 }
 
 /* 409 when another project than except_id carries the name. */
 static int name_free(const char *name, const char *except_id, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT id FROM ctrove_projects WHERE name = ?1"
-				   " AND (?2 IS NULL OR id <> ?2)",
-				   err);
-	if (!st)
+	int taken = db_exists("SELECT id FROM ctrove_projects WHERE name = ?1"
+			      " AND (?2 IS NULL OR id <> ?2)",
+			      name, except_id, "read project names", err);
+	if (taken < 0)
 		return -1;
-	db_bind_text(st, 1, name);
-	db_bind_text(st, 2, except_id);
-	bool taken = sqlite3_step(st) == SQLITE_ROW;
-	db_stmt_done(st);
 	return taken ? ct_fail(err, 409,
 			       "Conflict occurred attempting to store project - it is not "
 			       "permitted to have two projects with the same name in the same "

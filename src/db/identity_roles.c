@@ -39,14 +39,10 @@ static void read_assignment(sqlite3_stmt *st, void *row)
 int identity_roles_list(const char *name, struct identity_role **out, size_t *count,
 			struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT " ROLE_COLUMNS " FROM ctrove_roles"
-				   " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
-				   err);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, name);
 	void *rows;
-	if (db_collect(st, sizeof **out, read_role, "list roles", &rows, count, err))
+	if (db_collect_text("SELECT " ROLE_COLUMNS " FROM ctrove_roles"
+			    " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
+			    name, sizeof **out, read_role, "list roles", &rows, count, err))
 		return -1;
 	*out = rows;
 	return 0;
@@ -54,14 +50,10 @@ int identity_roles_list(const char *name, struct identity_role **out, size_t *co
 
 int identity_role_get(const char *id, struct identity_role *out, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT " ROLE_COLUMNS " FROM ctrove_roles WHERE id = ?1", err);
-	if (!st)
+	int found = db_read_row("SELECT " ROLE_COLUMNS " FROM ctrove_roles WHERE id = ?1", id,
+				read_role, out, "read role", err);
+	if (found < 0)
 		return -1;
-	db_bind_text(st, 1, id);
-	bool found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
-		read_role(st, out);
-	db_stmt_done(st);
 	return found ? 0 : ct_fail(err, 404, "Could not find role: %.64s.", id);
 }
 
@@ -73,12 +65,10 @@ int identity_role_create(struct identity_role *r, struct ct_error *err)
 			       "or '|'.");
 	if (db_begin(err))
 		return -1;
-	sqlite3_stmt *st = db_stmt("SELECT id FROM ctrove_roles WHERE name = ?1", err);
-	if (!st)
+	int taken = db_exists("SELECT id FROM ctrove_roles WHERE name = ?1", r->name, NULL,
+			      "read role names", err);
+	if (taken < 0)
 		goto fail;
-	db_bind_text(st, 1, r->name);
-	bool taken = sqlite3_step(st) == SQLITE_ROW;
-	db_stmt_done(st);
 	if (taken) {
 		ct_fail(err, 409,
 			"Conflict occurred attempting to store role - Duplicate entry found with "
@@ -87,7 +77,8 @@ int identity_role_create(struct identity_role *r, struct ct_error *err)
 		goto fail;
 	}
 	ids_hex32(r->id);
-	st = db_stmt("INSERT INTO ctrove_roles (id, name, description) VALUES (?1, ?2, ?3)", err);
+	sqlite3_stmt *st = db_stmt(
+		"INSERT INTO ctrove_roles (id, name, description) VALUES (?1, ?2, ?3)", err);
 	if (!st)
 		goto fail;
 	db_bind_text(st, 1, r->id);

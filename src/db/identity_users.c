@@ -36,14 +36,10 @@ static void read_user(sqlite3_stmt *st, void *row)
 int identity_users_list(const char *name, struct identity_user **out, size_t *count,
 			struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT " USER_COLUMNS " FROM ctrove_users"
-				   " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
-				   err);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, name);
 	void *rows;
-	if (db_collect(st, sizeof **out, read_user, "list users", &rows, count, err))
+	if (db_collect_text("SELECT " USER_COLUMNS " FROM ctrove_users"
+			    " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
+			    name, sizeof **out, read_user, "list users", &rows, count, err))
 		return -1;
 	*out = rows;
 	return 0;
@@ -51,28 +47,20 @@ int identity_users_list(const char *name, struct identity_user **out, size_t *co
 
 int identity_user_get(const char *id, struct identity_user *out, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT " USER_COLUMNS " FROM ctrove_users WHERE id = ?1", err);
-	if (!st)
+	int found = db_read_row("SELECT " USER_COLUMNS " FROM ctrove_users WHERE id = ?1", id,
+				read_user, out, "read user", err);
+	if (found < 0)
 		return -1;
-	db_bind_text(st, 1, id);
-	bool found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
-		read_user(st, out);
-	db_stmt_done(st);
 	return found ? 0 : ct_fail(err, 404, "Could not find user: %.64s.", id);
 }
 
 static int name_free(const char *name, const char *except_id, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT id FROM ctrove_users WHERE name = ?1"
-				   " AND (?2 IS NULL OR id <> ?2)",
-				   err);
-	if (!st)
+	int taken = db_exists("SELECT id FROM ctrove_users WHERE name = ?1"
+			      " AND (?2 IS NULL OR id <> ?2)",
+			      name, except_id, "read user names", err);
+	if (taken < 0)
 		return -1;
-	db_bind_text(st, 1, name);
-	db_bind_text(st, 2, except_id);
-	bool taken = sqlite3_step(st) == SQLITE_ROW;
-	db_stmt_done(st);
 	return taken ? ct_fail(err, 409,
 			       "Conflict occurred attempting to store user - Duplicate entry "
 			       "found with name %.255s at domain ID " IDENTITY_DOMAIN_ID ".",

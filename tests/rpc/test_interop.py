@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-# Trove's payload encryption (trove/common/crypto_utils.py), the test oracle, is the
-# e2e suite's: one copy of it for both.
+# Trove's payload encryption (trove/common/crypto_utils.py), the test oracle, and the
+# raw py-amqp publisher are the e2e suite's: one copy of each for both.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from buslib import decrypt, encrypt  # noqa: E402
+from buslib import Bus, decrypt, encrypt  # noqa: E402
 
 KEY = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 
@@ -283,33 +283,12 @@ def test_python_call_to_missing_server_times_out(oslo):
 
 # ---- garbage on the bus ---------------------------------------------------------------
 
-class Raw:
-    """py-amqp publisher with its own reply queue, for hand-made bodies."""
+class Raw(Bus):
+    """The e2e suite's py-amqp publisher on the "openstack" exchange; requests as
+    these tests build them (a _unique_id, no _timeout)."""
 
     def __init__(self, url):
-        import amqp
-
-        host = url.split("@")[1].rstrip("/")
-        self.conn = amqp.Connection(host=host, userid="guest", password="guest")
-        self.conn.connect()
-        self.ch = self.conn.channel()
-        self.queue = self.ch.queue_declare("", exclusive=True, auto_delete=True).queue
-        self.replies = {}
-        self.ch.basic_consume(self.queue, callback=self._on_reply, no_ack=True)
-
-    def _on_reply(self, msg):
-        outer = json.loads(msg.body)
-        inner = json.loads(outer["oslo.message"])
-        self.replies[inner["_msg_id"]] = inner
-
-    def publish(self, body, topic, exchange="openstack"):
-        import amqp
-
-        if isinstance(body, str):
-            body = body.encode()
-        self.ch.basic_publish(amqp.Message(body, content_type="application/json",
-                                           delivery_mode=2),
-                              exchange=exchange, routing_key=topic)
+        super().__init__(url, "openstack")
 
     def request(self, inner, topic, reply=True):
         msg_id = uuid.uuid4().hex
@@ -323,18 +302,7 @@ class Raw:
         return msg_id
 
     def wait(self, msg_id, timeout=15):
-        import socket
-
-        deadline = time.monotonic() + timeout
-        while msg_id not in self.replies and time.monotonic() < deadline:
-            try:
-                self.conn.drain_events(timeout=0.5)
-            except socket.timeout:
-                pass
-        return self.replies.get(msg_id)
-
-    def close(self):
-        self.conn.close()
+        return self.wait_reply(msg_id, timeout)
 
 
 def failure_of(reply):
