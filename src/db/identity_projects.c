@@ -25,6 +25,15 @@ static void read_project(sqlite3_stmt *st, void *row)
 	p->enabled = sqlite3_column_int(st, 3) != 0;
 }
 
+/* ?1 id, ?2 name, ?3 description, ?4 enabled */
+static void bind_project(sqlite3_stmt *st, const struct identity_project *p)
+{
+	db_bind_text(st, 1, p->id);
+	db_bind_text(st, 2, p->name);
+	db_bind_text(st, 3, p->description);
+	sqlite3_bind_int(st, 4, p->enabled);
+}
+
 int identity_projects_list(const char *name, struct identity_project **out, size_t *count,
 			   struct ct_error *err)
 {
@@ -76,10 +85,7 @@ int identity_project_create(struct identity_project *p, struct ct_error *err)
 				   err);
 	if (!st)
 		goto fail;
-	db_bind_text(st, 1, p->id);
-	db_bind_text(st, 2, p->name);
-	db_bind_text(st, 3, p->description);
-	sqlite3_bind_int(st, 4, p->enabled);
+	bind_project(st, p);
 	db_bind_text(st, 5, now);
 	if (db_step_done(st, err) || db_commit(err))
 		goto fail;
@@ -100,10 +106,7 @@ int identity_project_update(const struct identity_project *p, struct ct_error *e
 				   err);
 	if (!st)
 		goto fail;
-	db_bind_text(st, 1, p->id);
-	db_bind_text(st, 2, p->name);
-	db_bind_text(st, 3, p->description);
-	sqlite3_bind_int(st, 4, p->enabled);
+	bind_project(st, p);
 	if (db_step_done(st, err))
 		goto fail;
 	if (sqlite3_changes(db_handle(NULL)) == 0) {
