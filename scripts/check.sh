@@ -9,22 +9,7 @@ fuzz=$2
 fuzz_seconds=$3
 
 rmq_dir=$(mktemp -d /tmp/ctrove-check-rmq.XXXXXX)
-port=$(/usr/bin/python3 - <<'PY'
-import socket
-for base in range(26700, 29000, 10):
-    try:
-        socks = []
-        for p in range(base, base + 4):
-            s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
-        print(base)
-        break
-    except OSError:
-        pass
-    finally:
-        for s in socks:
-            s.close()
-PY
-)
+port=$("$top/scripts/free_port.sh" 26700 4)
 stop_broker() {
 	"$top/scripts/rabbitmq.sh" stop "$rmq_dir" "$port" >/dev/null 2>&1 || true
 	rm -rf "$rmq_dir"

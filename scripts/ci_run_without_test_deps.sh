@@ -66,27 +66,8 @@ make --no-print-directory build BUILD="$build"
 [ -x "$build/src/ctrove" ] || fail "no $build/src/ctrove"
 [ ! -e "$build/tests/unit/test_auth" ] || fail "the run build built the unit tests"
 
-free_port() { # first port from $1 up with $2 free ports after it
-	/usr/bin/python3 - "$1" "$2" <<'PY'
-import socket, sys
-base, span = int(sys.argv[1]), int(sys.argv[2])
-for p in range(base, base + 2000, 10):
-    socks = []
-    try:
-        for q in range(p, p + span):
-            s = socket.socket(); s.bind(("127.0.0.1", q)); socks.append(s)
-        print(p)
-        break
-    except OSError:
-        pass
-    finally:
-        for s in socks:
-            s.close()
-PY
-}
-
 export CTROVE_RUN_DIR="$work/state" CTROVE_OPENRC="$work/openrc"
-export CTROVE_PORT=$(free_port 29100 1) CTROVE_AMQP_PORT=$(free_port 29300 4)
+export CTROVE_PORT=$(scripts/free_port.sh 29100 1) CTROVE_AMQP_PORT=$(scripts/free_port.sh 29300 4)
 
 run_once() { # label
 	local started=$SECONDS log="$work/run-$1.log"

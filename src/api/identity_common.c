@@ -69,6 +69,12 @@ int keystone_authorize(struct api_request *req, struct api_response *resp, const
 	return -1;
 }
 
+bool keystone_admin(struct api_request *req, struct api_response *resp, const char *action)
+{
+	struct api_identity caller;
+	return keystone_authorize(req, resp, action, KEYSTONE_ADMIN_ONLY, NULL, &caller) == 0;
+}
+
 json_t *keystone_body(struct api_request *req, struct api_response *resp, const char *member)
 {
 	if (req->body_too_large) {
@@ -91,6 +97,12 @@ json_t *keystone_body(struct api_request *req, struct api_response *resp, const 
 		return NULL;
 	}
 	return obj;
+}
+
+json_t *keystone_admin_body(struct api_request *req, struct api_response *resp, const char *action,
+			    const char *member)
+{
+	return keystone_admin(req, resp, action) ? keystone_body(req, resp, member) : NULL;
 }
 
 static size_t utf8_chars(const char *s)
@@ -153,6 +165,21 @@ int keystone_bool(json_t *obj, const char *field, bool *out, struct api_response
 	return 0;
 }
 
+int keystone_required(struct api_response *resp, const char *field)
+{
+	char why[96];
+	snprintf(why, sizeof why, "'%s' is a required property.", field);
+	return invalid(resp, field, why);
+}
+
+int keystone_unknown_domain(struct api_response *resp)
+{
+	keystone_error(resp, 404,
+		       "Could not find domain: the embedded identity has only the domain "
+		       "'default'.");
+	return -1;
+}
+
 void keystone_url(const struct api_request *req, const char *path, const char *id, char *out,
 		  size_t size)
 {
@@ -175,4 +202,44 @@ json_t *keystone_collection(const struct api_request *req, const char *collectio
 	keystone_url(req, collection, NULL, url, sizeof url);
 	return json_pack("{s:o,s:{s:s,s:n,s:n}}", collection, items, "links", "self", url,
 			 "previous", "next");
+}
+
+int keystone_reply_member(struct api_response *resp, int status, const char *member, json_t *view)
+{
+	return api_reply(resp, status, json_pack("{s:o}", member, view));
+}
+
+int keystone_route(struct api_request *req, struct api_response *resp, char **seg, int n,
+		   const struct keystone_handlers *h)
+{
+	const char *m = req->method;
+	if (n == 1 && !strcmp(m, "GET") && h->list)
+		return h->list(req, resp);
+	if (n == 1 && !strcmp(m, "POST") && h->create)
+		return h->create(req, resp);
+	if (n == 2 && (!strcmp(m, "GET") || !strcmp(m, "HEAD")) && h->show)
+		return h->show(req, resp, seg[1]);
+	if (n == 2 && !strcmp(m, "PATCH") && h->update)
+		return h->update(req, resp, seg[1]);
+	if (n == 2 && !strcmp(m, "DELETE") && h->remove)
+		return h->remove(req, resp, seg[1]);
+	if (n <= 2)
+		return keystone_error(resp, 405,
+				      "The method is not allowed for the requested URL.");
+	return keystone_error(resp, 404, "The resource could not be found.");
+}
+
+int keystone_delete(struct api_request *req, struct api_response *resp, const char *id,
+		    const char *action, const char *noun,
+		    int (*remove)(const char *id, struct ct_error *err),
+		    void (*forget)(const char *id))
+{
+	if (!keystone_admin(req, resp, action))
+		return 0;
+	struct ct_error err = {0};
+	if (remove(id, &err))
+		return keystone_fail(resp, &err);
+	forget(id);
+	log_info("deleted %s %.64s", noun, id);
+	return api_reply(resp, 204, NULL);
 }

@@ -43,9 +43,7 @@ static bool enabled_matches(const char *filter, bool enabled)
 
 static int list(struct api_request *req, struct api_response *resp)
 {
-	struct api_identity caller;
-	if (keystone_authorize(req, resp, "identity:list_projects", KEYSTONE_ADMIN_ONLY, NULL,
-			       &caller))
+	if (!keystone_admin(req, resp, "identity:list_projects"))
 		return 0;
 	struct ct_error err = {0};
 	struct identity_project *projects;
@@ -72,7 +70,7 @@ static int show(struct api_request *req, struct api_response *resp, const char *
 	struct identity_project p;
 	if (identity_project_get(id, &p, &err))
 		return keystone_fail(resp, &err);
-	return api_reply(resp, 200, json_pack("{s:o}", "project", identity_project_view(req, &p)));
+	return keystone_reply_member(resp, 200, "project", identity_project_view(req, &p));
 }
 
 /* name, description, enabled from body into p; -1 with the 400 reply set. */
@@ -82,24 +80,16 @@ static int read_fields(json_t *body, struct identity_project *p, bool name_requi
 	bool present;
 	if (keystone_string(body, "name", 1, 64, false, p->name, sizeof p->name, &present, resp))
 		return -1;
-	if (name_required && !present) {
-		keystone_error(resp, 400,
-			       "Invalid input for field 'name': 'name' is a required "
-			       "property.");
-		return -1;
-	}
+	if (name_required && !present)
+		return keystone_required(resp, "name");
 	if (keystone_string(body, "description", 0, IDENTITY_DESCRIPTION_MAX - 1, true,
 			    p->description, sizeof p->description, &present, resp) ||
 	    keystone_bool(body, "enabled", &p->enabled, resp))
 		return -1;
 	const char *domain = json_string_value(json_object_get(body, "domain_id"));
 	const char *parent = json_string_value(json_object_get(body, "parent_id"));
-	if (!our_domain(domain)) {
-		keystone_error(resp, 404,
-			       "Could not find domain: the embedded identity has only "
-			       "the domain 'default'.");
-		return -1;
-	}
+	if (!our_domain(domain))
+		return keystone_unknown_domain(resp);
 	if ((parent && strcmp(parent, IDENTITY_DOMAIN_ID)) ||
 	    json_is_true(json_object_get(body, "is_domain"))) {
 		keystone_error(resp, 400,
@@ -112,11 +102,7 @@ static int read_fields(json_t *body, struct identity_project *p, bool name_requi
 
 static int create(struct api_request *req, struct api_response *resp)
 {
-	struct api_identity caller;
-	if (keystone_authorize(req, resp, "identity:create_project", KEYSTONE_ADMIN_ONLY, NULL,
-			       &caller))
-		return 0;
-	json_t *body = keystone_body(req, resp, "project");
+	json_t *body = keystone_admin_body(req, resp, "identity:create_project", "project");
 	struct identity_project p = {.enabled = true};
 	if (!body || read_fields(body, &p, true, resp))
 		return 0;
@@ -124,16 +110,12 @@ static int create(struct api_request *req, struct api_response *resp)
 	if (identity_project_create(&p, &err))
 		return keystone_fail(resp, &err);
 	log_info("created project %s (%s)", p.id, p.name);
-	return api_reply(resp, 201, json_pack("{s:o}", "project", identity_project_view(req, &p)));
+	return keystone_reply_member(resp, 201, "project", identity_project_view(req, &p));
 }
 
 static int update(struct api_request *req, struct api_response *resp, const char *id)
 {
-	struct api_identity caller;
-	if (keystone_authorize(req, resp, "identity:update_project", KEYSTONE_ADMIN_ONLY, NULL,
-			       &caller))
-		return 0;
-	json_t *body = keystone_body(req, resp, "project");
+	json_t *body = keystone_admin_body(req, resp, "identity:update_project", "project");
 	if (!body)
 		return 0;
 	struct ct_error err = {0};
@@ -146,40 +128,23 @@ static int update(struct api_request *req, struct api_response *resp, const char
 		return keystone_fail(resp, &err);
 	token_revocation_forget(p.id);
 	log_info("updated project %s (%s)", p.id, p.name);
-	return api_reply(resp, 200, json_pack("{s:o}", "project", identity_project_view(req, &p)));
+	return keystone_reply_member(resp, 200, "project", identity_project_view(req, &p));
 }
 
-static int delete (struct api_request *req, struct api_response *resp, const char *id)
+static int remove_project(struct api_request *req, struct api_response *resp, const char *id)
 {
-	struct api_identity caller;
-	if (keystone_authorize(req, resp, "identity:delete_project", KEYSTONE_ADMIN_ONLY, NULL,
-			       &caller))
-		return 0;
-	struct ct_error err = {0};
-	if (identity_project_delete(id, &err))
-		return keystone_fail(resp, &err);
-	token_revocation_forget(id);
-	log_info("deleted project %.64s", id);
-	return api_reply(resp, 204, NULL);
+	return keystone_delete(req, resp, id, "identity:delete_project", "project",
+			       identity_project_delete, token_revocation_forget);
 }
 
 int identity_projects_route(struct api_request *req, struct api_response *resp, char **seg, int n)
 {
-	const char *m = req->method;
-	if (n == 1 && !strcmp(m, "GET"))
-		return list(req, resp);
-	if (n == 1 && !strcmp(m, "POST"))
-		return create(req, resp);
-	if (n == 2 && (!strcmp(m, "GET") || !strcmp(m, "HEAD")))
-		return show(req, resp, seg[1]);
-	if (n == 2 && !strcmp(m, "PATCH"))
-		return update(req, resp, seg[1]);
-	if (n == 2 && !strcmp(m, "DELETE"))
-		return delete (req, resp, seg[1]);
+	static const struct keystone_handlers handlers = {.list = list,
+							  .create = create,
+							  .show = show,
+							  .update = update,
+							  .remove = remove_project};
 	if ((n == 5 || n == 6) && !strcmp(seg[2], "users") && !strcmp(seg[4], "roles"))
 		return identity_grants_route(req, resp, seg[1], seg[3], n == 6 ? seg[5] : NULL);
-	if (n <= 2)
-		return keystone_error(resp, 405,
-				      "The method is not allowed for the requested URL.");
-	return keystone_error(resp, 404, "The resource could not be found.");
+	return keystone_route(req, resp, seg, n, &handlers);
 }

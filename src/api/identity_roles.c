@@ -30,9 +30,7 @@ static json_t *role_view(const struct api_request *req, const struct identity_ro
 
 static int list(struct api_request *req, struct api_response *resp)
 {
-	struct api_identity caller;
-	if (keystone_authorize(req, resp, "identity:list_roles", KEYSTONE_ADMIN_ONLY, NULL,
-			       &caller))
+	if (!keystone_admin(req, resp, "identity:list_roles"))
 		return 0;
 	struct ct_error err = {0};
 	struct identity_role *roles;
@@ -50,23 +48,18 @@ static int list(struct api_request *req, struct api_response *resp)
 
 static int show(struct api_request *req, struct api_response *resp, const char *id)
 {
-	struct api_identity caller;
-	if (keystone_authorize(req, resp, "identity:get_role", KEYSTONE_ADMIN_ONLY, NULL, &caller))
+	if (!keystone_admin(req, resp, "identity:get_role"))
 		return 0;
 	struct ct_error err = {0};
 	struct identity_role r;
 	if (identity_role_get(id, &r, &err))
 		return keystone_fail(resp, &err);
-	return api_reply(resp, 200, json_pack("{s:o}", "role", role_view(req, &r)));
+	return keystone_reply_member(resp, 200, "role", role_view(req, &r));
 }
 
 static int create(struct api_request *req, struct api_response *resp)
 {
-	struct api_identity caller;
-	if (keystone_authorize(req, resp, "identity:create_role", KEYSTONE_ADMIN_ONLY, NULL,
-			       &caller))
-		return 0;
-	json_t *body = keystone_body(req, resp, "role");
+	json_t *body = keystone_admin_body(req, resp, "identity:create_role", "role");
 	if (!body)
 		return 0;
 	struct identity_role r = {0};
@@ -75,10 +68,10 @@ static int create(struct api_request *req, struct api_response *resp)
 	    keystone_string(body, "description", 0, IDENTITY_DESCRIPTION_MAX - 1, true,
 			    r.description, sizeof r.description, &present, resp))
 		return 0;
-	if (!r.name[0])
-		return keystone_error(resp, 400,
-				      "Invalid input for field 'name': 'name' is a "
-				      "required property.");
+	if (!r.name[0]) {
+		keystone_required(resp, "name");
+		return 0;
+	}
 	if (json_string_value(json_object_get(body, "domain_id")))
 		return keystone_error(resp, 400,
 				      "The embedded identity has global roles only: "
@@ -87,38 +80,27 @@ static int create(struct api_request *req, struct api_response *resp)
 	if (identity_role_create(&r, &err))
 		return keystone_fail(resp, &err);
 	log_info("created role %s (%s)", r.id, r.name);
-	return api_reply(resp, 201, json_pack("{s:o}", "role", role_view(req, &r)));
+	return keystone_reply_member(resp, 201, "role", role_view(req, &r));
 }
 
-static int delete (struct api_request *req, struct api_response *resp, const char *id)
+/* Its holders' tokens, whoever they are: every cached token is checked again. */
+static void forget_every_holder(const char *role_id)
 {
-	struct api_identity caller;
-	if (keystone_authorize(req, resp, "identity:delete_role", KEYSTONE_ADMIN_ONLY, NULL,
-			       &caller))
-		return 0;
-	struct ct_error err = {0};
-	if (identity_role_delete(id, &err))
-		return keystone_fail(resp, &err);
-	token_revocation_clear(); /* its holders' tokens, whoever they are */
-	log_info("deleted role %.64s", id);
-	return api_reply(resp, 204, NULL);
+	(void)role_id;
+	token_revocation_clear();
+}
+
+static int remove_role(struct api_request *req, struct api_response *resp, const char *id)
+{
+	return keystone_delete(req, resp, id, "identity:delete_role", "role", identity_role_delete,
+			       forget_every_holder);
 }
 
 int identity_roles_route(struct api_request *req, struct api_response *resp, char **seg, int n)
 {
-	const char *m = req->method;
-	if (n == 1 && !strcmp(m, "GET"))
-		return list(req, resp);
-	if (n == 1 && !strcmp(m, "POST"))
-		return create(req, resp);
-	if (n == 2 && (!strcmp(m, "GET") || !strcmp(m, "HEAD")))
-		return show(req, resp, seg[1]);
-	if (n == 2 && !strcmp(m, "DELETE"))
-		return delete (req, resp, seg[1]);
-	if (n <= 2)
-		return keystone_error(resp, 405,
-				      "The method is not allowed for the requested URL.");
-	return keystone_error(resp, 404, "The resource could not be found.");
+	static const struct keystone_handlers handlers = {
+		.list = list, .create = create, .show = show, .remove = remove_role};
+	return keystone_route(req, resp, seg, n, &handlers);
 }
 
 int identity_grants_route(struct api_request *req, struct api_response *resp,
@@ -136,8 +118,7 @@ int identity_grants_route(struct api_request *req, struct api_response *resp,
 	if (role_id && !check && strcmp(m, "PUT") && strcmp(m, "DELETE"))
 		return keystone_error(resp, 405,
 				      "The method is not allowed for the requested URL.");
-	struct api_identity caller;
-	if (keystone_authorize(req, resp, action, KEYSTONE_ADMIN_ONLY, NULL, &caller))
+	if (!keystone_admin(req, resp, action))
 		return 0;
 	struct ct_error err = {0};
 	if (!role_id) { /* the roles of the user on the project */
@@ -211,9 +192,7 @@ int identity_assignments_route(struct api_request *req, struct api_response *res
 	if (n != 1 || strcmp(req->method, "GET"))
 		return keystone_error(resp, 405,
 				      "The method is not allowed for the requested URL.");
-	struct api_identity caller;
-	if (keystone_authorize(req, resp, "identity:list_role_assignments", KEYSTONE_ADMIN_ONLY,
-			       NULL, &caller))
+	if (!keystone_admin(req, resp, "identity:list_role_assignments"))
 		return 0;
 	/* Only users on projects exist here: filters for groups, domains or the
 	 * system match nothing. */

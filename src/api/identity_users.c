@@ -37,9 +37,7 @@ static json_t *user_view(const struct api_request *req, const struct identity_us
 
 static int list(struct api_request *req, struct api_response *resp)
 {
-	struct api_identity caller;
-	if (keystone_authorize(req, resp, "identity:list_users", KEYSTONE_ADMIN_ONLY, NULL,
-			       &caller))
+	if (!keystone_admin(req, resp, "identity:list_users"))
 		return 0;
 	struct ct_error err = {0};
 	struct identity_user *users;
@@ -63,7 +61,7 @@ static int show(struct api_request *req, struct api_response *resp, const char *
 	struct identity_user u;
 	if (identity_user_get(id, &u, &err))
 		return keystone_fail(resp, &err);
-	return api_reply(resp, 200, json_pack("{s:o}", "user", user_view(req, &u)));
+	return keystone_reply_member(resp, 200, "user", user_view(req, &u));
 }
 
 /* The fields of body into u and password (NULL when none was given); -1 with
@@ -75,12 +73,8 @@ static int read_fields(json_t *body, struct identity_user *u, bool creating, cha
 	*password_given = NULL;
 	if (keystone_string(body, "name", 1, 255, false, u->name, sizeof u->name, &present, resp))
 		return -1;
-	if (creating && !present) {
-		keystone_error(resp, 400,
-			       "Invalid input for field 'name': 'name' is a required "
-			       "property.");
-		return -1;
-	}
+	if (creating && !present)
+		return keystone_required(resp, "name");
 	if (present && !u->name[strspn(u->name, " \t\r\n\v\f")]) {
 		keystone_error(resp, 400, "Invalid input for field 'name': the name is blank.");
 		return -1;
@@ -99,12 +93,8 @@ static int read_fields(json_t *body, struct identity_user *u, bool creating, cha
 	    keystone_bool(body, "enabled", &u->enabled, resp))
 		return -1;
 	const char *domain = json_string_value(json_object_get(body, "domain_id"));
-	if (domain && strcmp(domain, IDENTITY_DOMAIN_ID)) {
-		keystone_error(resp, 404,
-			       "Could not find domain: the embedded identity has only "
-			       "the domain 'default'.");
-		return -1;
-	}
+	if (domain && strcmp(domain, IDENTITY_DOMAIN_ID))
+		return keystone_unknown_domain(resp);
 	struct identity_project p;
 	struct ct_error err = {0};
 	if (present && u->default_project_id[0] &&
@@ -117,11 +107,7 @@ static int read_fields(json_t *body, struct identity_user *u, bool creating, cha
 
 static int create(struct api_request *req, struct api_response *resp)
 {
-	struct api_identity caller;
-	if (keystone_authorize(req, resp, "identity:create_user", KEYSTONE_ADMIN_ONLY, NULL,
-			       &caller))
-		return 0;
-	json_t *body = keystone_body(req, resp, "user");
+	json_t *body = keystone_admin_body(req, resp, "identity:create_user", "user");
 	if (!body)
 		return 0;
 	struct identity_user u = {.enabled = true};
@@ -134,16 +120,12 @@ static int create(struct api_request *req, struct api_response *resp)
 	if (failed)
 		return err.status ? keystone_fail(resp, &err) : 0;
 	log_info("created user %s (%s)", u.id, u.name);
-	return api_reply(resp, 201, json_pack("{s:o}", "user", user_view(req, &u)));
+	return keystone_reply_member(resp, 201, "user", user_view(req, &u));
 }
 
 static int update(struct api_request *req, struct api_response *resp, const char *id)
 {
-	struct api_identity caller;
-	if (keystone_authorize(req, resp, "identity:update_user", KEYSTONE_ADMIN_ONLY, NULL,
-			       &caller))
-		return 0;
-	json_t *body = keystone_body(req, resp, "user");
+	json_t *body = keystone_admin_body(req, resp, "identity:update_user", "user");
 	if (!body)
 		return 0;
 	struct ct_error err = {0};
@@ -160,21 +142,13 @@ static int update(struct api_request *req, struct api_response *resp, const char
 	token_revocation_forget(u.id);
 	log_info("updated user %s (%s)%s", u.id, u.name,
 		 given ? ": new password, earlier tokens revoked" : "");
-	return api_reply(resp, 200, json_pack("{s:o}", "user", user_view(req, &u)));
+	return keystone_reply_member(resp, 200, "user", user_view(req, &u));
 }
 
-static int delete (struct api_request *req, struct api_response *resp, const char *id)
+static int remove_user(struct api_request *req, struct api_response *resp, const char *id)
 {
-	struct api_identity caller;
-	if (keystone_authorize(req, resp, "identity:delete_user", KEYSTONE_ADMIN_ONLY, NULL,
-			       &caller))
-		return 0;
-	struct ct_error err = {0};
-	if (identity_user_delete(id, &err))
-		return keystone_fail(resp, &err);
-	token_revocation_forget(id);
-	log_info("deleted user %.64s", id);
-	return api_reply(resp, 204, NULL);
+	return keystone_delete(req, resp, id, "identity:delete_user", "user", identity_user_delete,
+			       token_revocation_forget);
 }
 
 /* The projects where the user holds any role. */
@@ -205,21 +179,12 @@ static int user_projects(struct api_request *req, struct api_response *resp, con
 
 int identity_users_route(struct api_request *req, struct api_response *resp, char **seg, int n)
 {
-	const char *m = req->method;
-	if (n == 1 && !strcmp(m, "GET"))
-		return list(req, resp);
-	if (n == 1 && !strcmp(m, "POST"))
-		return create(req, resp);
-	if (n == 2 && (!strcmp(m, "GET") || !strcmp(m, "HEAD")))
-		return show(req, resp, seg[1]);
-	if (n == 2 && !strcmp(m, "PATCH"))
-		return update(req, resp, seg[1]);
-	if (n == 2 && !strcmp(m, "DELETE"))
-		return delete (req, resp, seg[1]);
-	if (n == 3 && !strcmp(seg[2], "projects") && !strcmp(m, "GET"))
+	static const struct keystone_handlers handlers = {.list = list,
+							  .create = create,
+							  .show = show,
+							  .update = update,
+							  .remove = remove_user};
+	if (n == 3 && !strcmp(seg[2], "projects") && !strcmp(req->method, "GET"))
 		return user_projects(req, resp, seg[1]);
-	if (n <= 2)
-		return keystone_error(resp, 405,
-				      "The method is not allowed for the requested URL.");
-	return keystone_error(resp, 404, "The resource could not be found.");
+	return keystone_route(req, resp, seg, n, &handlers);
 }

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "common/array.h"
 #include "common/timefmt.h"
 #include "db/store.h"
 
@@ -27,33 +26,20 @@ int addresses_find(const char *instance_id, char out[ADDRESS_TEXT_MAX], struct c
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+static void read_address(sqlite3_stmt *st, void *row)
+{
+	snprintf(row, ADDRESS_TEXT_MAX, "%s", db_col_text(st, 0));
+}
+
 int addresses_list(char (**out)[ADDRESS_TEXT_MAX], size_t *count, struct ct_error *err)
 {
 	sqlite3_stmt *st = db_stmt("SELECT address FROM ctrove_addresses", err);
 	if (!st)
 		return -1;
-	char(*arr)[ADDRESS_TEXT_MAX] = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char(*grown)[ADDRESS_TEXT_MAX] = array_grow(arr, n, &cap, sizeof *arr);
-		if (!grown) {
-			db_stmt_done(st);
-			free(arr);
-			return ct_fail(err, 500, "out of memory");
-		}
-		arr = grown;
-		snprintf(arr[n++], ADDRESS_TEXT_MAX, "%s", db_col_text(st, 0));
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(err, "listing addresses");
-		db_stmt_done(st);
-		free(arr);
+	void *rows;
+	if (db_collect(st, sizeof **out, read_address, "listing addresses", &rows, count, err))
 		return -1;
-	}
-	db_stmt_done(st);
-	*out = arr;
-	*count = n;
+	*out = rows;
 	return 0;
 }
 

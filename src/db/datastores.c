@@ -8,15 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/array.h"
 #include "common/ids.h"
 #include "common/timefmt.h"
 #include "db/store.h"
 
 #define COPY(dst, st, col) snprintf((dst), sizeof(dst), "%s", db_col_text((st), (col)))
 
-static void row_to_datastore(sqlite3_stmt *st, struct datastore *d)
+static void row_to_datastore(sqlite3_stmt *st, void *row)
 {
+	struct datastore *d = row;
 	COPY(d->id, st, 0);
 	COPY(d->name, st, 1);
 	COPY(d->default_version_id, st, 2);
@@ -43,21 +43,10 @@ int ds_list(struct datastore **out, size_t *count, struct ct_error *err)
 		db_stmt("SELECT id, name, default_version_id FROM datastores ORDER BY name", err);
 	if (!st)
 		return -1;
-	struct datastore *arr = NULL;
-	size_t n = 0, cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct datastore *g = array_grow(arr, n, &cap, sizeof *arr);
-		if (!g) {
-			db_stmt_done(st);
-			free(arr);
-			return ct_fail(err, 500, "out of memory");
-		}
-		arr = g;
-		row_to_datastore(st, &arr[n++]);
-	}
-	db_stmt_done(st);
-	*out = arr;
-	*count = n;
+	void *rows;
+	if (db_collect(st, sizeof **out, row_to_datastore, "list datastores", &rows, count, err))
+		return -1;
+	*out = rows;
 	return 0;
 }
 
@@ -119,8 +108,9 @@ int ds_delete(const struct datastore *ds, struct ct_error *err)
 	" v.packages, v.image_tags, v.active, d.default_version_id = v.id"                         \
 	" FROM datastore_versions v JOIN datastores d ON d.id = v.datastore_id"
 
-static void row_to_version(sqlite3_stmt *st, struct ds_version *v)
+static void row_to_version(sqlite3_stmt *st, void *row)
 {
+	struct ds_version *v = row;
 	COPY(v->id, st, 0);
 	COPY(v->datastore_id, st, 1);
 	COPY(v->datastore_name, st, 2);
@@ -138,21 +128,11 @@ static void row_to_version(sqlite3_stmt *st, struct ds_version *v)
 static int collect_versions(sqlite3_stmt *st, struct ds_version **out, size_t *count,
 			    struct ct_error *err)
 {
-	struct ds_version *arr = NULL;
-	size_t n = 0, cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct ds_version *g = array_grow(arr, n, &cap, sizeof *arr);
-		if (!g) {
-			db_stmt_done(st);
-			free(arr);
-			return ct_fail(err, 500, "out of memory");
-		}
-		arr = g;
-		row_to_version(st, &arr[n++]);
-	}
-	db_stmt_done(st);
-	*out = arr;
-	*count = n;
+	void *rows;
+	if (db_collect(st, sizeof **out, row_to_version, "list datastore versions", &rows, count,
+		       err))
+		return -1;
+	*out = rows;
 	return 0;
 }
 
@@ -365,6 +345,11 @@ fail:
 	return -1;
 }
 
+static void read_value(sqlite3_stmt *st, void *row)
+{
+	snprintf(row, sizeof(char[256]), "%s", db_col_text(st, 0));
+}
+
 /* The values of one key's live metadata rows, as `sql` selects them (?1 the version). */
 static int metadata_values(const char *sql, const char *version_id, char (**values)[256],
 			   size_t *count, struct ct_error *err)
@@ -373,21 +358,11 @@ static int metadata_values(const char *sql, const char *version_id, char (**valu
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, version_id);
-	char(*arr)[256] = NULL;
-	size_t n = 0, cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		char(*g)[256] = array_grow(arr, n, &cap, sizeof *arr);
-		if (!g) {
-			db_stmt_done(st);
-			free(arr);
-			return ct_fail(err, 500, "out of memory");
-		}
-		arr = g;
-		snprintf(arr[n++], 256, "%s", db_col_text(st, 0));
-	}
-	db_stmt_done(st);
-	*values = arr;
-	*count = n;
+	void *rows;
+	if (db_collect(st, sizeof **values, read_value, "read datastore version metadata", &rows,
+		       count, err))
+		return -1;
+	*values = rows;
 	return 0;
 }
 

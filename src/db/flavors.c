@@ -6,11 +6,11 @@
 
 #include <stdio.h>
 
-#include "common/array.h"
 #include "db/store.h"
 
-static void row_to_flavor(sqlite3_stmt *st, struct flavor *f)
+static void row_to_flavor(sqlite3_stmt *st, void *row)
 {
+	struct flavor *f = row;
 	snprintf(f->id, sizeof f->id, "%s", db_col_text(st, 0));
 	snprintf(f->name, sizeof f->name, "%s", db_col_text(st, 1));
 	f->ram = sqlite3_column_int64(st, 2);
@@ -26,21 +26,10 @@ int flavor_list(struct flavor **out, size_t *count, struct ct_error *err)
 				   err);
 	if (!st)
 		return -1;
-	struct flavor *arr = NULL;
-	size_t n = 0, cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct flavor *g = array_grow(arr, n, &cap, sizeof *arr);
-		if (!g) {
-			db_stmt_done(st);
-			free(arr);
-			return ct_fail(err, 500, "out of memory");
-		}
-		arr = g;
-		row_to_flavor(st, &arr[n++]);
-	}
-	db_stmt_done(st);
-	*out = arr;
-	*count = n;
+	void *rows;
+	if (db_collect(st, sizeof **out, row_to_flavor, "list flavors", &rows, count, err))
+		return -1;
+	*out = rows;
 	return 0;
 }
 

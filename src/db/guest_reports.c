@@ -38,6 +38,19 @@ static int is_fresh(const char *instance_id, const char *method, bool has_sent, 
 	return db_step_done(st, err) ? -1 : 1;
 }
 
+/* Opens the transaction of a report: 1 with it open when the report is fresh,
+ * else 0 (stale) or -1 with nothing left open. */
+static int begin_if_fresh(const char *instance_id, const char *method, bool has_sent, double sent,
+			  struct ct_error *err)
+{
+	if (db_begin(err))
+		return -1;
+	int fresh = is_fresh(instance_id, method, has_sent, sent, err);
+	if (fresh <= 0)
+		db_rollback();
+	return fresh;
+}
+
 static int save_volume_usage(const struct heartbeat_report *r, const char *now,
 			     struct ct_error *err)
 {
@@ -58,13 +71,9 @@ static int save_volume_usage(const struct heartbeat_report *r, const char *now,
 
 int heartbeat_record(const struct heartbeat_report *r, struct ct_error *err)
 {
-	if (db_begin(err))
-		return -1;
-	int fresh = is_fresh(r->instance_id, "heartbeat", r->has_sent, r->sent, err);
-	if (fresh <= 0) {
-		db_rollback();
+	int fresh = begin_if_fresh(r->instance_id, "heartbeat", r->has_sent, r->sent, err);
+	if (fresh <= 0)
 		return fresh;
-	}
 	char now[CT_TIME_LEN];
 	timefmt_db_now(now);
 	sqlite3_stmt *st = db_stmt("UPDATE service_statuses SET status_id = ?2,"
@@ -92,13 +101,9 @@ fail:
 
 int backup_report_record(const struct backup_report *r, struct ct_error *err)
 {
-	if (db_begin(err))
-		return -1;
-	int fresh = is_fresh(r->instance_id, "update_backup", r->has_sent, r->sent, err);
-	if (fresh <= 0) {
-		db_rollback();
+	int fresh = begin_if_fresh(r->instance_id, "update_backup", r->has_sent, r->sent, err);
+	if (fresh <= 0)
 		return fresh;
-	}
 	char now[CT_TIME_LEN];
 	timefmt_db_now(now);
 	sqlite3_stmt *st = db_stmt(

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/array.h"
 #include "common/ids.h"
 #include "common/timefmt.h"
 #include "db/identity_admin.h"
@@ -17,73 +16,53 @@
 
 #define PROJECT_COLUMNS "id, name, description, enabled"
 
-static void read_project(sqlite3_stmt *st, struct identity_project *p)
+static void read_project(sqlite3_stmt *st, void *row)
 {
+	struct identity_project *p = row;
 	snprintf(p->id, sizeof p->id, "%s", db_col_text(st, 0));
 	snprintf(p->name, sizeof p->name, "%s", db_col_text(st, 1));
 	snprintf(p->description, sizeof p->description, "%s", db_col_text(st, 2));
 	p->enabled = sqlite3_column_int(st, 3) != 0;
 }
 
+/* ?1 id, ?2 name, ?3 description, ?4 enabled */
+static void bind_project(sqlite3_stmt *st, const struct identity_project *p)
+{
+	db_bind_text(st, 1, p->id);
+	db_bind_text(st, 2, p->name);
+	db_bind_text(st, 3, p->description);
+	sqlite3_bind_int(st, 4, p->enabled);
+}
+
 int identity_projects_list(const char *name, struct identity_project **out, size_t *count,
 			   struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT " PROJECT_COLUMNS " FROM ctrove_projects"
-				   " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
-				   err);
-	if (!st)
+	void *rows;
+	if (db_collect_text("SELECT " PROJECT_COLUMNS " FROM ctrove_projects"
+			    " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
+			    name, sizeof **out, read_project, "list projects", &rows, count, err))
 		return -1;
-	db_bind_text(st, 1, name);
-	struct identity_project *list = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct identity_project *bigger = array_grow(list, n, &cap, sizeof *list);
-		if (!bigger) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		list = bigger;
-		read_project(st, &list[n++]);
-	}
-	if (rc != SQLITE_DONE)
-		db_fail(err, "list projects");
-	db_stmt_done(st);
-	if (rc != SQLITE_DONE) {
-		free(list);
-		return -1;
-	}
-	*out = list;
-	*count = n;
+	*out = rows;
 	return 0;
 }
 
 int identity_project_get(const char *id, struct identity_project *out, struct ct_error *err)
 {
-	sqlite3_stmt *st =
-		db_stmt("SELECT " PROJECT_COLUMNS " FROM ctrove_projects WHERE id = ?1", err);
-	if (!st)
+	int found = db_read_row("SELECT " PROJECT_COLUMNS " FROM ctrove_projects WHERE id = ?1", id,
+				read_project, out, "read project", err);
+	if (found < 0)
 		return -1;
-	db_bind_text(st, 1, id);
-	bool found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
-		read_project(st, out);
-	db_stmt_done(st);
 	return found ? 0 : ct_fail(err, 404, "Could not find project: %.64s.", id);
 }
 
 /* 409 when another project than except_id carries the name. */
 static int name_free(const char *name, const char *except_id, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT id FROM ctrove_projects WHERE name = ?1"
-				   " AND (?2 IS NULL OR id <> ?2)",
-				   err);
-	if (!st)
+	int taken = db_exists("SELECT id FROM ctrove_projects WHERE name = ?1"
+			      " AND (?2 IS NULL OR id <> ?2)",
+			      name, except_id, "read project names", err);
+	if (taken < 0)
 		return -1;
-	db_bind_text(st, 1, name);
-	db_bind_text(st, 2, except_id);
-	bool taken = sqlite3_step(st) == SQLITE_ROW;
-	db_stmt_done(st);
 	return taken ? ct_fail(err, 409,
 			       "Conflict occurred attempting to store project - it is not "
 			       "permitted to have two projects with the same name in the same "
@@ -106,10 +85,7 @@ int identity_project_create(struct identity_project *p, struct ct_error *err)
 				   err);
 	if (!st)
 		goto fail;
-	db_bind_text(st, 1, p->id);
-	db_bind_text(st, 2, p->name);
-	db_bind_text(st, 3, p->description);
-	sqlite3_bind_int(st, 4, p->enabled);
+	bind_project(st, p);
 	db_bind_text(st, 5, now);
 	if (db_step_done(st, err) || db_commit(err))
 		goto fail;
@@ -130,10 +106,7 @@ int identity_project_update(const struct identity_project *p, struct ct_error *e
 				   err);
 	if (!st)
 		goto fail;
-	db_bind_text(st, 1, p->id);
-	db_bind_text(st, 2, p->name);
-	db_bind_text(st, 3, p->description);
-	sqlite3_bind_int(st, 4, p->enabled);
+	bind_project(st, p);
 	if (db_step_done(st, err))
 		goto fail;
 	if (sqlite3_changes(db_handle(NULL)) == 0) {

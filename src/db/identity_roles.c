@@ -9,64 +9,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/array.h"
 #include "common/ids.h"
 #include "common/timefmt.h"
+#include "db/identity.h"
 #include "db/identity_admin.h"
 #include "db/store.h"
 
 #define ROLE_COLUMNS "id, name, description"
 
-static void read_role(sqlite3_stmt *st, int first, struct identity_role *r)
+static void read_role(sqlite3_stmt *st, void *row)
 {
-	snprintf(r->id, sizeof r->id, "%s", db_col_text(st, first));
-	snprintf(r->name, sizeof r->name, "%s", db_col_text(st, first + 1));
-	snprintf(r->description, sizeof r->description, "%s", db_col_text(st, first + 2));
+	struct identity_role *r = row;
+	snprintf(r->id, sizeof r->id, "%s", db_col_text(st, 0));
+	snprintf(r->name, sizeof r->name, "%s", db_col_text(st, 1));
+	snprintf(r->description, sizeof r->description, "%s", db_col_text(st, 2));
+}
+
+/* A row of identity_assignments_list: the role's columns first. */
+static void read_assignment(sqlite3_stmt *st, void *row)
+{
+	struct identity_assignment *a = row;
+	read_role(st, &a->role);
+	snprintf(a->user_id, sizeof a->user_id, "%s", db_col_text(st, 3));
+	snprintf(a->user_name, sizeof a->user_name, "%s", db_col_text(st, 4));
+	snprintf(a->project_id, sizeof a->project_id, "%s", db_col_text(st, 5));
+	snprintf(a->project_name, sizeof a->project_name, "%s", db_col_text(st, 6));
 }
 
 int identity_roles_list(const char *name, struct identity_role **out, size_t *count,
 			struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT " ROLE_COLUMNS " FROM ctrove_roles"
-				   " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
-				   err);
-	if (!st)
+	void *rows;
+	if (db_collect_text("SELECT " ROLE_COLUMNS " FROM ctrove_roles"
+			    " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
+			    name, sizeof **out, read_role, "list roles", &rows, count, err))
 		return -1;
-	db_bind_text(st, 1, name);
-	struct identity_role *list = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct identity_role *bigger = array_grow(list, n, &cap, sizeof *list);
-		if (!bigger) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		list = bigger;
-		read_role(st, 0, &list[n++]);
-	}
-	if (rc != SQLITE_DONE)
-		db_fail(err, "list roles");
-	db_stmt_done(st);
-	if (rc != SQLITE_DONE) {
-		free(list);
-		return -1;
-	}
-	*out = list;
-	*count = n;
+	*out = rows;
 	return 0;
 }
 
 int identity_role_get(const char *id, struct identity_role *out, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT " ROLE_COLUMNS " FROM ctrove_roles WHERE id = ?1", err);
-	if (!st)
+	int found = db_read_row("SELECT " ROLE_COLUMNS " FROM ctrove_roles WHERE id = ?1", id,
+				read_role, out, "read role", err);
+	if (found < 0)
 		return -1;
-	db_bind_text(st, 1, id);
-	bool found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
-		read_role(st, 0, out);
-	db_stmt_done(st);
 	return found ? 0 : ct_fail(err, 404, "Could not find role: %.64s.", id);
 }
 
@@ -78,12 +65,10 @@ int identity_role_create(struct identity_role *r, struct ct_error *err)
 			       "or '|'.");
 	if (db_begin(err))
 		return -1;
-	sqlite3_stmt *st = db_stmt("SELECT id FROM ctrove_roles WHERE name = ?1", err);
-	if (!st)
+	int taken = db_exists("SELECT id FROM ctrove_roles WHERE name = ?1", r->name, NULL,
+			      "read role names", err);
+	if (taken < 0)
 		goto fail;
-	db_bind_text(st, 1, r->name);
-	bool taken = sqlite3_step(st) == SQLITE_ROW;
-	db_stmt_done(st);
 	if (taken) {
 		ct_fail(err, 409,
 			"Conflict occurred attempting to store role - Duplicate entry found with "
@@ -92,7 +77,8 @@ int identity_role_create(struct identity_role *r, struct ct_error *err)
 		goto fail;
 	}
 	ids_hex32(r->id);
-	st = db_stmt("INSERT INTO ctrove_roles (id, name, description) VALUES (?1, ?2, ?3)", err);
+	sqlite3_stmt *st = db_stmt(
+		"INSERT INTO ctrove_roles (id, name, description) VALUES (?1, ?2, ?3)", err);
 	if (!st)
 		goto fail;
 	db_bind_text(st, 1, r->id);
@@ -156,16 +142,7 @@ int identity_grant(const char *project_id, const char *user_id, const char *role
 {
 	if (parties_exist(project_id, user_id, role_id, err))
 		return -1;
-	sqlite3_stmt *st = db_stmt("INSERT INTO ctrove_role_assignments"
-				   " (user_id, project_id, role_id) VALUES (?1, ?2, ?3)"
-				   " ON CONFLICT DO NOTHING",
-				   err);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, user_id);
-	db_bind_text(st, 2, project_id);
-	db_bind_text(st, 3, role_id);
-	return db_step_done(st, err);
+	return identity_assign(user_id, project_id, role_id, err);
 }
 
 static int no_assignment(const char *project_id, const char *user_id, const char *role_id,
@@ -239,31 +216,10 @@ int identity_assignments_list(const char *user_id, const char *project_id, const
 	db_bind_text(st, 1, user_id);
 	db_bind_text(st, 2, project_id);
 	db_bind_text(st, 3, role_id);
-	struct identity_assignment *list = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct identity_assignment *bigger = array_grow(list, n, &cap, sizeof *list);
-		if (!bigger) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		list = bigger;
-		struct identity_assignment *a = &list[n++];
-		read_role(st, 0, &a->role);
-		snprintf(a->user_id, sizeof a->user_id, "%s", db_col_text(st, 3));
-		snprintf(a->user_name, sizeof a->user_name, "%s", db_col_text(st, 4));
-		snprintf(a->project_id, sizeof a->project_id, "%s", db_col_text(st, 5));
-		snprintf(a->project_name, sizeof a->project_name, "%s", db_col_text(st, 6));
-	}
-	if (rc != SQLITE_DONE)
-		db_fail(err, "list role assignments");
-	db_stmt_done(st);
-	if (rc != SQLITE_DONE) {
-		free(list);
+	void *rows;
+	if (db_collect(st, sizeof **out, read_assignment, "list role assignments", &rows, count,
+		       err))
 		return -1;
-	}
-	*out = list;
-	*count = n;
+	*out = rows;
 	return 0;
 }

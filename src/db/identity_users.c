@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/array.h"
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/timefmt.h"
@@ -23,8 +22,9 @@
 
 #define USER_COLUMNS "id, name, description, email, enabled, default_project_id"
 
-static void read_user(sqlite3_stmt *st, struct identity_user *u)
+static void read_user(sqlite3_stmt *st, void *row)
 {
+	struct identity_user *u = row;
 	snprintf(u->id, sizeof u->id, "%s", db_col_text(st, 0));
 	snprintf(u->name, sizeof u->name, "%s", db_col_text(st, 1));
 	snprintf(u->description, sizeof u->description, "%s", db_col_text(st, 2));
@@ -36,60 +36,31 @@ static void read_user(sqlite3_stmt *st, struct identity_user *u)
 int identity_users_list(const char *name, struct identity_user **out, size_t *count,
 			struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT " USER_COLUMNS " FROM ctrove_users"
-				   " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
-				   err);
-	if (!st)
+	void *rows;
+	if (db_collect_text("SELECT " USER_COLUMNS " FROM ctrove_users"
+			    " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
+			    name, sizeof **out, read_user, "list users", &rows, count, err))
 		return -1;
-	db_bind_text(st, 1, name);
-	struct identity_user *list = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct identity_user *bigger = array_grow(list, n, &cap, sizeof *list);
-		if (!bigger) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		list = bigger;
-		read_user(st, &list[n++]);
-	}
-	if (rc != SQLITE_DONE)
-		db_fail(err, "list users");
-	db_stmt_done(st);
-	if (rc != SQLITE_DONE) {
-		free(list);
-		return -1;
-	}
-	*out = list;
-	*count = n;
+	*out = rows;
 	return 0;
 }
 
 int identity_user_get(const char *id, struct identity_user *out, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT " USER_COLUMNS " FROM ctrove_users WHERE id = ?1", err);
-	if (!st)
+	int found = db_read_row("SELECT " USER_COLUMNS " FROM ctrove_users WHERE id = ?1", id,
+				read_user, out, "read user", err);
+	if (found < 0)
 		return -1;
-	db_bind_text(st, 1, id);
-	bool found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
-		read_user(st, out);
-	db_stmt_done(st);
 	return found ? 0 : ct_fail(err, 404, "Could not find user: %.64s.", id);
 }
 
 static int name_free(const char *name, const char *except_id, struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt("SELECT id FROM ctrove_users WHERE name = ?1"
-				   " AND (?2 IS NULL OR id <> ?2)",
-				   err);
-	if (!st)
+	int taken = db_exists("SELECT id FROM ctrove_users WHERE name = ?1"
+			      " AND (?2 IS NULL OR id <> ?2)",
+			      name, except_id, "read user names", err);
+	if (taken < 0)
 		return -1;
-	db_bind_text(st, 1, name);
-	db_bind_text(st, 2, except_id);
-	bool taken = sqlite3_step(st) == SQLITE_ROW;
-	db_stmt_done(st);
 	return taken ? ct_fail(err, 409,
 			       "Conflict occurred attempting to store user - Duplicate entry "
 			       "found with name %.255s at domain ID " IDENTITY_DOMAIN_ID ".",

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/array.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/timefmt.h"
@@ -332,6 +331,11 @@ fail:
 	return -1;
 }
 
+static void read_id(sqlite3_stmt *st, void *row)
+{
+	snprintf(row, sizeof(char[37]), "%s", db_col_text(st, 0));
+}
+
 int instance_ids_in_task(int task_id, char (**ids)[37], size_t *count, struct ct_error *err)
 {
 	sqlite3_stmt *st = db_stmt("SELECT id FROM instances WHERE task_id = ?1"
@@ -340,20 +344,9 @@ int instance_ids_in_task(int task_id, char (**ids)[37], size_t *count, struct ct
 	if (!st)
 		return -1;
 	sqlite3_bind_int(st, 1, task_id);
-	char(*arr)[37] = NULL;
-	size_t n = 0, cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		char(*g)[37] = array_grow(arr, n, &cap, sizeof *arr);
-		if (!g) {
-			db_stmt_done(st);
-			free(arr);
-			return ct_fail(err, 500, "out of memory");
-		}
-		arr = g;
-		snprintf(arr[n++], 37, "%s", db_col_text(st, 0));
-	}
-	db_stmt_done(st);
-	*ids = arr;
-	*count = n;
+	void *rows;
+	if (db_collect(st, sizeof **ids, read_id, "list instances in a task", &rows, count, err))
+		return -1;
+	*ids = rows;
 	return 0;
 }

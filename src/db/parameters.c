@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/array.h"
 #include "common/ids.h"
 #include "db/store.h"
 
@@ -16,8 +15,9 @@
 	"SELECT name, datastore_version_id, restart_required, data_type, max_size,"                \
 	" min_size FROM datastore_configuration_parameters"
 
-static void row_to_param(sqlite3_stmt *st, struct ds_parameter *p)
+static void row_to_param(sqlite3_stmt *st, void *row)
 {
+	struct ds_parameter *p = row;
 	snprintf(p->name, sizeof p->name, "%s", db_col_text(st, 0));
 	snprintf(p->version_id, sizeof p->version_id, "%s", db_col_text(st, 1));
 	p->restart_required = sqlite3_column_int(st, 2) != 0;
@@ -34,21 +34,11 @@ int param_list(const char *version_id, struct ds_parameter **out, size_t *count,
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, version_id);
-	struct ds_parameter *arr = NULL;
-	size_t n = 0, cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct ds_parameter *g = array_grow(arr, n, &cap, sizeof *arr);
-		if (!g) {
-			db_stmt_done(st);
-			free(arr);
-			return ct_fail(err, 500, "out of memory");
-		}
-		arr = g;
-		row_to_param(st, &arr[n++]);
-	}
-	db_stmt_done(st);
-	*out = arr;
-	*count = n;
+	void *rows;
+	if (db_collect(st, sizeof **out, row_to_param, "list configuration parameters", &rows,
+		       count, err))
+		return -1;
+	*out = rows;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/log.h"
 
 #define STMT_CACHE_SIZE 128
@@ -213,6 +214,80 @@ int db_step_done(sqlite3_stmt *stmt, struct ct_error *err)
 	}
 	db_stmt_done(stmt);
 	return 0;
+}
+
+int db_collect(sqlite3_stmt *stmt, size_t elem_size, db_row_reader *read_row, const char *what,
+	       void **rows, size_t *count, struct ct_error *err)
+{
+	unsigned char *arr = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		unsigned char *grown = array_grow(arr, n, &cap, elem_size);
+		if (!grown) {
+			db_stmt_done(stmt);
+			free(arr);
+			return ct_fail(err, 500, "out of memory");
+		}
+		arr = grown;
+		read_row(stmt, arr + n++ * elem_size);
+	}
+	if (rc != SQLITE_DONE)
+		db_fail(err, what);
+	db_stmt_done(stmt);
+	if (rc != SQLITE_DONE) {
+		free(arr);
+		return -1;
+	}
+	*rows = arr;
+	*count = n;
+	return 0;
+}
+
+int db_collect_text(const char *sql, const char *text, size_t elem_size, db_row_reader *read_row,
+		    const char *what, void **rows, size_t *count, struct ct_error *err)
+{
+	sqlite3_stmt *st = db_stmt(sql, err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, text);
+	return db_collect(st, elem_size, read_row, what, rows, count, err);
+}
+
+/* 1 on a row, 0 at the end, -1 (500, logged with what) on failure. */
+static int step_row(sqlite3_stmt *st, const char *what, struct ct_error *err)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_fail(err, what);
+}
+
+int db_read_row(const char *sql, const char *text, db_row_reader *read_row, void *row,
+		const char *what, struct ct_error *err)
+{
+	sqlite3_stmt *st = db_stmt(sql, err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, text);
+	int found = step_row(st, what, err);
+	if (found == 1)
+		read_row(st, row);
+	db_stmt_done(st);
+	return found;
+}
+
+int db_exists(const char *sql, const char *text1, const char *text2, const char *what,
+	      struct ct_error *err)
+{
+	sqlite3_stmt *st = db_stmt(sql, err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, text1);
+	db_bind_text(st, 2, text2);
+	int found = step_row(st, what, err);
+	db_stmt_done(st);
+	return found;
 }
 
 void db_bind_text(sqlite3_stmt *stmt, int idx, const char *text)

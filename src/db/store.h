@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "common/error.h"
 
@@ -39,6 +40,27 @@ void db_rollback(void);
 int db_step_done(sqlite3_stmt *stmt, struct ct_error *err);
 /* Fail with 500 and log the SQLite message. Returns -1. */
 int db_fail(struct ct_error *err, const char *what);
+
+/* Reads the current row of a statement into one element of a row array. */
+typedef void db_row_reader(sqlite3_stmt *stmt, void *row);
+
+/* Step `stmt` to its end, reading each row with read_row into a malloc'd array
+ * of elem_size elements: *rows (NULL when there is none; the caller frees it)
+ * and *count. The statement is finished (db_stmt_done) either way. -1 (500) on
+ * a SQLite error, logged with `what`, or out of memory; *rows untouched. */
+int db_collect(sqlite3_stmt *stmt, size_t elem_size, db_row_reader *read_row, const char *what,
+	       void **rows, size_t *count, struct ct_error *err);
+
+/* The same for `sql` (a string literal) with ?1 bound to `text`. */
+int db_collect_text(const char *sql, const char *text, size_t elem_size, db_row_reader *read_row,
+		    const char *what, void **rows, size_t *count, struct ct_error *err);
+/* The first row of `sql` with ?1 bound to `text`, read into row: 1, or 0 when
+ * there is none; -1 (500) on failure, logged with `what`. */
+int db_read_row(const char *sql, const char *text, db_row_reader *read_row, void *row,
+		const char *what, struct ct_error *err);
+/* Whether `sql` with ?1 and ?2 bound to text returns a row: 1 or 0; -1 (500). */
+int db_exists(const char *sql, const char *text1, const char *text2, const char *what,
+	      struct ct_error *err);
 
 /* Binding helpers: NULL text binds SQL NULL. */
 void db_bind_text(sqlite3_stmt *stmt, int idx, const char *text);

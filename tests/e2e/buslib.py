@@ -140,17 +140,23 @@ class Bus:
 
     def send(self, topic, inner, call=False):
         """Publish one request (cast, or call when asked); returns its msg id."""
-        import amqp
-
         msg_id = uuid.uuid4().hex
         inner = dict(inner)
         if call:
             inner.update({"_msg_id": msg_id, "_reply_q": self.queue, "_timeout": None})
-        body = json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(inner)})
-        self.ch.basic_publish(amqp.Message(body.encode(), content_type="application/json",
+        self.publish(json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(inner)}),
+                     topic)
+        return msg_id
+
+    def publish(self, body, topic):
+        """Publish any body (str or bytes) as it is."""
+        import amqp
+
+        if isinstance(body, str):
+            body = body.encode()
+        self.ch.basic_publish(amqp.Message(body, content_type="application/json",
                                            delivery_mode=2),
                               exchange=self.exchange, routing_key=topic)
-        return msg_id
 
     def wait_reply(self, msg_id, timeout=15):
         import socket

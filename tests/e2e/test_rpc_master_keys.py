@@ -11,7 +11,7 @@ import time
 import pytest
 
 from buslib import decrypt_bytes, master_keys
-from conftest import SANITIZER, Cloud, Server, free_port
+from conftest import SANITIZER, Cloud, Server, free_port, serve
 
 PUBLISHED = {"taskmanager_rpc_encr_key": "bzH6y0SGmjuoY0FNSTptrhgieGXNDX6PIhvz",
              "inst_rpc_key_encr_key": "emYjgHFqfXNB1NGehAFIUeoyw4V4XwWHEaKP"}
@@ -60,19 +60,11 @@ def test_keys_generated_on_first_run(tmp_path):
 @pytest.fixture
 def published_cloud(tmp_path, broker):
     srv = Cloud(tmp_path, broker)
-    try:
-        srv.conf.write_text(srv.conf.read_text() + (
-            "[DEFAULT]\n"
-            f"inst_rpc_key_encr_key = {PUBLISHED['inst_rpc_key_encr_key']}\n"
-            "allow_published_rpc_keys = true\n"))
-        srv.bootstrap()
-        srv.register("mariadb", "10.11")
-        srv.start()
-        yield srv
-        srv.stop()
-        assert not SANITIZER.search(srv.guest_logs()), srv.guest_logs()[-4000:]
-    finally:
-        srv.cleanup()
+    srv.conf.write_text(srv.conf.read_text() + (
+        "[DEFAULT]\n"
+        f"inst_rpc_key_encr_key = {PUBLISHED['inst_rpc_key_encr_key']}\n"
+        "allow_published_rpc_keys = true\n"))
+    yield from serve(srv)
 
 
 def test_instances_keep_their_bus_when_the_published_key_goes(published_cloud):

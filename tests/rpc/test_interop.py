@@ -7,39 +7,22 @@ same, plus timeouts. Garbage published raw with py-amqp (non-JSON, wrong envelop
 unknown methods, bad arguments, a 10 MB body) must not hurt the C server, and every
 request that names a reply queue gets an oslo failure reply.
 """
-import base64
-import hashlib
 import json
-import os
+import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
+# Trove's payload encryption (trove/common/crypto_utils.py), the test oracle, and the
+# raw py-amqp publisher are the e2e suite's: one copy of each for both.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+from buslib import Bus, decrypt, encrypt  # noqa: E402
+
 KEY = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 
-
-# Trove's payload encryption (trove/common/crypto_utils.py), as the test oracle.
-def encrypt(key, obj):
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-    data = json.dumps(obj).encode()
-    aes_key = hashlib.md5(key.encode()).hexdigest().encode()
-    iv = os.urandom(16)
-    pad = 16 - len(data) % 16
-    enc = Cipher(algorithms.AES(aes_key), modes.CBC(iv)).encryptor()
-    return base64.b64encode(iv + enc.update(data + bytes([pad]) * pad) + enc.finalize()).decode()
-
-
-def decrypt(key, text):
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-    raw = base64.b64decode(text)
-    aes_key = hashlib.md5(key.encode()).hexdigest().encode()
-    dec = Cipher(algorithms.AES(aes_key), modes.CBC(raw[:16])).decryptor()
-    plain = dec.update(raw[16:]) + dec.finalize()
-    return json.loads(plain[: len(plain) - plain[-1]])
 
 
 def secure_serializer(oslo_messaging, key):
@@ -300,34 +283,12 @@ def test_python_call_to_missing_server_times_out(oslo):
 
 # ---- garbage on the bus ---------------------------------------------------------------
 
-class Raw:
-    """py-amqp publisher with its own reply queue, for hand-made bodies."""
+class Raw(Bus):
+    """The e2e suite's py-amqp publisher on the "openstack" exchange; requests as
+    these tests build them (a _unique_id, no _timeout)."""
 
     def __init__(self, url):
-        import amqp
-
-        creds, host = url.split("://", 1)[1].rstrip("/").rsplit("@", 1)
-        user, password = creds.split(":", 1)
-        self.conn = amqp.Connection(host=host, userid=user, password=password)
-        self.conn.connect()
-        self.ch = self.conn.channel()
-        self.queue = self.ch.queue_declare("", exclusive=True, auto_delete=True).queue
-        self.replies = {}
-        self.ch.basic_consume(self.queue, callback=self._on_reply, no_ack=True)
-
-    def _on_reply(self, msg):
-        outer = json.loads(msg.body)
-        inner = json.loads(outer["oslo.message"])
-        self.replies[inner["_msg_id"]] = inner
-
-    def publish(self, body, topic, exchange="openstack"):
-        import amqp
-
-        if isinstance(body, str):
-            body = body.encode()
-        self.ch.basic_publish(amqp.Message(body, content_type="application/json",
-                                           delivery_mode=2),
-                              exchange=exchange, routing_key=topic)
+        super().__init__(url, "openstack")
 
     def request(self, inner, topic, reply=True):
         msg_id = uuid.uuid4().hex
@@ -341,18 +302,7 @@ class Raw:
         return msg_id
 
     def wait(self, msg_id, timeout=15):
-        import socket
-
-        deadline = time.monotonic() + timeout
-        while msg_id not in self.replies and time.monotonic() < deadline:
-            try:
-                self.conn.drain_events(timeout=0.5)
-            except socket.timeout:
-                pass
-        return self.replies.get(msg_id)
-
-    def close(self):
-        self.conn.close()
+        return self.wait_reply(msg_id, timeout)
 
 
 def failure_of(reply):

@@ -6,7 +6,7 @@
  * errors. Rows are seeded and read back with plain SQL here, never through
  * the function under test.
  */
-#include "testutil.h"
+#include "scratch_db.h"
 
 #include <sqlite3.h>
 
@@ -27,23 +27,15 @@ static char dir[64];
 static int setup(void **state)
 {
 	(void)state;
-	struct ct_error err = {0};
-	char url[128];
 	log_min_level = LOG_LEVEL_ERROR;
-	cfg_reset();
-	scratch_create(dir, "dbrows");
-	snprintf(url, sizeof url, "sqlite:///%s/x.sqlite", dir);
-	assert_int_equal(db_configure(url, &err), 0);
-	assert_int_equal(db_sync(&err), 0);
+	scratch_db_create(dir, "dbrows");
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	db_shutdown();
-	cfg_free();
-	scratch_remove(dir);
+	scratch_db_remove(dir);
 	return 0;
 }
 

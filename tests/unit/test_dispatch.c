@@ -5,7 +5,7 @@
  * a scratch SQLite database. Checks status codes, fault bodies and headers
  * exactly as Trove's middleware and controllers produce them.
  */
-#include "testutil.h"
+#include "scratch_db.h"
 
 #include <time.h>
 
@@ -33,14 +33,8 @@ static int setup(void **state)
 	(void)state;
 	static const unsigned char key[32] = "unit-test-signing-key-0123456789";
 	struct ct_error err = {0};
-	char url[128];
 	log_min_level = LOG_LEVEL_WARNING;
-	cfg_reset();
-	scratch_create(dir, "dispatch");
-	snprintf(url, sizeof url, "sqlite:///%s/x.sqlite", dir);
-	assert_int_equal(url[10], '/'); /* sqlite:////abs/path */
-	assert_int_equal(db_configure(url, &err), 0);
-	assert_int_equal(db_sync(&err), 0);
+	scratch_db_create(dir, "dispatch");
 	/* Tokens are only valid for users and projects that exist. */
 	assert_int_equal(db_exec("INSERT INTO ctrove_projects (id, name) VALUES"
 				 " ('" PROJECT "', 'p'), ('" OTHER_PROJECT "', 'other'),"

@@ -3,7 +3,7 @@
  * integers beyond 64 bits as text, rule checks, and the table round trip on a
  * scratch SQLite database.
  */
-#include "testutil.h"
+#include "scratch_db.h"
 
 #include "common/config.h"
 #include "db/datastores.h"
@@ -16,13 +16,8 @@ static char version_id[37];
 static int setup(void **state)
 {
 	(void)state;
-	char url[128];
 	struct ct_error err = {0};
-	cfg_reset();
-	scratch_create(dir, "params");
-	snprintf(url, sizeof url, "sqlite:///%s/x.sqlite", dir);
-	assert_int_equal(db_configure(url, &err), 0);
-	assert_int_equal(db_sync(&err), 0);
+	scratch_db_create(dir, "params");
 
 	struct datastore d;
 	struct ds_version v;
@@ -42,9 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	db_shutdown();
-	cfg_free();
-	scratch_remove(dir);
+	scratch_db_remove(dir);
 	return 0;
 }
 

@@ -85,12 +85,14 @@ static void reset(void)
 	snprintf(job_b.job.share_key, sizeof job_b.job.share_key, "project-b");
 }
 
-static void test_one_key_keeps_to_its_share(void **state)
+/* Ten jobs of project a on a pool of four threads with per-key share `share`,
+ * then one of project b: a's run two at a time, b's runs beside them. Returns
+ * with m held and a's jobs still blocked (release_all lets them go). */
+static void ten_of_a_then_one_of_b(int share)
 {
-	(void)state;
 	reset();
 	struct ct_error err = {0};
-	assert_int_equal(wait_pool_start(4, 2, &err), 0);
+	assert_int_equal(wait_pool_start(4, share, &err), 0);
 	for (int i = 0; i < 10; i++)
 		assert_true(wait_pool_submit(&jobs_a[i].job));
 	assert_true(wait_for(two_a_running));
@@ -99,10 +101,21 @@ static void test_one_key_keeps_to_its_share(void **state)
 	assert_true(wait_for(b_ran));
 	pthread_mutex_lock(&m);
 	assert_int_equal(most_running_a, 2);
-	assert_int_equal(finished, 1);
+}
+
+static void release_all(void)
+{
 	released = true;
 	pthread_cond_broadcast(&changed);
 	pthread_mutex_unlock(&m);
+}
+
+static void test_one_key_keeps_to_its_share(void **state)
+{
+	(void)state;
+	ten_of_a_then_one_of_b(2);
+	assert_int_equal(finished, 1);
+	release_all();
 	assert_true(wait_for(all_finished));
 	assert_int_equal(most_running_a, 2);
 	wait_pool_stop();
@@ -111,19 +124,8 @@ static void test_one_key_keeps_to_its_share(void **state)
 static void test_default_share_is_half_the_pool(void **state)
 {
 	(void)state;
-	reset();
-	struct ct_error err = {0};
-	assert_int_equal(wait_pool_start(4, 0, &err), 0);
-	for (int i = 0; i < 10; i++)
-		assert_true(wait_pool_submit(&jobs_a[i].job));
-	assert_true(wait_for(two_a_running));
-	assert_true(wait_pool_submit(&job_b.job));
-	assert_true(wait_for(b_ran));
-	pthread_mutex_lock(&m);
-	assert_int_equal(most_running_a, 2);
-	released = true;
-	pthread_cond_broadcast(&changed);
-	pthread_mutex_unlock(&m);
+	ten_of_a_then_one_of_b(0);
+	release_all();
 	wait_pool_stop(); /* runs what is still queued (shares off), then joins */
 	assert_int_equal(finished, 11);
 	for (int i = 0; i < 10; i++)
