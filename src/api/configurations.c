@@ -227,10 +227,15 @@ static int check_values(const json_t *values, const struct ds_version *v, struct
 	return rc;
 }
 
+/* The shapes of name, description and values (their contents are checked
+ * against the rules later). */
 static int check_name_description(const json_t *body, struct ct_error *err)
 {
 	const json_t *name = json_object_get(body, "name");
 	const json_t *description = json_object_get(body, "description");
+	const json_t *values = json_object_get(body, "values");
+	if (values && !json_is_object(values))
+		return validate_fail(err, "configuration['values']", "is not of type 'object'");
 	if (name && validate_non_empty_string(name, "configuration['name']", err))
 		return -1;
 	if (name && strlen(json_string_value(name)) > 64)

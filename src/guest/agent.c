@@ -286,6 +286,8 @@ static json_t *on_filesystem_stats(void *user, const struct rpc_request *req, st
 static json_t *on_update_overrides(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	struct guest_agent *a = user;
+	if (!a->ds->update_overrides)
+		return ct_fail(err, 501, "update_overrides is not supported here."), NULL;
 	return done(a->ds->update_overrides(&a->inst, json_object_get(req->args, "overrides"),
 					    json_is_true(json_object_get(req->args, "remove")),
 					    err));
@@ -294,6 +296,8 @@ static json_t *on_update_overrides(void *user, const struct rpc_request *req, st
 static json_t *on_apply_overrides(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	struct guest_agent *a = user;
+	if (!a->ds->apply_overrides)
+		return ct_fail(err, 501, "apply_overrides is not supported here."), NULL;
 	return done(a->ds->apply_overrides(&a->inst, json_object_get(req->args, "overrides"), err));
 }
 
