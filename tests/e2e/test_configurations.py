@@ -338,14 +338,14 @@ def test_mariadb_instance_update_attaches_and_removes(cloud):
 def test_postgresql_group_attach_apply_restart_change_detach(cloud):
     made = cloud.cli_json("database", "configuration", "create", "pgroup",
                           '{"work_mem": 8192, "max_connections": 60, '
-                          '"log_line_prefix": "include_dir x "}',
+                          '"log_line_prefix": "include_dir = x"}',
                           "--datastore", "postgresql", "--datastore-version", "15")
     p1 = create_instance(cloud, "p1", "postgresql", "15", "--configuration", made["id"])
     ip1 = p1["ip"][0]
     assert pg_var(ip1, "work_mem") == "8MB"
     assert pg_var(ip1, "max_connections") == "60"
     # Quoted: a value that spells a directive stays a value.
-    assert pg_var(ip1, "log_line_prefix") == "include_dir x "
+    assert pg_var(ip1, "log_line_prefix") == "include_dir = x"
     assert pg_var(ip1, "shared_buffers") == "128MB"  # the flavor's, kept
 
     p2 = create_instance(cloud, "p2", "postgresql", "15")
