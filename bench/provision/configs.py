@@ -64,7 +64,7 @@ def measure(ctl, datastore, ids, timeout):
                 if show(datastore, address, name) == shown:
                     seen[address] = time.monotonic() - t0
                     return
-                time.sleep(0.005)
+                time.sleep(0.01)
 
         t0 = time.monotonic()
         status, body = ctl.api("PATCH", f"/configurations/{cid}",
