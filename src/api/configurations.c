@@ -31,6 +31,15 @@ static const char *project_scope(const struct api_request *req)
 	return req->who.is_admin ? NULL : req->project;
 }
 
+/* Stored text as a JSON string; bytes that are not UTF-8 become '?' (rows
+ * written by other tools may hold them, and jansson refuses them). */
+static json_t *text_value(const char *text)
+{
+	char clean[1024];
+	api_utf8_clean(text, clean, sizeof clean);
+	return json_string(clean);
+}
+
 static json_t *time_value(const char *db_time)
 {
 	char out[CT_TIME_LEN];
@@ -44,11 +53,14 @@ static json_t *typed_values(const struct config_value *values, size_t n,
 	json_t *o = json_object();
 	for (size_t i = 0; i < n; i++) {
 		const struct ds_parameter *rule = config_rule_find(rules, n_rules, values[i].key);
-		json_object_set_new(o, values[i].key,
-				    config_key_is_secret(values[i].key)
-					    ? json_string("***")
-					    : config_value_typed(rule ? rule->data_type : NULL,
-								 values[i].value));
+		char key[sizeof values[i].key], text[sizeof values[i].value];
+		api_utf8_clean(values[i].key, key, sizeof key);
+		api_utf8_clean(values[i].value, text, sizeof text);
+		json_object_set_new(
+			o, key,
+			config_key_is_secret(key)
+				? json_string("***")
+				: config_value_typed(rule ? rule->data_type : NULL, text));
 	}
 	return o;
 }
@@ -56,12 +68,13 @@ static json_t *typed_values(const struct config_value *values, size_t n,
 /* The list item of §6.5 (no values, no version number). */
 static json_t *group_summary(const struct config_group *g, const struct ds_version *v)
 {
-	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:s}", "id", g->id, "name", g->name,
-			 "description",
-			 g->has_description ? json_string(g->description) : json_null(), "created",
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", text_value(g->id), "name",
+			 text_value(g->name), "description",
+			 g->has_description ? text_value(g->description) : json_null(), "created",
 			 time_value(g->created), "updated", time_value(g->updated),
-			 "datastore_version_id", g->datastore_version_id, "datastore_name",
-			 v ? v->datastore_name : "", "datastore_version_name", v ? v->name : "");
+			 "datastore_version_id", text_value(g->datastore_version_id),
+			 "datastore_name", text_value(v ? v->datastore_name : ""),
+			 "datastore_version_name", text_value(v ? v->name : ""));
 }
 
 static int reply_detail(struct api_response *resp, int status, const char *id, const char *project,
@@ -84,7 +97,7 @@ static int reply_detail(struct api_response *resp, int status, const char *id, c
 	json_t *o = group_summary(&g, &v);
 	json_object_set_new(o, "values", typed_values(values, n, rules, n_rules));
 	json_object_set_new(o, "instance_count", json_integer(count));
-	json_object_set_new(o, "datastore_version_number", json_string(v.version));
+	json_object_set_new(o, "datastore_version_number", text_value(v.version));
 	free(values);
 	free(rules);
 	return api_reply(resp, status, json_pack("{s:o}", "configuration", o));
@@ -161,8 +174,8 @@ API_HANDLER(configurations_instances)
 		return -1;
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(
-			list, json_pack("{s:s,s:s}", "id", items[i].id, "name", items[i].name));
+		json_array_append_new(list, json_pack("{s:o,s:o}", "id", text_value(items[i].id),
+						      "name", text_value(items[i].name)));
 	json_t *body = json_pack("{s:o}", "instances", list);
 	if (more && n > 0)
 		json_object_set_new(body, "links", next_links(req, limit, items[n - 1].id));
