@@ -195,6 +195,80 @@ def test_mariadb_group_create_list_show(cloud):
     assert body["description"] == "for the e2e"
 
 
+def test_groups_page_by_id(cloud):
+    made = [cloud.api("POST", "/configurations", {"configuration": {
+        "name": f"page{i}", "values": {"wait_timeout": 100 + i},
+        "datastore": {"type": "mariadb", "version": "10.11"}}})[2]["configuration"]["id"]
+        for i in range(3)]
+    every = sorted(g["id"] for g in groups(cloud))
+    seen, marker = [], None
+    for _ in range(10):
+        query = "?limit=2" + (f"&marker={marker}" if marker else "")
+        code, _, body = cloud.api("GET", f"/configurations{query}")
+        assert code == 200, body
+        assert len(body["configurations"]) <= 2
+        seen += [g["id"] for g in body["configurations"]]
+        if "links" not in body:
+            break
+        href = body["links"][0]["href"]
+        assert body["links"][0]["rel"] == "next" and "limit=2" in href
+        marker = href.split("marker=")[1]
+    assert seen == every
+    assert cloud.api("GET", "/configurations?limit=0")[0] == 400
+    for cid in made:
+        assert cloud.api("DELETE", f"/configurations/{cid}")[0] == 202
+    assert sorted(g["id"] for g in groups(cloud)) == sorted(set(every) - set(made))
+
+
+def test_groups_belong_to_their_project(cloud):
+    cloud.cli("project", "create", "cfg-other")
+    cloud.passwords["cfg-user"] = "Cfg-Passw0rd-1"
+    cloud.projects["cfg-user"] = "cfg-other"
+    cloud.cli("user", "create", "cfg-user", "--project", "cfg-other", "--password",
+              "Cfg-Passw0rd-1")
+    cloud.cli("role", "add", "--project", "cfg-other", "--user", "cfg-user", "member")
+    cid = STATE["mgroup"]
+    assert cloud.api("GET", "/configurations", user="cfg-user")[2]["configurations"] == []
+    for method, path, body in (("GET", f"/configurations/{cid}", None),
+                               ("GET", f"/configurations/{cid}/instances", None),
+                               ("PATCH", f"/configurations/{cid}",
+                                {"configuration": {"values": {"max_connections": 11}}}),
+                               ("PUT", f"/configurations/{cid}",
+                                {"configuration": {"values": {}}}),
+                               ("DELETE", f"/configurations/{cid}", None)):
+        code, _, answer = cloud.api(method, path, body, user="cfg-user")
+        assert code == 404, (method, path, answer)
+    assert cloud.api("GET", f"/configurations/{cid}")[2]["configuration"]["values"] == {
+        "max_connections": 150, "back_log": 77}
+    # The admin lists every project's groups.
+    code, _, own = cloud.api("POST", "/configurations", {"configuration": {
+        "name": "theirs", "values": {}, "datastore": {"type": "mariadb", "version": "10.11"}}},
+        user="cfg-user")
+    assert code == 200, own
+    assert own["configuration"]["id"] in {g["id"] for g in groups(cloud)}
+    assert cloud.api("DELETE", f"/configurations/{own['configuration']['id']}",
+                     user="cfg-user")[0] == 202
+
+
+@pytest.mark.parametrize("method,body,status,message", [
+    ("PUT", {"configuration": {"values": {}, "foo": 1}}, 400, "'foo' was unexpected"),
+    ("PATCH", {"configuration": {"name": "x"}}, 400, "'name' was unexpected"),
+    ("PATCH", {"configuration": {}}, 400, "'values' is a required property"),
+    ("PATCH", {"configuration": {"values": {"nosuch": 1}}}, 422, "nosuch is not supported"),
+    ("PUT", {"configuration": {"values": {"back_log": 70000}}}, 422, "maximum allowed: 65535"),
+    ("PUT", {"configuration": {"name": "", "values": {}}}, 400, "Validation error"),
+    ("PUT", {"nothing": {}}, 400, "'configuration' is a required property"),
+])
+def test_bad_changes_change_nothing(cloud, method, body, status, message):
+    path = f"/configurations/{STATE['mgroup']}"
+    before = cloud.api("GET", path)[2]
+    code, _, answer = cloud.api(method, path, body)
+    assert code == status, answer
+    assert message in json.dumps(answer), answer
+    after = cloud.api("GET", path)[2]
+    assert after == before
+
+
 def test_mariadb_create_with_group_starts_with_its_values(cloud):
     inst = create_instance(cloud, "m1", "mariadb", "10.11", "--configuration", STATE["mgroup"])
     assert inst["configuration"]["id"] == STATE["mgroup"]
