@@ -32,10 +32,11 @@ int pg_update_overrides(const struct guest_instance *inst, const json_t *overrid
 		return -1;
 	snprintf(path, sizeof path, "%s/%s", p.confd, OVERRIDES_PGCONF_FILE);
 	if (remove || !json_is_object(overrides) || json_object_size(overrides) == 0) {
-		if (unlink(path) && errno != ENOENT)
+		if (!unlink(path))
+			log_info("configuration group removed");
+		else if (errno != ENOENT)
 			return ct_fail(err, 500, "Cannot remove the configuration group: %s",
 				       strerror(errno));
-		log_info("configuration group removed");
 		return 0;
 	}
 	char *text = overrides_render(overrides, OVERRIDES_PGCONF, err);
