@@ -184,6 +184,14 @@ def targets(result):
             else:
                 add(f"create->ACTIVE p50 < 1 s ({ds})", None,
                     "not measured" + (f": {r['error']}" if r and "error" in r else ""))
+        for ds in ("mariadb", "postgresql"):
+            f = (prov["datastores"].get(ds) or {}).get("configuration_follow")
+            name = f"configuration set -> live on 10 instances < 1 s ({ds})"
+            if f and "error" not in f:
+                add(name, f["all_live_s"] < 1,
+                    f"{f['all_live_s']:.3f} s on {f['instances']} instances ({f['parameter']})")
+            else:
+                add(name, None, "not measured" + (f": {f['error']}" if f else ""))
     else:
         add("guest agent RSS < 5 MiB", None, "not measured (BENCH_PARTS without provision)")
         add("create->ACTIVE p50 < 1 s (mariadb, postgresql)", None,

@@ -18,6 +18,7 @@ import secrets
 import shutil
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,9 +28,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 from benchlib import (TOP, Procs, clear_tree, free_block, free_port, log,  # noqa: E402
                       memory_kb, nft_delete, rabbit_management_url, rabbit_stop,
                       rabbit_url, run, table)
+import configs  # noqa: E402  (bench/provision/configs.py)
 
 VERSIONS = {"mariadb": "10.11", "postgresql": "15"}
 
@@ -105,6 +108,9 @@ class Control:
             self.manage("datastore_update", ds, "")
             self.manage("datastore_version_update", ds, v, ds, "", "", "1")
             self.manage("datastore_update", ds, v)
+            self.manage("db_load_datastore_config_parameters", ds, v,
+                        str(TOP / "etc/validation-rules" / configs.RULES[ds]))
+        self.versions = VERSIONS
         self.proc = self.procs.start([self.ctrove, "--config-file", str(self.conf), "all"],
                                      self.work / "prov-ctrove.out")
         end = time.monotonic() + 60
@@ -205,6 +211,13 @@ def provision(ctl, datastore, n, timeout):
             agent_pid = int(pid_file.read_text().split()[0])
             agents.append(memory_kb([agent_pid]))
         control = memory_kb([ctl.proc.pid])
+        try:
+            follow = configs.measure(ctl, datastore, ids[1:], timeout)
+            log(f"provision: {datastore} configuration set -> live on {follow['instances']} "
+                f"instances in {follow['all_live_s']:.3f} s")
+        except (RuntimeError, OSError, KeyError, subprocess.SubprocessError) as e:
+            follow = {"error": repr(e)}
+            log(f"provision: {datastore} configuration change failed: {e!r}")
         for k, iid in enumerate(list(ids)):
             t0 = time.monotonic()
             status, _ = ctl.api("DELETE", f"/instances/{iid}")
@@ -232,6 +245,7 @@ def provision(ctl, datastore, n, timeout):
         "guest_agent_rss_kb": statistics.median(a["rss_kb"] for a in agents),
         "guest_agent_pss_kb": statistics.median(a["pss_kb"] for a in agents),
         "ctrove_all_with_instances": {"instances": n + 1, **control},
+        "configuration_follow": follow,
     }
 
 
@@ -372,6 +386,14 @@ def print_provision(prov):
                      sec(r.get("delete_p50_s")), sec(r.get("delete_p95_s")), sec(fi), sec(fs),
                      sec(fi + fs if fi is not None and fs is not None else None)])
     print(table(head, rows))
+    for ds, r in prov["datastores"].items():
+        f = r.get("configuration_follow")
+        if f and "error" not in f:
+            print(f"{ds}: configuration set -> {f['parameter']} live on all {f['instances']} "
+                  f"attached instances in {f['all_live_s']:.3f} s (first {f['first_live_s']:.3f} "
+                  "s; PATCH /configurations, then SHOW polled on each instance)")
+        elif f:
+            print(f"!! {ds}: configuration change failed: {f['error']}")
     for ds, r in prov["datastores"].items():
         if "error" in r:
             print(f"!! {ds}: provisioning failed: {r['error']}")

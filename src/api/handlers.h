@@ -62,6 +62,16 @@ API_HANDLER(instances_show);
 /* The detail view of one instance of the caller's project as the response. */
 int instance_reply_detail(struct api_request *req, struct api_response *resp, const char *id,
 			  int status_code, struct ct_error *err);
+/* configurations.c */
+API_HANDLER(configurations_index);
+API_HANDLER(configurations_create);
+API_HANDLER(configurations_show);
+API_HANDLER(configurations_instances);
+API_HANDLER(configurations_update);
+API_HANDLER(configurations_edit);
+API_HANDLER(configurations_delete);
+/* instance_configuration.c */
+API_HANDLER(instance_configuration_show);
 /* instance_create.c */
 API_HANDLER(instances_create);
 /* instance_update.c */

@@ -12,12 +12,14 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/instance_configuration.h"
 #include "api/instance_request.h"
 #include "common/config.h"
 #include "common/dbnames.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "compute/driver.h"
+#include "db/configurations.h"
 #include "db/datastores.h"
 #include "db/flavors.h"
 #include "db/instances.h"
@@ -152,8 +154,6 @@ static int refuse_unimplemented(const struct instance_request *r, struct ct_erro
 	if (r->restore_point)
 		return ct_fail(err, 501,
 			       "Restoring from a backup is not implemented in ctrove yet.");
-	if (r->configuration && !json_is_null(r->configuration))
-		return ct_fail(err, 501, "Configuration groups are not implemented in ctrove yet.");
 	if (r->modules && json_array_size(r->modules) > 0)
 		return ct_fail(err, 501, "Modules are not implemented in ctrove yet.");
 	if (r->volume_type) {
@@ -199,10 +199,16 @@ API_HANDLER(instances_create)
 		return ct_fail(err, 400, "Instance name %.40s... is longer than 255 characters.",
 			       r.name);
 
+	char config_id[37] = "";
+	json_t *overrides = NULL;
+	if (r.configuration && !json_is_null(r.configuration) &&
+	    instance_configuration_for_create(req, r.configuration, &v, config_id, &overrides, err))
+		return -1;
 	json_t *databases = serialized_databases(r.databases, dbnames_family_of(v.manager), err);
 	json_t *users = databases ? serialized_users(r.users, err) : NULL;
 	if (!users) {
 		json_decref(databases);
+		json_decref(overrides);
 		return -1;
 	}
 
@@ -218,16 +224,22 @@ API_HANDLER(instances_create)
 	if (guest_new_key(key, in.encrypted_key, sizeof in.encrypted_key, err)) {
 		json_decref(databases);
 		json_decref(users);
+		json_decref(overrides);
 		return -1;
 	}
 	json_t *access = r.access ? json_deep_copy(r.access) : json_pack("{s:b}", "is_public", 0);
 	char *access_text = json_dumps(access, JSON_COMPACT);
 	snprintf(in.access, sizeof in.access, "%s", access_text ? access_text : "{}");
 	free(access_text);
-	if (instance_insert(&in, f.ram, err)) {
+	bool inserted = !instance_insert(&in, f.ram, err);
+	if (!inserted || (config_id[0] && instance_set_configuration(in.id, config_id, err))) {
+		struct ct_error ignored;
+		if (inserted)
+			instance_mark_deleted(in.id, f.ram, &ignored);
 		json_decref(access);
 		json_decref(databases);
 		json_decref(users);
+		json_decref(overrides);
 		return -1;
 	}
 	log_set_context(req->request_id, in.id);
@@ -241,6 +253,9 @@ API_HANDLER(instances_create)
 		"availability_zone", r.availability_zone, "root_password", "nics", r.nics,
 		"overrides", "slave_of_id", "cluster_config", "volume_type", "modules", "locality",
 		r.locality, "access", access, "ds_version", v.version);
+	if (args && overrides)
+		json_object_set(args, "overrides", overrides);
+	json_decref(overrides);
 	int rc = args ? taskmanager_cast("create_instance", args, err) : -1;
 	json_decref(args);
 	if (rc) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/instance_configuration.h"
 #include "api/instance_request.h"
 #include "api/instance_status.h"
 #include "api/validate.h"
@@ -116,8 +117,7 @@ API_HANDLER(instances_update)
 		return -1;
 	if (json_object_get(body, "replica_of") || json_object_get(body, "slave_of"))
 		return ct_fail(err, 400, "Instance %s is not a replica.", in.id);
-	if (json_object_get(body, "configuration"))
-		return ct_fail(err, 501, "Configuration groups are not implemented in ctrove yet.");
+	const json_t *configuration = json_object_get(body, "configuration");
 	if (json_object_get(body, "datastore_version"))
 		return ct_fail(err, 501, "Datastore upgrades are not implemented in ctrove yet.");
 	if (name && (strlen(json_string_value(name)) > 255 ||
@@ -125,6 +125,8 @@ API_HANDLER(instances_update)
 		return err->status
 			       ? -1
 			       : ct_fail(err, 400, "Instance name is longer than 255 characters.");
+	if (configuration && instance_configuration_change(req, &in, configuration, err))
+		return -1;
 	if (access) {
 		if (strcmp(rest_status(&in), "ACTIVE"))
 			return ct_fail(

@@ -132,9 +132,18 @@ static void write_instance(struct json_writer *w, const struct api_request *req,
 		json_writer_object_end(w);
 		json_writer_array_end(w);
 	}
-	/* The fault is read only where it is shown: a detail view in ERROR. */
-	if (detail && !strcmp(status, "ERROR"))
+	/* The fault is read only where it is shown: a detail view. */
+	if (detail)
 		write_fault(w, row->id);
+	if (detail && row->configuration_id) {
+		json_writer_key(w, "configuration");
+		json_writer_object_begin(w);
+		json_writer_key_string(w, "id", row->configuration_id);
+		json_writer_key_string(w, "name",
+				       row->configuration_name ? row->configuration_name : "");
+		api_write_links(w, req, "configurations", row->configuration_id);
+		json_writer_object_end(w);
+	}
 	if (detail) {
 		write_time(w, "created", row->created);
 		write_time(w, "updated", row->updated);

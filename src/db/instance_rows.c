@@ -13,8 +13,9 @@
 	" EXISTS (SELECT 1 FROM backups b WHERE b.instance_id = i.id AND"                          \
 	"  (b.state = 'NEW' OR b.state = 'BUILDING' OR b.state = 'SAVING') AND"                    \
 	"  (b.deleted IS NULL OR b.deleted = 0)),"                                                 \
-	" a.address, i.encrypted_key"                                                              \
+	" a.address, i.encrypted_key, i.configuration_id, c.name"                                  \
 	" FROM instances i"                                                                        \
+	" LEFT JOIN configurations c ON c.id = i.configuration_id"                                 \
 	" LEFT JOIN ctrove_addresses a ON a.instance_id = i.id"                                    \
 	" LEFT JOIN datastore_versions v ON v.id = i.datastore_version_id"                         \
 	" LEFT JOIN datastores d ON d.id = v.datastore_id"                                         \
@@ -38,7 +39,9 @@ enum {
 	COL_SERVICE_UPDATED,
 	COL_BACKUPS,
 	COL_ADDRESS,
-	COL_KEY
+	COL_KEY,
+	COL_CONFIG_ID,
+	COL_CONFIG_NAME
 };
 
 /* sqlite3_column_text() answers NULL for SQL NULL: one call, not two. */
@@ -64,6 +67,8 @@ static struct instance_row row_of(sqlite3_stmt *st)
 		.service_updated = nullable(st, COL_SERVICE_UPDATED),
 		.address = nullable(st, COL_ADDRESS),
 		.encrypted_key = nullable(st, COL_KEY),
+		.configuration_id = nullable(st, COL_CONFIG_ID),
+		.configuration_name = nullable(st, COL_CONFIG_NAME),
 		.task_id = sqlite3_column_int(st, COL_TASK),
 		.service_status = sqlite3_column_int(st, COL_SERVICE),
 		.volume_size = (long)sqlite3_column_int64(st, COL_VOLUME),

@@ -30,6 +30,8 @@ struct instance_row {
 	const char *service_updated;	      /* last heartbeat (DB time text), or NULL */
 	const char *address;		      /* ctrove_addresses.address, or NULL */
 	const char *encrypted_key;	      /* or NULL */
+	const char *configuration_id;	      /* the attached group, or NULL */
+	const char *configuration_name;	      /* its name, or NULL */
 	int task_id;
 	int service_status;
 	long volume_size;

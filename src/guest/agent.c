@@ -283,6 +283,24 @@ static json_t *on_filesystem_stats(void *user, const struct rpc_request *req, st
 	return a->ds->get_filesystem_stats(&a->inst, err);
 }
 
+static json_t *on_update_overrides(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	if (!a->ds->update_overrides)
+		return ct_fail(err, 501, "update_overrides is not supported here."), NULL;
+	return done(a->ds->update_overrides(&a->inst, json_object_get(req->args, "overrides"),
+					    json_is_true(json_object_get(req->args, "remove")),
+					    err));
+}
+
+static json_t *on_apply_overrides(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	if (!a->ds->apply_overrides)
+		return ct_fail(err, 501, "apply_overrides is not supported here."), NULL;
+	return done(a->ds->apply_overrides(&a->inst, json_object_get(req->args, "overrides"), err));
+}
+
 static json_t *not_implemented(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
@@ -343,6 +361,9 @@ static const struct rpc_arg revoke_args[] = {
 };
 static const struct rpc_arg root_password_args[] = {
 	{"root_password", RPC_T_STRING | RPC_T_NULL, false}, END};
+static const struct rpc_arg update_overrides_args[] = {
+	{"overrides", RPC_T_OBJECT, true}, {"remove", RPC_T_BOOL | RPC_T_NULL, false}, END};
+static const struct rpc_arg apply_overrides_args[] = {{"overrides", RPC_T_OBJECT, true}, END};
 static const struct rpc_arg fs_args[] = {{"fs_path", RPC_T_STRING | RPC_T_NULL, false}, END};
 
 /* Methods of §1.3 not served yet; every argument accepted, answer 501. */
@@ -376,8 +397,8 @@ static const struct rpc_method guest_methods[] = {
 	LATER("get_root_password"),
 	LATER("start_db_with_conf_changes"),
 	LATER("reset_configuration"),
-	LATER("update_overrides"),
-	LATER("apply_overrides"),
+	{"update_overrides", on_update_overrides, update_overrides_args, false},
+	{"apply_overrides", on_apply_overrides, apply_overrides_args, false},
 	LATER("mount_volume"),
 	LATER("unmount_volume"),
 	LATER("resize_fs"),

@@ -152,18 +152,33 @@ int guest_prepare(const struct guest_ref *g, const struct guest_prepare_args *a,
 		return ct_fail(err, 500, "out of memory");
 	}
 	return cast(g, "prepare",
-		    json_pack("{s:s,s:o,s:I,s:o,s:n,s:s?,s:n,s:s?,s:s?,s:n,s:n,s:n,s:[],s:s?}",
+		    json_pack("{s:s,s:o,s:I,s:o,s:n,s:s?,s:n,s:s?,s:s?,s:O?,s:n,s:n,s:[],s:s?}",
 			      "packages", "", "databases", dbs, "memory_mb",
 			      (json_int_t)a->memory_mb, "users", users, "device_path",
 			      "mount_point", a->mount_point, "backup_info", "config_contents",
 			      a->config_contents, "root_password", a->root_password, "overrides",
-			      "cluster_config", "snapshot", "modules", "ds_version", a->ds_version),
+			      a->overrides, "cluster_config", "snapshot", "modules", "ds_version",
+			      a->ds_version),
 		    err);
 }
 
 int guest_restart(const struct guest_ref *g, struct ct_error *err)
 {
 	return call_done(g, "restart", json_object(), GUEST_TIMEOUT_HIGH, err);
+}
+
+int guest_update_overrides(const struct guest_ref *g, const json_t *overrides, bool remove,
+			   struct ct_error *err)
+{
+	return call_done(g, "update_overrides",
+			 json_pack("{s:O,s:b}", "overrides", overrides, "remove", remove),
+			 GUEST_TIMEOUT_HIGH, err);
+}
+
+int guest_apply_overrides(const struct guest_ref *g, const json_t *overrides, struct ct_error *err)
+{
+	return call_done(g, "apply_overrides", json_pack("{s:O}", "overrides", overrides),
+			 GUEST_TIMEOUT_HIGH, err);
 }
 
 int guest_stop_db(const struct guest_ref *g, struct ct_error *err)

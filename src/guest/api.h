@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "common/error.h"
 #include "guest/models.h"
 
@@ -45,6 +47,7 @@ struct guest_prepare_args {
 	const char *config_contents; /* the rendered base config; NULL = null */
 	const char *root_password;   /* NULL = null */
 	const char *ds_version;
+	const json_t *overrides; /* the attached group's values; NULL = null */
 };
 
 /* A page request of list_databases / list_users (§3.5). */
@@ -69,6 +72,16 @@ int guest_prepare(const struct guest_ref *g, const struct guest_prepare_args *ar
 		  struct ct_error *err);
 int guest_restart(const struct guest_ref *g, struct ct_error *err);
 int guest_stop_db(const struct guest_ref *g, struct ct_error *err);
+
+/* --- configuration groups (§6.2) ------------------------------------------------ */
+
+/* Persist a group's values ({name: typed value}) as the instance's user
+ * override, or remove that override (remove true, overrides {}). */
+int guest_update_overrides(const struct guest_ref *g, const json_t *overrides, bool remove,
+			   struct ct_error *err);
+/* Apply values to the running server; a null value puts the setting back to
+ * what the instance's config without the group gives. */
+int guest_apply_overrides(const struct guest_ref *g, const json_t *overrides, struct ct_error *err);
 int guest_get_filesystem_stats(const struct guest_ref *g, struct guest_fs_stats *out,
 			       struct ct_error *err);
 

@@ -128,6 +128,16 @@ struct datastore_manager {
 	/* → {"block_size", "total_blocks", "free_blocks", "total", "free", "used"}
 	 * of the volume (§7.5). */
 	json_t *(*get_filesystem_stats)(const struct guest_instance *inst, struct ct_error *err);
+
+	/* update_overrides(overrides, remove): write the configuration group
+	 * ({name: value}) as the instance's user override, or remove it; the
+	 * running server is not touched (§6.2). */
+	int (*update_overrides)(const struct guest_instance *inst, const json_t *overrides,
+				bool remove, struct ct_error *err);
+	/* apply_overrides(overrides): make the values live where the server can
+	 * change them without a restart; a null value goes back to the base. */
+	int (*apply_overrides)(const struct guest_instance *inst, const json_t *overrides,
+			       struct ct_error *err);
 };
 
 /* list_access(): the databases of get_user, the same for every datastore.

@@ -546,7 +546,8 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 		return -1;
 	log_info("prepare: instance %s on %s:%d", inst->id, inst->bind_address, inst->port);
 	if (stop_server(inst, &p, err) ||
-	    write_config(inst, &p, &id, guest_kw_string(kwargs, "config_contents"), err))
+	    write_config(inst, &p, &id, guest_kw_string(kwargs, "config_contents"), err) ||
+	    mdb_update_overrides(inst, json_object_get(kwargs, "overrides"), false, err))
 		return -1;
 	double t_init = guest_now();
 	if (!has_mysql_schema(p.datadir) && init_datadir(inst, &p, &id, err))
@@ -594,7 +595,8 @@ static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *
 		.change_passwords = mdb_change_passwords, .grant_access = mdb_grant_access,        \
 		.revoke_access = mdb_revoke_access, .enable_root = mdb_enable_root_op,             \
 		.disable_root = mdb_disable_root, .is_root_enabled = mdb_is_root_enabled,          \
-		.get_filesystem_stats = mdb_fs_stats,                                              \
+		.get_filesystem_stats = mdb_fs_stats, .update_overrides = mdb_update_overrides,    \
+		.apply_overrides = mdb_apply_overrides,                                            \
 	}
 
 const struct datastore_manager mariadb_manager = MDB_OPS("mariadb");

@@ -132,4 +132,10 @@ json_t *mdb_enable_root_op(const struct guest_instance *inst, const char *passwo
 int mdb_disable_root(const struct guest_instance *inst, struct ct_error *err);
 int mdb_is_root_enabled(const struct guest_instance *inst, bool *enabled, struct ct_error *err);
 
+/* mariadb_overrides.c: configuration groups. */
+int mdb_update_overrides(const struct guest_instance *inst, const json_t *overrides, bool remove,
+			 struct ct_error *err);
+int mdb_apply_overrides(const struct guest_instance *inst, const json_t *overrides,
+			struct ct_error *err);
+
 #endif

@@ -633,6 +633,7 @@ static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, s
 		 inst->port, major);
 	if (stop_server(inst, &p, err) ||
 	    write_config(inst, &p, &id, guest_kw_string(kwargs, "config_contents"), err) ||
+	    pg_update_overrides(inst, json_object_get(kwargs, "overrides"), false, err) ||
 	    write_hba(&p, &id, err))
 		return -1;
 	double t_init = guest_now();
@@ -695,4 +696,6 @@ const struct datastore_manager postgresql_manager = {
 	.disable_root = pg_disable_root,
 	.is_root_enabled = pg_is_root_enabled,
 	.get_filesystem_stats = pg_fs_stats,
+	.update_overrides = pg_update_overrides,
+	.apply_overrides = pg_apply_overrides,
 };

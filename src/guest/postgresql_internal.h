@@ -125,4 +125,10 @@ json_t *pg_enable_root_op(const struct guest_instance *inst, const char *passwor
 int pg_disable_root(const struct guest_instance *inst, struct ct_error *err);
 int pg_is_root_enabled(const struct guest_instance *inst, bool *enabled, struct ct_error *err);
 
+/* postgresql_overrides.c: configuration groups. */
+int pg_update_overrides(const struct guest_instance *inst, const json_t *overrides, bool remove,
+			struct ct_error *err);
+int pg_apply_overrides(const struct guest_instance *inst, const json_t *overrides,
+		       struct ct_error *err);
+
 #endif

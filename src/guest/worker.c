@@ -327,6 +327,24 @@ static int w_is_root_enabled(const struct guest_instance *inst, bool *enabled, s
 	return r ? 0 : -1;
 }
 
+/* Writing the override file opens no database session: nothing to isolate,
+ * and a change reaches many instances at once without a process each. */
+static int w_update_overrides(const struct guest_instance *inst, const json_t *overrides,
+			      bool remove, struct ct_error *err)
+{
+	const struct datastore_manager *m = datastore_manager_find(inst->manager);
+	if (!m || !m->update_overrides)
+		return ct_fail(err, 400, "datastore_manager '%s' is not supported", inst->manager);
+	return m->update_overrides(inst, overrides, remove, err);
+}
+
+static int w_apply_overrides(const struct guest_instance *inst, const json_t *overrides,
+			     struct ct_error *err)
+{
+	return call_done(inst, "apply_overrides", json_pack("{s:o?}", "overrides", copy(overrides)),
+			 err);
+}
+
 /* A statvfs: nothing to isolate. */
 static json_t *w_filesystem_stats(const struct guest_instance *inst, struct ct_error *err)
 {
@@ -359,6 +377,8 @@ const struct datastore_manager guest_worker_manager = {
 	.disable_root = w_disable_root,
 	.is_root_enabled = w_is_root_enabled,
 	.get_filesystem_stats = w_filesystem_stats,
+	.update_overrides = w_update_overrides,
+	.apply_overrides = w_apply_overrides,
 };
 
 /* --- the worker's side ----------------------------------------------------- */
@@ -418,6 +438,11 @@ static json_t *run(const struct datastore_manager *m, const struct guest_instanc
 		bool on = false;
 		return m->is_root_enabled(inst, &on, err) ? NULL : json_boolean(on);
 	}
+	if (!strcmp(op, "update_overrides") && m->update_overrides)
+		return done(m->update_overrides(inst, ARG("overrides"), json_is_true(ARG("remove")),
+						err));
+	if (!strcmp(op, "apply_overrides") && m->apply_overrides)
+		return done(m->apply_overrides(inst, ARG("overrides"), err));
 #undef ARG
 	ct_fail(err, 500, "The worker has no operation %.40s.", op);
 	return NULL;

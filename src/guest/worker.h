@@ -11,7 +11,8 @@
  * database, user and root call — in a worker: `ctrove-guestagent --worker`,
  * the agent's own executable started afresh (/proc/self/exe), which reads one
  * request on stdin, calls the real manager, writes the answer on stdout and
- * exits. Only get_filesystem_stats (a statvfs) stays in the agent. This is
+ * exits. Only get_filesystem_stats (a statvfs) and update_overrides (writing
+ * the configuration group's file) stay in the agent. This is
  * what Trove's agent does too: it runs `mysql`/`psql` for its status probes.
  *
  * The request is {"op", "instance": {the struct guest_instance fields},

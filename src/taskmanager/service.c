@@ -10,6 +10,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "taskmanager/configuration_tasks.h"
 #include "taskmanager/tasks.h"
 
 static json_t *not_implemented(void *user, const struct rpc_request *req, struct ct_error *err)
@@ -120,6 +121,16 @@ static const struct rpc_arg reapply_module_args[] = {
 	END,
 };
 
+static json_t *on_apply_configuration(void *user, const struct rpc_request *req,
+				      struct ct_error *err)
+{
+	(void)user;
+	return tasks_apply_configuration(req->args, err) ? NULL : json_null();
+}
+
+static const struct rpc_arg apply_configuration_args[] = {
+	{"instance_id", RPC_T_STRING, true}, {"changed", RPC_T_ARRAY, true}, END};
+
 static const struct rpc_method taskmanager_methods[] = {
 	{"create_instance", on_create_instance, create_instance_args, false},
 	{"delete_instance", on_delete_instance, instance_only_args, false},
@@ -143,6 +154,8 @@ static const struct rpc_method taskmanager_methods[] = {
 	{"restart_cluster", not_implemented, cluster_args, false},
 	{"upgrade_cluster", not_implemented, upgrade_cluster_args, false},
 	{"reapply_module", not_implemented, reapply_module_args, false},
+	/* ctrove: a configuration group reaches one instance (issue 13). */
+	{"apply_configuration", on_apply_configuration, apply_configuration_args, false},
 	{NULL, NULL, NULL, false},
 };
 

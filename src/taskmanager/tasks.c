@@ -92,6 +92,9 @@ static int send_prepare(const struct instance *in, const json_t *create_args, lo
 		.config_contents = config,
 		.ds_version = in->datastore_version,
 	};
+	const json_t *overrides = json_object_get(create_args, "overrides");
+	if (json_is_object(overrides) && json_object_size(overrides) > 0)
+		prepare.overrides = overrides;
 	struct guest_database *dbs = NULL;
 	struct guest_user *users = NULL;
 	size_t n_dbs = 0, n_users = 0;

@@ -1,0 +1,105 @@
+/*
+ * postgresql_overrides.c — configuration groups on a PostgreSQL instance
+ * (trove-guest.md §6): update_overrides writes or removes the user override
+ * <run>/conf.d/20-user-001-common.conf, which postgresql.conf includes after
+ * the base config and before the instance's own settings (a group wins over
+ * the flavor's values, never over the instance's paths) and which a restart
+ * reads again; apply_overrides reloads the server (pg_reload_conf) and waits
+ * until it has read the files, so a value is live when the call returns.
+ * Values a reload cannot change wait for a restart (the control plane says
+ * RESTART_REQUIRED). Owns the user override file; may not touch the rest of
+ * the instance's config.
+ */
+#define LOG_MODULE "guest.postgresql"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "guest/overrides.h"
+#include "guest/postgresql_internal.h"
+
+int pg_update_overrides(const struct guest_instance *inst, const json_t *overrides, bool remove,
+			struct ct_error *err)
+{
+	struct pg_paths p;
+	char path[PATH_MAX + 32];
+	if (pg_paths(inst, &p, err))
+		return -1;
+	snprintf(path, sizeof path, "%s/%s", p.confd, OVERRIDES_PGCONF_FILE);
+	if (remove || !json_is_object(overrides) || json_object_size(overrides) == 0) {
+		if (!unlink(path))
+			log_info("configuration group removed");
+		else if (errno != ENOENT)
+			return ct_fail(err, 500, "Cannot remove the configuration group: %s",
+				       strerror(errno));
+		return 0;
+	}
+	char *text = overrides_render(overrides, OVERRIDES_PGCONF, err);
+	if (!text)
+		return -1;
+	/* Read by the server, so owned by the instance's identity like the rest of
+	 * its config (0600 in its 0700 conf.d). */
+	struct guest_identity id;
+	int rc = guest_identity_resolve(inst->os_user, &id, err) ||
+		 guest_write_file_owned(path, text, strlen(text), 0600, &id, err);
+	free(text);
+	if (!rc)
+		log_info("configuration group written (%zu values)", json_object_size(overrides));
+	return rc;
+}
+
+static char *one_value(PGconn *c, const char *sql, struct ct_error *err)
+{
+	PGresult *r = pg_select(c, sql, 0, NULL, "reading the config load time", err);
+	if (!r)
+		return NULL;
+	char *v = libpq.PQntuples(r) == 1 ? strdup(libpq.PQgetvalue(r, 0, 0)) : NULL;
+	libpq.PQclear(r);
+	if (!v)
+		ct_fail(err, 500, "The server did not say when it read its config.");
+	return v;
+}
+
+int pg_apply_overrides(const struct guest_instance *inst, const json_t *overrides,
+		       struct ct_error *err)
+{
+	if (overrides_check(overrides, true, err))
+		return -1;
+	PGconn *c = pg_connect_admin(inst, NULL, err);
+	if (!c)
+		return -1;
+	int rc = -1;
+	char *before = one_value(c, "SELECT pg_conf_load_time()::text", err);
+	char *reloaded = before ? one_value(c, "SELECT pg_reload_conf()::text", err) : NULL;
+	if (reloaded) {
+		/* This backend reads the files too when the postmaster signals it;
+		 * once it has, new sessions see the new values. */
+		struct timespec pause = {0, 10 * 1000000L};
+		bool broken = false;
+		for (int i = 0; i < 500 && rc; i++) {
+			char *now = one_value(c, "SELECT pg_conf_load_time()::text", err);
+			if (!now) {
+				broken = true;
+				break;
+			}
+			if (strcmp(now, before))
+				rc = 0;
+			free(now);
+			if (rc)
+				nanosleep(&pause, NULL);
+		}
+		if (rc && !broken)
+			ct_fail(err, 504, "The server did not reload its configuration in time.");
+	}
+	free(before);
+	free(reloaded);
+	libpq.PQfinish(c);
+	if (!rc)
+		log_info("configuration reloaded");
+	return rc;
+}
