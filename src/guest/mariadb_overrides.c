@@ -10,7 +10,6 @@
  */
 #define LOG_MODULE "guest.mariadb"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,35 +19,16 @@
 #include "common/log.h"
 #include "guest/mariadb_internal.h"
 #include "guest/overrides.h"
+#include "guest/overrides_file.h"
 
 int mdb_update_overrides(const struct guest_instance *inst, const json_t *overrides, bool remove,
 			 struct ct_error *err)
 {
 	struct mdb_paths p;
-	char path[PATH_MAX + 32];
 	if (mdb_paths(inst, &p, err))
 		return -1;
-	snprintf(path, sizeof path, "%s/%s", p.confd, OVERRIDES_MYCNF_FILE);
-	if (remove || !json_is_object(overrides) || json_object_size(overrides) == 0) {
-		if (!unlink(path))
-			log_info("configuration group removed");
-		else if (errno != ENOENT)
-			return ct_fail(err, 500, "Cannot remove the configuration group: %s",
-				       strerror(errno));
-		return 0;
-	}
-	char *text = overrides_render(overrides, OVERRIDES_MYCNF, err);
-	if (!text)
-		return -1;
-	/* Read by the server, so owned by the instance's identity like the rest of
-	 * its config (0600 in its 0700 conf.d). */
-	struct guest_identity id;
-	int rc = guest_identity_resolve(inst->os_user, &id, err) ||
-		 guest_write_file_owned(path, text, strlen(text), 0600, &id, err);
-	free(text);
-	if (!rc)
-		log_info("configuration group written (%zu values)", json_object_size(overrides));
-	return rc;
+	return overrides_file_store(inst, p.confd, OVERRIDES_MYCNF_FILE, OVERRIDES_MYCNF, overrides,
+				    remove, err);
 }
 
 static void normalise(char *name)
