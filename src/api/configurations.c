@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/config_values.h"
+#include "api/datastore_choice.h"
 #include "api/handlers.h"
 #include "api/validate.h"
 #include "common/config.h"
@@ -202,28 +203,7 @@ static int resolve_version(const json_t *datastore, struct ds_version *v, struct
 		type = json_string_value(t);
 		version = json_string_value(ver);
 	}
-	if (!type || !*type)
-		type = cfg_str(CFG_DEFAULT_DATASTORE);
-	if (!*type)
-		return ct_fail(err, 400,
-			       "Please specify datastore. No default datastore is defined.");
-	struct datastore d;
-	if (ds_find(type, &d, err))
-		return -1;
-	if (version) {
-		if (dsv_find(&d, version, v, err))
-			return ct_fail(err, 400, "Datastore version '%.255s' cannot be found.",
-				       version);
-	} else {
-		if (!d.default_version_id[0])
-			return ct_fail(err, 400,
-				       "Default version for datastore '%.255s' not found.", d.name);
-		if (dsv_by_id(d.default_version_id, 400, v, err))
-			return -1;
-	}
-	if (!v->active)
-		return ct_fail(err, 400, "Datastore version '%.255s' is not active.", v->name);
-	return 0;
+	return datastore_choose_version(type, version, v, err);
 }
 
 /* values checked against v's rules into *out. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/datastore_choice.h"
 #include "api/handlers.h"
 #include "api/instance_configuration.h"
 #include "api/instance_request.h"
@@ -98,31 +99,7 @@ done:
 static int resolve_version(const struct instance_request *r, struct ds_version *v,
 			   struct ct_error *err)
 {
-	const char *type = r->datastore_type;
-	if (!type || !*type)
-		type = cfg_str(CFG_DEFAULT_DATASTORE);
-	if (!*type)
-		return ct_fail(err, 400,
-			       "Please specify datastore. No default datastore is defined.");
-	struct datastore d;
-	if (ds_find(type, &d, err))
-		return -1;
-	if (r->datastore_version) {
-		if (dsv_find(&d, r->datastore_version, v, err)) {
-			/* Trove answers 400 for an unknown version, by id or by name. */
-			return ct_fail(err, 400, "Datastore version '%.255s' cannot be found.",
-				       r->datastore_version);
-		}
-	} else {
-		if (!d.default_version_id[0])
-			return ct_fail(err, 400,
-				       "Default version for datastore '%.255s' not found.", d.name);
-		if (dsv_by_id(d.default_version_id, 400, v, err))
-			return -1;
-	}
-	if (!v->active)
-		return ct_fail(err, 400, "Datastore version '%.255s' is not active.", v->name);
-	return 0;
+	return datastore_choose_version(r->datastore_type, r->datastore_version, v, err);
 }
 
 static int check_flavor(const struct instance_request *r, const struct ds_version *v,
