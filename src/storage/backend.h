@@ -40,6 +40,8 @@ struct store_backend_ops {
 	int (*list)(void *impl, const char *prefix, store_list_fn fn, void *arg,
 		    struct ct_error *err);
 	int (*remove)(void *impl, const char *name, struct ct_error *err);
+	/* How another process opens this store (store.h, struct store_access). */
+	int (*describe)(void *impl, struct store_access *out, struct ct_error *err);
 	void (*free)(void *impl);
 };
 

@@ -382,6 +382,17 @@ out:
 	return rc;
 }
 
+static int local_describe(void *impl, struct store_access *out, struct ct_error *err)
+{
+	const struct local_store *s = impl;
+	memset(out, 0, sizeof *out);
+	snprintf(out->kind, sizeof out->kind, "local");
+	if ((size_t)snprintf(out->backups_dir, sizeof out->backups_dir, "%s", s->root) >=
+	    sizeof out->backups_dir)
+		return ct_fail(err, 500, "backups_dir too long");
+	return 0;
+}
+
 static void local_free(void *impl)
 {
 	struct local_store *s = impl;
@@ -402,6 +413,7 @@ static const struct store_backend_ops local_ops = {
 	.stat = local_stat,
 	.list = local_list,
 	.remove = local_remove,
+	.describe = local_describe,
 	.free = local_free,
 };
 

@@ -73,6 +73,11 @@ const char *backup_store_kind(const struct backup_store *store)
 	return store->ops->kind;
 }
 
+int backup_store_access(struct backup_store *store, struct store_access *out, struct ct_error *err)
+{
+	return store->ops->describe(store->impl, out, err);
+}
+
 static void sha256_hex(struct sha256_ctx *sha, char out[STORE_SHA256_HEX_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";

@@ -80,6 +80,27 @@ void backup_store_free(struct backup_store *store);
 const char *backup_store_kind(const struct backup_store *store);
 
 /*
+ * How another process reaches the same store: the taskmanager describes its
+ * store (Swift: the storage URL and a token fresh enough for one backup), the
+ * description travels to the guest agent inside a sealed RPC message, and the
+ * agent opens it with backup_store_open_access(). A fixed-size value without
+ * pointers, owned by the caller; auth_token is a secret (never logged).
+ */
+#define STORE_ACCESS_URL_MAX   1024
+#define STORE_ACCESS_TOKEN_MAX 1024
+struct store_access {
+	char kind[16];				     /* "local", "swift" */
+	char backups_dir[4096];			     /* local: the store's root directory */
+	char storage_url[STORE_ACCESS_URL_MAX + 1];  /* swift: https://host:port/v1/AUTH_x */
+	char auth_token[STORE_ACCESS_TOKEN_MAX + 1]; /* swift: X-Auth-Token */
+};
+int backup_store_access(struct backup_store *store, struct store_access *out, struct ct_error *err);
+/* 400 for a kind ctrove does not know or a description missing what its kind
+ * needs; 501 for a kind with a slot but no implementation. */
+struct backup_store *backup_store_open_access(const struct store_access *access,
+					      struct ct_error *err);
+
+/*
  * Writing: open, write any number of chunks of any size, then exactly one of
  * store_finish() or store_abort() — both release the handle. finish records the
  * size, the SHA-256 and meta (known only at the end of a backup: an LSN, a WAL
