@@ -22,8 +22,7 @@ static int target_project(const struct api_request *req, const char **out, struc
 	const char *p = api_query(req, "project_id");
 	*out = p && *p ? p : req->project;
 	if (strcmp(*out, req->project) && !req->who.is_admin)
-		return ct_fail(err, 403, "Operation not allowed for tenant %.64s.",
-			       req->project);
+		return ct_fail(err, 403, "Operation not allowed for tenant %.64s.", req->project);
 	return 0;
 }
 
@@ -56,7 +55,8 @@ API_HANDLER(backup_strategies_create)
 		return -1;
 	log_info("backup strategy of project %s instance '%s': container %s", s.tenant_id,
 		 s.instance_id, s.swift_container);
-	return api_reply(resp, 202, json_pack("{s:o}", "backup_strategy", backup_strategy_view(&s)));
+	return api_reply(resp, 202,
+			 json_pack("{s:o}", "backup_strategy", backup_strategy_view(&s)));
 }
 
 API_HANDLER(backup_strategies_index)

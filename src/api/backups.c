@@ -243,19 +243,17 @@ static int choose_parent(const struct create_request *r, const struct instance *
 }
 
 static int cast_create(const struct backup_row *b, const struct instance *in,
-		       const struct backup_row *parent, const char *container,
-		       struct ct_error *err)
+		       const struct backup_row *parent, const char *container, struct ct_error *err)
 {
-	json_t *parent_json =
-		parent ? json_pack("{s:s,s:s,s:s}", "id", parent->id, "location", parent->location,
-				   "checksum", parent->checksum)
-		       : json_null();
+	json_t *parent_json = parent ? json_pack("{s:s,s:s,s:s}", "id", parent->id, "location",
+						 parent->location, "checksum", parent->checksum)
+				     : json_null();
 	json_t *args = json_pack(
 		"{s:{s:s,s:s,s:s?,s:s,s:s,s:n,s:o,s:s,s:s,s:s},s:s}", "backup_info", "id", b->id,
 		"name", b->name, "description", b->has_description ? b->description : NULL,
 		"instance_id", in->id, "backup_type", b->backup_type, "checksum", "parent",
-		parent_json, "datastore", b->datastore_name, "datastore_version", in->datastore_version,
-		"swift_container", container, "instance_id", in->id);
+		parent_json, "datastore", b->datastore_name, "datastore_version",
+		in->datastore_version, "swift_container", container, "instance_id", in->id);
 	int rc = args ? taskmanager_cast("create_backup", args, err)
 		      : ct_fail(err, 500, "out of memory");
 	json_decref(args);

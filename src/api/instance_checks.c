@@ -33,9 +33,8 @@ int instance_check_can_act(const struct instance *in, struct ct_error *err)
 		return refuse(in, "instance", rest_status(in), err);
 	if (in->task_id != TASK_NONE && in->task_id != TASK_RESTART_REQUIRED)
 		return refuse(in, "task", instance_task_action(in->task_id), err);
-	static const int ok[] = {SERVICE_RUNNING, SERVICE_SHUTDOWN,
-				 SERVICE_CRASHED, SERVICE_BLOCKED,
-				 SERVICE_HEALTHY, SERVICE_RESTART_REQUIRED};
+	static const int ok[] = {SERVICE_RUNNING, SERVICE_SHUTDOWN, SERVICE_CRASHED,
+				 SERVICE_BLOCKED, SERVICE_HEALTHY,  SERVICE_RESTART_REQUIRED};
 	bool usable = false;
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
 		usable = usable || in->service_status == ok[i];

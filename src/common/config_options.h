@@ -197,7 +197,7 @@
 	  "Seconds a new instance may take to become active before it goes to ERROR.")             \
 	X(BACKUP_SWIFT_CONTAINER, "DEFAULT", "backup_swift_container", CFG_STR,                    \
 	  "database_backups",                                                                      \
-	  "Container (a top directory in the local store) of backups whose request and "          \
+	  "Container (a top directory in the local store) of backups whose request and "           \
 	  "backup strategies name none.")                                                          \
 	X(BACKUPS_PAGE_SIZE, "DEFAULT", "backups_page_size", CFG_INT, "20",                        \
 	  "Backups per page of GET /backups when the request gives no limit.")                     \

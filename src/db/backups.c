@@ -78,7 +78,8 @@ int backup_insert(const struct backup_row *b, long quota_limit, struct ct_error 
 		"INSERT INTO backups (id, name, description, location, backup_type, size,"
 		" tenant_id, state, instance_id, checksum, backup_timestamp, deleted, created,"
 		" updated, parent_id, datastore_version_id, ctrove_encrypted_key)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, 'NEW', ?7, NULL, ?8, 0, ?8, ?8, ?9, ?10, ?11)",
+		" VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, 'NEW', ?7, NULL, ?8, 0, ?8, ?8, ?9, ?10, "
+		"?11)",
 		err);
 	if (!st)
 		goto fail;
@@ -328,8 +329,8 @@ int backup_strategy_list(const char *tenant_id, const char *instance_id,
 
 int backup_strategy_delete(const char *tenant_id, const char *instance_id, struct ct_error *err)
 {
-	sqlite3_stmt *st =
-		db_stmt("DELETE FROM backup_strategy WHERE tenant_id = ?1 AND instance_id = ?2", err);
+	sqlite3_stmt *st = db_stmt(
+		"DELETE FROM backup_strategy WHERE tenant_id = ?1 AND instance_id = ?2", err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, tenant_id);

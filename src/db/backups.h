@@ -31,9 +31,9 @@ struct backup_row {
 	char checksum[65];
 	char created[32]; /* DB time text */
 	char updated[32];
-	char parent_id[37];		/* "" = none */
-	char datastore_version_id[37];	/* "" = none */
-	char datastore_name[1024];	/* joined from datastore_versions/datastores */
+	char parent_id[37];	       /* "" = none */
+	char datastore_version_id[37]; /* "" = none */
+	char datastore_name[1024];     /* joined from datastore_versions/datastores */
 	char datastore_version_name[1024];
 	char encrypted_key[256]; /* the data key, sealed by the caller; "" = none */
 };

@@ -7,6 +7,7 @@
 #include "guest/api.h"
 
 #include <jansson.h>
+#include <nettle/base64.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,6 @@
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/log.h"
-#include <nettle/base64.h>
 #include "rpc/crypto.h"
 #include "rpc/thread_client.h"
 
@@ -421,8 +421,7 @@ int guest_create_backup(const struct guest_ref *g, const struct guest_backup_req
 			struct ct_error *err)
 {
 	json_t *info = guest_backup_request_to_json(r);
-	return cast(g, "create_backup", info ? json_pack("{s:o}", "backup_info", info) : NULL,
-		    err);
+	return cast(g, "create_backup", info ? json_pack("{s:o}", "backup_info", info) : NULL, err);
 }
 
 #define BACKUP_KEY_BYTES 32

@@ -47,7 +47,7 @@ struct guest_prepare_args {
 	const char *config_contents; /* the rendered base config; NULL = null */
 	const char *root_password;   /* NULL = null */
 	const char *ds_version;
-	const json_t *overrides; /* the attached group's values; NULL = null */
+	const json_t *overrides;		  /* the attached group's values; NULL = null */
 	const struct guest_restore_info *restore; /* backup_info; NULL = null */
 };
 

@@ -402,8 +402,8 @@ json_t *guest_store_access_to_json(const struct store_access *a)
 
 static json_t *link_to_json(const struct guest_backup_link *l)
 {
-	json_t *o = json_pack("{s:s,s:s?,s:s?}", "id", l->id, "location", l->location,
-			      "checksum", l->checksum);
+	json_t *o = json_pack("{s:s,s:s?,s:s?}", "id", l->id, "location", l->location, "checksum",
+			      l->checksum);
 	if (o && l->backup_type)
 		json_object_set_new(o, "backup_type", json_string(l->backup_type));
 	if (o && l->encryption_key)
