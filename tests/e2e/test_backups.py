@@ -315,7 +315,7 @@ def test_quota_of_backups(cloud, maria):
         assert status == 413, err
         assert err["overLimit"]["message"] == "Quota exceeded for resources: ['backups'].", err
         assert len(backups(cloud, f"?instance_id={maria['id']}")) == 1
-        limits = cloud.cli_json("database", "limit", "list")
+        limits = cloud.api("GET", "/limits")[2]["limits"]
         assert any(lim.get("max_backups") == 1 for lim in limits), limits
     finally:
         cloud.api("PUT", f"/mgmt/quotas/{project}", {"quotas": {"backups": 50}})
