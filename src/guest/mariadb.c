@@ -550,7 +550,12 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 	    mdb_update_overrides(inst, json_object_get(kwargs, "overrides"), false, err))
 		return -1;
 	double t_init = guest_now();
-	if (!has_mysql_schema(p.datadir) && init_datadir(inst, &p, &id, err))
+	/* A restore replaces whatever data directory there was; the accounts and
+	 * data come from the backup (databases and users are empty then). */
+	bool restoring = guest_kw_present(kwargs, "backup_info");
+	if (restoring && mdb_restore(inst, &p, &id, json_object_get(kwargs, "backup_info"), err))
+		return -1;
+	if (!restoring && !has_mysql_schema(p.datadir) && init_datadir(inst, &p, &id, err))
 		return -1;
 	double t_start = guest_now();
 	if (start_server(inst, &p, err))
@@ -596,7 +601,7 @@ static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *
 		.revoke_access = mdb_revoke_access, .enable_root = mdb_enable_root_op,             \
 		.disable_root = mdb_disable_root, .is_root_enabled = mdb_is_root_enabled,          \
 		.get_filesystem_stats = mdb_fs_stats, .update_overrides = mdb_update_overrides,    \
-		.apply_overrides = mdb_apply_overrides,                                            \
+		.apply_overrides = mdb_apply_overrides, .create_backup = mdb_create_backup,        \
 	}
 
 const struct datastore_manager mariadb_manager = MDB_OPS("mariadb");
