@@ -247,7 +247,7 @@ struct restore_ctx {
 
 static int prepare_dir(struct restore_ctx *c, const char *incremental_dir, struct ct_error *err)
 {
-	char a_target[PATH_MAX + 32], a_inc[PATH_MAX + 32];
+	char a_target[2 * PATH_MAX], a_inc[2 * PATH_MAX];
 	snprintf(a_target, sizeof a_target, "--target-dir=%s", c->base);
 	snprintf(a_inc, sizeof a_inc, "--incremental-dir=%s",
 		 incremental_dir ? incremental_dir : "");
@@ -289,7 +289,7 @@ static int restore_link(void *arg, struct backup_store *store, const struct gues
 		snprintf(dir, sizeof dir, "%s/inc%zu", c->root, index);
 	if (guest_remove_tree(dir, err) || guest_mkdir(dir, 0700, c->id, err))
 		return -1;
-	char a_dir[PATH_MAX + 64];
+	char a_dir[2 * PATH_MAX];
 	snprintf(a_dir, sizeof a_dir, "%s", dir);
 	char *argv[] = {EXTRACT_TOOL, "-x", "-C", a_dir, NULL};
 	struct backup_command cmd = {
