@@ -490,10 +490,11 @@ static int prevalidate(const json_t *kwargs, struct ct_error *err)
 }
 
 /* Trove's secure(): the local-only admin account with a fresh random password
- * kept in a 0600 file, no anonymous accounts, no remote root. Run over the
- * socket as the agent's own unix_socket account. */
+ * kept in a 0600 file, no anonymous accounts, no remote root (unless keep_root:
+ * a restored instance keeps the root state of its backup, as in Trove). Run
+ * over the socket as the agent's own unix_socket account. */
 static int secure(const struct guest_instance *inst, const struct mdb_paths *p, MYSQL *conn,
-		  struct ct_error *err)
+		  bool keep_root, struct ct_error *err)
 {
 	struct guest_credentials cred = {.user = MDB_ADMIN_USER};
 	struct sqlb b;
@@ -523,7 +524,7 @@ static int secure(const struct guest_instance *inst, const struct mdb_paths *p, 
 		explicit_bzero(&cred, sizeof cred);
 		return mdb_fail(&b, code, "Securing the server", err);
 	}
-	int rc = mdb_secure_root(conn, err);
+	int rc = keep_root ? 0 : mdb_secure_root(conn, err);
 	if (!rc)
 		rc = guest_write_credentials(p->admin_cnf, &cred, p->sock, err);
 	explicit_bzero(&cred, sizeof cred);
@@ -564,13 +565,13 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 	MYSQL *c = connect_local(inst, &p);
 	if (!c)
 		return ct_fail(err, 500, "Cannot log in to the new database server.");
-	int rc = secure(inst, &p, c, err);
+	int rc = secure(inst, &p, c, restoring, err);
 	if (!rc)
 		rc = mdb_create_databases(c, json_object_get(kwargs, "databases"), err);
 	if (!rc)
 		rc = mdb_create_users(c, json_object_get(kwargs, "users"), err);
 	const char *root_pw = guest_kw_string(kwargs, "root_password");
-	if (!rc && root_pw && *root_pw) {
+	if (!rc && root_pw && *root_pw && !restoring) {
 		json_t *root = mdb_enable_root(c, root_pw, err);
 		rc = root ? 0 : -1;
 		json_decref(root);

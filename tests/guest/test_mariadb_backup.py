@@ -99,6 +99,8 @@ def source(make_instance):
 
 def test_full_and_incrementals_restore_exactly_their_rows(source, make_instance, store_dir):
     key1, key2, key3 = new_key(), new_key(), new_key()
+    # root state travels with the data (Trove: a restore keeps the backup's root)
+    source.ok("enable_root_with_password", root_password="R00tPassw0rd")
     full = take_backup(source, store_dir, "b-full", key1)
     insert(source, 101, 200)
     inc1 = take_backup(source, store_dir, "b-inc1", key2,
@@ -127,6 +129,8 @@ def test_full_and_incrementals_restore_exactly_their_rows(source, make_instance,
         assert st.st_uid == pwd.getpwnam(OS_USER).pw_uid
         # the staging directory is gone; the server writes to the restored data
         assert not os.path.exists(os.path.join(b.info["data_dir"], "restore"))
+        assert b.ok("is_root_enabled") is True
+        b.sql("root", "R00tPassw0rd", "SELECT 1")
         insert(b, 1000, 1000)
         # the agent's admin account works with the new instance's password
         assert b.ok("list_databases", limit=10)[0]
