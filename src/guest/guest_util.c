@@ -418,8 +418,8 @@ bool guest_kw_present(const json_t *kwargs, const char *key)
 
 int guest_prepare_check_unsupported(const json_t *kwargs, struct ct_error *err)
 {
-	/* backup_info (a restore) is each manager's own step of prepare. */
-	static const char *const unsupported[] = {"snapshot", "cluster_config", NULL};
+	static const char *const unsupported[] = {"backup_info", "snapshot", "cluster_config",
+						  NULL};
 	for (size_t i = 0; unsupported[i]; i++)
 		if (guest_kw_present(kwargs, unsupported[i]))
 			return ct_fail(err, 501, "prepare with %s is not supported yet.",

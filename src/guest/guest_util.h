@@ -123,8 +123,8 @@ void guest_log_tail(const char *path);
 const char *guest_kw_string(const json_t *kwargs, const char *key);
 /* prepare's kwargs: present and not null, {} or []. */
 bool guest_kw_present(const json_t *kwargs, const char *key);
-/* 501 for the prepare arguments no manager supports yet (snapshot,
- * cluster_config); warns that modules are ignored. */
+/* 501 for the prepare arguments no manager supports yet (backup_info,
+ * snapshot, cluster_config, overrides); warns that modules are ignored. */
 int guest_prepare_check_unsupported(const json_t *kwargs, struct ct_error *err);
 /* [[items], next_marker] (§3.5) from items fetched with limit + 1 rows: the
  * extra row is dropped and last (the sort key of the last item kept) becomes

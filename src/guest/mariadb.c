@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "guest/backup_models.h"
 #include "guest/mariadb_config.h"
 #include "guest/mariadb_internal.h"
 
@@ -486,6 +487,17 @@ static int prevalidate(const json_t *kwargs, struct ct_error *err)
 	const char *root_pw = guest_kw_string(kwargs, "root_password");
 	if (root_pw && *root_pw && mdb_check_password(root_pw, err))
 		return -1;
+	if (guest_kw_present(kwargs, "backup_info")) {
+		struct guest_restore_plan *plan = malloc(sizeof *plan);
+		if (!plan)
+			return ct_fail(err, 500, "Out of memory.");
+		int rc = guest_restore_plan_from_json(json_object_get(kwargs, "backup_info"), plan,
+						      err);
+		guest_restore_plan_wipe(plan);
+		free(plan);
+		if (rc)
+			return -1;
+	}
 	return 0;
 }
 
@@ -539,7 +551,15 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 	struct guest_identity id;
 	if (!json_is_object(kwargs))
 		return ct_fail(err, 400, "prepare needs its arguments as an object.");
-	if (guest_prepare_check_unsupported(kwargs, err))
+	/* A restore (backup_info) is this manager's own step; the rest as for
+	 * every manager. */
+	json_t *others = json_copy((json_t *)kwargs);
+	if (!others)
+		return ct_fail(err, 500, "Out of memory.");
+	json_object_del(others, "backup_info");
+	int unsupported = guest_prepare_check_unsupported(others, err);
+	json_decref(others);
+	if (unsupported)
 		return -1;
 	if (prevalidate(kwargs, err) || mdb_paths(inst, &p, err) ||
 	    guest_identity_resolve(inst->os_user, &id, err) || make_dirs(inst, &p, &id, err) ||
