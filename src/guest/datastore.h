@@ -18,6 +18,11 @@
 
 #define GUEST_PATH_MAX 256
 
+struct guest_backup_info; /* guest/backup_models.h */
+struct backup_store;	  /* storage/store.h */
+struct backup_key;	  /* guest/backup_stream.h */
+struct store_object_info; /* storage/store.h */
+
 /*
  * One database instance. Paths are absolute. data_dir is the mounted volume:
  * the server's files go into a subdirectory of it (MariaDB: <data_dir>/data, as
@@ -138,6 +143,18 @@ struct datastore_manager {
 	 * change them without a restart; a null value goes back to the base. */
 	int (*apply_overrides)(const struct guest_instance *inst, const json_t *overrides,
 			       struct ct_error *err);
+
+	/* create_backup(backup_info): stream a backup of the running server into
+	 * backup->location of store, sealed with key (guest/backup_stream.h), with
+	 * the contract's metadata (datastore, backup_type, parent_id, format, the
+	 * datastore's own LSNs); out receives what the store recorded. The generic
+	 * part (guest/backups.c) has parsed backup_info, opened the store and
+	 * reports to the conductor. Restore is a step of prepare (backups.h). NULL:
+	 * the datastore has no backups (501). */
+	int (*create_backup)(const struct guest_instance *inst,
+			     const struct guest_backup_info *backup, struct backup_store *store,
+			     const struct backup_key *key, struct store_object_info *out,
+			     struct ct_error *err);
 };
 
 /* list_access(): the databases of get_user, the same for every datastore.
