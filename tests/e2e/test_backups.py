@@ -30,7 +30,7 @@ from conftest import Cloud, serve
 PASSWORD = "Passw0rd"
 # Which datastores' guest agents run backups and restores (flipped when the
 # guest branches land; strict xfail makes a stale entry fail loudly).
-GUEST_BACKUPS = {"mariadb": False, "postgresql": False}
+GUEST_BACKUPS = {"mariadb": True, "postgresql": False}
 
 
 @pytest.fixture(scope="module")
@@ -450,21 +450,24 @@ def test_restore_refusals_change_nothing(cloud, maria, bus):
             time.sleep(0.1)
         # COMPLETED as far as the rows say, but no object in the store.
         big = completed(bus, cloud, maria["id"], running, size=3.5)
-    status, _, err = restore(running)
-    assert status == 403, err
-    assert next(iter(err.values()))["message"] == (
-        "Backup is too large for given flavor or volume. Backup size: 3.5 GBs. "
-        "Available size: 1 GBs.")
-    status, _, err = restore(running, size=4)
-    assert status == 404, err
-    assert next(iter(err.values()))["message"] == (
-        f"Backup file in {big['locationRef']} was not found in the object storage.")
-    # The CLI says the same.
-    proc = cloud.cli("database", "instance", "create", "rs", "--flavor", "d2", "--size", "4",
-                     "--datastore", "mariadb", "--datastore-version", "10.11", "--backup",
-                     running, check=False)
-    assert proc.returncode != 0
-    assert "was not found in the object storage" in proc.stdout + proc.stderr, proc
+        status, _, err = restore(running)
+        assert status == 403, err
+        assert next(iter(err.values()))["message"] == (
+            "Backup is too large for given flavor or volume. Backup size: 3.5 GBs. "
+            "Available size: 1 GBs.")
+        status, _, err = restore(running, size=4)
+        assert status == 404, err
+        assert next(iter(err.values()))["message"] == (
+            f"Backup file in {big['locationRef']} was not found in the object storage.")
+        # The CLI says the same.
+        proc = cloud.cli("database", "instance", "create", "rs", "--flavor", "d2", "--size",
+                         "4", "--datastore", "mariadb", "--datastore-version", "10.11",
+                         "--backup", running, check=False)
+        assert proc.returncode != 0
+        assert "was not found in the object storage" in proc.stdout + proc.stderr, proc
+        # Another datastore: PostgreSQL from a MariaDB backup.
+        status, _, err = restore(running, datastore="postgresql", version="15", size=4)
+        assert status in (400, 404), err
     assert len(cloud.api("GET", "/instances")[2]["instances"]) == instances_before
     delete_all(cloud, maria["id"])
 
@@ -538,6 +541,16 @@ def test_backup_restore_scenario(cloud, datastore, request):
     run_sql(datastore, addr, "CREATE TABLE t (id INT PRIMARY KEY)")
     insert(datastore, addr, 1, 100)
     full = backup_now(cloud, src["id"], "full")
+    # Restoring onto another datastore: 400, nothing created.
+    other = "postgresql" if datastore == "mariadb" else "mariadb"
+    status, _, err = cloud.api("POST", "/instances", {"instance": {
+        "name": "rs-other", "flavorRef": "12", "volume": {"size": 1},
+        "datastore": {"type": other, "version": VERSION[other]},
+        "restorePoint": {"backupRef": full["id"]}}})
+    assert status == 400, err
+    assert err["badRequest"]["message"] == (
+        f"The datastore from which the backup was taken, {datastore}, does not match the "
+        f"destination datastore of {other}.")
     insert(datastore, addr, 101, 200)
     inc1 = backup_now(cloud, src["id"], "inc1", "--incremental")
     assert inc1["parent_id"] == full["id"]
