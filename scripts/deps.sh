@@ -6,7 +6,7 @@ set -eu
 
 RUN_PKGS="meson ninja-build gcc pkg-config libmicrohttpd-dev libjansson-dev
 libsqlite3-dev libinih-dev libssl-dev nettle-dev uuid-dev libcurl4-openssl-dev librabbitmq-dev
-libmariadb-dev libpq-dev python3-openstackclient python3-troveclient sqlite3 curl
+libmariadb-dev libpq-dev libzstd-dev mariadb-backup python3-openstackclient python3-troveclient sqlite3 curl
 rabbitmq-server mariadb-server mariadb-client postgresql-15 postgresql-client-15
 xfsprogs nftables procps mount"
 CHECK_PKGS="$RUN_PKGS libcmocka-dev python3-pytest clang libclang-rt-14-dev

@@ -1,0 +1,219 @@
+/*
+ * backup_models.c — see backup_models.h. The wire keys of create_backup's and
+ * prepare's backup_info are written here and nowhere else.
+ */
+#include "guest/backup_models.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *or_null_text(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+json_t *guest_store_access_to_json(const struct store_access *a)
+{
+	if (!strcmp(a->kind, "swift"))
+		return json_pack("{s:s,s:s,s:s}", "kind", a->kind, "storage_url", a->storage_url,
+				 "auth_token", a->auth_token);
+	return json_pack("{s:s,s:s}", "kind", a->kind, "backups_dir", a->backups_dir);
+}
+
+static json_t *ref_to_json(const struct guest_backup_ref *r, bool link)
+{
+	json_t *j = json_pack("{s:s,s:s,s:s?}", "id", r->id, "location", r->location, "checksum",
+			      or_null_text(r->checksum));
+	if (j && link) {
+		json_object_set_new(j, "backup_type", json_string(r->backup_type));
+		json_object_set_new(j, "encryption_key", json_string(r->encryption_key));
+	}
+	return j;
+}
+
+json_t *guest_backup_info_to_json(const struct guest_backup_info *b)
+{
+	return json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:n,s:o,s:s,s:s,s:s,s:s,s:s,s:o}", "id", b->id,
+			 "name", or_null_text(b->name), "description", or_null_text(b->description),
+			 "instance_id", b->instance_id, "backup_type", b->backup_type, "checksum",
+			 "parent", b->has_parent ? ref_to_json(&b->parent, false) : json_null(),
+			 "datastore", b->datastore, "datastore_version", b->datastore_version,
+			 "swift_container", b->swift_container, "location", b->location,
+			 "encryption_key", b->encryption_key, "store",
+			 guest_store_access_to_json(&b->store));
+}
+
+json_t *guest_restore_info_to_json(const struct guest_restore_info *r)
+{
+	json_t *chain = json_array();
+	for (size_t i = 0; chain && i < r->n_chain; i++)
+		json_array_append_new(chain, ref_to_json(&r->chain[i], true));
+	return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:o,s:o}", "id", r->id, "instance_id",
+			 r->instance_id, "location", r->location, "type", r->type, "checksum",
+			 or_null_text(r->checksum), "chain", chain, "store",
+			 guest_store_access_to_json(&r->store));
+}
+
+/* --- parser ----------------------------------------------------------------- */
+
+/* A string field into dst; null or absent is "" unless required. */
+static int text(const json_t *obj, const char *what, const char *key, bool required, char *dst,
+		size_t size, struct ct_error *err)
+{
+	const json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v)) {
+		if (required)
+			return ct_fail(err, 400, "%s: '%s' is missing.", what, key);
+		dst[0] = '\0';
+		return 0;
+	}
+	if (!json_is_string(v))
+		return ct_fail(err, 400, "%s: '%s' is not a string.", what, key);
+	size_t len = json_string_length(v);
+	if (len >= size)
+		return ct_fail(err, 400, "%s: '%s' is longer than %zu bytes.", what, key, size - 1);
+	if (memchr(json_string_value(v), '\0', len))
+		return ct_fail(err, 400, "%s: '%s' holds a NUL character.", what, key);
+	if (required && len == 0)
+		return ct_fail(err, 400, "%s: '%s' is empty.", what, key);
+	memcpy(dst, json_string_value(v), len + 1);
+	return 0;
+}
+
+static int backup_type(const char *what, const char *key, const char *value, struct ct_error *err)
+{
+	if (strcmp(value, "full") && strcmp(value, "incremental"))
+		return ct_fail(err, 400, "%s: '%s' must be full or incremental.", what, key);
+	return 0;
+}
+
+int guest_store_access_from_json(const json_t *j, struct store_access *out, struct ct_error *err)
+{
+	const char *what = "backup_info.store";
+	memset(out, 0, sizeof *out);
+	if (!json_is_object(j))
+		return ct_fail(err, 400, "%s is missing or not an object.", what);
+	if (text(j, what, "kind", true, out->kind, sizeof out->kind, err) ||
+	    text(j, what, "backups_dir", false, out->backups_dir, sizeof out->backups_dir, err) ||
+	    text(j, what, "storage_url", false, out->storage_url, sizeof out->storage_url, err) ||
+	    text(j, what, "auth_token", false, out->auth_token, sizeof out->auth_token, err)) {
+		explicit_bzero(out, sizeof *out);
+		return -1;
+	}
+	return 0;
+}
+
+static int ref_from_json(const json_t *j, const char *what, bool link, struct guest_backup_ref *r,
+			 struct ct_error *err)
+{
+	if (!json_is_object(j))
+		return ct_fail(err, 400, "%s is not an object.", what);
+	if (text(j, what, "id", true, r->id, sizeof r->id, err) ||
+	    text(j, what, "location", true, r->location, sizeof r->location, err) ||
+	    text(j, what, "checksum", false, r->checksum, sizeof r->checksum, err))
+		return -1;
+	if (!link)
+		return 0;
+	if (text(j, what, "backup_type", true, r->backup_type, sizeof r->backup_type, err) ||
+	    backup_type(what, "backup_type", r->backup_type, err) ||
+	    text(j, what, "encryption_key", true, r->encryption_key, sizeof r->encryption_key, err))
+		return -1;
+	return 0;
+}
+
+int guest_backup_info_from_json(const json_t *j, struct guest_backup_info *out,
+				struct ct_error *err)
+{
+	const char *what = "backup_info";
+	memset(out, 0, sizeof *out);
+	if (!json_is_object(j))
+		return ct_fail(err, 400, "backup_info is missing or not an object.");
+	const json_t *parent = json_object_get(j, "parent");
+	int rc = text(j, what, "id", true, out->id, sizeof out->id, err) ||
+				 text(j, what, "name", false, out->name, sizeof out->name, err) ||
+				 text(j, what, "description", false, out->description,
+				      sizeof out->description, err) ||
+				 text(j, what, "instance_id", true, out->instance_id,
+				      sizeof out->instance_id, err) ||
+				 text(j, what, "backup_type", true, out->backup_type,
+				      sizeof out->backup_type, err) ||
+				 backup_type(what, "backup_type", out->backup_type, err) ||
+				 text(j, what, "datastore", true, out->datastore,
+				      sizeof out->datastore, err) ||
+				 text(j, what, "datastore_version", false, out->datastore_version,
+				      sizeof out->datastore_version, err) ||
+				 text(j, what, "swift_container", false, out->swift_container,
+				      sizeof out->swift_container, err) ||
+				 text(j, what, "location", true, out->location,
+				      sizeof out->location, err) ||
+				 text(j, what, "encryption_key", true, out->encryption_key,
+				      sizeof out->encryption_key, err) ||
+				 guest_store_access_from_json(json_object_get(j, "store"),
+							      &out->store, err)
+			 ? -1
+			 : 0;
+	if (!rc && parent && !json_is_null(parent)) {
+		out->has_parent = true;
+		rc = ref_from_json(parent, "backup_info.parent", false, &out->parent, err);
+	}
+	if (!rc && !strcmp(out->backup_type, "incremental") != out->has_parent)
+		rc = ct_fail(
+			err, 400,
+			"backup_info: an incremental backup needs a parent, a full one has none.");
+	if (rc)
+		guest_backup_info_wipe(out);
+	return rc;
+}
+
+int guest_restore_info_from_json(const json_t *j, struct guest_restore_info *out,
+				 struct ct_error *err)
+{
+	const char *what = "backup_info";
+	memset(out, 0, sizeof *out);
+	if (!json_is_object(j))
+		return ct_fail(err, 400, "backup_info is missing or not an object.");
+	const json_t *chain = json_object_get(j, "chain");
+	int rc = text(j, what, "id", true, out->id, sizeof out->id, err) ||
+				 text(j, what, "instance_id", false, out->instance_id,
+				      sizeof out->instance_id, err) ||
+				 text(j, what, "location", true, out->location,
+				      sizeof out->location, err) ||
+				 text(j, what, "type", false, out->type, sizeof out->type, err) ||
+				 text(j, what, "checksum", false, out->checksum,
+				      sizeof out->checksum, err) ||
+				 guest_store_access_from_json(json_object_get(j, "store"),
+							      &out->store, err)
+			 ? -1
+			 : 0;
+	if (!rc && (!json_is_array(chain) || json_array_size(chain) == 0))
+		rc = ct_fail(err, 400, "backup_info: 'chain' must be a non-empty list.");
+	if (!rc && json_array_size(chain) > GUEST_BACKUP_CHAIN_MAX)
+		rc = ct_fail(err, 400, "backup_info: 'chain' is longer than %d backups.",
+			     GUEST_BACKUP_CHAIN_MAX);
+	for (size_t i = 0; !rc && i < json_array_size(chain); i++) {
+		char link_what[64];
+		snprintf(link_what, sizeof link_what, "backup_info.chain[%zu]", i);
+		rc = ref_from_json(json_array_get(chain, i), link_what, true, &out->chain[i], err);
+		out->n_chain = i + 1;
+		if (!rc && (i == 0) != !strcmp(out->chain[i].backup_type, "full"))
+			rc = ct_fail(err, 400,
+				     "backup_info: the chain must be one full backup and then "
+				     "incrementals.");
+	}
+	if (!rc && strcmp(out->chain[out->n_chain - 1].id, out->id))
+		rc = ct_fail(err, 400,
+			     "backup_info: the chain does not end with the backup itself.");
+	if (rc)
+		guest_restore_info_wipe(out);
+	return rc;
+}
+
+void guest_backup_info_wipe(struct guest_backup_info *b)
+{
+	explicit_bzero(b, sizeof *b);
+}
+
+void guest_restore_info_wipe(struct guest_restore_info *r)
+{
+	explicit_bzero(r, sizeof *r);
+}

@@ -1,0 +1,2 @@
+/* mariadb_backup.c — placeholder */
+#include "guest/mariadb_internal.h"
