@@ -53,7 +53,7 @@ def backup(inst, store, parent=None, expect_error=None):
 
 def restore_args(chain, store):
     last = chain[-1]
-    return {"databases": [], "users": [], "backup_info": {
+    return {"backup_info": {
         "id": last["id"], "instance_id": "src", "location": last["location"],
         "type": last["backup_type"], "checksum": last["checksum"],
         "chain": [{k: b[k] for k in ("id", "location", "checksum", "backup_type", "encryption_key")}
@@ -87,6 +87,13 @@ def test_full_and_two_incrementals_restore_exactly(make_instance, store):
     insert(src, 1751, 1760)  # after every backup: in no restore
     assert inc1["size"] < full["size"] and inc2["size"] < full["size"]
 
+    # A chain with a hole (the second incremental straight on the full) is
+    # refused before any server starts.
+    gap = make_instance()
+    ok, res = gap.call("prepare", **dict(_base_prepare(), **restore_args([full, inc2], store)))
+    assert not ok and "does not continue" in res["message"], res
+    assert gap.server_pids() == [] and not os.path.exists(gap.datadir)
+
     for chain, rows in (([full], 1000), ([full, inc1], 1500), ([full, inc1, inc2], 1750)):
         dst = make_instance()
         dst.prepare(databases=(), users=(), **restore_args(chain, store))
@@ -106,7 +113,7 @@ def test_full_and_two_incrementals_restore_exactly(make_instance, store):
             i2 = backup(dst, store, parent=f2)
             again = make_instance()
             again.prepare(databases=(), users=(), **restore_args([f2, i2], store))
-            assert count(again) == 1761 + 10
+            assert count(again) == 1750 + 1 + 10
 
 
 def test_corrupted_object_fails_restore_and_leaves_nothing(make_instance, store):
@@ -126,6 +133,8 @@ def test_corrupted_object_fails_restore_and_leaves_nothing(make_instance, store)
     dst = make_instance()
     ok, res = dst.call("prepare", **dict(_base_prepare(), **restore_args([full, inc], store)))
     assert not ok, res
+    print("corrupted:", res)
+    assert "Restoring backup %s failed" % inc["id"] in res["message"], res
     assert dst.server_pids() == []
     assert not os.path.exists(dst.datadir)
     assert dst.ok("is_prepared") is False
@@ -134,6 +143,8 @@ def test_corrupted_object_fails_restore_and_leaves_nothing(make_instance, store)
     dst2 = make_instance()
     ok, res = dst2.call("prepare", **dict(_base_prepare(), **restore_args([bad], store)))
     assert not ok, res
+    print("wrong key:", res)
+    assert "Restoring backup %s failed" % full["id"] in res["message"], res
     assert dst2.server_pids() == [] and not os.path.exists(dst2.datadir)
 
 
@@ -156,7 +167,7 @@ def test_incremental_without_kept_wal_asks_for_full(make_instance, store):
 
 
 def _base_prepare():
-    return {"packages": [], "memory_mb": 512, "device_path": None, "mount_point": None,
+    return {"packages": [], "memory_mb": 512, "databases": [], "users": [], "device_path": None, "mount_point": None,
             "config_contents": "", "root_password": None, "overrides": None,
             "cluster_config": None, "snapshot": None, "modules": None, "ds_version": "15"}
 
