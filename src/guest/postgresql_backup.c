@@ -225,7 +225,7 @@ static int read_basebackup_log(struct backup_run *run, struct ct_error *err)
 	}
 	text[n] = '\0';
 	char start[128], stop[128], lsn[LSN_TEXT_MAX];
-	uint64_t v;
+	uint64_t v = 0;
 	int rc = 0;
 	if (!log_value(text, "write-ahead log start point: ", start, sizeof start) ||
 	    !log_value(text, "write-ahead log end point: ", stop, sizeof stop) ||
@@ -395,8 +395,8 @@ static int backup_incremental(const struct guest_instance *inst, const struct pg
 			      struct ct_error *err)
 {
 	const struct guest_backup_info *b = run->backup;
-	uint64_t parent_stop, seg_size, switch_end, rp;
-	unsigned parent_tl;
+	uint64_t parent_stop = 0, seg_size = 0, switch_end = 0, rp = 0;
+	unsigned parent_tl = 0;
 	char text[64];
 	if (parent_meta(store, b, &parent_stop, &parent_tl, err))
 		return -1;
