@@ -3,12 +3,14 @@
 installs what is missing and cleans up whatever happens). Runs the parts,
 prints one report and writes it as one JSON file under bench/results/.
 
-parts (BENCH_PARTS, default "api provision"):
+parts (BENCH_PARTS, default "api provision backup"):
   api        ctrove's API beside Python Trove 18's (bench/compare/bench.py),
              and the memory of both control planes, idle and after the load
   provision  create->ACTIVE and delete with the local driver beside the floor,
              ctrove-guestagent's memory beside Debian's Python trove-guestagent
              (bench/provision/bench.py, bench/provision/trove_guestagent.py)
+  backup     backup and restore of ~1 GiB per datastore beside the bare tools, and
+             an incremental after a 1 % change (bench/backup/bench.py)
 
 No assertion on speed: the targets of issue #6 are reported met / not met.
 """
@@ -41,6 +43,7 @@ def load(name, path):
 compare = load("compare_api", HERE / "compare/bench.py")
 provision = load("provision_bench", HERE / "provision/bench.py")
 pyguest = load("trove_guestagent", HERE / "provision/trove_guestagent.py")
+backup = load("backup_bench", HERE / "backup/bench.py")
 
 
 def machine():
@@ -235,8 +238,11 @@ def print_report(result):
         print()
         print("== memory of the guest agents (MiB)")
         print(table(["guest agent", "RSS", "PSS", "state"], guest_rows(result)))
+    if result.get("backup"):
+        print()
+        backup.print_backup(result["backup"])
     print()
-    print("== targets (issue #6)")
+    print("== targets (issue #6; backup: issue 12)")
     for t in result["targets"]:
         mark = {True: "met    ", False: "NOT MET", None: "n/a    "}[t["met"]]
         print(f"  {mark}  {t['target']}: {t['figure']}")
@@ -262,10 +268,10 @@ def main():
     t0 = time.monotonic()
     work = Path(args.work)
     ledger = Ledger(work)
-    parts = os.environ.get("BENCH_PARTS", "api provision").split()
+    parts = os.environ.get("BENCH_PARTS", "api provision backup").split()
     for p in parts:
-        if p not in ("api", "provision"):
-            raise SystemExit(f"BENCH_PARTS: unknown part {p} (api, provision)")
+        if p not in ("api", "provision", "backup"):
+            raise SystemExit(f"BENCH_PARTS: unknown part {p} (api, provision, backup)")
     git = subprocess.run(["git", "-C", str(TOP), "describe", "--always", "--dirty"],
                          capture_output=True, text=True, timeout=30).stdout.strip()
     result = {
@@ -307,8 +313,15 @@ def main():
                     "device_path = proc (already mounted, so nothing is formatted), and a "
                     "stand-in Docker API on a unix socket (404 for every container); no "
                     "database is prepared")
+        if "backup" in parts:
+            log("== part backup: backup and restore beside the bare tools (issue 12)")
+            result["backup"] = backup.run_backup(args.ctrove, work, ledger)
+            result["notes"].append(f"backup: ctrove driven through the {backup.VIA}")
         result["elapsed_s"] = round(time.monotonic() - t0, 1)
         result["targets"] = targets(result)
+        if result.get("backup"):
+            result["targets"] += [{"target": n, "met": ok, "figure": fig}
+                                  for n, ok, fig in backup.targets(result["backup"])]
         print_report(result)
         results = Path(args.results)
         results.mkdir(parents=True, exist_ok=True)

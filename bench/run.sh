@@ -5,12 +5,12 @@
 # (SIGKILL after 90 s) and its cleanup ledger replayed. See bench/README.md.
 #
 # usage: bench/run.sh [path/to/ctrove]
-# env:   BENCH_PARTS="api provision" and the knobs of bench/README.md
+# env:   BENCH_PARTS="api provision backup" and the knobs of bench/README.md
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 CTROVE=$(realpath "${1:-$top/build/src/ctrove}")
 [ -x "$CTROVE" ] || { echo "no ctrove binary at $CTROVE (make build)" >&2; exit 1; }
-PARTS=${BENCH_PARTS:-api provision}
+PARTS=${BENCH_PARTS:-api provision backup}
 started=$(date +%s)
 
 # --- what the run needs ------------------------------------------------------
@@ -20,6 +20,9 @@ case " $PARTS " in *" api "*)
 esac
 case " $PARTS " in *" provision "*)
 	[ "${BENCH_PYGUEST:-1}" = 0 ] || PKGS="$PKGS trove-guestagent" ;;
+esac
+case " $PARTS " in *" backup "*)
+	PKGS="$PKGS zstd mariadb-backup postgresql-15 xfsprogs" ;;
 esac
 missing=""
 for p in $PKGS; do
@@ -42,6 +45,18 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 	[ -n "$made_policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
 fi
+
+# The backup part drives the guest manager through guest_cli, a test binary:
+# when the given build has none (make build is -Dtests=false), build-bench
+# (release, with tests) provides it.
+case " $PARTS " in *" backup "*)
+	if [ ! -x "$(dirname "$(dirname "$CTROVE")")/tests/guest/guest_cli" ]; then
+		"$top/scripts/deps.sh" check
+		[ -f "$top/build-bench/build.ninja" ] ||
+			meson setup "$top/build-bench" --buildtype=release -Dtests=true >/dev/null
+		ninja -C "$top/build-bench" tests/guest/guest_cli >/dev/null
+	fi ;;
+esac
 
 # --- run, and leave nothing behind -------------------------------------------
 work=$(mktemp -d /tmp/ctrove-bench-run.XXXXXX)

@@ -11,7 +11,7 @@ rabbitmq-server mariadb-server mariadb-client postgresql-15 postgresql-client-15
 xfsprogs nftables procps mount"
 CHECK_PKGS="$RUN_PKGS libcmocka-dev python3-pytest clang libclang-rt-14-dev
 python3-oslo.messaging python3-amqp python3-kombu python3-cryptography"
-BENCH_PKGS="$RUN_PKGS wrk"
+BENCH_PKGS="$RUN_PKGS wrk zstd"
 
 case "${1:-run}" in
 run) want=$RUN_PKGS ;;

@@ -11,7 +11,8 @@
  * has only the bootstrap superuser `postgres`, reachable by peer
  * authentication over the socket from the agent's OS user alone;
  * prepare adds os_admin (password in a 0600 file, socket only) and whatever it
- * was asked for. See docs/guest-postgresql.md.
+ * was asked for; or, given a backup_info, restores a backup chain first
+ * (postgresql_backup.c). See docs/guest-postgresql.md.
  * Owns the instance's run_dir and <data_dir>/data; may not touch the volume
  * outside <data_dir>/data, nor any other instance.
  */
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "common/dbnames.h"
@@ -180,6 +182,21 @@ static int render_config(int memory_mb, char *out, size_t size, struct ct_error 
 	return 0;
 }
 
+/*
+ * The WAL the backups' replication slot may hold back (postgresql_backup.c):
+ * a quarter of the volume, at least 64 MB, so a forgotten incremental chain
+ * cannot fill it; past that the slot is invalidated and the next incremental
+ * asks for a full backup.
+ */
+static long slot_keep_mb(const struct guest_instance *inst)
+{
+	struct statvfs vfs;
+	long mb = 0;
+	if (!statvfs(inst->data_dir, &vfs))
+		mb = (long)((unsigned long long)vfs.f_blocks * vfs.f_frsize / 4 / (1024 * 1024));
+	return mb < 64 ? 64 : mb;
+}
+
 static bool is_include_line(const char *line)
 {
 	while (*line == ' ' || *line == '\t')
@@ -246,8 +263,11 @@ static int write_config(const struct guest_instance *inst, const struct pg_paths
 			 "listen_addresses = %s\nport = %d\n"
 			 "unix_socket_directories = %s\nunix_socket_permissions = 0700\n"
 			 "password_encryption = scram-sha-256\n"
-			 "logging_collector = off\nlog_destination = 'stderr'\n",
-			 q_confd, q_data, q_hba, q_ident, q_addr, inst->port, q_sock);
+			 "logging_collector = off\nlog_destination = 'stderr'\n"
+			 "# Backups' WAL slot may keep at most this much (docs/backups.md).\n"
+			 "max_slot_wal_keep_size = %ldMB\n",
+			 q_confd, q_data, q_hba, q_ident, q_addr, inst->port, q_sock,
+			 slot_keep_mb(inst));
 	free(base);
 	if (w < 0 || (size_t)w >= cap - n) {
 		free(out);
@@ -263,7 +283,8 @@ static int write_config(const struct guest_instance *inst, const struct pg_paths
  * pg_hba: the bootstrap superuser by peer authentication from the agent's OS
  * user only (pg_ident map "ctrove": not even the server's own identity, so
  * nothing a tenant's superuser starts with COPY ... TO PROGRAM logs in by
- * peer); os_admin by password, socket only; nobody else over the socket; over
+ * peer); os_admin by password, socket only (also for replication: backups
+ * run pg_basebackup as os_admin); nobody else over the socket; over
  * TCP postgres, os_admin and replication are rejected and every other role
  * needs scram-sha-256.
  */
@@ -274,6 +295,7 @@ static int write_hba(const struct pg_paths *p, const struct guest_identity *id,
 				  "# TYPE  DATABASE     USER      ADDRESS     METHOD\n"
 				  "local   all          postgres              peer map=ctrove\n"
 				  "local   all          os_admin              scram-sha-256\n"
+				  "local   replication  os_admin              scram-sha-256\n"
 				  "local   all          all                   reject\n"
 				  "host    all          postgres  0.0.0.0/0   reject\n"
 				  "host    all          postgres  ::/0        reject\n"
@@ -462,8 +484,10 @@ static void clear_stale(const struct pg_paths *p)
 	log_warning("removed the lock files of postmaster %d, which is gone", (int)old);
 }
 
-static int start_server(const struct guest_instance *inst, const struct pg_paths *p,
-			struct ct_error *err)
+/* extra: "name=value" settings for this start only (a restore's recovery
+ * settings), NULL-terminated; NULL = none. */
+static int start_server_with(const struct guest_instance *inst, const struct pg_paths *p,
+			     const char *const *extra, struct ct_error *err)
 {
 	struct guest_identity id;
 	char bin_dir[PATH_MAX], postgres[PATH_MAX + 16], a_conf[PATH_MAX + 16];
@@ -480,7 +504,16 @@ static int start_server(const struct guest_instance *inst, const struct pg_paths
 	clear_stale(p);
 	snprintf(postgres, sizeof postgres, "%s/postgres", bin_dir);
 	snprintf(a_conf, sizeof a_conf, "config_file=%s", p->conf);
-	const char *argv[] = {postgres, "-D", p->datadir, "-c", a_conf, NULL};
+	const char *argv[5 + 2 * PG_EXTRA_SETTINGS_MAX + 1] = {postgres, "-D", p->datadir, "-c",
+							       a_conf};
+	size_t argc = 5;
+	for (size_t i = 0; extra && extra[i]; i++) {
+		if (i == PG_EXTRA_SETTINGS_MAX)
+			return ct_fail(err, 500, "Too many start-up settings.");
+		argv[argc++] = "-c";
+		argv[argc++] = extra[i];
+	}
+	argv[argc] = NULL;
 	double t0 = guest_now();
 	pid_t pid = guest_spawn_detached(argv, p->log, &id, err);
 	if (pid < 0)
@@ -505,6 +538,23 @@ static int start_server(const struct guest_instance *inst, const struct pg_paths
 	return 0;
 }
 
+static int start_server(const struct guest_instance *inst, const struct pg_paths *p,
+			struct ct_error *err)
+{
+	return start_server_with(inst, p, NULL, err);
+}
+
+int pg_server_start(const struct guest_instance *inst, const struct pg_paths *p,
+		    const char *const *extra_settings, struct ct_error *err)
+{
+	return start_server_with(inst, p, extra_settings, err);
+}
+
+pid_t pg_server_pid(const struct pg_paths *p)
+{
+	return running_pid(p);
+}
+
 /* Fast shutdown (SIGINT): sessions are ended, a checkpoint is written. */
 static int stop_server(const struct guest_instance *inst, const struct pg_paths *p,
 		       struct ct_error *err)
@@ -521,6 +571,22 @@ static int stop_server(const struct guest_instance *inst, const struct pg_paths 
 			       (int)pid, STOP_TIMEOUT_MS / 1000);
 	log_info("stopped postgres (pid %d) in %.3f s", (int)pid, guest_now() - t0);
 	return 0;
+}
+
+int pg_server_stop(const struct guest_instance *inst, const struct pg_paths *p,
+		   struct ct_error *err)
+{
+	return stop_server(inst, p, err);
+}
+
+int pg_bin_dir(const struct pg_paths *p, char *bin, size_t size, struct ct_error *err)
+{
+	int major = data_major(p);
+	if (!major)
+		return ct_fail(err, 422, "The instance has no database cluster.");
+	if (!bin_dir_of(major, bin, size))
+		return ct_fail(err, 501, "PostgreSQL %d is not installed.", major);
+	return major;
 }
 
 /* SELECT 1 as os_admin over the socket. */
@@ -622,8 +688,17 @@ static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, s
 	char bin_dir[PATH_MAX];
 	if (!json_is_object(kwargs))
 		return ct_fail(err, 400, "prepare needs its arguments as an object.");
-	if (guest_prepare_check_unsupported(kwargs, err) || prevalidate(kwargs, err) ||
-	    pg_paths(inst, &p, err))
+	/* A restore is this manager's to do (postgresql_backup.c); the generic
+	 * check still refuses the other arguments no manager supports. */
+	const json_t *backup_info = json_object_get(kwargs, "backup_info");
+	bool restore = guest_kw_present(kwargs, "backup_info");
+	json_t *others = json_copy((json_t *)kwargs);
+	if (!others)
+		return ct_fail(err, 500, "Out of memory.");
+	json_object_del(others, "backup_info");
+	int unsupported = guest_prepare_check_unsupported(others, err);
+	json_decref(others);
+	if (unsupported || prevalidate(kwargs, err) || pg_paths(inst, &p, err))
 		return -1;
 	int major = pick_major(guest_kw_string(kwargs, "ds_version"), bin_dir, sizeof bin_dir, err);
 	if (major <= 0 || guest_identity_resolve(inst->os_user, &id, err) ||
@@ -637,12 +712,18 @@ static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, s
 	    write_hba(&p, &id, err))
 		return -1;
 	double t_init = guest_now();
-	int have = data_major(&p);
-	if (have && have != major)
-		return ct_fail(err, 400, "The volume holds a PostgreSQL %d cluster, not %d.", have,
-			       major);
-	if (!have && init_datadir(inst, &p, &id, bin_dir, major, err))
-		return -1;
+	if (restore) {
+		if (pg_restore_backup(inst, &p, &id, major, backup_info, err))
+			return -1;
+	} else {
+		int have = data_major(&p);
+		if (have && have != major)
+			return ct_fail(err, 400,
+				       "The volume holds a PostgreSQL %d cluster, not %d.", have,
+				       major);
+		if (!have && init_datadir(inst, &p, &id, bin_dir, major, err))
+			return -1;
+	}
 	double t_start = guest_now();
 	if (start_server(inst, &p, err))
 		return -1;
@@ -698,4 +779,5 @@ const struct datastore_manager postgresql_manager = {
 	.get_filesystem_stats = pg_fs_stats,
 	.update_overrides = pg_update_overrides,
 	.apply_overrides = pg_apply_overrides,
+	.create_backup = pg_create_backup,
 };

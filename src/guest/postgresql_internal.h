@@ -125,6 +125,36 @@ json_t *pg_enable_root_op(const struct guest_instance *inst, const char *passwor
 int pg_disable_root(const struct guest_instance *inst, struct ct_error *err);
 int pg_is_root_enabled(const struct guest_instance *inst, bool *enabled, struct ct_error *err);
 
+/* --- the server and its binaries (postgresql.c) ------------------------------ */
+
+#define PG_EXTRA_SETTINGS_MAX 8
+/* Start the postmaster and wait until it accepts connections; extra_settings
+ * ("name=value", NULL-terminated, may be NULL) apply to this start only. */
+int pg_server_start(const struct guest_instance *inst, const struct pg_paths *p,
+		    const char *const *extra_settings, struct ct_error *err);
+int pg_server_stop(const struct guest_instance *inst, const struct pg_paths *p,
+		   struct ct_error *err);
+/* The running postmaster's pid, or 0. */
+pid_t pg_server_pid(const struct pg_paths *p);
+/* The binaries of the data directory's major version → that version, or -1. */
+int pg_bin_dir(const struct pg_paths *p, char *bin, size_t size, struct ct_error *err);
+
+/* --- backups (postgresql_backup.c) ------------------------------------------------ */
+
+struct guest_backup_info;
+struct backup_store;
+struct backup_key;
+struct store_object_info;
+int pg_create_backup(const struct guest_instance *inst, const struct guest_backup_info *backup,
+		     struct backup_store *store, const struct backup_key *key,
+		     struct store_object_info *out, struct ct_error *err);
+/* prepare's restore: the chain in backup_info into a new data directory,
+ * recovered to the end of its last backup and stopped. Nothing of a failed
+ * restore is left running or in place. */
+int pg_restore_backup(const struct guest_instance *inst, const struct pg_paths *p,
+		      const struct guest_identity *id, int major, const json_t *backup_info,
+		      struct ct_error *err);
+
 /* postgresql_overrides.c: configuration groups. */
 int pg_update_overrides(const struct guest_instance *inst, const json_t *overrides, bool remove,
 			struct ct_error *err);

@@ -95,6 +95,11 @@ static int call(const struct datastore_manager *m, const struct guest_instance *
 		*result = json_boolean(on);
 		return 0;
 	}
+	if (!strcmp(method, "create_backup"))
+		return (*result = guest_backup_create(m, inst, json_object_get(args, "backup_info"),
+						      err))
+			       ? 0
+			       : -1;
 	if (!strcmp(method, "get_filesystem_stats"))
 		return (*result = m->get_filesystem_stats(inst, err)) ? 0 : -1;
 	if (!strcmp(method, "create_backup"))
