@@ -30,7 +30,7 @@ from conftest import Cloud, serve
 PASSWORD = "Passw0rd"
 # Which datastores' guest agents run backups and restores (flipped when the
 # guest branches land; strict xfail makes a stale entry fail loudly).
-GUEST_BACKUPS = {"mariadb": True, "postgresql": False}
+GUEST_BACKUPS = {"mariadb": True, "postgresql": True}
 
 
 @pytest.fixture(scope="module")
