@@ -222,6 +222,11 @@ def test_list_show_shapes_and_pages(cloud, maria, bus):
             ids.append(body["backup"]["id"])
             completed(bus, cloud, maria["id"], ids[-1])
             time.sleep(1.1)  # `updated` has one-second resolution
+        # (Still paused: the guest must not move these rows while they are read.)
+        list_checks(cloud, maria, ids)
+
+
+def list_checks(cloud, maria, ids):
     # Newest first; an integer offset as marker; links whenever a page is full.
     status, _, page = cloud.api("GET", f"/backups?instance_id={maria['id']}&limit=2")
     assert status == 200
@@ -252,7 +257,6 @@ def test_list_show_shapes_and_pages(cloud, maria, bus):
     assert {ids[0]} <= {b["id"] for b in backups(cloud, "?all_projects=True")}
     assert cloud.api("GET", f"/backups/{ids[0]}", user="demo")[0] == 404
     assert cloud.api("DELETE", f"/backups/{ids[0]}", user="demo")[0] == 404
-    delete_all(cloud, maria["id"])
 
 
 def test_bad_requests_change_nothing(cloud, maria, bus):
@@ -522,11 +526,12 @@ def backup_now(cloud, instance_id, name, *extra):
     return done
 
 
-def store_file(cloud, location):
-    """The local store's file of an object (state_path/backups/<name>)."""
-    root = cloud.local / "backups"
-    found = [p for p in root.rglob("*") if p.is_file() and location.split("/")[-1] in p.name]
-    return found
+def store_files(cloud, location):
+    """The local store's files of an object that exist: its bytes
+    (<backups_dir>/<container>/<object>) and its record (.<object>.meta)."""
+    data = cloud.local / "backups" / location
+    record = data.parent / f".{data.name}.meta"
+    return [p for p in (data, record) if p.exists()]
 
 
 @pytest.mark.parametrize("datastore", ["mariadb", "postgresql"])
@@ -594,11 +599,10 @@ def test_backup_restore_scenario(cloud, datastore, request):
     cloud.api("DELETE", f"/instances/{inst['id']}")
 
     # A corrupted object: the restore ends ERROR with a fault, never ACTIVE.
-    files = store_file(cloud, during["locationRef"])
-    assert files, during["locationRef"]
-    data = bytearray(files[0].read_bytes())
+    object_path = cloud.local / "backups" / during["locationRef"]
+    data = bytearray(object_path.read_bytes())
     data[len(data) // 2] ^= 0xFF
-    files[0].write_bytes(bytes(data))
+    object_path.write_bytes(bytes(data))
     cloud.cli("database", "instance", "create", f"rc-{datastore}", "--flavor", "d2", "--size",
               "1", "--datastore", datastore, "--datastore-version", VERSION[datastore],
               "--backup", during["id"])
@@ -618,5 +622,5 @@ def test_backup_restore_scenario(cloud, datastore, request):
         time.sleep(0.1)
     assert not backups(cloud, f"?instance_id={src['id']}")
     for location in locations:
-        assert not store_file(cloud, location), location
+        assert not store_files(cloud, location), location
     cloud.api("DELETE", f"/instances/{src['id']}")
