@@ -34,6 +34,11 @@ struct guest_agent {
 	bool stopping;
 	bool building; /* prepare in progress */
 	bool failed;   /* prepare failed */
+	/* create_backup runs beside the RPC server, which keeps answering. */
+	pthread_t backup_thread;
+	bool backup_thread_started; /* joined at the next backup or at exit */
+	bool backup_running;	    /* guarded by lock */
+	json_t *backup_info;	    /* the running backup's arguments */
 };
 
 /* Send one heartbeat now with the current status. */
@@ -301,6 +306,126 @@ static json_t *on_apply_overrides(void *user, const struct rpc_request *req, str
 	return done(a->ds->apply_overrides(&a->inst, json_object_get(req->args, "overrides"), err));
 }
 
+/* --- create_backup (the conductor hears BUILDING, then COMPLETED or FAILED) --- */
+
+static void cast_to_conductor(struct guest_agent *a, const char *method, json_t *args)
+{
+	const char *key = cfg_str(CFG_INSTANCE_RPC_ENCR_KEY);
+	struct rpc_target target = {.topic = cfg_str(CFG_CONDUCTOR_QUEUE),
+				    .key = *key ? key : NULL,
+				    .instance_id = *key ? a->inst.id : NULL};
+	struct ct_error err = {0};
+	if (!args || rpc_cast(a->client, &target, method, args, NULL, &err))
+		log_warning("%s not sent: %s", method, args ? err.message : "out of memory");
+	json_decref(args);
+}
+
+/* Trove's update_backup: fields ({state, ...}, stolen) plus who and when. */
+static void update_backup(struct guest_agent *a, const char *backup_id, json_t *fields)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	if (fields) {
+		json_object_set_new(fields, "instance_id", json_string(a->inst.id));
+		json_object_set_new(fields, "backup_id", json_string(backup_id));
+		json_object_set_new(fields, "sent",
+				    json_real((double)tv.tv_sec + (double)tv.tv_usec / 1e6));
+	}
+	cast_to_conductor(a, "update_backup", fields);
+}
+
+static void backup_failed(struct guest_agent *a, const char *backup_id, const char *backup_type,
+			  const char *message)
+{
+	update_backup(a, backup_id,
+		      json_pack("{s:s,s:b,s:s?}", "state", "FAILED", "success", false,
+				"backup_type", backup_type));
+	/* As Trove's guest: the instance's fault says why. */
+	cast_to_conductor(a, "notify_exc_info",
+			  json_pack("{s:{s:s,s:s},s:s,s:s}", "serialized_notification",
+				    "instance_id", a->inst.id, "event_type",
+				    "trove.instance.create_backup", "message", message, "exception",
+				    "BackupCreationError"));
+}
+
+static void *backup_main(void *arg)
+{
+	struct guest_agent *a = arg;
+	json_t *info = a->backup_info;
+	const char *id = json_string_value(json_object_get(info, "id"));
+	const char *type = json_string_value(json_object_get(info, "backup_type"));
+	log_set_context(NULL, a->inst.id);
+	/* Trove reports the volume's used GB at the start. */
+	struct ct_error stats_err = {0};
+	json_t *stats = a->ds->get_filesystem_stats(&a->inst, &stats_err);
+	const json_t *used = json_object_get(stats, "used");
+	update_backup(a, id,
+		      json_pack("{s:s,s:s?,s:f}", "state", "BUILDING", "backup_type", type, "size",
+				json_is_number(used) ? json_number_value(used) : 0.0));
+	json_decref(stats);
+	struct ct_error err = {0};
+	double t0 = (double)time(NULL);
+	json_t *r = guest_worker_create_backup(&a->inst, info, &err);
+	if (r) {
+		double bytes = (double)json_integer_value(json_object_get(r, "size"));
+		update_backup(a, id,
+			      json_pack("{s:s,s:b,s:O,s:O,s:f,s:s?}", "state", "COMPLETED",
+					"success", true, "checksum", json_object_get(r, "checksum"),
+					"location", json_object_get(r, "location"), "size",
+					bytes / (1024.0 * 1024.0 * 1024.0), "backup_type", type));
+		log_info("backup %s completed in about %.0f s", id, (double)time(NULL) - t0);
+	} else {
+		log_error("backup %s failed: %s", id, err.message);
+		backup_failed(a, id, type, err.message);
+	}
+	json_decref(r);
+	pthread_mutex_lock(&a->lock);
+	a->backup_info = NULL;
+	a->backup_running = false;
+	pthread_mutex_unlock(&a->lock);
+	json_decref(info);
+	log_set_context(NULL, NULL);
+	return NULL;
+}
+
+static json_t *on_create_backup(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	const json_t *info = json_object_get(req->args, "backup_info");
+	const char *id = json_string_value(json_object_get(info, "id"));
+	const char *type = json_string_value(json_object_get(info, "backup_type"));
+	if (!id || !*id || strlen(id) >= 64)
+		return ct_fail(err, 400, "create_backup: backup_info has no id."), NULL;
+	pthread_mutex_lock(&a->lock);
+	bool busy = a->backup_running;
+	bool join = !busy && a->backup_thread_started;
+	pthread_mutex_unlock(&a->lock);
+	if (busy) {
+		backup_failed(a, id, type, "Another backup of this instance is running.");
+		return ct_fail(err, 409, "Another backup of this instance is running."), NULL;
+	}
+	if (join) {
+		pthread_join(a->backup_thread, NULL);
+		a->backup_thread_started = false;
+	}
+	json_t *copy = json_deep_copy(info);
+	pthread_mutex_lock(&a->lock);
+	a->backup_info = copy;
+	a->backup_running = copy != NULL;
+	pthread_mutex_unlock(&a->lock);
+	if (copy && pthread_create(&a->backup_thread, NULL, backup_main, a) == 0) {
+		a->backup_thread_started = true;
+		return json_null();
+	}
+	pthread_mutex_lock(&a->lock);
+	a->backup_info = NULL;
+	a->backup_running = false;
+	pthread_mutex_unlock(&a->lock);
+	json_decref(copy);
+	backup_failed(a, id, type, "The guest agent could not start the backup.");
+	return ct_fail(err, 500, "The guest agent could not start the backup."), NULL;
+}
+
 static json_t *not_implemented(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
@@ -365,6 +490,7 @@ static const struct rpc_arg update_overrides_args[] = {
 	{"overrides", RPC_T_OBJECT, true}, {"remove", RPC_T_BOOL | RPC_T_NULL, false}, END};
 static const struct rpc_arg apply_overrides_args[] = {{"overrides", RPC_T_OBJECT, true}, END};
 static const struct rpc_arg fs_args[] = {{"fs_path", RPC_T_STRING | RPC_T_NULL, false}, END};
+static const struct rpc_arg create_backup_args[] = {{"backup_info", RPC_T_OBJECT, true}, END};
 
 /* Methods of §1.3 not served yet; every argument accepted, answer 501. */
 #define LATER(name)                                                                                \
@@ -402,7 +528,7 @@ static const struct rpc_method guest_methods[] = {
 	LATER("mount_volume"),
 	LATER("unmount_volume"),
 	LATER("resize_fs"),
-	LATER("create_backup"),
+	{"create_backup", on_create_backup, create_backup_args, false},
 	LATER("backup_required_for_replication"),
 	LATER("get_replication_snapshot"),
 	LATER("attach_replica"),
@@ -532,6 +658,9 @@ void guest_agent_free(struct guest_agent *a)
 	pthread_mutex_unlock(&a->lock);
 	if (a->heartbeat_running)
 		pthread_join(a->heartbeat_thread, NULL);
+	/* A running backup finishes (its worker would outlive us otherwise). */
+	if (a->backup_thread_started)
+		pthread_join(a->backup_thread, NULL);
 	if (a->server)
 		rpc_server_free(a->server);
 	if (a->client)

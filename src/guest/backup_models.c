@@ -1,58 +1,11 @@
 /*
- * backup_models.c — see backup_models.h. The wire keys of create_backup's and
- * prepare's backup_info are written here and nowhere else.
+ * backup_models.c — see backup_models.h. The agent reads create_backup's and
+ * prepare's backup_info here and nowhere else.
  */
 #include "guest/backup_models.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static const char *or_null_text(const char *s)
-{
-	return s && *s ? s : NULL;
-}
-
-json_t *guest_store_access_to_json(const struct store_access *a)
-{
-	if (!strcmp(a->kind, "swift"))
-		return json_pack("{s:s,s:s,s:s}", "kind", a->kind, "storage_url", a->storage_url,
-				 "auth_token", a->auth_token);
-	return json_pack("{s:s,s:s}", "kind", a->kind, "backups_dir", a->backups_dir);
-}
-
-static json_t *ref_to_json(const struct guest_backup_ref *r, bool link)
-{
-	json_t *j = json_pack("{s:s,s:s,s:s?}", "id", r->id, "location", r->location, "checksum",
-			      or_null_text(r->checksum));
-	if (j && link) {
-		json_object_set_new(j, "backup_type", json_string(r->backup_type));
-		json_object_set_new(j, "encryption_key", json_string(r->encryption_key));
-	}
-	return j;
-}
-
-json_t *guest_backup_info_to_json(const struct guest_backup_info *b)
-{
-	return json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:n,s:o,s:s,s:s,s:s,s:s,s:s,s:o}", "id", b->id,
-			 "name", or_null_text(b->name), "description", or_null_text(b->description),
-			 "instance_id", b->instance_id, "backup_type", b->backup_type, "checksum",
-			 "parent", b->has_parent ? ref_to_json(&b->parent, false) : json_null(),
-			 "datastore", b->datastore, "datastore_version", b->datastore_version,
-			 "swift_container", b->swift_container, "location", b->location,
-			 "encryption_key", b->encryption_key, "store",
-			 guest_store_access_to_json(&b->store));
-}
-
-json_t *guest_restore_info_to_json(const struct guest_restore_info *r)
-{
-	json_t *chain = json_array();
-	for (size_t i = 0; chain && i < r->n_chain; i++)
-		json_array_append_new(chain, ref_to_json(&r->chain[i], true));
-	return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:o,s:o}", "id", r->id, "instance_id",
-			 r->instance_id, "location", r->location, "type", r->type, "checksum",
-			 or_null_text(r->checksum), "chain", chain, "store",
-			 guest_store_access_to_json(&r->store));
-}
 
 /* --- parser ----------------------------------------------------------------- */
 
@@ -165,7 +118,7 @@ int guest_backup_info_from_json(const json_t *j, struct guest_backup_info *out,
 	return rc;
 }
 
-int guest_restore_info_from_json(const json_t *j, struct guest_restore_info *out,
+int guest_restore_plan_from_json(const json_t *j, struct guest_restore_plan *out,
 				 struct ct_error *err)
 {
 	const char *what = "backup_info";
@@ -204,7 +157,7 @@ int guest_restore_info_from_json(const json_t *j, struct guest_restore_info *out
 		rc = ct_fail(err, 400,
 			     "backup_info: the chain does not end with the backup itself.");
 	if (rc)
-		guest_restore_info_wipe(out);
+		guest_restore_plan_wipe(out);
 	return rc;
 }
 
@@ -213,7 +166,7 @@ void guest_backup_info_wipe(struct guest_backup_info *b)
 	explicit_bzero(b, sizeof *b);
 }
 
-void guest_restore_info_wipe(struct guest_restore_info *r)
+void guest_restore_plan_wipe(struct guest_restore_plan *r)
 {
 	explicit_bzero(r, sizeof *r);
 }

@@ -1,9 +1,10 @@
 /*
- * backup_models.h — the backup arguments the control plane sends a guest
- * (docs/backup-stream.md, the backup contract): create_backup's backup_info
- * and prepare's backup_info for a restore, as C structs, and the one place
- * that knows their wire JSON. The taskmanager builds and serialises them
- * (guest/api.c sends them); the agent parses them.
+ * backup_models.h — the agent's side of the backup arguments the control
+ * plane sends a guest (docs/backup-stream.md, the backup contract):
+ * create_backup's backup_info and prepare's backup_info for a restore, parsed
+ * and checked into C structs with their own storage. The sender's side
+ * (struct guest_backup_request, guest_restore_info and their serialisers) is
+ * guest/models.h, used by the taskmanager; the wire keys are the same.
  * Owns no state; may not do I/O or log. The structs hold secrets (the data
  * key, a store token): whoever fills one wipes it with *_wipe() when done.
  */
@@ -51,7 +52,7 @@ struct guest_backup_info {
 
 /* prepare(backup_info) for a restore: the backup to restore and its whole
  * chain, the full first and this backup last. */
-struct guest_restore_info {
+struct guest_restore_plan {
 	char id[GUEST_BACKUP_ID_SIZE];
 	char instance_id[GUEST_BACKUP_ID_SIZE];
 	char location[STORE_NAME_MAX + 1];
@@ -62,22 +63,17 @@ struct guest_restore_info {
 	struct store_access store;
 };
 
-/* The wire forms (new references; NULL only when out of memory). */
-json_t *guest_backup_info_to_json(const struct guest_backup_info *b);
-json_t *guest_restore_info_to_json(const struct guest_restore_info *r);
-json_t *guest_store_access_to_json(const struct store_access *a);
-
 /* Parsers: 400 naming the field when one is missing, of the wrong type, too
  * long, or not one of the allowed values (backup_type, an incremental without
  * a parent, an empty chain or one whose last link is not this backup). On
  * failure *out is wiped. */
 int guest_backup_info_from_json(const json_t *j, struct guest_backup_info *out,
 				struct ct_error *err);
-int guest_restore_info_from_json(const json_t *j, struct guest_restore_info *out,
+int guest_restore_plan_from_json(const json_t *j, struct guest_restore_plan *out,
 				 struct ct_error *err);
 int guest_store_access_from_json(const json_t *j, struct store_access *out, struct ct_error *err);
 
 void guest_backup_info_wipe(struct guest_backup_info *b);
-void guest_restore_info_wipe(struct guest_restore_info *r);
+void guest_restore_plan_wipe(struct guest_restore_plan *r);
 
 #endif

@@ -143,7 +143,8 @@ static int child_start(const struct backup_command *cmd, bool want_stdout, struc
 	/* A big pipe: fewer wake-ups between the tool and us. */
 	(void)fcntl(p[0], F_SETPIPE_SZ, (int)PIPE_CHUNK);
 	if (cmd->stderr_path) {
-		errfd = open(cmd->stderr_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		errfd = open(cmd->stderr_path,
+			     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (errfd < 0) {
 			ct_fail(err, 500, "Cannot open %s: %s", cmd->stderr_path, strerror(errno));
 			goto fail;

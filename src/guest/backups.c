@@ -61,7 +61,7 @@ out:
 int guest_restore_chain(const json_t *backup_info, guest_restore_fn fn, void *ctx,
 			struct ct_error *err)
 {
-	struct guest_restore_info *r = malloc(sizeof *r);
+	struct guest_restore_plan *r = malloc(sizeof *r);
 	struct store_object_info *info = malloc(sizeof *info);
 	struct backup_store *store = NULL;
 	int rc = -1;
@@ -69,7 +69,7 @@ int guest_restore_chain(const json_t *backup_info, guest_restore_fn fn, void *ct
 		ct_fail(err, 500, "Out of memory.");
 		goto out;
 	}
-	if (guest_restore_info_from_json(backup_info, r, err))
+	if (guest_restore_plan_from_json(backup_info, r, err))
 		goto out;
 	store = backup_store_open_access(&r->store, err);
 	if (!store)
@@ -113,7 +113,7 @@ int guest_restore_chain(const json_t *backup_info, guest_restore_fn fn, void *ct
 	rc = 0;
 out:
 	if (r)
-		guest_restore_info_wipe(r);
+		guest_restore_plan_wipe(r);
 	free(r);
 	free(info);
 	backup_store_free(store);

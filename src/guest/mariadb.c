@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "guest/backup_models.h"
 #include "guest/mariadb_config.h"
 #include "guest/mariadb_internal.h"
 
@@ -486,14 +487,26 @@ static int prevalidate(const json_t *kwargs, struct ct_error *err)
 	const char *root_pw = guest_kw_string(kwargs, "root_password");
 	if (root_pw && *root_pw && mdb_check_password(root_pw, err))
 		return -1;
+	if (guest_kw_present(kwargs, "backup_info")) {
+		struct guest_restore_plan *plan = malloc(sizeof *plan);
+		if (!plan)
+			return ct_fail(err, 500, "Out of memory.");
+		int rc = guest_restore_plan_from_json(json_object_get(kwargs, "backup_info"), plan,
+						      err);
+		guest_restore_plan_wipe(plan);
+		free(plan);
+		if (rc)
+			return -1;
+	}
 	return 0;
 }
 
 /* Trove's secure(): the local-only admin account with a fresh random password
- * kept in a 0600 file, no anonymous accounts, no remote root. Run over the
- * socket as the agent's own unix_socket account. */
+ * kept in a 0600 file, no anonymous accounts, no remote root (unless keep_root:
+ * a restored instance keeps the root state of its backup, as in Trove). Run
+ * over the socket as the agent's own unix_socket account. */
 static int secure(const struct guest_instance *inst, const struct mdb_paths *p, MYSQL *conn,
-		  struct ct_error *err)
+		  bool keep_root, struct ct_error *err)
 {
 	struct guest_credentials cred = {.user = MDB_ADMIN_USER};
 	struct sqlb b;
@@ -523,7 +536,7 @@ static int secure(const struct guest_instance *inst, const struct mdb_paths *p, 
 		explicit_bzero(&cred, sizeof cred);
 		return mdb_fail(&b, code, "Securing the server", err);
 	}
-	int rc = mdb_secure_root(conn, err);
+	int rc = keep_root ? 0 : mdb_secure_root(conn, err);
 	if (!rc)
 		rc = guest_write_credentials(p->admin_cnf, &cred, p->sock, err);
 	explicit_bzero(&cred, sizeof cred);
@@ -538,7 +551,15 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 	struct guest_identity id;
 	if (!json_is_object(kwargs))
 		return ct_fail(err, 400, "prepare needs its arguments as an object.");
-	if (guest_prepare_check_unsupported(kwargs, err))
+	/* A restore (backup_info) is this manager's own step; the rest as for
+	 * every manager. */
+	json_t *others = json_copy((json_t *)kwargs);
+	if (!others)
+		return ct_fail(err, 500, "Out of memory.");
+	json_object_del(others, "backup_info");
+	int unsupported = guest_prepare_check_unsupported(others, err);
+	json_decref(others);
+	if (unsupported)
 		return -1;
 	if (prevalidate(kwargs, err) || mdb_paths(inst, &p, err) ||
 	    guest_identity_resolve(inst->os_user, &id, err) || make_dirs(inst, &p, &id, err) ||
@@ -550,7 +571,12 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 	    mdb_update_overrides(inst, json_object_get(kwargs, "overrides"), false, err))
 		return -1;
 	double t_init = guest_now();
-	if (!has_mysql_schema(p.datadir) && init_datadir(inst, &p, &id, err))
+	/* A restore replaces whatever data directory there was; the accounts and
+	 * data come from the backup (databases and users are empty then). */
+	bool restoring = guest_kw_present(kwargs, "backup_info");
+	if (restoring && mdb_restore(inst, &p, &id, json_object_get(kwargs, "backup_info"), err))
+		return -1;
+	if (!restoring && !has_mysql_schema(p.datadir) && init_datadir(inst, &p, &id, err))
 		return -1;
 	double t_start = guest_now();
 	if (start_server(inst, &p, err))
@@ -559,13 +585,13 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 	MYSQL *c = connect_local(inst, &p);
 	if (!c)
 		return ct_fail(err, 500, "Cannot log in to the new database server.");
-	int rc = secure(inst, &p, c, err);
+	int rc = secure(inst, &p, c, restoring, err);
 	if (!rc)
 		rc = mdb_create_databases(c, json_object_get(kwargs, "databases"), err);
 	if (!rc)
 		rc = mdb_create_users(c, json_object_get(kwargs, "users"), err);
 	const char *root_pw = guest_kw_string(kwargs, "root_password");
-	if (!rc && root_pw && *root_pw) {
+	if (!rc && root_pw && *root_pw && !restoring) {
 		json_t *root = mdb_enable_root(c, root_pw, err);
 		rc = root ? 0 : -1;
 		json_decref(root);
@@ -596,7 +622,7 @@ static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *
 		.revoke_access = mdb_revoke_access, .enable_root = mdb_enable_root_op,             \
 		.disable_root = mdb_disable_root, .is_root_enabled = mdb_is_root_enabled,          \
 		.get_filesystem_stats = mdb_fs_stats, .update_overrides = mdb_update_overrides,    \
-		.apply_overrides = mdb_apply_overrides,                                            \
+		.apply_overrides = mdb_apply_overrides, .create_backup = mdb_create_backup,        \
 	}
 
 const struct datastore_manager mariadb_manager = MDB_OPS("mariadb");

@@ -138,4 +138,12 @@ int mdb_update_overrides(const struct guest_instance *inst, const json_t *overri
 int mdb_apply_overrides(const struct guest_instance *inst, const json_t *overrides,
 			struct ct_error *err);
 
+/* mariadb_backup.c: backups with mariabackup, and the restore step of prepare
+ * (backup_info present): the chain into the data directory, owned by id. */
+int mdb_create_backup(const struct guest_instance *inst, const struct guest_backup_info *backup,
+		      struct backup_store *store, const struct backup_key *key,
+		      struct store_object_info *out, struct ct_error *err);
+int mdb_restore(const struct guest_instance *inst, const struct mdb_paths *p,
+		const struct guest_identity *id, const json_t *backup_info, struct ct_error *err);
+
 #endif

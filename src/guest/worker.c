@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "guest/backups.h"
 #include "guest/guest_util.h"
 
 extern char **environ;
@@ -356,6 +357,13 @@ static json_t *w_filesystem_stats(const struct guest_instance *inst, struct ct_e
 	return m->get_filesystem_stats(inst, err);
 }
 
+json_t *guest_worker_create_backup(const struct guest_instance *inst, const json_t *backup_info,
+				   struct ct_error *err)
+{
+	return call(inst, "create_backup", json_pack("{s:o?}", "backup_info", copy(backup_info)),
+		    err);
+}
+
 const struct datastore_manager guest_worker_manager = {
 	.name = "worker",
 	.prepare = w_prepare,
@@ -443,6 +451,8 @@ static json_t *run(const struct datastore_manager *m, const struct guest_instanc
 						err));
 	if (!strcmp(op, "apply_overrides") && m->apply_overrides)
 		return done(m->apply_overrides(inst, ARG("overrides"), err));
+	if (!strcmp(op, "create_backup"))
+		return guest_backup_create(m, inst, ARG("backup_info"), err);
 #undef ARG
 	ct_fail(err, 500, "The worker has no operation %.40s.", op);
 	return NULL;

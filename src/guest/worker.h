@@ -34,6 +34,12 @@
  * real manager (datastore_manager_find(inst->manager)) in a worker. */
 extern const struct datastore_manager guest_worker_manager;
 
+/* create_backup(backup_info) in a worker (guest/backups.h: the store is
+ * opened and the stream runs there): → {"checksum", "location", "size"}
+ * (bytes), a new reference, or NULL with err. */
+json_t *guest_worker_create_backup(const struct guest_instance *inst, const json_t *backup_info,
+				   struct ct_error *err);
+
 /* main() of `ctrove-guestagent --worker`: one operation; 0 once the answer
  * is written (whatever it says), 1 when there is none. */
 int guest_worker_main(void);

@@ -3,7 +3,8 @@
  * tests only. `guest_cli METHOD` reads {"instance": {...}, "args": {...}} on
  * stdin (so passwords never appear on a command line), calls the manager the
  * way the RPC dispatcher will (METHOD and args are Trove's guest RPC names,
- * trove-guest.md §1.3, plus get_status and config_render), and prints
+ * trove-guest.md §1.3, plus get_status and config_render; create_backup runs
+ * the worker's half, guest/backups.h), and prints
  * {"result": ...} or {"error": {"status", "message"}} on stdout; exit 0 or 1.
  * The agent's log goes to stderr. Owns nothing; may not touch anything the
  * manager does not.
@@ -101,6 +102,11 @@ static int call(const struct datastore_manager *m, const struct guest_instance *
 			       : -1;
 	if (!strcmp(method, "get_filesystem_stats"))
 		return (*result = m->get_filesystem_stats(inst, err)) ? 0 : -1;
+	if (!strcmp(method, "create_backup"))
+		return (*result = guest_backup_create(m, inst, json_object_get(args, "backup_info"),
+						      err))
+			       ? 0
+			       : -1;
 	return ct_fail(err, 400, "Unknown method %s.", method);
 }
 

@@ -78,7 +78,7 @@ static void make_input(const char *path, size_t n)
 
 static void assert_same_file(const char *a, const char *b)
 {
-	char cmd[512];
+	char cmd[1024];
 	snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
 	assert_int_equal(system(cmd), 0);
 }
@@ -94,7 +94,7 @@ static int backup_file(const char *name, const char *input, backup_meta_fn fn, v
 static int restore_file(const char *name, const struct backup_key *k, const char *output,
 			struct ct_error *err)
 {
-	char script[256];
+	char script[512];
 	snprintf(script, sizeof script, "cat > '%s'", output);
 	char *const argv[] = {"sh", "-c", script, NULL};
 	struct backup_command cmd = {.argv = argv, .uid = (uid_t)-1};

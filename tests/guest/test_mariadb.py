@@ -258,7 +258,7 @@ def test_prepare_refuses_bad_input_before_touching_anything(make_instance):
     i = make_instance()
     i.fails("prepare", 400, databases=[{"_name": "a;b"}], users=[])
     i.fails("prepare", 400, databases=[], users=[{"_name": "root", "_password": "x", "_host": "%"}])
-    i.fails("prepare", 501, databases=[], users=[], backup_info={"id": "x"})
+    i.fails("prepare", 400, databases=[], users=[], backup_info={"id": "x"})
     assert not os.path.exists(os.path.join(i.info["data_dir"], "data"))
     assert i.server_pids() == []
 
