@@ -94,6 +94,15 @@ API_HANDLER(user_access_delete);
 API_HANDLER(root_index);
 API_HANDLER(root_create);
 API_HANDLER(root_delete);
+/* backups.c, backup_strategies.c */
+API_HANDLER(backups_index);
+API_HANDLER(backups_create);
+API_HANDLER(backups_show);
+API_HANDLER(backups_delete);
+API_HANDLER(instance_backups_index);
+API_HANDLER(backup_strategies_index);
+API_HANDLER(backup_strategies_create);
+API_HANDLER(backup_strategies_delete);
 /* unimplemented.c */
 API_HANDLER(not_implemented);
 

@@ -3,8 +3,8 @@
  * the body, the flavor, the datastore version, the volume and the quota; write
  * the instance row (task BUILDING, service NEW) and cast create_instance to
  * the taskmanager, which builds it. Answers 200 with the instance's detail.
- * Replicas, restores, configuration groups and modules answer 501 until their
- * issues land. If the taskmanager cannot be told, nothing is left behind.
+ * A restore is checked by instance_restore.c. Replicas and modules answer
+ * 501 until their issues land. If the taskmanager cannot be told, nothing is left behind.
  */
 #define LOG_MODULE "api"
 #include <stdio.h>
@@ -15,6 +15,7 @@
 #include "api/handlers.h"
 #include "api/instance_configuration.h"
 #include "api/instance_request.h"
+#include "api/instance_restore.h"
 #include "common/config.h"
 #include "common/dbnames.h"
 #include "common/ids.h"
@@ -128,9 +129,6 @@ static int refuse_unimplemented(const struct instance_request *r, struct ct_erro
 {
 	if (r->replica_of || r->replica_count > 1)
 		return ct_fail(err, 501, "Replication is not implemented in ctrove yet.");
-	if (r->restore_point)
-		return ct_fail(err, 501,
-			       "Restoring from a backup is not implemented in ctrove yet.");
 	if (r->modules && json_array_size(r->modules) > 0)
 		return ct_fail(err, 501, "Modules are not implemented in ctrove yet.");
 	if (r->volume_type) {
@@ -171,6 +169,11 @@ API_HANDLER(instances_create)
 			       "accepted.",
 			       max, r.volume_size);
 	if (instance_request_check_names(&r, v.manager, err))
+		return -1;
+	char backup_id[37] = "";
+	if (r.restore_point &&
+	    instance_restore_check(r.restore_point, req->who.is_admin ? NULL : req->project, &v,
+				   r.volume_size, backup_id, err))
 		return -1;
 	if (strlen(r.name) > 255)
 		return ct_fail(err, 400, "Instance name %.40s... is longer than 255 characters.",
@@ -222,14 +225,15 @@ API_HANDLER(instances_create)
 	log_set_context(req->request_id, in.id);
 
 	json_t *args = json_pack(
-		"{s:s,s:s,s:o,s:n,s:o,s:o,s:s,s:s,s:I,s:n,s:s?,s:n,s:O?,s:n,s:n,s:n,s:n,s:[],"
+		"{s:s,s:s,s:o,s:n,s:o,s:o,s:s,s:s,s:I,s:s?,s:s?,s:n,s:O?,s:n,s:n,s:n,s:n,s:[],"
 		"s:s?,s:o,s:s}",
 		"instance_id", in.id, "name", in.name, "flavor", flavor_dict(&f), "image_id",
 		"databases", databases, "users", users, "datastore_manager", v.manager, "packages",
 		v.packages, "volume_size", (json_int_t)r.volume_size, "backup_id",
-		"availability_zone", r.availability_zone, "root_password", "nics", r.nics,
-		"overrides", "slave_of_id", "cluster_config", "volume_type", "modules", "locality",
-		r.locality, "access", access, "ds_version", v.version);
+		backup_id[0] ? backup_id : NULL, "availability_zone", r.availability_zone,
+		"root_password", "nics", r.nics, "overrides", "slave_of_id", "cluster_config",
+		"volume_type", "modules", "locality", r.locality, "access", access, "ds_version",
+		v.version);
 	if (args && overrides)
 		json_object_set(args, "overrides", overrides);
 	json_decref(overrides);

@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/instance_checks.h"
 #include "api/instance_configuration.h"
 #include "api/instance_request.h"
 #include "api/instance_status.h"
 #include "api/validate.h"
 #include "common/log.h"
+#include "db/backups.h"
 #include "db/instances.h"
 #include "taskmanager/api.h"
 
@@ -38,25 +40,7 @@ static const char *rest_status(const struct instance *in)
 /* Trove's validate_can_perform_action (§5.5). */
 static int check_can_act(const struct instance *in, struct ct_error *err)
 {
-	if (strcmp(in->server_status, "ACTIVE") && strcmp(in->server_status, "HEALTHY"))
-		return ct_fail(err, 422,
-			       "Instance %s is not currently available for an action to be "
-			       "performed (instance status was %s).",
-			       in->id, rest_status(in));
-	if (in->task_id != TASK_NONE && in->task_id != 7)
-		return ct_fail(err, 422,
-			       "Instance %s is not currently available for an action to be "
-			       "performed (task status was %s).",
-			       in->id, instance_task_action(in->task_id));
-	static const int ok[] = {SERVICE_RUNNING, SERVICE_SHUTDOWN,	   SERVICE_CRASHED, 0x02,
-				 SERVICE_HEALTHY, SERVICE_RESTART_REQUIRED};
-	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-		if (in->service_status == ok[i])
-			return 0;
-	return ct_fail(err, 422,
-		       "Instance %s is not currently available for an action to be performed "
-		       "(instance status was %s).",
-		       in->id, service_status_description(in->service_status));
+	return instance_check_can_act(in, err);
 }
 
 static const char *project_scope(const struct api_request *req)
@@ -174,7 +158,8 @@ static int action_reset_status(struct api_request *req, struct instance *in, str
 			       "Policy doesn't allow instance:reset_status to be "
 			       "performed.");
 	if (instance_set_task(in->id, TASK_NONE, err) ||
-	    instance_set_service_status(in->id, SERVICE_UNKNOWN, err))
+	    instance_set_service_status(in->id, SERVICE_UNKNOWN, err) ||
+	    backup_fail_running(in->id, 0, err) < 0)
 		return -1;
 	log_info("status of %s reset by an admin", in->id);
 	return 0;

@@ -195,6 +195,17 @@
 	  "its own. Outside Debian's user (1000-60000) and subuid (100000-) ranges.")              \
 	X(USAGE_TIMEOUT, "DEFAULT", "usage_timeout", CFG_INT, "1800",                              \
 	  "Seconds a new instance may take to become active before it goes to ERROR.")             \
+	X(BACKUP_SWIFT_CONTAINER, "DEFAULT", "backup_swift_container", CFG_STR,                    \
+	  "database_backups",                                                                      \
+	  "Container (a top directory in the local store) of backups whose request and "           \
+	  "backup strategies name none.")                                                          \
+	X(BACKUPS_PAGE_SIZE, "DEFAULT", "backups_page_size", CFG_INT, "20",                        \
+	  "Backups per page of GET /backups when the request gives no limit.")                     \
+	X(RESTORE_USAGE_TIMEOUT, "DEFAULT", "restore_usage_timeout", CFG_INT, "3600",              \
+	  "Seconds an instance restored from a backup may take to become active.")                 \
+	X(BACKUP_TIMEOUT, "DEFAULT", "backup_timeout", CFG_INT, "86400",                           \
+	  "ctrove: seconds a backup may stay NEW or BUILDING without news from its guest "         \
+	  "before the taskmanager marks it FAILED.")                                               \
 	X(GUEST_ID, "DEFAULT", "guest_id", CFG_STR, "",                                            \
 	  "Guest agent: the instance it serves (injected in guest_info.conf).")                    \
 	X(GUEST_DATASTORE_MANAGER, "DEFAULT", "datastore_manager", CFG_STR, "",                    \

@@ -183,6 +183,12 @@ static const char *const migrations[] = {
 	 "ALTER TABLE ctrove_users ADD COLUMN tokens_valid_after BIGINT NOT NULL DEFAULT 0;"
 	 "ALTER TABLE ctrove_roles ADD COLUMN description TEXT NOT NULL DEFAULT '';"
 	 "CREATE INDEX ctrove_role_assignments_project ON ctrove_role_assignments(project_id);"),
+	/* 6: backups (issue 12): each backup's data key, sealed with
+	 * inst_rpc_key_encr_key like instances.encrypted_key (never in clear), and a
+	 * project's backups newest first without a sort. */
+	("ALTER TABLE backups ADD COLUMN ctrove_encrypted_key TEXT;"
+	 "CREATE INDEX backups_tenant_updated ON backups(tenant_id, updated);"
+	 "CREATE INDEX backups_parent_id ON backups(parent_id);"),
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -23,5 +23,10 @@ struct quota_state {
 
 int quota_get(const char *project, struct quota_state *out, struct ct_error *err);
 int quota_set_limit(const char *project, enum quota_resource r, long limit, struct ct_error *err);
+/* Add delta to the project's usage of r (the row made lazily), inside the
+ * caller's transaction; growing past limit (-1 = none) fails with 413
+ * "Quota exceeded for resources: ['r']." and changes nothing. */
+int quota_use(const char *project, enum quota_resource r, long delta, long limit,
+	      struct ct_error *err);
 
 #endif

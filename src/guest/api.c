@@ -7,6 +7,7 @@
 #include "guest/api.h"
 
 #include <jansson.h>
+#include <nettle/base64.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,14 +152,20 @@ int guest_prepare(const struct guest_ref *g, const struct guest_prepare_args *a,
 		json_decref(users);
 		return ct_fail(err, 500, "out of memory");
 	}
+	json_t *backup_info = a->restore ? guest_restore_info_to_json(a->restore) : json_null();
+	if (!backup_info) {
+		json_decref(dbs);
+		json_decref(users);
+		return ct_fail(err, 500, "out of memory");
+	}
 	return cast(g, "prepare",
-		    json_pack("{s:s,s:o,s:I,s:o,s:n,s:s?,s:n,s:s?,s:s?,s:O?,s:n,s:n,s:[],s:s?}",
+		    json_pack("{s:s,s:o,s:I,s:o,s:n,s:s?,s:o,s:s?,s:s?,s:O?,s:n,s:n,s:[],s:s?}",
 			      "packages", "", "databases", dbs, "memory_mb",
 			      (json_int_t)a->memory_mb, "users", users, "device_path",
-			      "mount_point", a->mount_point, "backup_info", "config_contents",
-			      a->config_contents, "root_password", a->root_password, "overrides",
-			      a->overrides, "cluster_config", "snapshot", "modules", "ds_version",
-			      a->ds_version),
+			      "mount_point", a->mount_point, "backup_info", backup_info,
+			      "config_contents", a->config_contents, "root_password",
+			      a->root_password, "overrides", a->overrides, "cluster_config",
+			      "snapshot", "modules", "ds_version", a->ds_version),
 		    err);
 }
 
@@ -406,4 +413,45 @@ int guest_enable_root_with_password(const struct guest_ref *g, const char *passw
 int guest_disable_root(const struct guest_ref *g, struct ct_error *err)
 {
 	return call_done(g, "disable_root", json_object(), TIMEOUT_API, err);
+}
+
+/* --- backups ------------------------------------------------------------------- */
+
+int guest_create_backup(const struct guest_ref *g, const struct guest_backup_request *r,
+			struct ct_error *err)
+{
+	json_t *info = guest_backup_request_to_json(r);
+	return cast(g, "create_backup", info ? json_pack("{s:o}", "backup_info", info) : NULL, err);
+}
+
+#define BACKUP_KEY_BYTES 32
+
+int guest_new_backup_key(char *sealed, size_t size, struct ct_error *err)
+{
+	unsigned char key[BACKUP_KEY_BYTES];
+	char b64[BASE64_ENCODE_RAW_LENGTH(BACKUP_KEY_BYTES) + 1];
+	if (ids_random(key, sizeof key))
+		return ct_fail(err, 500, "no random bytes for a backup key");
+	base64_encode_raw(b64, sizeof key, key);
+	b64[BASE64_ENCODE_RAW_LENGTH(BACKUP_KEY_BYTES)] = '\0';
+	explicit_bzero(key, sizeof key);
+	char *enc = rpc_crypto_encrypt(cfg_str(CFG_INST_RPC_KEY_ENCR_KEY), b64, strlen(b64), err);
+	explicit_bzero(b64, sizeof b64);
+	if (!enc)
+		return -1;
+	int rc = 0;
+	if ((size_t)snprintf(sealed, size, "%s", enc) >= size)
+		rc = ct_fail(err, 500, "sealed backup key too long");
+	free(enc);
+	return rc;
+}
+
+char *guest_backup_key_open(const char *sealed, struct ct_error *err)
+{
+	if (!sealed || !*sealed) {
+		ct_fail(err, 500, "the backup has no data key");
+		return NULL;
+	}
+	size_t len = 0;
+	return rpc_crypto_decrypt(cfg_str(CFG_INST_RPC_KEY_ENCR_KEY), sealed, &len, err);
 }

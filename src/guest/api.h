@@ -47,7 +47,8 @@ struct guest_prepare_args {
 	const char *config_contents; /* the rendered base config; NULL = null */
 	const char *root_password;   /* NULL = null */
 	const char *ds_version;
-	const json_t *overrides; /* the attached group's values; NULL = null */
+	const json_t *overrides;		  /* the attached group's values; NULL = null */
+	const struct guest_restore_info *restore; /* backup_info; NULL = null */
 };
 
 /* A page request of list_databases / list_users (§3.5). */
@@ -143,5 +144,16 @@ int guest_disable_root(const struct guest_ref *g, struct ct_error *err);
 char *guest_instance_key(const char *encrypted_key, struct ct_error *err);
 /* A new key and its encrypted form (base64) for a new instance. */
 int guest_new_key(char key[33], char *encrypted, size_t size, struct ct_error *err);
+
+/* --- backups ------------------------------------------------------------------ */
+
+/* create_backup (cast): the guest reports through the conductor's update_backup. */
+int guest_create_backup(const struct guest_ref *g, const struct guest_backup_request *r,
+			struct ct_error *err);
+/* A new random 32-byte backup data key, sealed like the instances' keys
+ * (inst_rpc_key_encr_key) into sealed[size]; the key itself is not kept. */
+int guest_new_backup_key(char *sealed, size_t size, struct ct_error *err);
+/* The base64 data key of a sealed one; malloc'd (wipe and free it), NULL with err. */
+char *guest_backup_key_open(const char *sealed, struct ct_error *err);
 
 #endif

@@ -22,6 +22,10 @@ struct datastore_hooks {
 	 * NULL: the guest writes the datastore's own (prepare gets ""). */
 	int (*render_config)(const char *instance_id, long memory_mb, char *out, size_t size,
 			     struct ct_error *err);
+	/* The object suffix of a full and of an incremental backup (the backup
+	 * contract): the taskmanager names <container>/<backup id><suffix>. */
+	const char *backup_suffix_full;
+	const char *backup_suffix_incremental;
 };
 
 /* The row of manager; NULL with 400 when ctrove does not know it. */

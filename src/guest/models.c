@@ -4,6 +4,8 @@
  */
 #include "guest/models.h"
 
+#include "storage/store.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,4 +388,63 @@ const json_t *guest_model_databases(const json_t *user)
 const char *guest_model_db_name(const json_t *entry)
 {
 	return json_is_string(entry) ? json_string_value(entry) : guest_model_name(entry);
+}
+
+/* --- backups ------------------------------------------------------------------- */
+
+json_t *guest_store_access_to_json(const struct store_access *a)
+{
+	if (!strcmp(a->kind, "swift"))
+		return json_pack("{s:s,s:s,s:s}", "kind", a->kind, "storage_url", a->storage_url,
+				 "auth_token", a->auth_token);
+	return json_pack("{s:s,s:s}", "kind", a->kind, "backups_dir", a->backups_dir);
+}
+
+static json_t *link_to_json(const struct guest_backup_link *l)
+{
+	json_t *o = json_pack("{s:s,s:s?,s:s?}", "id", l->id, "location", l->location, "checksum",
+			      l->checksum);
+	if (o && l->backup_type)
+		json_object_set_new(o, "backup_type", json_string(l->backup_type));
+	if (o && l->encryption_key)
+		json_object_set_new(o, "encryption_key", json_string(l->encryption_key));
+	return o;
+}
+
+json_t *guest_backup_request_to_json(const struct guest_backup_request *r)
+{
+	json_t *store = guest_store_access_to_json(r->store);
+	json_t *parent = r->parent ? link_to_json(r->parent) : json_null();
+	if (!store || !parent) {
+		json_decref(store);
+		json_decref(parent);
+		return NULL;
+	}
+	return json_pack("{s:s,s:s,s:s?,s:s,s:s,s:n,s:o,s:s,s:s,s:s,s:s,s:s,s:o}", "id", r->id,
+			 "name", r->name, "description", r->description, "instance_id",
+			 r->instance_id, "backup_type", r->backup_type, "checksum", "parent",
+			 parent, "datastore", r->datastore, "datastore_version",
+			 r->datastore_version, "swift_container", r->swift_container, "location",
+			 r->location, "encryption_key", r->encryption_key, "store", store);
+}
+
+json_t *guest_restore_info_to_json(const struct guest_restore_info *r)
+{
+	json_t *chain = json_array();
+	json_t *store = guest_store_access_to_json(r->store);
+	for (size_t i = 0; chain && i < r->n_chain; i++) {
+		json_t *l = link_to_json(&r->chain[i]);
+		if (!l || json_array_append_new(chain, l)) {
+			json_decref(chain);
+			chain = NULL;
+		}
+	}
+	if (!chain || !store) {
+		json_decref(chain);
+		json_decref(store);
+		return NULL;
+	}
+	return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:o,s:o}", "id", r->id, "instance_id",
+			 r->instance_id, "location", r->location, "type", r->type, "checksum",
+			 r->checksum, "chain", chain, "store", store);
 }

@@ -122,4 +122,39 @@ const json_t *guest_model_databases(const json_t *user);
 /* A database entry of a list: a plain string, or a serialized schema's name. */
 const char *guest_model_db_name(const json_t *entry);
 
+/* --- backups (the backup contract, docs/backups.md) --------------------------- */
+
+struct store_access;
+
+/* One backup of a chain, or an incremental's parent. encryption_key is the
+ * base64 data key (a secret; NULL leaves it out, as for a parent). */
+struct guest_backup_link {
+	const char *id, *location, *checksum, *backup_type, *encryption_key;
+};
+
+/* create_backup's backup_info: Trove's fields plus location, encryption_key
+ * and store. parent NULL = a full backup. Everything borrowed. */
+struct guest_backup_request {
+	const char *id, *name, *description, *instance_id, *backup_type;
+	const char *datastore, *datastore_version, *swift_container;
+	const char *location, *encryption_key;
+	const struct guest_backup_link *parent;
+	const struct store_access *store;
+};
+
+/* prepare's backup_info for a restore: Trove's {id, instance_id, location,
+ * type, checksum} plus the chain (full first, this backup last) and store. */
+struct guest_restore_info {
+	const char *id, *instance_id, *location, *type, *checksum;
+	const struct guest_backup_link *chain;
+	size_t n_chain;
+	const struct store_access *store;
+};
+
+/* {"kind", ...}: only what the kind needs (local: backups_dir; swift:
+ * storage_url, auth_token). */
+json_t *guest_store_access_to_json(const struct store_access *a);
+json_t *guest_backup_request_to_json(const struct guest_backup_request *r);
+json_t *guest_restore_info_to_json(const struct guest_restore_info *r);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "taskmanager/backup_tasks.h"
 #include "taskmanager/configuration_tasks.h"
 #include "taskmanager/tasks.h"
 
@@ -58,6 +59,21 @@ static json_t *on_update_access(void *user, const struct rpc_request *req, struc
 		return ct_fail(err, 400, "instance_id must be a string"), NULL;
 	return tasks_update_access(id, json_object_get(req->args, "access"), err) ? NULL
 										  : json_null();
+}
+
+static json_t *on_create_backup(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	(void)user;
+	return tasks_create_backup(req->args, err) ? NULL : json_null();
+}
+
+static json_t *on_delete_backup(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	(void)user;
+	const char *id = json_string_value(json_object_get(req->args, "backup_id"));
+	if (!id)
+		return ct_fail(err, 400, "backup_id must be a string"), NULL;
+	return tasks_delete_backup(id, err) ? NULL : json_null();
 }
 
 #define ID                                                                                         \
@@ -144,8 +160,8 @@ static const struct rpc_method taskmanager_methods[] = {
 	{"migrate", not_implemented, migrate_args, false},
 	{"rebuild", not_implemented, rebuild_args, false},
 	{"update_access", on_update_access, update_access_args, false},
-	{"create_backup", not_implemented, create_backup_args, false},
-	{"delete_backup", not_implemented, delete_backup_args, false},
+	{"create_backup", on_create_backup, create_backup_args, false},
+	{"delete_backup", on_delete_backup, delete_backup_args, false},
 	{"upgrade", not_implemented, upgrade_args, false},
 	{"create_cluster", not_implemented, cluster_args, false},
 	{"delete_cluster", not_implemented, cluster_args, false},

@@ -22,10 +22,12 @@
 #include "guest/api.h"
 #include "guest/datastore_hooks.h"
 #include "rpc/broker_accounts.h"
+#include "taskmanager/backup_tasks.h"
 #include "taskmanager/task_threads.h"
 
 void tasks_join(void)
 {
+	backup_tasks_stop();
 	task_threads_join();
 }
 
@@ -95,13 +97,22 @@ static int send_prepare(const struct instance *in, const json_t *create_args, lo
 	const json_t *overrides = json_object_get(create_args, "overrides");
 	if (json_is_object(overrides) && json_object_size(overrides) > 0)
 		prepare.overrides = overrides;
+	/* A restore brings the backed-up instance's databases, users and root
+	 * with its data: prepare sends none of the request's (Trove's rule). */
+	const char *backup_id = json_string_value(json_object_get(create_args, "backup_id"));
+	struct backup_restore restore;
+	if (backup_id) {
+		if (backup_restore_load(backup_id, &restore, err))
+			return -1;
+		prepare.restore = &restore.info;
+	}
 	struct guest_database *dbs = NULL;
 	struct guest_user *users = NULL;
 	size_t n_dbs = 0, n_users = 0;
-	int rc = guest_databases_from_json(json_object_get(create_args, "databases"), "databases",
-					   &dbs, &n_dbs, err) ||
-		 guest_users_from_json(json_object_get(create_args, "users"), "users", &users,
-				       &n_users, err);
+	int rc = !backup_id && (guest_databases_from_json(json_object_get(create_args, "databases"),
+							  "databases", &dbs, &n_dbs, err) ||
+				guest_users_from_json(json_object_get(create_args, "users"),
+						      "users", &users, &n_users, err));
 	if (!rc) {
 		prepare.databases = dbs;
 		prepare.n_databases = n_dbs;
@@ -112,6 +123,8 @@ static int send_prepare(const struct instance *in, const json_t *create_args, lo
 	}
 	free(dbs);
 	guest_users_free(users, n_users);
+	if (backup_id)
+		backup_restore_free(&restore);
 	return rc ? -1 : 0;
 }
 
@@ -180,7 +193,9 @@ static void run_create(const char *id, const json_t *a)
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
 		return;
 	}
-	if (wait_for_service(id, cfg_int(CFG_USAGE_TIMEOUT), &err)) {
+	bool restoring = json_is_string(json_object_get(a, "backup_id"));
+	if (wait_for_service(id, cfg_int(restoring ? CFG_RESTORE_USAGE_TIMEOUT : CFG_USAGE_TIMEOUT),
+			     &err)) {
 		fail_build(id,
 			   err.status == 504 ? TASK_BUILDING_ERROR_TIMEOUT_GA
 					     : TASK_BUILDING_ERROR_SERVER,
@@ -315,4 +330,5 @@ void tasks_recover(void)
 		free(ids);
 	}
 	log_clear_context();
+	backup_tasks_start();
 }

@@ -121,9 +121,9 @@ def test_not_yet_implemented_routes_say_so(server):
         "name": "x", "replica_of": "00000000-0000-0000-0000-000000000000"}})
     assert status == 501
     assert "not implemented" in reply["notImplemented"]["message"]
-    status, _, reply = server.api("GET", "/backups")
+    status, _, reply = server.api("GET", "/clusters")
     assert status == 501
-    proc = server.cli("database", "backup", "list", check=False)
+    proc = server.cli("database", "cluster", "list", check=False)
     assert proc.returncode != 0 and "HTTP 501" in proc.stderr
 
 

@@ -261,8 +261,8 @@ def instance_count(server, user):
      "Datastore version '9.9' cannot be found."),
     ({"users": [{"name": "root", "password": "x"}]}, 400, "reserved list"),
     ({"databases": [{"name": "a"}]}, 400, "'a' is not a valid schema name."),
-    ({"restorePoint": {"backupRef": "00000000-0000-0000-0000-000000000000"}}, 501,
-     "not implemented"),
+    ({"restorePoint": {"backupRef": "00000000-0000-0000-0000-000000000000"}}, 404,
+     "Resource 00000000-0000-0000-0000-000000000000 cannot be found."),
 ])
 def test_instance_create_bad_input_changes_nothing(server, changes, status, fragment):
     if changes.get("flavorRef", 0) is None:
