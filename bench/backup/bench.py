@@ -232,7 +232,7 @@ def bare_postgresql(inst, work):
     # fsync) until it accepts connections.
     dest = Path(tempfile.mkdtemp(prefix="bare-pg-", dir=inst.info["data_dir"] + "/.."))
     os.chown(dest, *pg_owner())
-    ctl = (f"runuser -u postgres -- {PG_BIN}/pg_ctl -D {dest} -l {dest}.log -w -t 3600 "
+    ctl = (f"runuser -u postgres -- {PG_BIN}/pg_ctl -D {dest} -l {dest}.sock/log -w -t 3600 "
            f"-o \"-c listen_addresses='' -c unix_socket_directories={dest}.sock -p 5432 "
            f"-c config_file={inst.run_dir}/postgresql.conf -c data_directory={dest} "
            f"-c hba_file={inst.run_dir}/pg_hba.conf -c ident_file={inst.run_dir}/pg_ident.conf\"")
