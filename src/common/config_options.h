@@ -235,7 +235,7 @@
 	  "<state_path>/backups.")                                                                 \
 	X(BACKUP_SEGMENT_MAX_SIZE, "DEFAULT", "backup_segment_max_size", CFG_INT, "2147483648",    \
 	  "Largest Swift segment of a backup object in bytes; larger objects are several "         \
-	  "segments under one static large object manifest.")                                     \
+	  "segments under one static large object manifest.")                                      \
 	X(SWIFT_AUTH_URL, "swift", "auth_url", CFG_STR, "",                                        \
 	  "ctrove: Swift's v1 (tempauth) authentication URL, e.g. "                                \
 	  "http://127.0.0.1:8080/auth/v1.0, for storage_strategy = swift.")                        \
@@ -244,7 +244,7 @@
 	X(SWIFT_AUTH_KEY, "swift", "auth_key", CFG_STR, "",                                        \
 	  "ctrove: that user's key (a secret: never logged).")                                     \
 	X(SWIFT_TIMEOUT, "swift", "timeout", CFG_INT, "120",                                       \
-	  "ctrove: seconds a Swift request may take, or a transfer may stall, before it fails.")    \
+	  "ctrove: seconds a Swift request may take, or a transfer may stall, before it fails.")   \
 	X(SWIFT_LIST_PAGE, "swift", "list_page_size", CFG_INT, "10000",                            \
 	  "ctrove: names asked of Swift per container listing request (its "                       \
 	  "container_listing_limit, 10000 by default, is the most it answers).")
