@@ -265,7 +265,7 @@ struct swift_stream {
 	const unsigned char *feed;
 	size_t feed_len;
 	bool feed_end;
-	/* download: the one curl chunk not yet taken by the caller */
+	/* download: bytes delivered by curl, not yet taken by the caller */
 	unsigned char *held;
 	size_t held_len, held_off, held_cap;
 };
@@ -291,26 +291,39 @@ static bool status_ok(long status)
 	return status >= 200 && status < 300;
 }
 
+/* Bytes curl delivers while the caller is not reading are kept up to
+ * DOWNLOAD_KEEP, and the transfer is paused beyond that. Pausing is the
+ * exception: the caller drains the buffer before curl runs again, and one
+ * curl_multi_perform() delivers far less. (A transfer paused at every chunk
+ * waits for curl_multi_poll()'s timeout each time: 8 MiB took a minute.) */
+#define DOWNLOAD_KEEP (1024 * 1024)
+
 static size_t on_stream_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct swift_stream *s = arg;
 	size_t len = size * n;
 	if (!status_ok(s->resp.status))
 		return keep_body(&s->resp, data, len, ERROR_BODY_KEEP) ? 0 : len;
-	if (s->held_off < s->held_len) {
+	size_t pending = s->held_len - s->held_off;
+	if (pending && pending + len > DOWNLOAD_KEEP) {
 		s->paused = true;
 		return CURL_WRITEFUNC_PAUSE;
 	}
-	if (len > s->held_cap) {
-		unsigned char *grown = realloc(s->held, len);
+	if (s->held_off) {
+		memmove(s->held, s->held + s->held_off, pending);
+		s->held_off = 0;
+		s->held_len = pending;
+	}
+	if (pending + len > s->held_cap) {
+		size_t cap = pending + len > 65536 ? pending + len : 65536;
+		unsigned char *grown = realloc(s->held, cap);
 		if (!grown)
 			return 0;
 		s->held = grown;
-		s->held_cap = len;
+		s->held_cap = cap;
 	}
-	memcpy(s->held, data, len);
-	s->held_len = len;
-	s->held_off = 0;
+	memcpy(s->held + s->held_len, data, len);
+	s->held_len += len;
 	return len;
 }
 
@@ -357,10 +370,12 @@ static int stream_start(struct swift_stream *s, struct ct_error *err)
 	return 0;
 }
 
-/* One round of curl's work: transfer what can move now, or wait up to 1 s. */
+/* One round of curl's work: transfer what can move now; wait (up to 1 s) for
+ * the socket only when nothing moved. */
 static void stream_drive(struct swift_stream *s)
 {
 	int running = 0;
+	size_t before = s->held_len + s->feed_len;
 	curl_multi_perform(s->multi, &running);
 	CURLMsg *msg;
 	int left;
@@ -373,7 +388,7 @@ static void stream_drive(struct swift_stream *s)
 		/* Finished without a message: treat as done with curl's verdict. */
 		s->done = true;
 	}
-	if (!s->done)
+	if (!s->done && s->held_len + s->feed_len == before)
 		curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
 }
 
@@ -387,6 +402,16 @@ static void stream_resume(struct swift_stream *s)
 
 static int stream_failed(struct swift_stream *s, struct ct_error *err)
 {
+	if (s->result == CURLE_PARTIAL_FILE) {
+		/* Swift stops an object's body when a segment is missing or no longer
+		 * the one its manifest names. */
+		char shown[256];
+		snprintf(shown, sizeof shown, "%.*s", (int)strcspn(s->url, "?"), s->url);
+		return ct_fail(err, 500,
+			       "Swift ended %s before all of its bytes (a segment missing or "
+			       "changed?).",
+			       shown);
+	}
 	if (s->result != CURLE_OK)
 		return transport_fail(s->url, s->result, s->detail, err);
 	char reason[160] = "";
@@ -395,7 +420,10 @@ static int stream_failed(struct swift_stream *s, struct ct_error *err)
 	/* A 5xx body can be a server's traceback: only a 4xx's reason is shown. */
 	const char *why =
 		s->resp.status / 100 == 4 ? swift_http_reason(&s->resp, reason, sizeof reason) : "";
-	return ct_fail(err, s->resp.status == 404 ? 404 : 500,
+	return ct_fail(err,
+		       s->resp.status == 404	   ? 404
+		       : s->resp.status / 100 == 5 ? 503
+						   : 500,
 		       "Swift answered %ld to %s before the transfer ended%s%s.", s->resp.status,
 		       shown, *why ? ": " : "", why);
 }

@@ -58,15 +58,20 @@ static int not_found(const char *name, struct ct_error *err)
 	return ct_fail(err, 404, "Backup file in %s was not found in the object storage.", name);
 }
 
-static int answer_fail(const char *what, const char *name, const struct swift_response *resp,
-		       struct ct_error *err)
+/* Swift answered, but not what the operation needs: 404 stays 404, Swift's own
+ * trouble (5xx) is 503 like Swift unreachable, anything else 500. Only a 4xx's
+ * reason is shown (a 5xx body can be a server's traceback). */
+static int answer_fail(const struct swift_auth *auth, const char *what, const char *name,
+		       const struct swift_response *resp, struct ct_error *err)
 {
-	char reason[160];
-	swift_http_reason(resp, reason, sizeof reason);
-	log_error("swift: %s of %s answered %ld %s", what, name, resp->status, reason);
-	return ct_fail(err, resp->status == 404 ? 404 : 500,
-		       "Swift answered %ld to the %s of backup object '%s'%s%s.", resp->status,
-		       what, name, *reason ? ": " : "", reason);
+	char reason[160] = "";
+	if (resp->status / 100 == 4)
+		swift_http_reason(resp, reason, sizeof reason);
+	log_error("swift: %s of %s at %s answered %ld %s", what, name, auth->storage_url,
+		  resp->status, reason);
+	int status = resp->status == 404 ? 404 : resp->status / 100 == 5 ? 503 : 500;
+	return ct_fail(err, status, "Swift at %s answered %ld to the %s of backup object '%s'%s%s.",
+		       auth->storage_url, resp->status, what, name, *reason ? ": " : "", reason);
 }
 
 static void segment_name(const struct swift_writer *w, size_t index, char *out, size_t len)
@@ -122,7 +127,7 @@ static void *swift_open_write(void *impl, const char *name, struct ct_error *err
 		if (resp.status >= 200 && resp.status < 300)
 			ct_fail(err, 409, "Backup object '%s' already exists.", name);
 		else
-			answer_fail("check", name, &resp, err);
+			answer_fail(&w->auth, "check", name, &resp, err);
 		swift_response_clear(&resp);
 		goto fail;
 	}
@@ -133,7 +138,7 @@ static void *swift_open_write(void *impl, const char *name, struct ct_error *err
 	if (swift_call(st, &w->auth, "PUT", container, NULL, NULL, "", 0, 0, &resp, err))
 		goto fail;
 	if (resp.status != 201 && resp.status != 202) {
-		answer_fail("container creation", name, &resp, err);
+		answer_fail(&w->auth, "container creation", name, &resp, err);
 		swift_response_clear(&resp);
 		goto fail;
 	}
@@ -213,7 +218,7 @@ static int segment_end(struct swift_writer *w, struct ct_error *err)
 	char md5[33];
 	md5_hex(&w->md5, md5);
 	if (resp.status != 201) {
-		answer_fail("segment upload", w->name, &resp, err);
+		answer_fail(&w->auth, "segment upload", w->name, &resp, err);
 		swift_response_clear(&resp);
 		return -1;
 	}
@@ -325,7 +330,7 @@ static int swift_finish(void *impl, const struct store_object_info *info, struct
 		goto fail;
 	}
 	if (resp.status != 201) {
-		answer_fail("publication", w->name, &resp, err);
+		answer_fail(&w->auth, "publication", w->name, &resp, err);
 		goto fail;
 	}
 	swift_response_clear(&resp);
@@ -391,7 +396,7 @@ static int swift_stat(void *impl, const char *name, struct store_object_info *ou
 	if (resp.status == 404)
 		rc = not_found(name, err);
 	else if (resp.status != 200)
-		rc = answer_fail("stat", name, &resp, err);
+		rc = answer_fail(&auth, "stat", name, &resp, err);
 	else
 		rc = info_from(name, &resp, out, err);
 	swift_response_clear(&resp);
@@ -475,7 +480,7 @@ static int swift_remove(void *impl, const char *name, struct ct_error *err)
 		goto out;
 	}
 	if (resp.status != 200) {
-		rc = answer_fail("stat", name, &resp, err);
+		rc = answer_fail(&auth, "stat", name, &resp, err);
 		goto out;
 	}
 	bool slo = resp.slo;
@@ -486,7 +491,7 @@ static int swift_remove(void *impl, const char *name, struct ct_error *err)
 		if (resp.status == 404)
 			rc = not_found(name, err);
 		else if (resp.status != 204)
-			rc = answer_fail("deletion", name, &resp, err);
+			rc = answer_fail(&auth, "deletion", name, &resp, err);
 		else
 			rc = 0;
 		goto out;
@@ -512,7 +517,7 @@ static int swift_remove(void *impl, const char *name, struct ct_error *err)
 	} else if (status && !strncmp(status, "200", 3) && missing) {
 		rc = not_found(name, err);
 	} else {
-		rc = answer_fail("deletion", name, &resp, err);
+		rc = answer_fail(&auth, "deletion", name, &resp, err);
 		if (status)
 			log_error("swift: deletion of %s: %s", name, status);
 	}
