@@ -45,7 +45,7 @@ static void configure(void)
 			 0);
 	assert_int_equal(cfg_set(CFG_BACKUP_SEGMENT_MAX_SIZE, "1000", &err), 0);
 	assert_int_equal(cfg_set(CFG_SWIFT_TIMEOUT, "20", &err), 0);
-	assert_int_equal(cfg_set(CFG_SWIFT_LIST_PAGE, "50", &err), 0);
+	assert_int_equal(cfg_set(CFG_SWIFT_LIST_PAGE, "25", &err), 0);
 }
 
 static int setup(void **state)
@@ -216,6 +216,31 @@ static void test_segments(void **state)
 		swift_response_clear(&resp);
 		free(data);
 	}
+}
+
+/* Segments of 1 MiB and an object of several, read back in odd steps: the
+ * stream is bounded by one segment's MD5 on the way in and 1 MiB on the way out. */
+static void test_large_object(void **state)
+{
+	(void)state;
+	struct ct_error err = {0};
+	assert_int_equal(cfg_set(CFG_BACKUP_SEGMENT_MAX_SIZE, "1048576", &err), 0);
+	struct backup_store *big_store = backup_store_new(&err);
+	assert_non_null(big_store);
+	char name[STORE_NAME_MAX + 1];
+	name_in(name, "large");
+	size_t len = 5 * 1048576 + 12345;
+	unsigned char *data = test_bytes(len, 11);
+	struct store_object_info info;
+	put_chunked(big_store, name, data, len, (size_t[]){65536, 100001, 3}, 3, NULL, &info);
+	assert_int_equal(info.size, len);
+	expect_same(big_store, name, data, len, 4093);
+	expect_same(store, name, data, len, 262144);
+	expect_raw_count(1 + 6);
+	assert_int_equal(store_delete(big_store, name, &err), 0);
+	expect_raw_count(0);
+	backup_store_free(big_store);
+	free(data);
 }
 
 static void test_empty_object(void **state)
@@ -476,14 +501,14 @@ static int count_entries(const struct store_entry *e, void *arg, struct ct_error
 	return 0;
 }
 
-/* More objects than one listing page ([swift] list_page_size = 50 here): every
+/* More objects than one listing page ([swift] list_page_size = 25 here): every
  * one is listed once, by markers. */
 static void test_list_pages(void **state)
 {
 	(void)state;
 	struct ct_error err = {0};
 	char name[STORE_NAME_MAX + 1], path[32];
-	for (int i = 0; i < 120; i++) {
+	for (int i = 0; i < 60; i++) {
 		snprintf(path, sizeof path, "p/%03d", i);
 		name_in(name, path);
 		put_chunked(store, name, (const unsigned char *)"", 0, (size_t[]){1}, 1, NULL,
@@ -492,7 +517,7 @@ static void test_list_pages(void **state)
 	size_t n = 0;
 	name_in(name, "p/");
 	assert_int_equal(store_list(store, name, count_entries, &n, &err), 0);
-	assert_int_equal(n, 120);
+	assert_int_equal(n, 60);
 }
 
 static void test_delete(void **state)
@@ -607,6 +632,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_small_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_segments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_object, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_object, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metadata_limits, setup, teardown),
