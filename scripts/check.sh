@@ -1,6 +1,7 @@
 #!/bin/bash
-# `make check` after the builds: every test, against one private RabbitMQ node
-# started here for the whole run (it takes seconds to start, so never per test).
+# `make check` after the builds: every test, against one private RabbitMQ node and
+# one private Swift started here for the whole run (they take seconds to start, so
+# never per test; the tests read CTROVE_TEST_SWIFT_* from scripts/swift.sh env).
 #   scripts/check.sh ASAN_BUILD_DIR FUZZ_BUILD_DIR FUZZ_SECONDS
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,12 +11,20 @@ fuzz_seconds=$3
 
 rmq_dir=$(mktemp -d /tmp/ctrove-check-rmq.XXXXXX)
 port=$("$top/scripts/free_port.sh" 26700 4)
+# A private Swift for the Swift store's tests and the e2e Swift fixture (about
+# 8 s to start, so once per run like the broker).
+swift_dir=$(mktemp -d /tmp/ctrove-check-swift.XXXXXX)
+swift_port=$("$top/scripts/free_port.sh" 28080 5)
 stop_broker() {
 	"$top/scripts/rabbitmq.sh" stop "$rmq_dir" "$port" >/dev/null 2>&1 || true
 	rm -rf "$rmq_dir"
+	"$top/scripts/swift.sh" stop "$swift_dir" >/dev/null 2>&1 || true
+	mountpoint -q "$swift_dir/srv/d1" || rm -rf "$swift_dir"
 }
 trap stop_broker EXIT
 "$top/scripts/rabbitmq.sh" start "$rmq_dir" "$port"
+"$top/scripts/swift.sh" start "$swift_dir" "$swift_port"
+eval "$("$top/scripts/swift.sh" env "$swift_dir")"
 
 # The control plane's account (the node has no guest login); ctrove under test
 # makes each guest's own account through the management API on port+3.

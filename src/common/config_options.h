@@ -238,10 +238,26 @@
 	  "ctrove guest agent: flavor RAM used to size the server when prepare brings "            \
 	  "no config.")                                                                            \
 	X(STORAGE_STRATEGY, "DEFAULT", "storage_strategy", CFG_STR, "local",                       \
-	  "Backup store: local (a directory on this machine, [local_storage]); swift and s3 "      \
-	  "are not implemented yet. ctrove: the default is local (Trove's is swift).")             \
+	  "Backup store: local (a directory on this machine, [local_storage]) or swift "           \
+	  "([swift]); s3 is not implemented yet. ctrove: the default is local (Trove's is "        \
+	  "swift).")                                                                               \
 	X(LOCAL_STORAGE_DIR, "local_storage", "backups_dir", CFG_STR, "",                          \
 	  "ctrove: directory of the local backup store (0700, objects 0600); empty = "             \
-	  "<state_path>/backups.")
+	  "<state_path>/backups.")                                                                 \
+	X(BACKUP_SEGMENT_MAX_SIZE, "DEFAULT", "backup_segment_max_size", CFG_INT, "2147483648",    \
+	  "Largest Swift segment of a backup object in bytes; larger objects are several "         \
+	  "segments under one static large object manifest.")                                      \
+	X(SWIFT_AUTH_URL, "swift", "auth_url", CFG_STR, "",                                        \
+	  "ctrove: Swift's v1 (tempauth) authentication URL, e.g. "                                \
+	  "http://127.0.0.1:8080/auth/v1.0, for storage_strategy = swift.")                        \
+	X(SWIFT_AUTH_USER, "swift", "auth_user", CFG_STR, "",                                      \
+	  "ctrove: the Swift user (account:user) the control plane authenticates as.")             \
+	X(SWIFT_AUTH_KEY, "swift", "auth_key", CFG_STR, "",                                        \
+	  "ctrove: that user's key (a secret: never logged).")                                     \
+	X(SWIFT_TIMEOUT, "swift", "timeout", CFG_INT, "120",                                       \
+	  "ctrove: seconds a Swift request may take, or a transfer may stall, before it fails.")   \
+	X(SWIFT_LIST_PAGE, "swift", "list_page_size", CFG_INT, "10000",                            \
+	  "ctrove: names asked of Swift per container listing request (its "                       \
+	  "container_listing_limit, 10000 by default, is the most it answers).")
 
 #endif

@@ -14,6 +14,7 @@
 #include "common/config.h"
 #include "storage/local_store.h"
 #include "storage/store.h"
+#include "storage/swift_store.h"
 
 static struct backup_store *open_local(struct ct_error *err)
 {
@@ -38,8 +39,8 @@ static const struct {
 	struct backup_store *(*open_access)(const struct store_access *a, struct ct_error *err);
 } stores[] = {
 	{"local", open_local, open_local_access},
-	{"swift", NULL, NULL}, /* Trove's store (containers, segments + SLO manifest) */
-	{"s3", NULL, NULL},    /* S3-compatible (bucket = container, multipart upload) */
+	{"swift", swift_store_new, swift_store_new_access}, /* segments + SLO manifest */
+	{"s3", NULL, NULL}, /* S3-compatible (bucket = container, multipart upload) */
 };
 
 struct backup_store *backup_store_open_access(const struct store_access *access,
@@ -75,8 +76,8 @@ struct backup_store *backup_store_new(struct ct_error *err)
 		return stores[i].open(err);
 	}
 	ct_fail(err, 500,
-		"[DEFAULT] storage_strategy '%.64s' is unknown; use local (swift and "
-		"s3 are not implemented yet).",
+		"[DEFAULT] storage_strategy '%.64s' is unknown; use local or swift (s3 "
+		"is not implemented yet).",
 		kind);
 	return NULL;
 }

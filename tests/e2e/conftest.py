@@ -199,7 +199,7 @@ def server(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _server_stays_healthy(request):
     yield
-    for name in ("server", "cloud"):
+    for name in ("server", "cloud", "cloud_swift"):
         if name in request.fixturenames:
             request.getfixturevalue(name).assert_healthy()
 
@@ -256,7 +256,7 @@ class Cloud(Server):
     """ctrove all with the local compute driver, on a private broker, with its
     own instance directories, address range and nftables table."""
 
-    def __init__(self, root: Path, transport_url: str):
+    def __init__(self, root: Path, transport_url: str, extra_conf: str = ""):
         # The database servers run as unprivileged users: their directories
         # must be searchable from / (pytest's tmp dirs are 0700).
         self.local = Path(tempfile.mkdtemp(prefix="ctrove-e2e-", dir="/tmp"))
@@ -287,7 +287,7 @@ class Cloud(Server):
             "guest_report_interval = 1\n"
             f"instance_uid_range = {self.uid_first}-{self.uid_first + 99}\n"
         )
-        super().__init__(root, command="all", extra=extra)
+        super().__init__(root, command="all", extra=extra + extra_conf)
         os.chmod(root, 0o711)
         self.local.joinpath("instances").mkdir(mode=0o711)
 
@@ -388,3 +388,48 @@ def serve(srv):
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory, broker):
     yield from serve(Cloud(tmp_path_factory.mktemp("cloud"), broker))
+
+
+class SwiftAccount(dict):
+    """The private Swift of the run: auth_url, user, key (tempauth v1)."""
+
+    def conf(self, segment_size=1024 * 1024):
+        """trove.conf lines that make ctrove keep its backups in this Swift, in
+        segments of segment_size bytes (small, so that tests see several)."""
+        return ("[DEFAULT]\nstorage_strategy = swift\n"
+                f"backup_segment_max_size = {segment_size}\n"
+                f"[swift]\nauth_url = {self['auth_url']}\nauth_user = {self['user']}\n"
+                f"auth_key = {self['key']}\ntimeout = 60\n")
+
+
+@pytest.fixture(scope="session")
+def swift(tmp_path_factory):
+    """The run's private Swift (scripts/swift.sh): the one scripts/check.sh
+    started (CTROVE_TEST_SWIFT_*), else one started here for the session."""
+    if os.environ.get("CTROVE_TEST_SWIFT_AUTH_URL"):
+        yield SwiftAccount(auth_url=os.environ["CTROVE_TEST_SWIFT_AUTH_URL"],
+                           user=os.environ["CTROVE_TEST_SWIFT_USER"],
+                           key=os.environ["CTROVE_TEST_SWIFT_KEY"])
+        return
+    where = Path(tempfile.mkdtemp(prefix="ctrove-e2e-swift-", dir="/tmp"))
+    port = free_port_block(5)
+    script = str(REPO / "scripts" / "swift.sh")
+    subprocess.run([script, "start", str(where), str(port)], check=True, timeout=180)
+    env = subprocess.run([script, "env", str(where)], check=True, capture_output=True,
+                         text=True).stdout
+    values = dict(line.split(" ", 1)[1].split("=", 1) for line in env.splitlines())
+    try:
+        yield SwiftAccount(auth_url=values["CTROVE_TEST_SWIFT_AUTH_URL"],
+                           user=values["CTROVE_TEST_SWIFT_USER"],
+                           key=values["CTROVE_TEST_SWIFT_KEY"])
+    finally:
+        subprocess.run([script, "stop", str(where)], timeout=60)
+        shutil.rmtree(where, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cloud_swift(tmp_path_factory, broker, swift):
+    """A Cloud whose backup store is the run's Swift (storage_strategy = swift)."""
+    srv = Cloud(tmp_path_factory.mktemp("cloud-swift"), broker, extra_conf=swift.conf())
+    srv.swift = swift
+    yield from serve(srv)

@@ -817,13 +817,18 @@ static void test_chosen_by_config(void **state)
 	assert_int_equal(err.status, 500);
 	assert_non_null(strstr(err.message, "absolute"));
 
-	const char *slots[] = {"swift", "S3"};
+	const char *slots[] = {"s3", "S3"};
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(cfg_set(CFG_STORAGE_STRATEGY, slots[i], &err), 0);
 		assert_null(backup_store_new(&err));
 		assert_int_equal(err.status, 501);
 		assert_non_null(strstr(err.message, "not implemented yet"));
 	}
+	/* Swift without its [swift] credentials: a configuration error, not a slot. */
+	assert_int_equal(cfg_set(CFG_STORAGE_STRATEGY, "swift", &err), 0);
+	assert_null(backup_store_new(&err));
+	assert_int_equal(err.status, 500);
+	assert_non_null(strstr(err.message, "[swift] auth_url"));
 	assert_int_equal(cfg_set(CFG_STORAGE_STRATEGY, "ftp", &err), 0);
 	assert_null(backup_store_new(&err));
 	assert_int_equal(err.status, 500);
