@@ -27,6 +27,7 @@
 #include "conductor/service.h"
 #include "db/instance_keys.h"
 #include "db/store.h"
+#include "pki/ca.h"
 #include "rpc/master_keys.h"
 #include "rpc/thread_client.h"
 #include "taskmanager/service.h"
@@ -110,6 +111,14 @@ static int run_services(unsigned services)
 			fprintf(stderr, "ctrove: %s\n", err.message);
 		return 1;
 	}
+	/* The API serves the CA certificate, the taskmanager signs with the CA. */
+	if ((services & (SERVICE_API | SERVICE_TASKMANAGER)) &&
+	    pki_ca_init(cfg_str(CFG_STATE_PATH), &err)) {
+		log_error("%s", err.message);
+		if (cfg_str(CFG_LOG_FILE)[0])
+			fprintf(stderr, "ctrove: %s\n", err.message);
+		return 1;
+	}
 	/* The API asks the driver's capabilities, the taskmanager drives it. */
 	const struct compute_driver *driver = compute_driver_current(&err);
 	if (!driver) {
@@ -144,6 +153,7 @@ out:
 		rpc_server_free(conductor);
 	tasks_join();
 	rpc_thread_clients_free();
+	pki_ca_shutdown();
 	return rc;
 }
 
