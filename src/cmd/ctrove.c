@@ -30,6 +30,7 @@
 #include "pki/ca.h"
 #include "rpc/master_keys.h"
 #include "rpc/thread_client.h"
+#include "taskmanager/instance_tls.h"
 #include "taskmanager/service.h"
 #include "taskmanager/tasks.h"
 
@@ -132,7 +133,7 @@ static int run_services(unsigned services)
 		}
 		tasks_recover();
 		if (!(taskmanager = taskmanager_service_new(&err)) ||
-		    rpc_server_start(taskmanager, &err))
+		    rpc_server_start(taskmanager, &err) || instance_tls_rotation_start(&err))
 			goto out;
 	}
 	if ((services & SERVICE_CONDUCTOR) &&
@@ -147,6 +148,7 @@ out:
 	if (rc)
 		log_error("%s", err.message);
 	api_server_stop();
+	instance_tls_rotation_stop();
 	if (taskmanager)
 		rpc_server_free(taskmanager);
 	if (conductor)

@@ -56,8 +56,7 @@ int instance_certs_due(long long deadline, struct instance_cert_row **out, size_
 	return 0;
 }
 
-int instance_cert_find(const char *instance_id, struct instance_cert_row *out,
-		       struct ct_error *err)
+int instance_cert_find(const char *instance_id, struct instance_cert_row *out, struct ct_error *err)
 {
 	return db_read_row("SELECT instance_id, sans, not_after FROM ctrove_instance_certificates"
 			   " WHERE instance_id = ?1",
