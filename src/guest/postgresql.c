@@ -302,22 +302,14 @@ int pg_write_hba(const struct pg_paths *p, const struct guest_identity *id, bool
 				  "host    all          os_admin  0.0.0.0/0   reject\n"
 				  "host    all          os_admin  ::/0        reject\n"
 				  "host    replication  all       0.0.0.0/0   reject\n"
-				  "host    replication  all       ::/0        reject\n"
-				  "host    all          all       0.0.0.0/0   scram-sha-256\n"
-				  "host    all          all       ::/0        scram-sha-256\n";
-	static const char tenants_tls[] =
-		"hostssl all          all       0.0.0.0/0   scram-sha-256\n"
-		"hostssl all          all       ::/0        scram-sha-256\n";
-	/* Every line but the tenants' two is the same either way. */
+				  "host    replication  all       ::/0        reject\n";
+	static const char tenants[] = "host    all          all       0.0.0.0/0   scram-sha-256\n"
+				      "host    all          all       ::/0        scram-sha-256\n";
+	static const char tenants_tls[] = "hostssl all          all       0.0.0.0/0   scram-sha-256\n"
+					  "hostssl all          all       ::/0        scram-sha-256\n";
 	char text[sizeof hba + sizeof tenants_tls];
-	size_t len = sizeof hba - 1;
-	memcpy(text, hba, len);
-	if (require_tls) {
-		len -= sizeof tenants_tls - 1 - 2 * strlen("ssl");
-		memcpy(text + len, tenants_tls, sizeof tenants_tls - 1);
-		len += sizeof tenants_tls - 1;
-	}
-	if (guest_write_file_owned(p->hba, text, len, 0600, id, err))
+	int len = snprintf(text, sizeof text, "%s%s", hba, require_tls ? tenants_tls : tenants);
+	if (guest_write_file_owned(p->hba, text, (size_t)len, 0600, id, err))
 		return -1;
 	char self[64], ident[512];
 	guest_self_name(self, sizeof self);
