@@ -9,7 +9,7 @@ libsqlite3-dev libinih-dev libssl-dev nettle-dev uuid-dev libcurl4-openssl-dev l
 libmariadb-dev libpq-dev python3-openstackclient python3-troveclient sqlite3 curl
 rabbitmq-server mariadb-server mariadb-client postgresql-15 postgresql-client-15
 xfsprogs nftables procps mount"
-CHECK_PKGS="$RUN_PKGS libcmocka-dev python3-pytest clang libclang-rt-14-dev
+CHECK_PKGS="$RUN_PKGS libcmocka-dev python3-pytest clang libclang-rt-14-dev openssl
 python3-oslo.messaging python3-amqp python3-kombu python3-cryptography"
 BENCH_PKGS="$RUN_PKGS wrk"
 
