@@ -3,7 +3,8 @@
 # foreground until interrupted. All state lives in .run/ (ignored by git); a
 # second run picks it up again. The first run creates the database, an admin
 # user with a random password, the MariaDB 10.11 and PostgreSQL 15 datastores
-# with their configuration-parameter rules, and writes ./openrc.
+# with their configuration-parameter rules, and writes ./openrc and, beside it,
+# ./ctrove-ca.pem (the CA of the instances' certificates).
 #
 # The environment may move it (.ci/run starts a second one this way):
 # CTROVE_RUN_DIR (state, default .run), CTROVE_OPENRC (default ./openrc),
@@ -98,9 +99,17 @@ export OS_PROJECT_DOMAIN_NAME=Default
 export OS_REGION_NAME=RegionOne
 RC
 
+# The CA of every instance's server certificate (docs/tls.md), beside openrc
+# for clients: mariadb --ssl-verify-server-cert --ssl-ca=..., psql sslrootcert=...
+ca_pem=$(dirname "$openrc")/ctrove-ca.pem
+ctrove manage ca_certificate >"$ca_pem.tmp"
+chmod 644 "$ca_pem.tmp" && mv "$ca_pem.tmp" "$ca_pem"
+
 echo "ctrove: API on http://127.0.0.1:$port, state in $state"
 echo "ctrove: credentials in $openrc; in another shell:"
 echo "    . $openrc && openstack datastore list"
+echo "ctrove: the instances' CA certificate is $ca_pem:"
+cat "$ca_pem"
 "$CTROVE" --config-file "$conf" all &
 ctrove_pid=$!
 trap 'kill -TERM $ctrove_pid 2>/dev/null' INT TERM

@@ -189,6 +189,11 @@ static const char *const migrations[] = {
 	("ALTER TABLE backups ADD COLUMN ctrove_encrypted_key TEXT;"
 	 "CREATE INDEX backups_tenant_updated ON backups(tenant_id, updated);"
 	 "CREATE INDEX backups_parent_id ON backups(parent_id);"),
+	/* 7: each instance's server certificate: its names and when it expires
+	 * (seconds since the epoch), for the taskmanager's renewals (docs/tls.md). */
+	"CREATE TABLE ctrove_instance_certificates ("
+	" instance_id VARCHAR(36) PRIMARY KEY, sans TEXT NOT NULL, not_after BIGINT NOT NULL,"
+	" issued_at DATETIME NOT NULL);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

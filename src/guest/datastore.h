@@ -155,6 +155,11 @@ struct datastore_manager {
 			     const struct guest_backup_info *backup, struct backup_store *store,
 			     const struct backup_key *key, struct store_object_info *out,
 			     struct ct_error *err);
+	/* ctrove: rotate_tls(ctrove_tls): put a new server certificate in place
+	 * ({"cert", "key", "ca"}, guest/tls_files.h) and make the running server
+	 * use it for new connections without a restart. */
+	int (*rotate_tls)(const struct guest_instance *inst, const json_t *tls,
+			  struct ct_error *err);
 };
 
 /* list_access(): the databases of get_user, the same for every datastore.

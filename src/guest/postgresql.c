@@ -34,6 +34,7 @@
 #include "common/log.h"
 #include "guest/backup_models.h"
 #include "guest/postgresql_internal.h"
+#include "guest/tls_files.h"
 #include "os/proc.h"
 
 #define PG_LIB_DIR	 "/usr/lib/postgresql"
@@ -237,7 +238,7 @@ static int write_config(const struct guest_instance *inst, const struct pg_paths
 		free(base);
 		return -1;
 	}
-	size_t cap = strlen(contents) + 8192;
+	size_t cap = strlen(contents) + 16384;
 	char *out = malloc(cap);
 	if (!out) {
 		free(base);
@@ -275,6 +276,26 @@ static int write_config(const struct guest_instance *inst, const struct pg_paths
 		return ct_fail(err, 500, "The config is too long.");
 	}
 	n += (size_t)w;
+	struct guest_tls_paths tls;
+	char q_cert[PATH_MAX * 2 + 3], q_key[PATH_MAX * 2 + 3], q_ca[PATH_MAX * 2 + 3];
+	if (guest_tls_paths(inst, &tls, err) ||
+	    (guest_tls_present(&tls) && (conf_str(q_cert, sizeof q_cert, tls.cert, err) ||
+					 conf_str(q_key, sizeof q_key, tls.key, err) ||
+					 conf_str(q_ca, sizeof q_ca, tls.ca, err)))) {
+		free(out);
+		return -1;
+	}
+	if (guest_tls_present(&tls)) {
+		w = snprintf(out + n, cap - n,
+			     "# TLS with the instance's certificate (docs/tls.md).\n"
+			     "ssl = on\nssl_cert_file = %s\nssl_key_file = %s\nssl_ca_file = %s\n",
+			     q_cert, q_key, q_ca);
+		if (w < 0 || (size_t)w >= cap - n) {
+			free(out);
+			return ct_fail(err, 500, "The config is too long.");
+		}
+		n += (size_t)w;
+	}
 	int rc = guest_write_file_owned(p->conf, out, n, 0600, id, err);
 	free(out);
 	return rc;
@@ -287,10 +308,11 @@ static int write_config(const struct guest_instance *inst, const struct pg_paths
  * peer); os_admin by password, socket only (also for replication: backups
  * run pg_basebackup as os_admin); nobody else over the socket; over
  * TCP postgres, os_admin and replication are rejected and every other role
- * needs scram-sha-256.
+ * needs scram-sha-256 — over TLS only (hostssl) when the configuration group
+ * says require_secure_transport.
  */
-static int write_hba(const struct pg_paths *p, const struct guest_identity *id,
-		     struct ct_error *err)
+int pg_write_hba(const struct pg_paths *p, const struct guest_identity *id, bool require_tls,
+		 struct ct_error *err)
 {
 	static const char hba[] = "# ctrove guest agent. Generated at every prepare; do not edit.\n"
 				  "# TYPE  DATABASE     USER      ADDRESS     METHOD\n"
@@ -303,10 +325,14 @@ static int write_hba(const struct pg_paths *p, const struct guest_identity *id,
 				  "host    all          os_admin  0.0.0.0/0   reject\n"
 				  "host    all          os_admin  ::/0        reject\n"
 				  "host    replication  all       0.0.0.0/0   reject\n"
-				  "host    replication  all       ::/0        reject\n"
-				  "host    all          all       0.0.0.0/0   scram-sha-256\n"
-				  "host    all          all       ::/0        scram-sha-256\n";
-	if (guest_write_file_owned(p->hba, hba, sizeof hba - 1, 0600, id, err))
+				  "host    replication  all       ::/0        reject\n";
+	static const char tenants[] = "host    all          all       0.0.0.0/0   scram-sha-256\n"
+				      "host    all          all       ::/0        scram-sha-256\n";
+	static const char tenants_tls[] = "hostssl all          all       0.0.0.0/0   scram-sha-256\n"
+					  "hostssl all          all       ::/0        scram-sha-256\n";
+	char text[sizeof hba + sizeof tenants_tls];
+	int len = snprintf(text, sizeof text, "%s%s", hba, require_tls ? tenants_tls : tenants);
+	if (guest_write_file_owned(p->hba, text, (size_t)len, 0600, id, err))
 		return -1;
 	char self[64], ident[512];
 	guest_self_name(self, sizeof self);
@@ -711,7 +737,8 @@ static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, s
 	json_object_del(others, "backup_info");
 	int unsupported = guest_prepare_check_unsupported(others, err);
 	json_decref(others);
-	if (unsupported || prevalidate(kwargs, err) || pg_paths(inst, &p, err))
+	if (unsupported || prevalidate(kwargs, err) || guest_tls_prepare_check(kwargs, err) ||
+	    pg_paths(inst, &p, err))
 		return -1;
 	int major = pick_major(guest_kw_string(kwargs, "ds_version"), bin_dir, sizeof bin_dir, err);
 	if (major <= 0 || guest_identity_resolve(inst->os_user, &id, err) ||
@@ -719,10 +746,9 @@ static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, s
 		return -1;
 	log_info("prepare: instance %s on %s:%d, PostgreSQL %d", inst->id, inst->bind_address,
 		 inst->port, major);
-	if (stop_server(inst, &p, err) ||
+	if (guest_tls_prepare_install(inst, kwargs, err) || stop_server(inst, &p, err) ||
 	    write_config(inst, &p, &id, guest_kw_string(kwargs, "config_contents"), err) ||
-	    pg_update_overrides(inst, json_object_get(kwargs, "overrides"), false, err) ||
-	    write_hba(&p, &id, err))
+	    pg_update_overrides(inst, json_object_get(kwargs, "overrides"), false, err))
 		return -1;
 	double t_init = guest_now();
 	if (restore) {
@@ -793,4 +819,5 @@ const struct datastore_manager postgresql_manager = {
 	.update_overrides = pg_update_overrides,
 	.apply_overrides = pg_apply_overrides,
 	.create_backup = pg_create_backup,
+	.rotate_tls = pg_rotate_tls,
 };

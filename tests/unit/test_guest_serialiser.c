@@ -332,12 +332,67 @@ static void test_pages(void **state)
 	}
 }
 
+/* ctrove_tls: the three PEM texts round-trip; anything else is a 400. */
+static void test_tls_material(void **state)
+{
+	(void)state;
+	struct ct_error err = {0};
+	const char *cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+	const char *key = "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n";
+	struct guest_tls in = {cert, key, cert}, out;
+	json_t *j = guest_tls_to_json(&in);
+	assert_non_null(j);
+	assert_int_equal(guest_tls_from_json(j, &out, &err), 0);
+	assert_string_equal(out.cert_pem, cert);
+	assert_string_equal(out.key_pem, key);
+	assert_string_equal(out.ca_pem, cert);
+	json_decref(j);
+
+	static const char *const bad[] = {
+		"[]",
+		"{}",
+		"{\"cert\": 1, \"key\": \"x\", \"ca\": \"x\"}",
+		/* a key where the certificate goes, and the other way round */
+		"{\"cert\": \"-----BEGIN PRIVATE KEY-----\\nA\\n-----END PRIVATE KEY-----\", "
+		"\"key\": \"-----BEGIN PRIVATE KEY-----\\nA\\n-----END PRIVATE KEY-----\", "
+		"\"ca\": \"-----BEGIN CERTIFICATE-----\\nA\\n-----END CERTIFICATE-----\"}",
+		"{\"cert\": \"-----BEGIN CERTIFICATE-----\\nA\\n-----END CERTIFICATE-----\", "
+		"\"key\": \"-----BEGIN CERTIFICATE-----\\nA\\n-----END CERTIFICATE-----\", "
+		"\"ca\": \"-----BEGIN CERTIFICATE-----\\nA\\n-----END CERTIFICATE-----\"}",
+		/* a NUL inside */
+		"{\"cert\": \"-----BEGIN CERTIFICATE-----\\u0000-----END CERTIFICATE-----\", "
+		"\"key\": \"-----BEGIN PRIVATE KEY-----\\nA\\n-----END PRIVATE KEY-----\", "
+		"\"ca\": \"-----BEGIN CERTIFICATE-----\\nA\\n-----END CERTIFICATE-----\"}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		json_t *b = json_loads(bad[i], JSON_ALLOW_NUL, NULL);
+		assert_non_null(b);
+		ct_error_clear(&err);
+		assert_int_equal(guest_tls_from_json(b, &out, &err), -1);
+		assert_int_equal(err.status, 400);
+		json_decref(b);
+	}
+	/* Too long. */
+	char *huge = malloc(GUEST_TLS_PEM_MAX + 64);
+	assert_non_null(huge);
+	snprintf(huge, GUEST_TLS_PEM_MAX + 64, "-----BEGIN CERTIFICATE-----\n");
+	memset(huge + strlen(huge), 'A', GUEST_TLS_PEM_MAX);
+	snprintf(huge + GUEST_TLS_PEM_MAX, 64, "\n-----END CERTIFICATE-----\n");
+	struct guest_tls big = {huge, key, cert};
+	j = guest_tls_to_json(&big);
+	assert_int_equal(guest_tls_from_json(j, &out, &err), -1);
+	assert_int_equal(err.status, 400);
+	json_decref(j);
+	free(huge);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wire_bytes),    cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_hostile_names), cmocka_unit_test(test_bad_fields),
 		cmocka_unit_test(test_lenient_forms), cmocka_unit_test(test_pages),
+		cmocka_unit_test(test_tls_material),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
