@@ -158,13 +158,13 @@ int guest_prepare(const struct guest_ref *g, const struct guest_prepare_args *a,
 		json_decref(users);
 		return ct_fail(err, 500, "out of memory");
 	}
-	json_t *args = json_pack(
-		"{s:s,s:o,s:I,s:o,s:n,s:s?,s:o,s:s?,s:s?,s:O?,s:n,s:n,s:[],s:s?}", "packages", "",
-		"databases", dbs, "memory_mb", (json_int_t)a->memory_mb, "users", users,
-		"device_path", "mount_point", a->mount_point, "backup_info", backup_info,
-		"config_contents", a->config_contents, "root_password", a->root_password,
-		"overrides", a->overrides, "cluster_config", "snapshot", "modules", "ds_version",
-		a->ds_version);
+	json_t *args =
+		json_pack("{s:s,s:o,s:I,s:o,s:n,s:s?,s:o,s:s?,s:s?,s:O?,s:n,s:n,s:[],s:s?}",
+			  "packages", "", "databases", dbs, "memory_mb", (json_int_t)a->memory_mb,
+			  "users", users, "device_path", "mount_point", a->mount_point,
+			  "backup_info", backup_info, "config_contents", a->config_contents,
+			  "root_password", a->root_password, "overrides", a->overrides,
+			  "cluster_config", "snapshot", "modules", "ds_version", a->ds_version);
 	/* ctrove's own argument; a Python guest would refuse it, ctrove's reads it. */
 	if (args && a->tls) {
 		json_t *tls = guest_tls_to_json(a->tls);

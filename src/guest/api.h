@@ -49,7 +49,7 @@ struct guest_prepare_args {
 	const char *ds_version;
 	const json_t *overrides;		  /* the attached group's values; NULL = null */
 	const struct guest_restore_info *restore; /* backup_info; NULL = null */
-	const struct guest_tls *tls; /* ctrove: the server certificate; NULL = none */
+	const struct guest_tls *tls;		  /* ctrove: the server certificate; NULL = none */
 };
 
 /* A page request of list_databases / list_users (§3.5). */

@@ -328,8 +328,9 @@ int pg_write_hba(const struct pg_paths *p, const struct guest_identity *id, bool
 				  "host    replication  all       ::/0        reject\n";
 	static const char tenants[] = "host    all          all       0.0.0.0/0   scram-sha-256\n"
 				      "host    all          all       ::/0        scram-sha-256\n";
-	static const char tenants_tls[] = "hostssl all          all       0.0.0.0/0   scram-sha-256\n"
-					  "hostssl all          all       ::/0        scram-sha-256\n";
+	static const char tenants_tls[] =
+		"hostssl all          all       0.0.0.0/0   scram-sha-256\n"
+		"hostssl all          all       ::/0        scram-sha-256\n";
 	char text[sizeof hba + sizeof tenants_tls];
 	int len = snprintf(text, sizeof text, "%s%s", hba, require_tls ? tenants_tls : tenants);
 	if (guest_write_file_owned(p->hba, text, (size_t)len, 0600, id, err))
