@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/config.h"
@@ -32,9 +33,10 @@ static int copy_ca(const char *from, const char *to, struct ct_error *err)
 	}
 	char tmp[PATH_MAX + 8];
 	snprintf(tmp, sizeof tmp, "%s.tmp", to);
-	/* 0644: a CA certificate is public, and the agent must read it. */
+	/* 0644 whatever the umask: a CA certificate is public, and the agent
+	 * (in a guest image: any user) must read it. */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	bool ok = fd >= 0 && write(fd, buf, n) == (ssize_t)n;
+	bool ok = fd >= 0 && fchmod(fd, 0644) == 0 && write(fd, buf, n) == (ssize_t)n;
 	ok = fd >= 0 && close(fd) == 0 && ok;
 	free(buf);
 	if (!ok || rename(tmp, to)) {

@@ -92,6 +92,13 @@ int rpc_tls_fail(int status, const char *host, int port, const struct rpc_tls *t
 			       "TLS to the message bus at %s:%d refused: the broker's certificate "
 			       "does not name %s",
 			       host, port, host);
+	if (status == AMQP_STATUS_SSL_PEER_VERIFY_FAILED)
+		return ct_fail(err, 503,
+			       "TLS to the message bus at %s:%d refused: the broker's certificate "
+			       "failed verification (not signed by ssl_ca_file %s, expired, or not "
+			       "valid yet)%s%s",
+			       host, port, tls->ca_file ? tls->ca_file : "", *reason ? ": " : "",
+			       reason);
 	if (rpc_tls_status_is_handshake(status))
 		return ct_fail(err, 503,
 			       "TLS to the message bus at %s:%d refused: %s%s%s (is the broker's "
