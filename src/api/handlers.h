@@ -51,6 +51,8 @@ API_HANDLER(mgmt_parameters_delete);
 /* flavors.c */
 API_HANDLER(flavors_index);
 API_HANDLER(flavors_show);
+/* ca_certificate.c */
+API_HANDLER(ca_certificate_show);
 /* limits.c */
 API_HANDLER(limits_index);
 /* quotas.c */

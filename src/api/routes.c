@@ -37,6 +37,9 @@ static const struct api_route routes[] = {
 	{"GET", "flavors", flavors_index, ACCESS_PROJECT, "flavor:index", WAIT_NONE},
 	{"GET", "flavors/*", flavors_show, ACCESS_PROJECT, "flavor:show", WAIT_NONE},
 	{"GET", "limits", limits_index, ACCESS_PROJECT, "limits:index", WAIT_NONE},
+	/* ctrove extension: the CA of the database endpoints' certificates (docs/tls.md). */
+	{"GET", "ca_certificate", ca_certificate_show, ACCESS_PROJECT, "ca_certificate:show",
+	 WAIT_NONE},
 
 	/* Instances (§7.1): listing and lookup work; the rest lands with the
 	 * instances issue. */

@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -110,7 +111,11 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_res
 		free(text);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
+	bool typed = false; /* a handler serving something else than JSON says so */
+	for (int i = 0; i < resp->nheaders; i++)
+		typed |= !strcasecmp(resp->headers[i].name, "Content-Type");
+	if (!typed)
+		MHD_add_response_header(r, "Content-Type", "application/json");
 	char rid[64];
 	snprintf(rid, sizeof rid, "req-%s", request_id);
 	MHD_add_response_header(r, "X-Openstack-Request-Id", rid);

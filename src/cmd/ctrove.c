@@ -27,9 +27,11 @@
 #include "conductor/service.h"
 #include "db/instance_keys.h"
 #include "db/store.h"
+#include "pki/ca.h"
 #include "rpc/master_keys.h"
 #include "rpc/thread_client.h"
 #include "rpc/transport.h"
+#include "taskmanager/instance_tls.h"
 #include "taskmanager/service.h"
 #include "taskmanager/tasks.h"
 
@@ -121,6 +123,14 @@ static int run_services(unsigned services)
 			fprintf(stderr, "ctrove: %s\n", err.message);
 		return 1;
 	}
+	/* The API serves the CA certificate, the taskmanager signs with the CA. */
+	if ((services & (SERVICE_API | SERVICE_TASKMANAGER)) &&
+	    pki_ca_init(cfg_str(CFG_STATE_PATH), &err)) {
+		log_error("%s", err.message);
+		if (cfg_str(CFG_LOG_FILE)[0])
+			fprintf(stderr, "ctrove: %s\n", err.message);
+		return 1;
+	}
 	/* The API asks the driver's capabilities, the taskmanager drives it. */
 	const struct compute_driver *driver = compute_driver_current(&err);
 	if (!driver) {
@@ -134,7 +144,7 @@ static int run_services(unsigned services)
 		}
 		tasks_recover();
 		if (!(taskmanager = taskmanager_service_new(&err)) ||
-		    rpc_server_start(taskmanager, &err))
+		    rpc_server_start(taskmanager, &err) || instance_tls_rotation_start(&err))
 			goto out;
 	}
 	if ((services & SERVICE_CONDUCTOR) &&
@@ -149,12 +159,14 @@ out:
 	if (rc)
 		log_error("%s", err.message);
 	api_server_stop();
+	instance_tls_rotation_stop();
 	if (taskmanager)
 		rpc_server_free(taskmanager);
 	if (conductor)
 		rpc_server_free(conductor);
 	tasks_join();
 	rpc_thread_clients_free();
+	pki_ca_shutdown();
 	return rc;
 }
 

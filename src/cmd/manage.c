@@ -5,6 +5,7 @@
 #define LOG_MODULE "manage"
 #include "cmd/manage.h"
 
+#include "cmd/manage_pki.h"
 #include "cmd/password_input.h"
 
 #include <curl/curl.h>
@@ -27,11 +28,15 @@
 struct manage_args {
 	const char *pos[MAX_ARGS];
 	int npos;
-	const char *version;	   /* --version */
-	const char *image_tags;	   /* --image-tags */
-	const char *password_file; /* --password-file; standard input when NULL */
-	const char *user;	   /* --user (identity_bootstrap) */
-	const char *project;	   /* --project (identity_bootstrap) */
+	const char *version;	    /* --version */
+	const char *image_tags;	    /* --image-tags */
+	const char *password_file;  /* --password-file; standard input when NULL */
+	const char *user;	    /* --user (identity_bootstrap) */
+	const char *project;	    /* --project (identity_bootstrap) */
+	const char *sans[MAX_ARGS]; /* --san, repeated (issue_certificate) */
+	size_t n_sans;
+	const char *days; /* --days */
+	const char *out;  /* --out */
 };
 
 struct subcommand {
@@ -380,6 +385,17 @@ static int cmd_flavor_delete_local(const struct manage_args *a, struct ct_error 
 	return 0;
 }
 
+static int cmd_issue_certificate(const struct manage_args *a, struct ct_error *err)
+{
+	return manage_issue_certificate(a->sans, a->n_sans, a->days, a->out, err);
+}
+
+static int cmd_ca_certificate(const struct manage_args *a, struct ct_error *err)
+{
+	(void)a;
+	return manage_print_ca_certificate(err);
+}
+
 static const struct subcommand commands[] = {
 	{"db_sync", "", 0, 0, cmd_db_sync},
 	{"db_upgrade", "", 0, 0, cmd_db_sync},
@@ -412,7 +428,17 @@ static const struct subcommand commands[] = {
 	 3, 3, cmd_user_create},
 	{"flavor_create", "ID NAME RAM_MB VCPUS DISK_GB", 5, 5, cmd_flavor_create},
 	{"flavor_delete", "ID", 1, 1, cmd_flavor_delete_local},
+	{"issue_certificate", "--san NAME_OR_IP [--san ...] [--days N] --out DIR", 0, 0,
+	 cmd_issue_certificate},
+	{"ca_certificate", "  (prints the CA certificate, PEM)", 0, 0, cmd_ca_certificate},
 };
+
+/* The certificate commands touch the CA's files, not the database. */
+static bool needs_schema(const struct subcommand *cmd)
+{
+	return cmd->run != cmd_db_sync && cmd->run != cmd_issue_certificate &&
+	       cmd->run != cmd_ca_certificate;
+}
 
 static void usage(FILE *out)
 {
@@ -449,6 +475,12 @@ int manage_main(int argc, char **argv)
 			a.user = argv[++i];
 		else if (!strcmp(argv[i], "--project") && i + 1 < argc)
 			a.project = argv[++i];
+		else if (!strcmp(argv[i], "--san") && i + 1 < argc && a.n_sans < MAX_ARGS)
+			a.sans[a.n_sans++] = argv[++i];
+		else if (!strcmp(argv[i], "--days") && i + 1 < argc)
+			a.days = argv[++i];
+		else if (!strcmp(argv[i], "--out") && i + 1 < argc)
+			a.out = argv[++i];
 		else if (a.npos < MAX_ARGS)
 			a.pos[a.npos++] = argv[i];
 	}
@@ -458,7 +490,7 @@ int manage_main(int argc, char **argv)
 	}
 	struct ct_error err = {0};
 	/* Everything but db_sync needs the schema in place. */
-	if (cmd->run != cmd_db_sync) {
+	if (needs_schema(cmd)) {
 		int version = db_schema_version(&err);
 		if (version >= 0 && version < db_latest_version())
 			ct_fail(&err, 400,

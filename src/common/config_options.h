@@ -249,6 +249,20 @@
 	  "are not implemented yet. ctrove: the default is local (Trove's is swift).")             \
 	X(LOCAL_STORAGE_DIR, "local_storage", "backups_dir", CFG_STR, "",                          \
 	  "ctrove: directory of the local backup store (0700, objects 0600); empty = "             \
-	  "<state_path>/backups.")
+	  "<state_path>/backups.")                                                                 \
+	X(SSL_CA_CERT_FILE, "ssl", "ca_cert_file", CFG_STR, "",                                    \
+	  "ctrove: PEM certificate of the CA that signs instances' server certificates; empty = "  \
+	  "ctrove's own CA, created on first run in <state_path>/ca/ (0700, key 0600).")           \
+	X(SSL_CA_KEY_FILE, "ssl", "ca_key_file", CFG_STR, "",                                      \
+	  "ctrove: PEM private key of ca_cert_file (required with it; read by the control plane "  \
+	  "only).")                                                                                \
+	X(SSL_INSTANCE_CERT_LIFETIME, "ssl", "instance_cert_lifetime", CFG_INT, "31536000",        \
+	  "ctrove: seconds an instance's server certificate is valid (default one year).")         \
+	X(SSL_INSTANCE_CERT_RENEW_BEFORE, "ssl", "instance_cert_renew_before", CFG_INT, "2592000", \
+	  "ctrove: the taskmanager replaces an instance's server certificate this many seconds "   \
+	  "before it expires (default 30 days); a negative value renews only after expiry "        \
+	  "(tests).")                                                                              \
+	X(SSL_INSTANCE_CERT_CHECK_INTERVAL, "ssl", "instance_cert_check_interval", CFG_INT,        \
+	  "3600", "ctrove: seconds between the taskmanager's checks for certificates to renew.")
 
 #endif

@@ -183,6 +183,11 @@ static const char *const migrations[] = {
 	 "ALTER TABLE ctrove_users ADD COLUMN tokens_valid_after BIGINT NOT NULL DEFAULT 0;"
 	 "ALTER TABLE ctrove_roles ADD COLUMN description TEXT NOT NULL DEFAULT '';"
 	 "CREATE INDEX ctrove_role_assignments_project ON ctrove_role_assignments(project_id);"),
+	/* 6: each instance's server certificate: its names and when it expires
+	 * (seconds since the epoch), for the taskmanager's renewals (docs/tls.md). */
+	"CREATE TABLE ctrove_instance_certificates ("
+	" instance_id VARCHAR(36) PRIMARY KEY, sans TEXT NOT NULL, not_after BIGINT NOT NULL,"
+	" issued_at DATETIME NOT NULL);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -301,6 +301,14 @@ static json_t *on_apply_overrides(void *user, const struct rpc_request *req, str
 	return done(a->ds->apply_overrides(&a->inst, json_object_get(req->args, "overrides"), err));
 }
 
+static json_t *on_rotate_tls(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	if (!a->ds->rotate_tls)
+		return ct_fail(err, 501, "rotate_tls is not supported here."), NULL;
+	return done(a->ds->rotate_tls(&a->inst, json_object_get(req->args, "ctrove_tls"), err));
+}
+
 static json_t *not_implemented(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
@@ -327,6 +335,7 @@ static const struct rpc_arg prepare_args[] = {
 	{"snapshot", RPC_T_OBJECT | RPC_T_NULL, false},
 	{"modules", RPC_T_ARRAY | RPC_T_NULL, false},
 	{"ds_version", RPC_T_STRING | RPC_T_NULL, false},
+	{"ctrove_tls", RPC_T_OBJECT | RPC_T_NULL, false}, /* ctrove: the server certificate */
 	END,
 };
 static const struct rpc_arg databases_args[] = {{"databases", RPC_T_ARRAY, true}, END};
@@ -364,6 +373,7 @@ static const struct rpc_arg root_password_args[] = {
 static const struct rpc_arg update_overrides_args[] = {
 	{"overrides", RPC_T_OBJECT, true}, {"remove", RPC_T_BOOL | RPC_T_NULL, false}, END};
 static const struct rpc_arg apply_overrides_args[] = {{"overrides", RPC_T_OBJECT, true}, END};
+static const struct rpc_arg rotate_tls_args[] = {{"ctrove_tls", RPC_T_OBJECT, true}, END};
 static const struct rpc_arg fs_args[] = {{"fs_path", RPC_T_STRING | RPC_T_NULL, false}, END};
 
 /* Methods of §1.3 not served yet; every argument accepted, answer 501. */
@@ -399,6 +409,7 @@ static const struct rpc_method guest_methods[] = {
 	LATER("reset_configuration"),
 	{"update_overrides", on_update_overrides, update_overrides_args, false},
 	{"apply_overrides", on_apply_overrides, apply_overrides_args, false},
+	{"rotate_tls", on_rotate_tls, rotate_tls_args, false},
 	LATER("mount_volume"),
 	LATER("unmount_volume"),
 	LATER("resize_fs"),

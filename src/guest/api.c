@@ -151,15 +151,27 @@ int guest_prepare(const struct guest_ref *g, const struct guest_prepare_args *a,
 		json_decref(users);
 		return ct_fail(err, 500, "out of memory");
 	}
-	return cast(g, "prepare",
-		    json_pack("{s:s,s:o,s:I,s:o,s:n,s:s?,s:n,s:s?,s:s?,s:O?,s:n,s:n,s:[],s:s?}",
-			      "packages", "", "databases", dbs, "memory_mb",
-			      (json_int_t)a->memory_mb, "users", users, "device_path",
-			      "mount_point", a->mount_point, "backup_info", "config_contents",
-			      a->config_contents, "root_password", a->root_password, "overrides",
-			      a->overrides, "cluster_config", "snapshot", "modules", "ds_version",
-			      a->ds_version),
-		    err);
+	json_t *args = json_pack(
+		"{s:s,s:o,s:I,s:o,s:n,s:s?,s:n,s:s?,s:s?,s:O?,s:n,s:n,s:[],s:s?}", "packages", "",
+		"databases", dbs, "memory_mb", (json_int_t)a->memory_mb, "users", users,
+		"device_path", "mount_point", a->mount_point, "backup_info", "config_contents",
+		a->config_contents, "root_password", a->root_password, "overrides", a->overrides,
+		"cluster_config", "snapshot", "modules", "ds_version", a->ds_version);
+	/* ctrove's own argument; a Python guest would refuse it, ctrove's reads it. */
+	if (args && a->tls) {
+		json_t *tls = guest_tls_to_json(a->tls);
+		if (!tls || json_object_set_new(args, "ctrove_tls", tls)) {
+			json_decref(args);
+			return ct_fail(err, 500, "out of memory");
+		}
+	}
+	return cast(g, "prepare", args, err);
+}
+
+int guest_rotate_tls(const struct guest_ref *g, const struct guest_tls *tls, struct ct_error *err)
+{
+	return call_done(g, "rotate_tls", json_pack("{s:o?}", "ctrove_tls", guest_tls_to_json(tls)),
+			 GUEST_TIMEOUT_LOW, err);
 }
 
 int guest_restart(const struct guest_ref *g, struct ct_error *err)

@@ -47,7 +47,8 @@ struct guest_prepare_args {
 	const char *config_contents; /* the rendered base config; NULL = null */
 	const char *root_password;   /* NULL = null */
 	const char *ds_version;
-	const json_t *overrides; /* the attached group's values; NULL = null */
+	const json_t *overrides;     /* the attached group's values; NULL = null */
+	const struct guest_tls *tls; /* ctrove: the server certificate; NULL = none */
 };
 
 /* A page request of list_databases / list_users (§3.5). */
@@ -72,6 +73,9 @@ int guest_prepare(const struct guest_ref *g, const struct guest_prepare_args *ar
 		  struct ct_error *err);
 int guest_restart(const struct guest_ref *g, struct ct_error *err);
 int guest_stop_db(const struct guest_ref *g, struct ct_error *err);
+/* ctrove: put a new server certificate in place and make the running server
+ * use it without a restart. */
+int guest_rotate_tls(const struct guest_ref *g, const struct guest_tls *tls, struct ct_error *err);
 
 /* --- configuration groups (§6.2) ------------------------------------------------ */
 

@@ -138,6 +138,12 @@ struct datastore_manager {
 	 * change them without a restart; a null value goes back to the base. */
 	int (*apply_overrides)(const struct guest_instance *inst, const json_t *overrides,
 			       struct ct_error *err);
+
+	/* ctrove: rotate_tls(ctrove_tls): put a new server certificate in place
+	 * ({"cert", "key", "ca"}, guest/tls_files.h) and make the running server
+	 * use it for new connections without a restart. */
+	int (*rotate_tls)(const struct guest_instance *inst, const json_t *tls,
+			  struct ct_error *err);
 };
 
 /* list_access(): the databases of get_user, the same for every datastore.

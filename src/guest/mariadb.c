@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "guest/mariadb_config.h"
 #include "guest/mariadb_internal.h"
+#include "guest/tls_files.h"
 
 #define START_TIMEOUT_MS 180000
 #define STOP_TIMEOUT_MS	 180000
@@ -164,6 +165,23 @@ static int write_config(const struct guest_instance *inst, const struct mdb_path
 		return ct_fail(err, 500, "The config is too long.");
 	}
 	n += (size_t)w;
+	struct guest_tls_paths tls;
+	if (guest_tls_paths(inst, &tls, err)) {
+		free(out);
+		return -1;
+	}
+	if (guest_tls_present(&tls)) {
+		/* The paths come from run_dir (the agent's config), never a message. */
+		w = snprintf(out + n, cap - n,
+			     "# TLS with the instance's certificate (docs/tls.md).\n"
+			     "ssl_cert = %s\nssl_key = %s\nssl_ca = %s\n",
+			     tls.cert, tls.key, tls.ca);
+		if (w < 0 || (size_t)w >= cap - n) {
+			free(out);
+			return ct_fail(err, 500, "The config is too long.");
+		}
+		n += (size_t)w;
+	}
 	int rc = guest_write_file_owned(p->cnf, out, n, 0600, id, err);
 	free(out);
 	return rc;
@@ -486,7 +504,7 @@ static int prevalidate(const json_t *kwargs, struct ct_error *err)
 	const char *root_pw = guest_kw_string(kwargs, "root_password");
 	if (root_pw && *root_pw && mdb_check_password(root_pw, err))
 		return -1;
-	return 0;
+	return guest_tls_prepare_check(kwargs, err);
 }
 
 /* Trove's secure(): the local-only admin account with a fresh random password
@@ -545,7 +563,7 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 	    guest_mark_prepared(inst, false, err))
 		return -1;
 	log_info("prepare: instance %s on %s:%d", inst->id, inst->bind_address, inst->port);
-	if (stop_server(inst, &p, err) ||
+	if (guest_tls_prepare_install(inst, kwargs, err) || stop_server(inst, &p, err) ||
 	    write_config(inst, &p, &id, guest_kw_string(kwargs, "config_contents"), err) ||
 	    mdb_update_overrides(inst, json_object_get(kwargs, "overrides"), false, err))
 		return -1;
@@ -579,6 +597,27 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 	return 0;
 }
 
+/* New files, then FLUSH SSL: the server's SSL context is rebuilt from them;
+ * established sessions keep theirs, new ones get the new certificate. */
+static int mdb_rotate_tls(const struct guest_instance *inst, const json_t *tls,
+			  struct ct_error *err)
+{
+	if (guest_tls_install(inst, tls, err))
+		return -1;
+	MYSQL *c = mdb_connect_admin(inst, err);
+	if (!c)
+		return -1;
+	struct sqlb b;
+	sqlb_init(&b, c);
+	sqlb_raw(&b, "FLUSH SSL");
+	unsigned code = mdb_run(&b);
+	libmariadb.mysql_close(c);
+	if (code)
+		return mdb_fail(&b, code, "Reloading the certificate", err);
+	log_info("server certificate reloaded (FLUSH SSL)");
+	return 0;
+}
+
 static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *err)
 {
 	return guest_fs_stats(inst->data_dir, err);
@@ -596,7 +635,7 @@ static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *
 		.revoke_access = mdb_revoke_access, .enable_root = mdb_enable_root_op,             \
 		.disable_root = mdb_disable_root, .is_root_enabled = mdb_is_root_enabled,          \
 		.get_filesystem_stats = mdb_fs_stats, .update_overrides = mdb_update_overrides,    \
-		.apply_overrides = mdb_apply_overrides,                                            \
+		.apply_overrides = mdb_apply_overrides, .rotate_tls = mdb_rotate_tls,              \
 	}
 
 const struct datastore_manager mariadb_manager = MDB_OPS("mariadb");

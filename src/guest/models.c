@@ -387,3 +387,37 @@ const char *guest_model_db_name(const json_t *entry)
 {
 	return json_is_string(entry) ? json_string_value(entry) : guest_model_name(entry);
 }
+
+/* --- TLS material ----------------------------------------------------------- */
+
+json_t *guest_tls_to_json(const struct guest_tls *tls)
+{
+	return json_pack("{s:s,s:s,s:s}", "cert", tls->cert_pem, "key", tls->key_pem, "ca",
+			 tls->ca_pem);
+}
+
+static const char *tls_field(const json_t *j, const char *key, const char *begin, const char *end,
+			     struct ct_error *err)
+{
+	const json_t *v = json_object_get(j, key);
+	const char *text = json_string_value(v);
+	size_t len = text ? json_string_length(v) : 0;
+	if (!text || len != strlen(text) || len > GUEST_TLS_PEM_MAX ||
+	    strncmp(text, begin, strlen(begin)) || !strstr(text, end)) {
+		ct_fail(err, 400, "ctrove_tls.%s is not a PEM %s.", key, end);
+		return NULL;
+	}
+	return text;
+}
+
+int guest_tls_from_json(const json_t *j, struct guest_tls *out, struct ct_error *err)
+{
+	if (!json_is_object(j))
+		return ct_fail(err, 400, "ctrove_tls must be an object.");
+	if (!(out->cert_pem =
+		      tls_field(j, "cert", "-----BEGIN CERTIFICATE-----", "CERTIFICATE", err)) ||
+	    !(out->key_pem = tls_field(j, "key", "-----BEGIN ", "PRIVATE KEY", err)) ||
+	    !(out->ca_pem = tls_field(j, "ca", "-----BEGIN CERTIFICATE-----", "CERTIFICATE", err)))
+		return -1;
+	return 0;
+}

@@ -122,4 +122,22 @@ const json_t *guest_model_databases(const json_t *user);
 /* A database entry of a list: a plain string, or a serialized schema's name. */
 const char *guest_model_db_name(const json_t *entry);
 
+/* --- TLS material (ctrove: prepare's ctrove_tls, rotate_tls) -------------- */
+
+#define GUEST_TLS_PEM_MAX 16384
+
+/* A server certificate, its private key and the CA that signed it, in PEM
+ * (borrowed). On the wire {"cert", "key", "ca"}; sealed like every guest
+ * message, never logged. */
+struct guest_tls {
+	const char *cert_pem;
+	const char *key_pem;
+	const char *ca_pem;
+};
+
+json_t *guest_tls_to_json(const struct guest_tls *tls);
+/* j's three fields into out (borrowed from j); 400 when one is missing, not
+ * PEM of its kind, holds a NUL or is longer than GUEST_TLS_PEM_MAX. */
+int guest_tls_from_json(const json_t *j, struct guest_tls *out, struct ct_error *err);
+
 #endif

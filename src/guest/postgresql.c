@@ -31,6 +31,7 @@
 #include "common/dbnames.h"
 #include "common/log.h"
 #include "guest/postgresql_internal.h"
+#include "guest/tls_files.h"
 #include "os/proc.h"
 
 #define PG_LIB_DIR	 "/usr/lib/postgresql"
@@ -219,7 +220,7 @@ static int write_config(const struct guest_instance *inst, const struct pg_paths
 		free(base);
 		return -1;
 	}
-	size_t cap = strlen(contents) + 8192;
+	size_t cap = strlen(contents) + 16384;
 	char *out = malloc(cap);
 	if (!out) {
 		free(base);
@@ -254,6 +255,26 @@ static int write_config(const struct guest_instance *inst, const struct pg_paths
 		return ct_fail(err, 500, "The config is too long.");
 	}
 	n += (size_t)w;
+	struct guest_tls_paths tls;
+	char q_cert[PATH_MAX * 2 + 3], q_key[PATH_MAX * 2 + 3], q_ca[PATH_MAX * 2 + 3];
+	if (guest_tls_paths(inst, &tls, err) ||
+	    (guest_tls_present(&tls) && (conf_str(q_cert, sizeof q_cert, tls.cert, err) ||
+					 conf_str(q_key, sizeof q_key, tls.key, err) ||
+					 conf_str(q_ca, sizeof q_ca, tls.ca, err)))) {
+		free(out);
+		return -1;
+	}
+	if (guest_tls_present(&tls)) {
+		w = snprintf(out + n, cap - n,
+			     "# TLS with the instance's certificate (docs/tls.md).\n"
+			     "ssl = on\nssl_cert_file = %s\nssl_key_file = %s\nssl_ca_file = %s\n",
+			     q_cert, q_key, q_ca);
+		if (w < 0 || (size_t)w >= cap - n) {
+			free(out);
+			return ct_fail(err, 500, "The config is too long.");
+		}
+		n += (size_t)w;
+	}
 	int rc = guest_write_file_owned(p->conf, out, n, 0600, id, err);
 	free(out);
 	return rc;
@@ -265,10 +286,11 @@ static int write_config(const struct guest_instance *inst, const struct pg_paths
  * nothing a tenant's superuser starts with COPY ... TO PROGRAM logs in by
  * peer); os_admin by password, socket only; nobody else over the socket; over
  * TCP postgres, os_admin and replication are rejected and every other role
- * needs scram-sha-256.
+ * needs scram-sha-256 — over TLS only (hostssl) when the configuration group
+ * says require_secure_transport.
  */
-static int write_hba(const struct pg_paths *p, const struct guest_identity *id,
-		     struct ct_error *err)
+int pg_write_hba(const struct pg_paths *p, const struct guest_identity *id, bool require_tls,
+		 struct ct_error *err)
 {
 	static const char hba[] = "# ctrove guest agent. Generated at every prepare; do not edit.\n"
 				  "# TYPE  DATABASE     USER      ADDRESS     METHOD\n"
@@ -283,7 +305,19 @@ static int write_hba(const struct pg_paths *p, const struct guest_identity *id,
 				  "host    replication  all       ::/0        reject\n"
 				  "host    all          all       0.0.0.0/0   scram-sha-256\n"
 				  "host    all          all       ::/0        scram-sha-256\n";
-	if (guest_write_file_owned(p->hba, hba, sizeof hba - 1, 0600, id, err))
+	static const char tenants_tls[] =
+		"hostssl all          all       0.0.0.0/0   scram-sha-256\n"
+		"hostssl all          all       ::/0        scram-sha-256\n";
+	/* Every line but the tenants' two is the same either way. */
+	char text[sizeof hba + sizeof tenants_tls];
+	size_t len = sizeof hba - 1;
+	memcpy(text, hba, len);
+	if (require_tls) {
+		len -= sizeof tenants_tls - 1 - 2 * strlen("ssl");
+		memcpy(text + len, tenants_tls, sizeof tenants_tls - 1);
+		len += sizeof tenants_tls - 1;
+	}
+	if (guest_write_file_owned(p->hba, text, len, 0600, id, err))
 		return -1;
 	char self[64], ident[512];
 	guest_self_name(self, sizeof self);
@@ -623,7 +657,7 @@ static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, s
 	if (!json_is_object(kwargs))
 		return ct_fail(err, 400, "prepare needs its arguments as an object.");
 	if (guest_prepare_check_unsupported(kwargs, err) || prevalidate(kwargs, err) ||
-	    pg_paths(inst, &p, err))
+	    guest_tls_prepare_check(kwargs, err) || pg_paths(inst, &p, err))
 		return -1;
 	int major = pick_major(guest_kw_string(kwargs, "ds_version"), bin_dir, sizeof bin_dir, err);
 	if (major <= 0 || guest_identity_resolve(inst->os_user, &id, err) ||
@@ -631,10 +665,9 @@ static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, s
 		return -1;
 	log_info("prepare: instance %s on %s:%d, PostgreSQL %d", inst->id, inst->bind_address,
 		 inst->port, major);
-	if (stop_server(inst, &p, err) ||
+	if (guest_tls_prepare_install(inst, kwargs, err) || stop_server(inst, &p, err) ||
 	    write_config(inst, &p, &id, guest_kw_string(kwargs, "config_contents"), err) ||
-	    pg_update_overrides(inst, json_object_get(kwargs, "overrides"), false, err) ||
-	    write_hba(&p, &id, err))
+	    pg_update_overrides(inst, json_object_get(kwargs, "overrides"), false, err))
 		return -1;
 	double t_init = guest_now();
 	int have = data_major(&p);
@@ -698,4 +731,5 @@ const struct datastore_manager postgresql_manager = {
 	.get_filesystem_stats = pg_fs_stats,
 	.update_overrides = pg_update_overrides,
 	.apply_overrides = pg_apply_overrides,
+	.rotate_tls = pg_rotate_tls,
 };

@@ -126,6 +126,12 @@ int pg_disable_root(const struct guest_instance *inst, struct ct_error *err);
 int pg_is_root_enabled(const struct guest_instance *inst, bool *enabled, struct ct_error *err);
 
 /* postgresql_overrides.c: configuration groups. */
+/* pg_hba.conf (postgresql.c): tenants by password over TCP, over TLS only when
+ * require_tls. */
+int pg_write_hba(const struct pg_paths *p, const struct guest_identity *id, bool require_tls,
+		 struct ct_error *err);
+/* rotate_tls (postgresql_overrides.c): new files, then a reload. */
+int pg_rotate_tls(const struct guest_instance *inst, const json_t *tls, struct ct_error *err);
 int pg_update_overrides(const struct guest_instance *inst, const json_t *overrides, bool remove,
 			struct ct_error *err);
 int pg_apply_overrides(const struct guest_instance *inst, const json_t *overrides,

@@ -345,6 +345,11 @@ static int w_apply_overrides(const struct guest_instance *inst, const json_t *ov
 			 err);
 }
 
+static int w_rotate_tls(const struct guest_instance *inst, const json_t *tls, struct ct_error *err)
+{
+	return call_done(inst, "rotate_tls", json_pack("{s:o?}", "tls", copy(tls)), err);
+}
+
 /* A statvfs: nothing to isolate. */
 static json_t *w_filesystem_stats(const struct guest_instance *inst, struct ct_error *err)
 {
@@ -379,6 +384,7 @@ const struct datastore_manager guest_worker_manager = {
 	.get_filesystem_stats = w_filesystem_stats,
 	.update_overrides = w_update_overrides,
 	.apply_overrides = w_apply_overrides,
+	.rotate_tls = w_rotate_tls,
 };
 
 /* --- the worker's side ----------------------------------------------------- */
@@ -443,6 +449,8 @@ static json_t *run(const struct datastore_manager *m, const struct guest_instanc
 						err));
 	if (!strcmp(op, "apply_overrides") && m->apply_overrides)
 		return done(m->apply_overrides(inst, ARG("overrides"), err));
+	if (!strcmp(op, "rotate_tls") && m->rotate_tls)
+		return done(m->rotate_tls(inst, ARG("tls"), err));
 #undef ARG
 	ct_fail(err, 500, "The worker has no operation %.40s.", op);
 	return NULL;

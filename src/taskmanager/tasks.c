@@ -22,6 +22,7 @@
 #include "guest/api.h"
 #include "guest/datastore_hooks.h"
 #include "rpc/broker_accounts.h"
+#include "taskmanager/instance_tls.h"
 #include "taskmanager/task_threads.h"
 
 void tasks_join(void)
@@ -84,13 +85,15 @@ static int wait_for_service(const char *id, long timeout_s, struct ct_error *err
 /* prepare with the databases and users create_instance carries (already
  * serialized by the API) and the config rendered for the flavor. */
 static int send_prepare(const struct instance *in, const json_t *create_args, long memory,
-			const char *mount, const char *config, struct ct_error *err)
+			const char *mount, const char *config, const struct guest_tls *tls,
+			struct ct_error *err)
 {
 	struct guest_prepare_args prepare = {
 		.memory_mb = memory,
 		.mount_point = mount,
 		.config_contents = config,
 		.ds_version = in->datastore_version,
+		.tls = tls,
 	};
 	const json_t *overrides = json_object_get(create_args, "overrides");
 	if (json_is_object(overrides) && json_object_size(overrides) > 0)
@@ -176,7 +179,15 @@ static void run_create(const char *id, const json_t *a)
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
 		return;
 	}
-	if (send_prepare(&in, a, memory, mount, config, &err)) {
+	struct pki_server_cert cert;
+	struct guest_tls tls;
+	if (instance_tls_issue(id, server.address, &cert, &tls, &err)) {
+		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
+		return;
+	}
+	rc = send_prepare(&in, a, memory, mount, config, &tls, &err);
+	pki_server_cert_clear(&cert);
+	if (rc) {
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
 		return;
 	}

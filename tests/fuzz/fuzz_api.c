@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -403,7 +404,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(resp.status == 200 && !strcmp(method, "PATCH") &&
 			 strstr(path, "/configurations/"));
 	bool missing_body = !resp.body && !resp.text && !empty_ok;
-	if (resp.text) { /* written without jansson: must still parse */
+	bool json_typed = true; /* the CA route answers PEM */
+	for (int i = 0; i < resp.nheaders; i++)
+		if (!strcasecmp(resp.headers[i].name, "Content-Type"))
+			json_typed = strstr(resp.headers[i].value, "json") != NULL;
+	if (resp.text && json_typed) { /* written without jansson: must still parse */
 		json_error_t parse_error;
 		json_t *parsed = json_loadb(resp.text, resp.text_len, 0, &parse_error);
 		if (!parsed) {
