@@ -66,6 +66,15 @@ grep -q '^\[broker_accounts\]' "$conf" ||
 ctrove() { "$CTROVE" --config-file "$conf" "$@"; }
 
 ctrove manage db_sync >/dev/null
+# HTTPS: the API's certificate comes from the ctrove CA (made on the first run in
+# $state/ca), issued anew on every run for 127.0.0.1 and localhost; the CA
+# goes beside the openrc, which names it in OS_CACERT.
+ctrove manage issue_certificate --san 127.0.0.1 --san localhost --out "$state/api-tls" >/dev/null
+grep -q '^cert_file = ' "$conf" ||
+	printf '\n[ssl]\ncert_file = %s/api-tls/cert.pem\nkey_file = %s/api-tls/key.pem\n' \
+		"$state" "$state" >>"$conf"
+cacert="$(dirname "$openrc")/ctrove-ca.pem"
+cp "$state/api-tls/ca.pem" "$cacert.tmp" && chmod 644 "$cacert.tmp" && mv "$cacert.tmp" "$cacert"
 if [ ! -f "$state/admin-password" ]; then
 	(umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$state/admin-password")
 fi
@@ -88,7 +97,8 @@ fi
 umask 077
 cat >"$openrc" <<RC
 # Written by 'make run': source it, then use the openstack CLI against ctrove.
-export OS_AUTH_URL=http://127.0.0.1:$port/identity/v3
+export OS_AUTH_URL=https://127.0.0.1:$port/identity/v3
+export OS_CACERT=$cacert
 export OS_IDENTITY_API_VERSION=3
 export OS_USERNAME=admin
 export OS_PASSWORD=$password
@@ -98,7 +108,7 @@ export OS_PROJECT_DOMAIN_NAME=Default
 export OS_REGION_NAME=RegionOne
 RC
 
-echo "ctrove: API on http://127.0.0.1:$port, state in $state"
+echo "ctrove: API on https://127.0.0.1:$port (CA: $cacert), state in $state"
 echo "ctrove: credentials in $openrc; in another shell:"
 echo "    . $openrc && openstack datastore list"
 "$CTROVE" --config-file "$conf" all &

@@ -142,9 +142,7 @@ static int write_guest_conf(const struct compute_spec *s, const char *path, cons
 		cfg_bool(CFG_DEBUG) ? "true" : "false", mount_point, rdir, templates, address,
 		hooks->port, s->memory_mb, user->name);
 	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", path);
-	*strrchr(dir, '/') = '\0';
-	if (guest_bus_tls_write(f, s->transport_url, dir, err)) {
+	if (instance_dir(s->id, dir, err) || guest_bus_tls_write(f, s->transport_url, dir, err)) {
 		fclose(f);
 		unlink(tmp);
 		return -1;
