@@ -1,5 +1,5 @@
-"""Test certificates for the TLS end-to-end tests (tests/e2e/test_tls.py):
-a CA and server certificates made with python3-cryptography, so that a test can
+"""Certificates for the API and bus TLS tests (tests/e2e/test_tls_api_bus.py): a
+CA and server certificates made with python3-cryptography, so that a test can
 ask for what openssl's CLI makes awkward (an expired certificate, a second CA).
 Owns only the files it writes into the directory it is given."""
 import datetime

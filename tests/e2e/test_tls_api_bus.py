@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CTROVE, Cloud, Server, free_port, sanitizer_env, serve
-from tlslib import CA
+from api_certs import CA
 
 NAME = "tls1"
 
