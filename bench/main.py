@@ -151,6 +151,11 @@ def targets(result):
         "not measured" if x is None else
         f"{x:.0f}x ({r['ctrove']['rps']:.0f} vs {r['trove']['rps']:.0f} req/s), "
         f"p99 {fmt_num(r['ctrove']['p99_ms'])} ms")
+    h = (api or {}).get("https")
+    add(f"GET /instances (N={h['n'] if h else 100}) over HTTPS >= 80 % of HTTP's req/s "
+        "(keep-alive)", None if not h or h["ratio"] is None else h["ratio"] >= 0.8,
+        "not measured" if not h or h["ratio"] is None else
+        f"{h['ratio'] * 100:.0f} % ({h['https']['rps']:.0f} vs {h['http']['rps']:.0f} req/s)")
     for key, label in ((("GET /datastores", 0), "GET /datastores"),
                        (("GET /instances/{id}", 100), "GET /instances/{id} (N=100)"),
                        (("GET /instances/{id}", 1000), "GET /instances/{id} (N=1000)")):

@@ -10,7 +10,7 @@ fuzz=$2
 fuzz_seconds=$3
 
 rmq_dir=$(mktemp -d /tmp/ctrove-check-rmq.XXXXXX)
-port=$("$top/scripts/free_port.sh" 26700 4)
+port=$("$top/scripts/free_port.sh" 26700 5) # PORT+4: its TLS (AMQPS) listener
 # A private Swift for the Swift store's tests and the e2e Swift fixture (about
 # 8 s to start, so once per run like the broker).
 swift_dir=$(mktemp -d /tmp/ctrove-check-swift.XXXXXX)
@@ -22,7 +22,7 @@ stop_broker() {
 	mountpoint -q "$swift_dir/srv/d1" || rm -rf "$swift_dir"
 }
 trap stop_broker EXIT
-"$top/scripts/rabbitmq.sh" start "$rmq_dir" "$port"
+"$top/scripts/rabbitmq.sh" start "$rmq_dir" "$port" $((port + 4))
 "$top/scripts/swift.sh" start "$swift_dir" "$swift_port"
 eval "$("$top/scripts/swift.sh" env "$swift_dir")"
 
@@ -31,6 +31,9 @@ eval "$("$top/scripts/swift.sh" env "$swift_dir")"
 CTROVE_TEST_TRANSPORT_URL=$("$top/scripts/rabbitmq.sh" url "$rmq_dir" "$port")
 export CTROVE_TEST_TRANSPORT_URL
 export CTROVE_TEST_MANAGEMENT_URL="http://127.0.0.1:$((port + 3))/"
+# The same node over TLS, its certificate from a test CA (rabbitmq.sh): amqps:// tests.
+CTROVE_TEST_TLS_TRANSPORT_URL=$("$top/scripts/rabbitmq.sh" tls-url "$rmq_dir" "$port")
+export CTROVE_TEST_TLS_TRANSPORT_URL CTROVE_TEST_BUS_CA="$rmq_dir/tls/ca.pem"
 export RPC_TEST_DIR="$rmq_dir" RPC_TEST_PORT="$port"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 

@@ -6,7 +6,8 @@
 # tests on must fail there, naming cmocka), then starts it twice with
 # scripts/run.sh (first run, then a run on the state the first one left) on a
 # state directory, openrc and ports of its own, lists datastores with the
-# openstack CLI through the openrc it wrote, and stops it with SIGTERM.
+# openstack CLI through the openrc it wrote (HTTPS, OS_CACERT), and stops it with
+# SIGTERM.
 # Owns its temporary directory and the processes it starts; never touches .run/,
 # ./openrc or another build directory.
 #   scripts/ci_run_without_test_deps.sh [BUILD_DIR]   (default build-ci-run)
@@ -71,15 +72,17 @@ export CTROVE_PORT=$(scripts/free_port.sh 29100 1) CTROVE_AMQP_PORT=$(scripts/fr
 
 run_once() { # label
 	local started=$SECONDS log="$work/run-$1.log"
+	local cacert="$work/ctrove-ca.pem"
 	scripts/run.sh "$build/src/ctrove" >"$log" 2>&1 &
 	run_pid=$!
 	local port=
 	for _ in $(seq 1 240); do
 		kill -0 "$run_pid" 2>/dev/null || { cat "$log" >&2; fail "$1: run.sh exited"; }
 		if [ -f "$CTROVE_OPENRC" ] && grep -qs "credentials in $CTROVE_OPENRC" "$log"; then
-			port=$(sed -n 's|^export OS_AUTH_URL=http://127.0.0.1:\([0-9]*\)/.*|\1|p' \
+			port=$(sed -n 's|^export OS_AUTH_URL=https://127.0.0.1:\([0-9]*\)/.*|\1|p' \
 				"$CTROVE_OPENRC")
-			curl -sf -o /dev/null "http://127.0.0.1:$port/" && break
+			[ -n "$port" ] && curl -sf -o /dev/null --cacert "$cacert" \
+				"https://127.0.0.1:$port/" && break
 		fi
 		sleep 0.25
 	done
@@ -92,6 +95,9 @@ run_once() { # label
 	) || { cat "$log" >&2; fail "$1: openstack datastore list"; }
 	echo "$out" | grep -qx mariadb || fail "$1: no mariadb datastore in: $out"
 	echo "$out" | grep -qx postgresql || fail "$1: no postgresql datastore in: $out"
+	# HTTPS with the ctrove CA's certificate, named in the openrc; never plain HTTP.
+	grep -qx "export OS_CACERT=$cacert" "$CTROVE_OPENRC" || fail "$1: openrc names no OS_CACERT"
+	if curl -s -o /dev/null "http://127.0.0.1:$port/"; then fail "$1: the API answers plain HTTP"; fi
 	# The bus: the control plane's own account (0600), no guest login anywhere.
 	local amqp account="$CTROVE_RUN_DIR/rabbitmq/control-account"
 	amqp=$(sed -n 's|^transport_url = rabbit://[^@]*@127.0.0.1:\([0-9]*\)/.*|\1|p' \
@@ -111,7 +117,8 @@ run_once() { # label
 	wait "$run_pid" || rc=$?
 	run_pid=
 	[ "$rc" = 0 ] || { cat "$log" >&2; fail "$1: run.sh exited with $rc after SIGTERM"; }
-	! curl -s -o /dev/null "http://127.0.0.1:$port/" || fail "$1: the API still answers"
+	! curl -s -o /dev/null --cacert "$cacert" "https://127.0.0.1:$port/" ||
+		fail "$1: the API still answers"
 	if scripts/rabbitmq.sh status "$CTROVE_RUN_DIR/rabbitmq" "$amqp" >/dev/null; then
 		fail "$1: its RabbitMQ still runs"
 	fi

@@ -4,13 +4,22 @@
 # private epmd on PORT+2; never touches the machine's shared rabbit@<host> node, port
 # 5672 or the default epmd on 4369. Everything listens on 127.0.0.1 only.
 #
-#   scripts/rabbitmq.sh start|stop|status|restart|url DIR [PORT]
+#   scripts/rabbitmq.sh start|stop|status|restart|url|tls-url DIR [PORT [TLS_PORT]]
 #
 # PORT is the AMQP port (default 25679); the node is ctrove<PORT>@localhost, its
 # distribution port PORT+1, its epmd PORT+2, its management HTTP API (the plugin
 # rabbitmq_management, which ctrove uses to make each guest's account) PORT+3.
 # start and stop are idempotent; start returns once `rabbitmqctl await_startup`
 # succeeds.
+#
+# TLS: with TLS_PORT, start adds an AMQPS listener on 127.0.0.1:TLS_PORT serving
+# DIR/tls/server.pem + server.key; when those are missing it makes them with the
+# openssl CLI, signed by a test CA of its own (DIR/tls/ca.pem, 0600 key beside it),
+# for the names 127.0.0.1 and localhost (as DNS names too: rabbitmq-c 0.11 matches
+# only DNS names). A caller may put its own server.pem/server.key/ca.pem there
+# first (make run: the ctrove CA's). A restart keeps the TLS port. `tls-url`
+# prints the amqps:// transport_url; trust DIR/tls/ca.pem ([oslo_messaging_rabbit]
+# ssl_ca_file).
 #
 # Accounts: no `guest` login at all (deleted on the first start: every guest agent
 # runs on this machine, so "loopback only" would not keep them out). The first start
@@ -20,7 +29,7 @@
 set -eu
 
 usage() {
-	echo "usage: $0 start|stop|status|restart|url DIR [PORT]" >&2
+	echo "usage: $0 start|stop|status|restart|url|tls-url DIR [PORT [TLS_PORT]]" >&2
 	exit 2
 }
 
@@ -29,8 +38,12 @@ cmd=$1
 dir=$2
 port=${3:-25679}
 case $port in *[!0-9]* | '') usage ;; esac
+
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+# A node started with a TLS port keeps it across stop/start (DIR/tls-port).
+tls_port=${4:-$(cat "$dir/tls-port" 2>/dev/null || true)}
+case $tls_port in *[!0-9]*) usage ;; esac
 dist=$((port + 1))
 epmd_port=$((port + 2))
 mgmt_port=$((port + 3))
@@ -78,6 +91,20 @@ management.tcp.ip = 127.0.0.1
 management.tcp.port = $mgmt_port
 log.file.level = info
 CONF
+	if [ -n "$tls_port" ]; then
+		tls_files
+		cat >>"$dir/rabbitmq.conf" <<CONF
+listeners.ssl.1 = 127.0.0.1:$tls_port
+ssl_options.cacertfile = $dir/tls/ca.pem
+ssl_options.certfile = $dir/tls/server.pem
+ssl_options.keyfile = $dir/tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+ssl_options.versions.1 = tlsv1.3
+ssl_options.versions.2 = tlsv1.2
+CONF
+		echo "$tls_port" >"$dir/tls-port"
+	fi
 	"$bin/rabbitmq-server" -detached >"$dir/log/start.out" 2>&1
 	i=0
 	while ! ctl await_startup >/dev/null 2>&1; do
@@ -90,6 +117,30 @@ CONF
 	done
 	control_account
 	echo "rabbitmq $node running on 127.0.0.1:$port (management on 127.0.0.1:$mgmt_port)"
+}
+
+# The broker's certificate: the caller's (DIR/tls/server.pem), else one from a
+# test CA made here with the openssl CLI, valid for 825 days.
+tls_files() {
+	mkdir -p "$dir/tls"
+	chmod 700 "$dir/tls"
+	[ -s "$dir/tls/server.pem" ] && [ -s "$dir/tls/server.key" ] && [ -s "$dir/tls/ca.pem" ] &&
+		return 0
+	command -v openssl >/dev/null 2>&1 ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openssl >/dev/null
+	(
+		cd "$dir/tls"
+		umask 077
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 \
+			-subj "/CN=ctrove test broker CA $port" -keyout ca.key -out ca.pem 2>/dev/null
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-subj "/CN=127.0.0.1" -keyout server.key -out server.csr 2>/dev/null
+		printf 'subjectAltName=IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost\n' >server.ext
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-days 825 -extfile server.ext -out server.pem 2>/dev/null
+		rm -f server.csr server.ext ca.srl
+		chmod 644 ca.pem server.pem
+	)
 }
 
 # Once per node state: the control plane's account, then no guest login. The
@@ -149,6 +200,13 @@ restart)
 	start
 	;;
 url) echo "rabbit://$(cat "$dir/control-account")@127.0.0.1:$port/" ;;
+tls-url)
+	[ -s "$dir/tls-port" ] || {
+		echo "rabbitmq $node has no TLS listener (start it with a TLS_PORT)" >&2
+		exit 1
+	}
+	echo "amqps://$(cat "$dir/control-account")@127.0.0.1:$(cat "$dir/tls-port")/"
+	;;
 status)
 	if running; then
 		echo "rabbitmq $node running on 127.0.0.1:$port"

@@ -67,6 +67,15 @@ grep -q '^\[broker_accounts\]' "$conf" ||
 ctrove() { "$CTROVE" --config-file "$conf" "$@"; }
 
 ctrove manage db_sync >/dev/null
+# HTTPS: the API's certificate comes from the ctrove CA (made on the first run in
+# $state/ca), issued anew on every run for 127.0.0.1 and localhost; the CA
+# goes beside the openrc, which names it in OS_CACERT.
+ctrove manage issue_certificate --san 127.0.0.1 --san localhost --out "$state/api-tls" >/dev/null
+grep -q '^cert_file = ' "$conf" ||
+	printf '\n[ssl]\ncert_file = %s/api-tls/cert.pem\nkey_file = %s/api-tls/key.pem\n' \
+		"$state" "$state" >>"$conf"
+cacert="$(dirname "$openrc")/ctrove-ca.pem"
+cp "$state/api-tls/ca.pem" "$cacert.tmp" && chmod 644 "$cacert.tmp" && mv "$cacert.tmp" "$cacert"
 if [ ! -f "$state/admin-password" ]; then
 	(umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$state/admin-password")
 fi
@@ -89,7 +98,8 @@ fi
 umask 077
 cat >"$openrc" <<RC
 # Written by 'make run': source it, then use the openstack CLI against ctrove.
-export OS_AUTH_URL=http://127.0.0.1:$port/identity/v3
+export OS_AUTH_URL=https://127.0.0.1:$port/identity/v3
+export OS_CACERT=$cacert
 export OS_IDENTITY_API_VERSION=3
 export OS_USERNAME=admin
 export OS_PASSWORD=$password
@@ -99,17 +109,11 @@ export OS_PROJECT_DOMAIN_NAME=Default
 export OS_REGION_NAME=RegionOne
 RC
 
-# The CA of every instance's server certificate (docs/tls.md), beside openrc
-# for clients: mariadb --ssl-verify-server-cert --ssl-ca=..., psql sslrootcert=...
-ca_pem=$(dirname "$openrc")/ctrove-ca.pem
-ctrove manage ca_certificate >"$ca_pem.tmp"
-chmod 644 "$ca_pem.tmp" && mv "$ca_pem.tmp" "$ca_pem"
-
-echo "ctrove: API on http://127.0.0.1:$port, state in $state"
+echo "ctrove: API on https://127.0.0.1:$port (CA: $cacert), state in $state"
 echo "ctrove: credentials in $openrc; in another shell:"
 echo "    . $openrc && openstack datastore list"
-echo "ctrove: the instances' CA certificate is $ca_pem:"
-cat "$ca_pem"
+echo "ctrove: the CA of the API's and every instance's certificate is $cacert:"
+cat "$cacert"
 "$CTROVE" --config-file "$conf" all &
 ctrove_pid=$!
 trap 'kill -TERM $ctrove_pid 2>/dev/null' INT TERM

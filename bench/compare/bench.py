@@ -20,7 +20,8 @@ rows and the control planes' memory; no assertion on speed.
 
 environment: BENCH_DURATION (s, 15), BENCH_WARMUP (s, 5), BENCH_THREADS (2),
   BENCH_CONNECTIONS (16), BENCH_NS ("0 100 1000"), BENCH_TROVE_WORKERS (unset =
-  Trove's default, one per CPU), BENCH_GUEST (report | rpc)
+  Trove's default, one per CPU), BENCH_GUEST (report | rpc), BENCH_HTTPS_N (100;
+  N of the HTTPS-beside-HTTP row, bench/compare/https.py; -1 skips it)
 """
 import datetime
 import json
@@ -39,6 +40,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+import https  # noqa: E402
 from benchlib import (CLK_TCK, PY, TOP, Procs, children, cpu_ticks, fmt_num,  # noqa: E402
                       free_block, free_port, log, memory_kb, rabbit_stop, rabbit_url, run,
                       table)
@@ -685,6 +688,12 @@ def run_api(ctrove_bin, work, ledger):
         memory["after_load"] = {**trove.memory(), **ctrove.memory()}
         memory["after_load_n"] = max(ns) if ns else 0
         log(f"after-load memory: {memory['after_load']}")
+        # Last: it restarts ctrove with [ssl] (bench/compare/https.py).
+        https_n = int(os.environ.get("BENCH_HTTPS_N", "100"))
+        https_result = None
+        if https_n >= 0:
+            https_result = https.run(runner, ctrove, procs, instance_rows(https_n), https_n,
+                                     f"/v1.0/{proj}/instances")
         skipped = {
             "trove": [
                 "authentication: no keystonemiddleware (authtoken removed from the paste "
@@ -734,6 +743,7 @@ def run_api(ctrove_bin, work, ledger):
                          "datastore": DATASTORE, "version": VERSION},
             "rows": rows,
             "memory": memory,
+            "https": https_result,
             "skipped": skipped,
             "notes": notes,
         }
@@ -772,6 +782,8 @@ def print_api(api, machine):
           f"{s['datastore']} {s['version']}; N instances of one project; "
           f"BENCH_GUEST={s['guest']}")
     print(table(head, out))
+    if api.get("https"):
+        https.print_table(api["https"], table, fmt_num)
     for r in rows:
         for side in ("trove", "ctrove"):
             x = r[side]

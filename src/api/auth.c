@@ -8,6 +8,7 @@
 #define LOG_MODULE "auth"
 #include "api/auth.h"
 
+#include "api/https.h"
 #include "api/token_revocation.h"
 
 #include <errno.h>
@@ -248,5 +249,5 @@ void auth_public_base(const struct api_request *req, char *out, size_t size)
 		return;
 	}
 	const char *host = req && req->host && *req->host ? req->host : "localhost";
-	snprintf(out, size, "http://%s", host);
+	snprintf(out, size, "%s://%s", https_enabled() ? "https" : "http", host);
 }

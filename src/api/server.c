@@ -1,5 +1,6 @@
 /*
- * server.c — see server.h.
+ * server.c — see server.h. HTTPS is libmicrohttpd's own TLS (GnuTLS) on the
+ * same daemon; api/https.c loads and checks the certificate.
  */
 #define LOG_MODULE "api"
 #include "api/server.h"
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "api/dispatch.h"
+#include "api/https.h"
 #include "api/routes.h"
 #include "api/wait_pool.h"
 #include "common/config.h"
@@ -32,7 +34,11 @@
 #define MAX_HEADER_BYTES 8192
 #define CONNECTION_POOL	 (2 * MAX_HEADER_BYTES)
 
+/* GnuTLS priorities: TLS 1.2 and 1.3 only, GnuTLS's default ciphers. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
 static struct MHD_Daemon *daemon_handle;
+static struct https_files tls; /* kept while the daemon runs */
 
 /* A request served on the wait pool while its connection is suspended. */
 struct waiting {
@@ -299,6 +305,22 @@ int api_server_start(struct ct_error *err)
 	if (getaddrinfo(cfg_str(CFG_BIND_HOST), port, &hints, &ai) || !ai)
 		return ct_fail(err, 400, "bind_host %s / bind_port %s is not a numeric address",
 			       cfg_str(CFG_BIND_HOST), port);
+	if (https_load(&tls, err)) {
+		freeaddrinfo(ai);
+		return -1;
+	}
+	if (tls.cert_pem && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		freeaddrinfo(ai);
+		https_free(&tls);
+		return ct_fail(err, 500,
+			       "[ssl] cert_file is set but this libmicrohttpd was built without "
+			       "TLS (GnuTLS): install Debian's libmicrohttpd12, or unset cert_file "
+			       "on a loopback bind_host");
+	}
+	if (!tls.cert_pem && https_check_plain_bind(ai->ai_addr, err)) {
+		freeaddrinfo(ai);
+		return -1;
+	}
 	/* One HTTP thread per CPU by default (Trove's trove_api_workers): more
 	 * only preempt each other — 8 on 2 CPUs doubled p99. Requests that wait
 	 * on a guest go to the wait pool instead of holding one of these. */
@@ -311,25 +333,39 @@ int api_server_start(struct ct_error *err)
 	if (wait_pool_start(waiters > 0 ? (int)waiters : 16,
 			    (int)cfg_int(CFG_API_GUEST_THREADS_PER_PROJECT), err)) {
 		freeaddrinfo(ai);
+		https_free(&tls);
 		return -1;
 	}
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* The same daemon either way: HTTPS changes only the socket layer, so
+	 * keep-alive, the pool size and the pipeline are as for HTTP. */
+	struct MHD_OptionItem tls_options[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, tls.cert_pem},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, tls.key_pem},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	if (tls.cert_pem)
+		flags |= MHD_USE_TLS;
+	else
+		tls_options[0].option = MHD_OPTION_END;
 	daemon_handle = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
 		NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned)workers, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)CONNECTION_POOL, MHD_OPTION_END);
+		(size_t)CONNECTION_POOL, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!daemon_handle) {
 		wait_pool_stop();
+		https_free(&tls);
 		return ct_fail(err, 500, "cannot listen on %s:%s", cfg_str(CFG_BIND_HOST), port);
 	}
-	log_info("API listening on %s:%s with %ld worker threads", cfg_str(CFG_BIND_HOST), port,
-		 workers);
+	log_info("API listening on %s://%s:%s with %ld worker threads",
+		 tls.cert_pem ? "https" : "http", cfg_str(CFG_BIND_HOST), port, workers);
 	return 0;
 }
 
@@ -341,5 +377,6 @@ void api_server_stop(void)
 		wait_pool_stop();
 		MHD_stop_daemon(daemon_handle);
 		daemon_handle = NULL;
+		https_free(&tls);
 	}
 }

@@ -30,6 +30,7 @@
 #include "pki/ca.h"
 #include "rpc/master_keys.h"
 #include "rpc/thread_client.h"
+#include "rpc/transport.h"
 #include "taskmanager/instance_tls.h"
 #include "taskmanager/service.h"
 #include "taskmanager/tasks.h"
@@ -107,6 +108,16 @@ static int run_services(unsigned services)
 		return 1;
 	}
 	if (settle_rpc_keys(&err)) {
+		log_error("%s", err.message);
+		if (cfg_str(CFG_LOG_FILE)[0])
+			fprintf(stderr, "ctrove: %s\n", err.message);
+		return 1;
+	}
+	/* A TLS bus whose broker we do not trust is a configuration error, not an
+	 * outage: stop here rather than retry it forever (never plain AMQP). */
+	struct rpc_transport_opts bus;
+	rpc_transport_opts_from_config(&bus);
+	if (rpc_transport_check_tls(&bus, &err)) {
 		log_error("%s", err.message);
 		if (cfg_str(CFG_LOG_FILE)[0])
 			fprintf(stderr, "ctrove: %s\n", err.message);

@@ -158,6 +158,24 @@
 	X(RABBIT_MISSING_CONSUMER_RETRY, "oslo_messaging_rabbit",                                  \
 	  "kombu_missing_consumer_retry_timeout", CFG_INT, "60",                                   \
 	  "Seconds a reply is retried while its reply queue is missing.")                          \
+	X(RABBIT_SSL, "oslo_messaging_rabbit", "ssl", CFG_BOOL, "false",                           \
+	  "Connect to RabbitMQ over TLS (as an amqps:// transport_url does); the broker's "        \
+	  "certificate is verified against ssl_ca_file and its host name, never skipped.")         \
+	X(RABBIT_SSL_CA_FILE, "oslo_messaging_rabbit", "ssl_ca_file", CFG_STR, "",                 \
+	  "CA bundle (PEM) that signs the broker's certificate; required with TLS. ctrove: "       \
+	  "the local driver gives each guest a copy of it.")                                       \
+	X(RABBIT_SSL_CERT_FILE, "oslo_messaging_rabbit", "ssl_cert_file", CFG_STR, "",             \
+	  "Client certificate (PEM) presented to the broker; empty = none.")                       \
+	X(RABBIT_SSL_KEY_FILE, "oslo_messaging_rabbit", "ssl_key_file", CFG_STR, "",               \
+	  "Private key (PEM) of ssl_cert_file.")                                                   \
+	X(API_SSL_CERT_FILE, "ssl", "cert_file", CFG_STR, "",                                      \
+	  "Certificate (PEM, the server's first, then its chain) the API serves HTTPS with; "      \
+	  "empty = plain HTTP, allowed only on a loopback bind_host (see allow_plain_http).")      \
+	X(API_SSL_KEY_FILE, "ssl", "key_file", CFG_STR, "",                                        \
+	  "Private key (PEM) of cert_file; both or neither.")                                      \
+	X(API_ALLOW_PLAIN_HTTP, "ssl", "allow_plain_http", CFG_BOOL, "false",                      \
+	  "ctrove: serve plain HTTP on a bind_host that is not a loopback address (behind a "      \
+	  "TLS-terminating proxy); false = ctrove refuses to start there without cert_file.")      \
 	X(COMPUTE_DRIVER, "DEFAULT", "compute_driver", CFG_STR, "local",                           \
 	  "ctrove: what gives instances their machines: local (processes, loop volumes "           \
 	  "and nftables rules on this host); another value stops ctrove at start-up.")             \

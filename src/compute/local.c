@@ -21,6 +21,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "compute/address.h"
+#include "compute/guest_bus_tls.h"
 #include "compute/instance_user.h"
 #include "compute/netfilter.h"
 #include "compute/paths.h"
@@ -140,6 +141,12 @@ static int write_guest_conf(const struct compute_spec *s, const char *path, cons
 		cfg_str(CFG_CONDUCTOR_QUEUE), cfg_int(CFG_LOCAL_GUEST_REPORT_INTERVAL),
 		cfg_bool(CFG_DEBUG) ? "true" : "false", mount_point, rdir, templates, address,
 		hooks->port, s->memory_mb, user->name);
+	char dir[PATH_MAX];
+	if (instance_dir(s->id, dir, err) || guest_bus_tls_write(f, s->transport_url, dir, err)) {
+		fclose(f);
+		unlink(tmp);
+		return -1;
+	}
 	bool ok = !ferror(f);
 	ok = fclose(f) == 0 && ok;
 	if (!ok || rename(tmp, path))

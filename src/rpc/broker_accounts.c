@@ -128,7 +128,8 @@ int broker_url_with_login(const char *url, const char *user, const char *passwor
 	if (rpc_url_parse(url, &u, err))
 		return -1;
 	size_t o = 0;
-	int bad = put_raw(out, size, &o, "rabbit://");
+	/* The guest reaches the broker the way the control plane does: TLS stays TLS. */
+	int bad = put_raw(out, size, &o, u.tls ? "amqps://" : "rabbit://");
 	for (size_t i = 0; !bad && i < u.n_hosts; i++) {
 		char port[16];
 		bool v6 = strchr(u.hosts[i].host, ':') != NULL;

@@ -108,6 +108,9 @@ static int mgmt_call(struct mgmt *m, const char *method, const char *path, const
 	m->reason[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* An https management API on a TLS bus is the same broker: same CA. */
+	if (*cfg_str(CFG_RABBIT_SSL_CA_FILE))
+		curl_easy_setopt(c, CURLOPT_CAINFO, cfg_str(CFG_RABBIT_SSL_CA_FILE));
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)cfg_int(CFG_BROKER_TIMEOUT));
 	curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);

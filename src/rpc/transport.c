@@ -20,6 +20,7 @@
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "rpc/tls_socket.h"
 #include "rpc/url.h"
 
 #define CHANNEL		 1
@@ -48,6 +49,8 @@ struct rpc_transport {
 	char *url_text;
 	char *name;
 	struct rpc_url url;
+	struct rpc_tls tls;
+	int last_status; /* rabbitmq-c's status of the last failed socket open */
 	size_t host_next;
 	size_t cur_host;
 
@@ -91,6 +94,10 @@ void rpc_transport_opts_from_config(struct rpc_transport_opts *o)
 	o->transient_ttl = (int)cfg_int(CFG_RABBIT_TRANSIENT_QUEUES_TTL);
 	o->prefetch = (int)cfg_int(CFG_RABBIT_QOS_PREFETCH);
 	o->missing_consumer_retry = (int)cfg_int(CFG_RABBIT_MISSING_CONSUMER_RETRY);
+	o->ssl = cfg_bool(CFG_RABBIT_SSL);
+	o->ssl_ca_file = cfg_str(CFG_RABBIT_SSL_CA_FILE);
+	o->ssl_cert_file = cfg_str(CFG_RABBIT_SSL_CERT_FILE);
+	o->ssl_key_file = cfg_str(CFG_RABBIT_SSL_KEY_FILE);
 }
 
 /* ---- connection ------------------------------------------------------------------- */
@@ -173,15 +180,20 @@ static int connect_host(struct rpc_transport *t, const struct rpc_url_host *h, s
 	amqp_connection_state_t c = amqp_new_connection();
 	if (!c)
 		return ct_fail(err, 500, "out of memory");
-	amqp_socket_t *sock = amqp_tcp_socket_new(c);
+	amqp_socket_t *sock =
+		t->tls.on ? rpc_tls_socket_new(c, &t->tls, err) : amqp_tcp_socket_new(c);
 	struct timeval tv = {SOCKET_TIMEOUT_S, 0};
+	t->last_status = 0;
 	if (!sock) {
 		amqp_destroy_connection(c);
-		return ct_fail(err, 500, "out of memory");
+		return t->tls.on ? -1 : ct_fail(err, 500, "out of memory");
 	}
 	int st = amqp_socket_open_noblock(sock, h->host, h->port, &tv);
 	if (st) {
 		amqp_destroy_connection(c);
+		t->last_status = st;
+		if (t->tls.on)
+			return rpc_tls_fail(st, h->host, h->port, &t->tls, err);
 		return ct_fail(err, 503, "cannot connect: %s", amqp_error_string2(st));
 	}
 	amqp_set_handshake_timeout(c, &tv);
@@ -340,7 +352,12 @@ static int connect_round(struct rpc_transport *t, size_t *failed_at, bool *refus
 			}
 			teardown(t, false);
 		}
-		log_warning("AMQP server %s:%d: %s", h->host, h->port, err ? err->message : "");
+		if (rpc_tls_status_is_handshake(t->last_status))
+			log_error("AMQP server %s:%d: %s", h->host, h->port,
+				  err ? err->message : "");
+		else
+			log_warning("AMQP server %s:%d: %s", h->host, h->port,
+				    err ? err->message : "");
 		if (*refused)
 			return -1;
 	}
@@ -429,6 +446,12 @@ struct rpc_transport *rpc_transport_new(const struct rpc_transport_opts *o, stru
 	t->o.name = t->name;
 	if (rpc_url_parse(t->url_text, &t->url, err))
 		goto fail;
+	t->tls = (struct rpc_tls){
+		.on = rpc_tls_wanted(t->url.tls, o->ssl, rpc_url_option(&t->url, "ssl")),
+		.ca_file = o->ssl_ca_file,
+		.cert_file = o->ssl_cert_file,
+		.key_file = o->ssl_key_file,
+	};
 	unsigned char r = 0;
 	ids_random(&r, 1);
 	t->host_next = r % t->url.n_hosts; /* oslo shuffles the hosts */
@@ -437,6 +460,29 @@ struct rpc_transport *rpc_transport_new(const struct rpc_transport_opts *o, stru
 fail:
 	rpc_transport_free(t);
 	return NULL;
+}
+
+int rpc_transport_check_tls(const struct rpc_transport_opts *o, struct ct_error *err)
+{
+	struct rpc_transport *t = rpc_transport_new(o, err);
+	if (!t)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; t->tls.on && i < t->url.n_hosts && !rc; i++) {
+		const struct rpc_url_host *h = &t->url.hosts[i];
+		struct ct_error why = {0};
+		if (connect_host(t, h, &why) == 0) {
+			teardown(t, true);
+			break; /* one broker trusted is enough to start */
+		}
+		/* Wrong TLS options, or a broker that answered and failed the handshake. */
+		if (why.status == 400 || rpc_tls_status_is_handshake(t->last_status)) {
+			*err = why;
+			rc = -1;
+		}
+	}
+	rpc_transport_free(t);
+	return rc;
 }
 
 static void topo_free(struct topo_op *op)

@@ -47,6 +47,12 @@ struct rpc_transport_opts {
 	 * never created: a guest's broker account may not configure them, and the
 	 * control plane declares them before any guest exists. */
 	bool passive_topic_exchange;
+	/* [oslo_messaging_rabbit] ssl, ssl_ca_file, ssl_cert_file, ssl_key_file; amqps://
+	 * turns TLS on as ssl does (rpc/tls_socket.h). */
+	bool ssl;
+	const char *ssl_ca_file;
+	const char *ssl_cert_file;
+	const char *ssl_key_file;
 	const atomic_bool *stop; /* optional: set = give up waiting and reconnecting */
 };
 
@@ -78,6 +84,13 @@ struct rpc_transport;
 struct rpc_transport *rpc_transport_new(const struct rpc_transport_opts *o, struct ct_error *err);
 /* Closes the connection (politely when it is up) and frees everything. */
 void rpc_transport_free(struct rpc_transport *t);
+
+/* Start-up check of a TLS bus: one connection attempt to each host. Fails only
+ * when a broker answered and the TLS handshake failed (its certificate is not
+ * signed by ssl_ca_file, does not name the host, or the port is not TLS) or the
+ * TLS options are wrong; a broker that is down is not an error (the services
+ * reconnect). 0 at once for a plain bus. */
+int rpc_transport_check_tls(const struct rpc_transport_opts *o, struct ct_error *err);
 
 /* Connect now if not connected, retrying with backoff until deadline_ms (monotonic,
  * 0 = forever) or the stop flag. Replays the recorded topology. */

@@ -12,7 +12,8 @@
 
 #include "common/array.h"
 
-#define DEFAULT_PORT 5672
+#define DEFAULT_PORT	 5672
+#define DEFAULT_TLS_PORT 5671
 
 static int hexval(int c)
 {
@@ -109,7 +110,8 @@ static int parse_port(const char *s, size_t len, int *port, struct ct_error *err
 }
 
 /* host[:port] or [ipv6][:port]; empty = localhost. */
-static int parse_address(const char *s, size_t len, struct rpc_url_host *h, struct ct_error *err)
+static int parse_address(const char *s, size_t len, bool tls, struct rpc_url_host *h,
+			 struct ct_error *err)
 {
 	const char *host = s;
 	size_t hlen = len;
@@ -140,18 +142,19 @@ static int parse_address(const char *s, size_t len, struct rpc_url_host *h, stru
 	h->host = hlen ? pct_decode(host, hlen, false) : strdup("localhost");
 	if (!h->host || !host_chars_ok(h->host))
 		return ct_fail(err, 400, "transport_url: bad host");
-	h->port = DEFAULT_PORT;
+	h->port = tls ? DEFAULT_TLS_PORT : DEFAULT_PORT;
 	if (port && plen && parse_port(port, plen, &h->port, err))
 		return -1;
 	return 0;
 }
 
-static int parse_host(const char *s, size_t len, struct rpc_url_host *h, struct ct_error *err)
+static int parse_host(const char *s, size_t len, bool tls, struct rpc_url_host *h,
+		      struct ct_error *err)
 {
 	size_t used;
 	if (parse_credentials(s, len, h, &used, err))
 		return -1;
-	return parse_address(s + used, len - used, h, err);
+	return parse_address(s + used, len - used, tls, h, err);
 }
 
 static int parse_hosts(const char *s, const char *end, struct rpc_url *out, struct ct_error *err)
@@ -166,7 +169,7 @@ static int parse_hosts(const char *s, const char *end, struct rpc_url *out, stru
 		out->hosts = n;
 		struct rpc_url_host *h = &out->hosts[out->n_hosts++];
 		memset(h, 0, sizeof *h);
-		if (parse_host(s, (size_t)(e - s), h, err))
+		if (parse_host(s, (size_t)(e - s), out->tls, h, err))
 			return -1;
 		if (!comma)
 			return 0;
@@ -238,9 +241,13 @@ int rpc_url_parse(const char *url, struct rpc_url *out, struct ct_error *err)
 		return ct_fail(err, 400,
 			       "transport_url must look like rabbit://user:pass@host:port/");
 	size_t scheme_len = (size_t)(p - url);
+	out->tls = scheme_len == 5 && !strncmp(url, "amqps", 5);
 	if (!((scheme_len == 6 && !strncmp(url, "rabbit", 6)) ||
-	      (scheme_len == 4 && !strncmp(url, "amqp", 4))))
-		return ct_fail(err, 400, "transport_url: only rabbit:// is supported");
+	      (scheme_len == 4 && !strncmp(url, "amqp", 4)) || out->tls)) {
+		out->tls = false;
+		return ct_fail(err, 400,
+			       "transport_url: only rabbit:// and amqps:// (TLS) are supported");
+	}
 	p += 3;
 	const char *query = p + strcspn(p, "?");
 	const char *slash = memchr(p, '/', (size_t)(query - p));

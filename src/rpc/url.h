@@ -3,8 +3,9 @@
  *
  *   rabbit://[user[:pass]@]host[:port][,[user[:pass]@]host[:port]...][/vhost][?options]
  *
- * amqp:// is accepted as rabbit://. Missing parts are oslo's defaults: user and
- * password guest, host localhost, port 5672, vhost "/". %xx escapes are decoded
+ * amqp:// is accepted as rabbit://; amqps:// is the same over TLS (tls set, port
+ * 5671 by default). Missing parts are oslo's defaults: user and password guest,
+ * host localhost, port 5672, vhost "/". %xx escapes are decoded
  * everywhere; options are key=value pairs split on '&', '+' read as a space,
  * pairs without a value skipped and repeated keys joined with ',' (Python's
  * parse_qs, as oslo does). The transport reads none of the options yet.
@@ -15,6 +16,7 @@
 #ifndef CT_RPC_URL_H
 #define CT_RPC_URL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/error.h"
@@ -37,6 +39,7 @@ struct rpc_url {
 	char *vhost;
 	struct rpc_url_option *options;
 	size_t n_options;
+	bool tls; /* amqps:// */
 };
 
 /* Fills *out (the caller frees it with rpc_url_free). A malformed URL fails

@@ -14,6 +14,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -55,6 +56,14 @@ class Server:
         self.projects = {}  # user -> project name, when not the user's own name
         self.proc = None
         self._tokens = {}
+        self.cacert = None  # set with use_https(): the CA clients trust
+
+    def use_https(self, cert, key, cacert):
+        """Serve HTTPS with cert/key; clients (CLI, http()) trust cacert."""
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.cacert = cacert
+        with open(self.conf, "a") as f:
+            f.write(f"[ssl]\ncert_file = {cert}\nkey_file = {key}\n")
 
     # -- lifecycle ---------------------------------------------------------
     def manage(self, *args, check=True, stdin=None):
@@ -124,6 +133,8 @@ class Server:
             "OS_PROJECT_DOMAIN_NAME": "Default",
             "OS_REGION_NAME": "RegionOne",
         })
+        if self.cacert:
+            env["OS_CACERT"] = self.cacert
         return env
 
     def token(self, user="admin"):
@@ -162,8 +173,9 @@ class Server:
             req.add_header("X-Auth-Token", token)
         for k, v in (headers or {}).items():
             req.add_header(k, v)
+        context = ssl.create_default_context(cafile=self.cacert) if self.cacert else None
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            with urllib.request.urlopen(req, timeout=30, context=context) as r:
                 status, hdrs, payload = r.status, dict(r.headers), r.read()
         except urllib.error.HTTPError as e:
             status, hdrs, payload = e.code, dict(e.headers), e.read()
@@ -240,16 +252,35 @@ def broker(tmp_path_factory):
     """A private RabbitMQ node for the whole run (started once: it takes ~5 s)."""
     url = os.environ.get("CTROVE_TEST_TRANSPORT_URL")
     if url:
-        yield BusURL(url, os.environ["CTROVE_TEST_MANAGEMENT_URL"])
+        bus = BusURL(url, os.environ["CTROVE_TEST_MANAGEMENT_URL"])
+        bus.tls_url = os.environ.get("CTROVE_TEST_TLS_TRANSPORT_URL")
+        bus.ca = os.environ.get("CTROVE_TEST_BUS_CA")
+        yield bus
         return
     where = tmp_path_factory.mktemp("rabbitmq")
-    port = free_port_block(4)
+    port = free_port_block(5)  # PORT+4: the TLS listener
     script = str(REPO / "scripts" / "rabbitmq.sh")
-    subprocess.run([script, "start", str(where), str(port)], check=True, timeout=120)
+    subprocess.run([script, "start", str(where), str(port), str(port + 4)], check=True,
+                   timeout=120)
     url = subprocess.run([script, "url", str(where), str(port)], check=True,
                          capture_output=True, text=True).stdout.strip()
-    yield BusURL(url, f"http://127.0.0.1:{port + 3}/")
+    bus = BusURL(url, f"http://127.0.0.1:{port + 3}/")
+    bus.tls_url = subprocess.run([script, "tls-url", str(where), str(port)], check=True,
+                                 capture_output=True, text=True).stdout.strip()
+    bus.ca = str(where / "tls" / "ca.pem")
+    yield bus
     subprocess.run([script, "stop", str(where), str(port)], timeout=60)
+
+
+@pytest.fixture(scope="session")
+def tls_broker(broker):
+    """The same node's AMQPS listener: BusURL of the amqps:// URL, .ca its CA."""
+    if not getattr(broker, "tls_url", None) or not broker.ca:
+        pytest.fail("the test broker has no TLS listener (scripts/check.sh starts one)")
+    bus = BusURL(broker.tls_url, broker.management)
+    bus.ca = broker.ca
+    bus.plain_url = str(broker)
+    return bus
 
 
 class Cloud(Server):

@@ -104,6 +104,11 @@ static void test_guest_url(void **state)
 					       "p", out, sizeof out, &err),
 			 0);
 	assert_string_equal(out, "rabbit://u:p@h1:5672,u:p@[::1]:5000/v%2Fh?ssl=1");
+	/* TLS stays TLS: a guest never gets a plain URL to a TLS bus */
+	assert_int_equal(
+		broker_url_with_login("amqps://a:x@localhost/", "u", "p", out, sizeof out, &err),
+		0);
+	assert_string_equal(out, "amqps://u:p@localhost:5671/");
 	/* too small: an error, and nothing half-written left */
 	char small[24];
 	assert_int_equal(broker_url_with_login("rabbit://a:x@host:1/", "user", "password", small,

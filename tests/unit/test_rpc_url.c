@@ -28,6 +28,28 @@ static void test_defaults(void **state)
 	assert_string_equal(u.hosts[0].host, "h");
 	assert_string_equal(u.vhost, "/");
 	rpc_url_free(&u);
+	assert_false(u.tls);
+	rpc_url_free(&u);
+}
+
+/* amqps:// is TLS on 5671 unless a port is given; rabbit:// never is. */
+static void test_amqps(void **state)
+{
+	(void)state;
+	struct ct_error err;
+	struct rpc_url u;
+	assert_int_equal(rpc_url_parse("amqps://u:p@h1,h2:25675/", &u, &err), 0);
+	assert_true(u.tls);
+	assert_int_equal(u.n_hosts, 2);
+	assert_int_equal(u.hosts[0].port, 5671);
+	assert_int_equal(u.hosts[1].port, 25675);
+	rpc_url_free(&u);
+	assert_int_equal(rpc_url_parse("rabbit://h/", &u, &err), 0);
+	assert_false(u.tls);
+	assert_int_equal(u.hosts[0].port, 5672);
+	rpc_url_free(&u);
+	assert_int_equal(rpc_url_parse("amqpss://h/", &u, &err), -1);
+	assert_false(u.tls);
 }
 
 static void test_hosts_and_credentials(void **state)
@@ -120,6 +142,8 @@ static void test_hostile(void **state)
 	(void)state;
 	static const char *const bad[] = {
 		"http://h/",
+		"amqpx://h/",
+		"amqps:/h",
 		"localhost",
 		"",
 		"rabbit:/h",
@@ -214,6 +238,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_amqps),
 		cmocka_unit_test(test_hosts_and_credentials),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_options),
