@@ -12,6 +12,7 @@
 #include "api/handlers.h"
 #include "api/instance_configuration.h"
 #include "api/instance_request.h"
+#include "api/instance_resize.h"
 #include "api/instance_status.h"
 #include "api/validate.h"
 #include "common/log.h"
@@ -57,6 +58,11 @@ static int check_can_act(const struct instance *in, struct ct_error *err)
 		       "Instance %s is not currently available for an action to be performed "
 		       "(instance status was %s).",
 		       in->id, service_status_description(in->service_status));
+}
+
+int instance_can_act(const struct instance *in, struct ct_error *err)
+{
+	return check_can_act(in, err);
 }
 
 static const char *project_scope(const struct api_request *req)
@@ -193,7 +199,7 @@ static const struct {
 } actions[] = {
 	{"restart", action_restart},
 	{"reset_status", action_reset_status},
-	{"resize", action_later},
+	{"resize", instance_action_resize},
 	{"promote_to_replica_source", action_later},
 	{"eject_replica_source", action_later},
 };

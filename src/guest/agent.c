@@ -301,6 +301,17 @@ static json_t *on_apply_overrides(void *user, const struct rpc_request *req, str
 	return done(a->ds->apply_overrides(&a->inst, json_object_get(req->args, "overrides"), err));
 }
 
+static json_t *on_start_db_with_conf_changes(void *user, const struct rpc_request *req,
+					     struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	if (!a->ds->start_with_config)
+		return ct_fail(err, 501, "start_db_with_conf_changes is not supported here."), NULL;
+	int rc = a->ds->start_with_config(&a->inst, arg_string(req, "config_contents"), err);
+	send_heartbeat(a);
+	return done(rc);
+}
+
 static json_t *not_implemented(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
@@ -364,6 +375,10 @@ static const struct rpc_arg root_password_args[] = {
 static const struct rpc_arg update_overrides_args[] = {
 	{"overrides", RPC_T_OBJECT, true}, {"remove", RPC_T_BOOL | RPC_T_NULL, false}, END};
 static const struct rpc_arg apply_overrides_args[] = {{"overrides", RPC_T_OBJECT, true}, END};
+static const struct rpc_arg start_conf_args[] = {
+	{"config_contents", RPC_T_STRING | RPC_T_NULL, false},
+	{"ds_version", RPC_T_STRING | RPC_T_NULL, false},
+	END};
 static const struct rpc_arg fs_args[] = {{"fs_path", RPC_T_STRING | RPC_T_NULL, false}, END};
 
 /* Methods of §1.3 not served yet; every argument accepted, answer 501. */
@@ -395,7 +410,7 @@ static const struct rpc_method guest_methods[] = {
 	{"stop_db", on_stop_db, NULL, true},
 	{"get_filesystem_stats", on_filesystem_stats, fs_args, false},
 	LATER("get_root_password"),
-	LATER("start_db_with_conf_changes"),
+	{"start_db_with_conf_changes", on_start_db_with_conf_changes, start_conf_args, false},
 	LATER("reset_configuration"),
 	{"update_overrides", on_update_overrides, update_overrides_args, false},
 	{"apply_overrides", on_apply_overrides, apply_overrides_args, false},

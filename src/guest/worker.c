@@ -345,6 +345,13 @@ static int w_apply_overrides(const struct guest_instance *inst, const json_t *ov
 			 err);
 }
 
+static int w_start_with_config(const struct guest_instance *inst, const char *config_contents,
+			       struct ct_error *err)
+{
+	return call_done(inst, "start_with_config",
+			 json_pack("{s:s?}", "config_contents", config_contents), err);
+}
+
 /* A statvfs: nothing to isolate. */
 static json_t *w_filesystem_stats(const struct guest_instance *inst, struct ct_error *err)
 {
@@ -379,6 +386,7 @@ const struct datastore_manager guest_worker_manager = {
 	.get_filesystem_stats = w_filesystem_stats,
 	.update_overrides = w_update_overrides,
 	.apply_overrides = w_apply_overrides,
+	.start_with_config = w_start_with_config,
 };
 
 /* --- the worker's side ----------------------------------------------------- */
@@ -443,6 +451,9 @@ static json_t *run(const struct datastore_manager *m, const struct guest_instanc
 						err));
 	if (!strcmp(op, "apply_overrides") && m->apply_overrides)
 		return done(m->apply_overrides(inst, ARG("overrides"), err));
+	if (!strcmp(op, "start_with_config") && m->start_with_config)
+		return done(m->start_with_config(inst, json_string_value(ARG("config_contents")),
+						 err));
 #undef ARG
 	ct_fail(err, 500, "The worker has no operation %.40s.", op);
 	return NULL;

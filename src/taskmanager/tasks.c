@@ -22,6 +22,7 @@
 #include "guest/api.h"
 #include "guest/datastore_hooks.h"
 #include "rpc/broker_accounts.h"
+#include "taskmanager/resize_tasks.h"
 #include "taskmanager/task_threads.h"
 
 void tasks_join(void)
@@ -314,5 +315,6 @@ void tasks_recover(void)
 			tasks_delete_instance(ids[i], &err);
 		free(ids);
 	}
+	tasks_resize_recover();
 	log_clear_context();
 }
