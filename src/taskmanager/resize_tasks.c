@@ -20,6 +20,10 @@
 #include "guest/datastore_hooks.h"
 #include "taskmanager/task_threads.h"
 
+/* How long a server that is up but unhealthy after a grow gets to recover
+ * by itself before it is restarted. */
+#define RECOVERY_WAIT_MS 15000
+
 static double now_seconds(void)
 {
 	struct timespec ts;
@@ -40,6 +44,36 @@ static void resize_failed(const struct instance *in, const char *what, enum quot
 	if (instance_resize_refund(in->tenant_id, r, delta, &ignored))
 		log_error("cannot give the quota back: %s", ignored.message);
 	instance_set_task(in->id, TASK_NONE, &ignored);
+}
+
+/* A server that failed when its volume filled (InnoDB may abort, PostgreSQL
+ * panics when it cannot write WAL) has room again: one that recovers by
+ * itself is left to it, one that is down or stays unhealthy is started,
+ * and recovers from its own log. A healthy one is never touched. */
+static void restart_if_down(const char *id, const char *encrypted_key)
+{
+	struct ct_error err = {0};
+	struct instance now;
+	for (int waited_ms = 0;; waited_ms += 500) {
+		if (instance_load(id, NULL, &now, &err))
+			return;
+		if (now.service_status == SERVICE_HEALTHY ||
+		    now.service_status == SERVICE_RESTART_REQUIRED)
+			return;
+		if (now.service_status == SERVICE_SHUTDOWN ||
+		    now.service_status == SERVICE_CRASHED || waited_ms >= RECOVERY_WAIT_MS)
+			break;
+		struct timespec ts = {0, 500 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	log_warning("the database is %s on the grown volume: restarting it",
+		    service_status_description(now.service_status));
+	const struct guest_ref guest = {id, encrypted_key};
+	if (guest_restart(&guest, &err)) {
+		struct ct_error ignored;
+		log_error("the database did not start on the grown volume: %s", err.message);
+		instance_add_fault(id, err.message, "", &ignored);
+	}
 }
 
 static void run_resize_volume(const char *id, const json_t *args)
@@ -63,9 +97,10 @@ static void run_resize_volume(const char *id, const json_t *args)
 		resize_failed(&in, "Recording the new volume size", QUOTA_VOLUMES, delta, &err);
 		return;
 	}
-	instance_set_task(id, TASK_NONE, &ignored);
 	log_info("volume grown online from %ld to %ld GB in %.3f s", in.volume_size, new_size,
 		 took);
+	restart_if_down(id, in.encrypted_key);
+	instance_set_task(id, TASK_NONE, &ignored);
 }
 
 int tasks_resize_volume(const json_t *args, struct ct_error *err)
