@@ -159,14 +159,14 @@ int instance_action_resize(struct api_request *req, struct instance *in, struct 
 	if (first && !strcmp(first, "volume")) {
 		static const char *const only[] = {"volume", NULL};
 		return validate_only(body, "resize", only, err) ||
-			       resize_volume(in, json_object_get(body, "volume"), err)
+				       resize_volume(in, json_object_get(body, "volume"), err)
 			       ? -1
 			       : 0;
 	}
 	if (first && !strcmp(first, "flavorRef")) {
 		static const char *const only[] = {"flavorRef", NULL};
 		return validate_only(body, "resize", only, err) ||
-			       resize_flavor(in, json_object_get(body, "flavorRef"), err)
+				       resize_flavor(in, json_object_get(body, "flavorRef"), err)
 			       ? -1
 			       : 0;
 	}

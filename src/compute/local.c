@@ -331,8 +331,10 @@ static int local_set_access(const char *id, const char *manager, const json_t *a
 static int local_resize_volume(const char *id, long new_size_gb, struct ct_error *err)
 {
 	if (new_size_gb < 1 || new_size_gb > INT_MAX)
-		return ct_fail(err, 400, "Volume 'size' needs to be a positive integer value, "
-					 "%ld cannot be accepted.", new_size_gb);
+		return ct_fail(err, 400,
+			       "Volume 'size' needs to be a positive integer value, "
+			       "%ld cannot be accepted.",
+			       new_size_gb);
 	int online = volume_grows_online(id, err);
 	if (online < 0)
 		return -1;

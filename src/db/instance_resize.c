@@ -86,8 +86,7 @@ static int open_volume_fault(const char *id, struct ct_error *err)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-int instance_note_volume_full(const char *id, bool full, const char *message,
-			      struct ct_error *err)
+int instance_note_volume_full(const char *id, bool full, const char *message, struct ct_error *err)
 {
 	int open = open_volume_fault(id, err);
 	if (open < 0 || open == (int)full)

@@ -24,7 +24,6 @@ int instance_set_flavor(const char *id, const char *flavor_id, struct ct_error *
 
 /* A volume report: full raises the instance's volume-full fault (once, with
  * message), not full clears it. 1 when this changed the fault, 0 when not. */
-int instance_note_volume_full(const char *id, bool full, const char *message,
-			      struct ct_error *err);
+int instance_note_volume_full(const char *id, bool full, const char *message, struct ct_error *err);
 
 #endif

@@ -452,8 +452,8 @@ static json_t *run(const struct datastore_manager *m, const struct guest_instanc
 	if (!strcmp(op, "apply_overrides") && m->apply_overrides)
 		return done(m->apply_overrides(inst, ARG("overrides"), err));
 	if (!strcmp(op, "start_with_config") && m->start_with_config)
-		return done(m->start_with_config(inst, json_string_value(ARG("config_contents")),
-						 err));
+		return done(
+			m->start_with_config(inst, json_string_value(ARG("config_contents")), err));
 #undef ARG
 	ct_fail(err, 500, "The worker has no operation %.40s.", op);
 	return NULL;

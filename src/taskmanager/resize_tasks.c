@@ -112,8 +112,8 @@ int tasks_resize_volume(const json_t *args, struct ct_error *err)
 }
 
 /* The base config for memory_mb: "" when the guest renders its own. */
-static int render(const struct datastore_hooks *hooks, const char *id, long memory_mb,
-		  char *out, size_t size, struct ct_error *err)
+static int render(const struct datastore_hooks *hooks, const char *id, long memory_mb, char *out,
+		  size_t size, struct ct_error *err)
 {
 	out[0] = '\0';
 	return hooks->render_config ? hooks->render_config(id, memory_mb, out, size, err) : 0;
@@ -214,8 +214,9 @@ void tasks_resize_recover(void)
 	for (size_t i = 0; i < n; i++) {
 		log_set_context(NULL, ids[i]);
 		log_warning("the taskmanager restarted while the instance was resizing");
-		instance_add_fault(ids[i], "The taskmanager restarted while the instance was resizing.",
-				   "", &ignored);
+		instance_add_fault(ids[i],
+				   "The taskmanager restarted while the instance was resizing.", "",
+				   &ignored);
 		if (driver && driver->ensure_running(ids[i], &ignored))
 			log_error("cannot start the guest agent: %s", ignored.message);
 		instance_set_task(ids[i], TASK_NONE, &ignored);

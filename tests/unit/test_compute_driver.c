@@ -145,7 +145,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_is_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_driver_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_slots_answer_501, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_local_resize_refuses_bad_sizes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_local_resize_refuses_bad_sizes, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_datastore_hooks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_manager_is_an_error, setup, teardown),
 	};
