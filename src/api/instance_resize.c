@@ -85,7 +85,7 @@ static int resize_volume(const struct instance *in, const json_t *volume, struct
 	if (validate_object(volume, "resize['volume']", err) ||
 	    validate_required(volume, "resize['volume']", required, err))
 		return -1;
-	long size;
+	long size = 0;
 	if (parse_size(json_object_get(volume, "size"), &size, err))
 		return -1;
 	if (in->volume_size <= 0)
