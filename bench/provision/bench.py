@@ -33,6 +33,7 @@ from benchlib import (TOP, Procs, clear_tree, free_block, free_port, log,  # noq
                       memory_kb, nft_delete, rabbit_management_url, rabbit_stop,
                       rabbit_url, run, table)
 import configs  # noqa: E402  (bench/provision/configs.py)
+import resize  # noqa: E402  (bench/provision/resize.py)
 
 VERSIONS = {"mariadb": "10.11", "postgresql": "15"}
 
@@ -218,6 +219,14 @@ def provision(ctl, datastore, n, timeout):
         except (RuntimeError, OSError, KeyError, subprocess.SubprocessError) as e:
             follow = {"error": repr(e)}
             log(f"provision: {datastore} configuration change failed: {e!r}")
+        try:
+            grow = resize.measure(ctl, ids[1:], timeout, ctl.work / "prov-ctrove.log")
+            log(f"provision: {datastore} online volume grow 1 -> 2 GiB: "
+                f"{grow['grow_p50_s']} s in the taskmanager, "
+                f"{grow['api_to_active_p50_s']:.3f} s POST -> ACTIVE (p50)")
+        except (RuntimeError, OSError, KeyError, ValueError) as e:
+            grow = {"error": repr(e)}
+            log(f"provision: {datastore} volume grow failed: {e!r}")
         for k, iid in enumerate(list(ids)):
             t0 = time.monotonic()
             status, _ = ctl.api("DELETE", f"/instances/{iid}")
@@ -246,6 +255,7 @@ def provision(ctl, datastore, n, timeout):
         "guest_agent_pss_kb": statistics.median(a["pss_kb"] for a in agents),
         "ctrove_all_with_instances": {"instances": n + 1, **control},
         "configuration_follow": follow,
+        "volume_grow": grow,
     }
 
 
@@ -394,6 +404,14 @@ def print_provision(prov):
                   "s; PATCH /configurations, then SHOW polled on each instance)")
         elif f:
             print(f"!! {ds}: configuration change failed: {f['error']}")
+    for ds, r in prov["datastores"].items():
+        g = r.get("volume_grow")
+        if g and "error" not in g:
+            print(f"{ds}: online volume grow 1 -> 2 GiB (database running) on {g['instances']} "
+                  f"instances: {sec(g['grow_p50_s'])} s in the taskmanager (truncate, losetup, "
+                  f"xfs_growfs), {g['api_to_active_p50_s']:.3f} s POST -> ACTIVE (p50)")
+        elif g:
+            print(f"!! {ds}: volume grow failed: {g['error']}")
     for ds, r in prov["datastores"].items():
         if "error" in r:
             print(f"!! {ds}: provisioning failed: {r['error']}")

@@ -13,6 +13,7 @@
 #include "api/instance_checks.h"
 #include "api/instance_configuration.h"
 #include "api/instance_request.h"
+#include "api/instance_resize.h"
 #include "api/instance_status.h"
 #include "api/validate.h"
 #include "common/log.h"
@@ -41,6 +42,11 @@ static const char *rest_status(const struct instance *in)
 static int check_can_act(const struct instance *in, struct ct_error *err)
 {
 	return instance_check_can_act(in, err);
+}
+
+int instance_can_act(const struct instance *in, struct ct_error *err)
+{
+	return check_can_act(in, err);
 }
 
 static const char *project_scope(const struct api_request *req)
@@ -178,7 +184,7 @@ static const struct {
 } actions[] = {
 	{"restart", action_restart},
 	{"reset_status", action_reset_status},
-	{"resize", action_later},
+	{"resize", instance_action_resize},
 	{"promote_to_replica_source", action_later},
 	{"eject_replica_source", action_later},
 };

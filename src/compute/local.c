@@ -333,6 +333,78 @@ static int local_set_access(const char *id, const char *manager, const json_t *a
 	return apply_rules(id, address, manager, allowed_cidrs, err);
 }
 
+/* Grown under the running server: only file systems that grow mounted (XFS)
+ * qualify, since stopping the database is the taskmanager's call, not ours. */
+static int local_resize_volume(const char *id, long new_size_gb, struct ct_error *err)
+{
+	if (new_size_gb < 1 || new_size_gb > INT_MAX)
+		return ct_fail(err, 400,
+			       "Volume 'size' needs to be a positive integer value, "
+			       "%ld cannot be accepted.",
+			       new_size_gb);
+	int online = volume_grows_online(id, err);
+	if (online < 0)
+		return -1;
+	if (!online)
+		return ct_fail(err, 400,
+			       "The volume of instance %s is ext4, which cannot grow while the "
+			       "database runs on this host; only XFS volumes ([local] volume_fs = "
+			       "xfs) can be resized.",
+			       id);
+	return volume_grow(id, (int)new_size_gb, err);
+}
+
+/* guest.conf with its memory_mb line replaced, written as write_guest_conf does. */
+static int rewrite_guest_memory(const char *path, long memory_mb, struct ct_error *err)
+{
+	FILE *in = fopen(path, "re");
+	if (!in)
+		return ct_fail(err, 500, "instance has no guest configuration %s", path);
+	char tmp[PATH_MAX + 32];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!out) {
+		if (fd >= 0)
+			close(fd);
+		fclose(in);
+		return ct_fail(err, 500, "cannot write %s", tmp);
+	}
+	char line[4096];
+	bool replaced = false;
+	while (fgets(line, sizeof line, in)) {
+		if (!strncmp(line, "memory_mb =", 11) || !strncmp(line, "memory_mb=", 10)) {
+			fprintf(out, "memory_mb = %ld\n", memory_mb);
+			replaced = true;
+		} else {
+			fputs(line, out);
+		}
+	}
+	bool ok = !ferror(in) && !ferror(out) && replaced;
+	fclose(in);
+	ok = fclose(out) == 0 && ok;
+	if (!ok || rename(tmp, path)) {
+		unlink(tmp);
+		return ct_fail(err, 500, "cannot rewrite %s", path);
+	}
+	return 0;
+}
+
+/* Nova's resize on one machine: the agent comes back with the new flavor's
+ * memory (it renders configs from it); the database stays as the taskmanager
+ * left it (stopped: stop_db's marker keeps the agent from starting it). */
+static int local_resize_flavor(const char *id, long memory_mb, struct ct_error *err)
+{
+	struct agent_cmd cmd;
+	if (memory_mb < 1)
+		return ct_fail(err, 400, "A flavor needs a positive amount of RAM.");
+	if (agent_cmd(id, &cmd, err) || rewrite_guest_memory(cmd.conf, memory_mb, err) ||
+	    proc_stop(cmd.pid_file, cmd.argv, 5000, err))
+		return -1;
+	log_info("guest agent restarting with %ld MB of memory", memory_mb);
+	return local_ensure_running(id, err);
+}
+
 struct leftovers {
 	const char *needle;
 	int found;
@@ -414,9 +486,7 @@ const struct compute_driver compute_local_driver = {
 	.agent_alive = local_agent_alive,
 	.ensure_running = local_ensure_running,
 	.set_access = local_set_access,
-	/* Volumes grow online (volume_grow) and flavors size the server, but
-	 * the workflows that use them come with resize. */
-	.resize_volume = NULL,
-	.resize_flavor = NULL,
+	.resize_volume = local_resize_volume,
+	.resize_flavor = local_resize_flavor,
 	.attach_storage = NULL,
 };

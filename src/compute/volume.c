@@ -521,6 +521,22 @@ int volume_grow(const char *instance_id, int new_size_gb, struct ct_error *err)
 	return 0;
 }
 
+int volume_grows_online(const char *instance_id, struct ct_error *err)
+{
+	struct vol_paths p;
+	if (vol_paths(instance_id, &p, err) || ensure_init(err))
+		return -1;
+	if (access(p.image, F_OK)) {
+		if (vol_mode == VOL_DIR && !access(p.mount_point, F_OK))
+			return 1;
+		return ct_fail(err, 404, "The volume of instance %s was not found.", instance_id);
+	}
+	const char *fs = image_fs(p.image);
+	if (!fs)
+		return ct_fail(err, 500, "%s holds no xfs or ext4 file system", p.image);
+	return strcmp(fs, "ext4") != 0;
+}
+
 int volume_delete(const char *instance_id, struct ct_error *err)
 {
 	struct vol_paths p;

@@ -52,6 +52,10 @@ int volume_stats(const char *instance_id, struct volume_stats *out, struct ct_er
 /* Grow to new_size_gb GiB: XFS online; ext4 unmounts, checks, resizes and
  * remounts (409 while anything uses the volume). 400 when smaller than now. */
 int volume_grow(const char *instance_id, int new_size_gb, struct ct_error *err);
+/* 1 when the volume can grow under a running server (XFS, or a plain
+ * directory with nothing to grow), 0 when it must be unmounted first (ext4),
+ * -1 failed (404 when there is no volume). */
+int volume_grows_online(const char *instance_id, struct ct_error *err);
 /* Unmount, free the loop device, delete the image and the mount point; 0 when
  * nothing is left (also when nothing was there). 409 while the volume is busy. */
 int volume_delete(const char *instance_id, struct ct_error *err);

@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "db/guest_reports.h"
+#include "db/instance_resize.h"
 #include "db/instances.h"
 #include "db/root_history.h"
 
@@ -71,6 +72,28 @@ static int sent_of(const json_t *args, bool *has, double *sent, struct ct_error 
 	return 0;
 }
 
+/* ctrove: a volume with less than 2 % (and at least 0.01 GB) free is full:
+ * the instance shows a fault until a report finds room again (docs/resize.md). */
+static int note_volume(const struct heartbeat_report *r, struct ct_error *err)
+{
+	double free_gb = r->volume_total_gb - r->volume_used_gb;
+	double reserve = r->volume_total_gb * 0.02;
+	bool full = r->volume_total_gb > 0 && free_gb <= (reserve > 0.01 ? reserve : 0.01);
+	char message[256];
+	snprintf(message, sizeof message,
+		 "The volume is full (%.2f of %.2f GB used): writes fail until it is resized.",
+		 r->volume_used_gb, r->volume_total_gb);
+	int changed = instance_note_volume_full(r->instance_id, full, message, err);
+	if (changed > 0) {
+		if (full)
+			log_warning("volume of %s is full (%.2f of %.2f GB used)", r->instance_id,
+				    r->volume_used_gb, r->volume_total_gb);
+		else
+			log_info("volume of %s has room again", r->instance_id);
+	}
+	return changed < 0 ? -1 : 0;
+}
+
 int conductor_heartbeat(const json_t *args, struct ct_error *err)
 {
 	const char *instance_id = required_string(args, "instance_id", err);
@@ -99,6 +122,8 @@ int conductor_heartbeat(const json_t *args, struct ct_error *err)
 	}
 	int recorded = heartbeat_record(&r, err);
 	if (recorded < 0)
+		return -1;
+	if (recorded && r.has_volume && note_volume(&r, err))
 		return -1;
 	if (recorded)
 		log_debug("heartbeat of %s: %s", instance_id, description);

@@ -350,3 +350,12 @@ int instance_ids_in_task(int task_id, char (**ids)[37], size_t *count, struct ct
 	*ids = rows;
 	return 0;
 }
+
+int instance_quota_change(const char *project, enum quota_resource r, long delta,
+			  struct ct_error *err)
+{
+	struct quota_state q;
+	if (quota_get(project, &q, err))
+		return -1;
+	return use_quota(project, r, delta, q.limit[r], err);
+}

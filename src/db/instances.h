@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
+#include "db/quotas.h"
 
 enum instance_task {
 	TASK_NONE = 1,
@@ -90,5 +91,9 @@ int instance_encrypted_key(const char *id, char *out, size_t size, struct ct_err
 int instance_mark_deleted(const char *id, long ram_mb, struct ct_error *err);
 /* Ids of instances not deleted (for recovery at taskmanager start). */
 int instance_ids_in_task(int task_id, char (**ids)[37], size_t *count, struct ct_error *err);
+/* Move the project's usage of r by delta (413 when growing past its limit);
+ * joins the caller's transaction. */
+int instance_quota_change(const char *project, enum quota_resource r, long delta,
+			  struct ct_error *err);
 
 #endif

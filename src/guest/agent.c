@@ -434,6 +434,17 @@ static json_t *on_rotate_tls(void *user, const struct rpc_request *req, struct c
 	return done(a->ds->rotate_tls(&a->inst, json_object_get(req->args, "ctrove_tls"), err));
 }
 
+static json_t *on_start_db_with_conf_changes(void *user, const struct rpc_request *req,
+					     struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	if (!a->ds->start_with_config)
+		return ct_fail(err, 501, "start_db_with_conf_changes is not supported here."), NULL;
+	int rc = a->ds->start_with_config(&a->inst, arg_string(req, "config_contents"), err);
+	send_heartbeat(a);
+	return done(rc);
+}
+
 static json_t *not_implemented(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
@@ -499,6 +510,10 @@ static const struct rpc_arg update_overrides_args[] = {
 	{"overrides", RPC_T_OBJECT, true}, {"remove", RPC_T_BOOL | RPC_T_NULL, false}, END};
 static const struct rpc_arg apply_overrides_args[] = {{"overrides", RPC_T_OBJECT, true}, END};
 static const struct rpc_arg rotate_tls_args[] = {{"ctrove_tls", RPC_T_OBJECT, true}, END};
+static const struct rpc_arg start_conf_args[] = {
+	{"config_contents", RPC_T_STRING | RPC_T_NULL, false},
+	{"ds_version", RPC_T_STRING | RPC_T_NULL, false},
+	END};
 static const struct rpc_arg fs_args[] = {{"fs_path", RPC_T_STRING | RPC_T_NULL, false}, END};
 static const struct rpc_arg create_backup_args[] = {{"backup_info", RPC_T_OBJECT, true}, END};
 
@@ -531,7 +546,7 @@ static const struct rpc_method guest_methods[] = {
 	{"stop_db", on_stop_db, NULL, true},
 	{"get_filesystem_stats", on_filesystem_stats, fs_args, false},
 	LATER("get_root_password"),
-	LATER("start_db_with_conf_changes"),
+	{"start_db_with_conf_changes", on_start_db_with_conf_changes, start_conf_args, false},
 	LATER("reset_configuration"),
 	{"update_overrides", on_update_overrides, update_overrides_args, false},
 	{"apply_overrides", on_apply_overrides, apply_overrides_args, false},

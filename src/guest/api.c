@@ -206,6 +206,15 @@ int guest_stop_db(const struct guest_ref *g, struct ct_error *err)
 	return call_done(g, "stop_db", json_object(), TIMEOUT_STOP_DB, err);
 }
 
+int guest_start_db_with_conf_changes(const struct guest_ref *g, const char *config_contents,
+				     const char *ds_version, struct ct_error *err)
+{
+	return call_done(g, "start_db_with_conf_changes",
+			 json_pack("{s:s?,s:s?}", "config_contents", config_contents, "ds_version",
+				   ds_version),
+			 GUEST_TIMEOUT_HIGH, err);
+}
+
 int guest_get_filesystem_stats(const struct guest_ref *g, struct guest_fs_stats *out,
 			       struct ct_error *err)
 {

@@ -77,6 +77,10 @@ int guest_stop_db(const struct guest_ref *g, struct ct_error *err);
 /* ctrove: put a new server certificate in place and make the running server
  * use it without a restart. */
 int guest_rotate_tls(const struct guest_ref *g, const struct guest_tls *tls, struct ct_error *err);
+/* After a flavor resize: write the base config (NULL or "" = the guest renders
+ * it from its flavor's memory) and start the stopped server. */
+int guest_start_db_with_conf_changes(const struct guest_ref *g, const char *config_contents,
+				     const char *ds_version, struct ct_error *err);
 
 /* --- configuration groups (§6.2) ------------------------------------------------ */
 

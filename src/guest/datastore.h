@@ -160,6 +160,11 @@ struct datastore_manager {
 	 * use it for new connections without a restart. */
 	int (*rotate_tls)(const struct guest_instance *inst, const json_t *tls,
 			  struct ct_error *err);
+	/* start_db_with_conf_changes(config_contents): after a flavor resize, write
+	 * the base config (config_contents, or rendered from memory_mb when empty;
+	 * the configuration group's override is kept) and start the server. */
+	int (*start_with_config)(const struct guest_instance *inst, const char *config_contents,
+				 struct ct_error *err);
 };
 
 /* list_access(): the databases of get_user, the same for every datastore.

@@ -644,6 +644,19 @@ static int mdb_rotate_tls(const struct guest_instance *inst, const json_t *tls,
 	return 0;
 }
 
+static int mdb_start_with_config(const struct guest_instance *inst, const char *contents,
+				 struct ct_error *err)
+{
+	struct mdb_paths p;
+	struct guest_identity id;
+	if (mdb_paths(inst, &p, err) || guest_identity_resolve(inst->os_user, &id, err) ||
+	    stop_server(inst, &p, err) || write_config(inst, &p, &id, contents, err) ||
+	    start_server(inst, &p, err))
+		return -1;
+	log_info("started with the config of a new flavor");
+	return guest_wait_healthy(inst, mdb_status, START_TIMEOUT_MS, err);
+}
+
 static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *err)
 {
 	return guest_fs_stats(inst->data_dir, err);
@@ -662,7 +675,7 @@ static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *
 		.disable_root = mdb_disable_root, .is_root_enabled = mdb_is_root_enabled,          \
 		.get_filesystem_stats = mdb_fs_stats, .update_overrides = mdb_update_overrides,    \
 		.apply_overrides = mdb_apply_overrides, .create_backup = mdb_create_backup,        \
-		.rotate_tls = mdb_rotate_tls,                                                      \
+		.rotate_tls = mdb_rotate_tls, .start_with_config = mdb_start_with_config,          \
 	}
 
 const struct datastore_manager mariadb_manager = MDB_OPS("mariadb");

@@ -791,6 +791,19 @@ static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, s
 	return 0;
 }
 
+static int pg_start_with_config(const struct guest_instance *inst, const char *contents,
+				struct ct_error *err)
+{
+	struct pg_paths p;
+	struct guest_identity id;
+	if (pg_paths(inst, &p, err) || guest_identity_resolve(inst->os_user, &id, err) ||
+	    stop_server(inst, &p, err) || write_config(inst, &p, &id, contents, err) ||
+	    start_server(inst, &p, err))
+		return -1;
+	log_info("started with the config of a new flavor");
+	return guest_wait_healthy(inst, pg_status, START_TIMEOUT_MS, err);
+}
+
 static json_t *pg_fs_stats(const struct guest_instance *inst, struct ct_error *err)
 {
 	return guest_fs_stats(inst->data_dir, err);
@@ -821,4 +834,5 @@ const struct datastore_manager postgresql_manager = {
 	.apply_overrides = pg_apply_overrides,
 	.create_backup = pg_create_backup,
 	.rotate_tls = pg_rotate_tls,
+	.start_with_config = pg_start_with_config,
 };

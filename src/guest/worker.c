@@ -351,6 +351,13 @@ static int w_rotate_tls(const struct guest_instance *inst, const json_t *tls, st
 	return call_done(inst, "rotate_tls", json_pack("{s:o?}", "tls", copy(tls)), err);
 }
 
+static int w_start_with_config(const struct guest_instance *inst, const char *config_contents,
+			       struct ct_error *err)
+{
+	return call_done(inst, "start_with_config",
+			 json_pack("{s:s?}", "config_contents", config_contents), err);
+}
+
 /* A statvfs: nothing to isolate. */
 static json_t *w_filesystem_stats(const struct guest_instance *inst, struct ct_error *err)
 {
@@ -393,6 +400,7 @@ const struct datastore_manager guest_worker_manager = {
 	.update_overrides = w_update_overrides,
 	.apply_overrides = w_apply_overrides,
 	.rotate_tls = w_rotate_tls,
+	.start_with_config = w_start_with_config,
 };
 
 /* --- the worker's side ----------------------------------------------------- */
@@ -461,6 +469,9 @@ static json_t *run(const struct datastore_manager *m, const struct guest_instanc
 		return guest_backup_create(m, inst, ARG("backup_info"), err);
 	if (!strcmp(op, "rotate_tls") && m->rotate_tls)
 		return done(m->rotate_tls(inst, ARG("tls"), err));
+	if (!strcmp(op, "start_with_config") && m->start_with_config)
+		return done(
+			m->start_with_config(inst, json_string_value(ARG("config_contents")), err));
 #undef ARG
 	ct_fail(err, 500, "The worker has no operation %.40s.", op);
 	return NULL;

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "taskmanager/backup_tasks.h"
 #include "taskmanager/configuration_tasks.h"
+#include "taskmanager/resize_tasks.h"
 #include "taskmanager/tasks.h"
 
 static json_t *not_implemented(void *user, const struct rpc_request *req, struct ct_error *err)
@@ -74,6 +75,18 @@ static json_t *on_delete_backup(void *user, const struct rpc_request *req, struc
 	if (!id)
 		return ct_fail(err, 400, "backup_id must be a string"), NULL;
 	return tasks_delete_backup(id, err) ? NULL : json_null();
+}
+
+static json_t *on_resize_volume(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	(void)user;
+	return tasks_resize_volume(req->args, err) ? NULL : json_null();
+}
+
+static json_t *on_resize_flavor(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	(void)user;
+	return tasks_resize_flavor(req->args, err) ? NULL : json_null();
 }
 
 #define ID                                                                                         \
@@ -150,8 +163,8 @@ static const struct rpc_arg apply_configuration_args[] = {
 static const struct rpc_method taskmanager_methods[] = {
 	{"create_instance", on_create_instance, create_instance_args, false},
 	{"delete_instance", on_delete_instance, instance_only_args, false},
-	{"resize_volume", not_implemented, resize_volume_args, false},
-	{"resize_flavor", not_implemented, resize_flavor_args, false},
+	{"resize_volume", on_resize_volume, resize_volume_args, false},
+	{"resize_flavor", on_resize_flavor, resize_flavor_args, false},
 	{"reboot", not_implemented, instance_only_args, false},
 	{"restart", on_restart, instance_only_args, false},
 	{"detach_replica", not_implemented, instance_only_args, false},

@@ -24,6 +24,7 @@
 #include "rpc/broker_accounts.h"
 #include "taskmanager/backup_tasks.h"
 #include "taskmanager/instance_tls.h"
+#include "taskmanager/resize_tasks.h"
 #include "taskmanager/task_threads.h"
 
 void tasks_join(void)
@@ -340,6 +341,7 @@ void tasks_recover(void)
 			tasks_delete_instance(ids[i], &err);
 		free(ids);
 	}
+	tasks_resize_recover();
 	log_clear_context();
 	backup_tasks_start();
 }

@@ -60,18 +60,39 @@ static void test_missing_slots_answer_501(void **state)
 {
 	(void)state;
 	struct ct_error err = {0};
-	const struct compute_driver *d = compute_driver_find("local");
-	assert_null(d->resize_volume);
-	assert_int_equal(compute_resize_volume(d, "i1", 2, &err), -1);
+	/* A driver without the optional slots: the wrappers answer for it. */
+	struct compute_driver bare = *compute_driver_find("local");
+	bare.resize_volume = NULL;
+	bare.resize_flavor = NULL;
+	assert_int_equal(compute_resize_volume(&bare, "i1", 2, &err), -1);
 	assert_int_equal(err.status, 501);
 	assert_string_equal(
 		err.message,
 		"Resizing a volume is not implemented by the local compute driver yet.");
-	assert_int_equal(compute_resize_flavor(d, "i1", 1024, &err), -1);
+	assert_int_equal(compute_resize_flavor(&bare, "i1", 1024, &err), -1);
 	assert_int_equal(err.status, 501);
+	const struct compute_driver *d = compute_driver_find("local");
 	assert_int_equal(compute_attach_storage(d, "i1", "s1", &err), -1);
 	assert_int_equal(err.status, 501);
 	assert_non_null(strstr(err.message, "Attaching storage"));
+}
+
+static void test_local_resize_refuses_bad_sizes(void **state)
+{
+	(void)state;
+	struct ct_error err = {0};
+	const struct compute_driver *d = compute_driver_find("local");
+	assert_non_null(d->resize_volume);
+	assert_non_null(d->resize_flavor);
+	assert_int_equal(compute_resize_volume(d, "i1", 0, &err), -1);
+	assert_int_equal(err.status, 400);
+	assert_string_equal(err.message, "Volume 'size' needs to be a positive integer value, "
+					 "0 cannot be accepted.");
+	assert_int_equal(compute_resize_flavor(d, "i1", 0, &err), -1);
+	assert_int_equal(err.status, 400);
+	/* An id that is no path component never reaches the file system. */
+	assert_int_equal(compute_resize_volume(d, "../etc", 2, &err), -1);
+	assert_int_equal(err.status, 400);
 }
 
 static void test_datastore_hooks(void **state)
@@ -124,6 +145,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_is_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_driver_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_slots_answer_501, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_local_resize_refuses_bad_sizes, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_datastore_hooks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_manager_is_an_error, setup, teardown),
 	};
