@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "api/auth.h"
+#include "api/object_store.h"
 #include "api/ratelimit.h"
 #include "api/routes.h"
 #include "common/config.h"
@@ -226,6 +227,8 @@ void api_dispatch(struct api_request *req, struct api_response *resp)
 		identity_dispatch(req, resp, segments, nsegments);
 	} else if (!strcmp(segments[0], "v1.0")) {
 		dispatch_v1(req, resp, segments, nsegments);
+	} else if (!strcmp(segments[0], "object-store")) {
+		object_store_dispatch(req, resp, segments, nsegments);
 	} else {
 		not_found(resp);
 	}

@@ -97,4 +97,8 @@ API_HANDLER(root_delete);
 /* unimplemented.c */
 API_HANDLER(not_implemented);
 
+/* instance_logs.c */
+API_HANDLER(instance_logs_index);
+API_HANDLER(instance_logs_action);
+
 #endif

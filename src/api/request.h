@@ -67,6 +67,7 @@ struct api_response {
 	json_t *body; /* owned; NULL = empty body (unless text is set) */
 	char *text;   /* owned; the body already written as JSON; wins over body */
 	size_t text_len;
+	const char *content_type; /* static text; NULL = application/json */
 	struct {
 		const char *name;
 		char value[256];

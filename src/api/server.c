@@ -104,7 +104,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_res
 		free(text);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "Content-Type",
+				resp->content_type ? resp->content_type : "application/json");
 	char rid[64];
 	snprintf(rid, sizeof rid, "req-%s", request_id);
 	MHD_add_response_header(r, "X-Openstack-Request-Id", rid);

@@ -17,6 +17,8 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "guest/datastore_hooks.h"
+#include "guest/guest_log.h"
+#include "guest/store_access_model.h"
 #include "guest/worker.h"
 #include "rpc/client.h"
 #include "rpc/server.h"
@@ -301,6 +303,41 @@ static json_t *on_apply_overrides(void *user, const struct rpc_request *req, str
 	return done(a->ds->apply_overrides(&a->inst, json_object_get(req->args, "overrides"), err));
 }
 
+static json_t *on_guest_log_list(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	(void)req;
+	return guest_log_list(&a->inst, a->ds, err);
+}
+
+static bool arg_flag(const struct rpc_request *req, const char *key)
+{
+	const json_t *v = json_object_get(req->args, key);
+	return json_is_true(v) || (json_is_integer(v) && json_integer_value(v) != 0);
+}
+
+/* ctrove: the store to publish to comes sealed in the message (`store`). */
+static json_t *on_guest_log_action(void *user, const struct rpc_request *req,
+				   struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	struct store_access access;
+	const json_t *store = json_object_get(req->args, "store");
+	if (store && !json_is_null(store) && store_access_from_json(store, &access, err))
+		return NULL;
+	struct guest_log_request r = {
+		.name = arg_string(req, "log_name"),
+		.enable = arg_flag(req, "enable"),
+		.disable = arg_flag(req, "disable"),
+		.publish = arg_flag(req, "publish"),
+		.discard = arg_flag(req, "discard"),
+		.store = store && !json_is_null(store) ? &access : NULL,
+	};
+	json_t *v = guest_log_action(&a->inst, a->ds, &r, err);
+	explicit_bzero(&access, sizeof access);
+	return v;
+}
+
 static json_t *not_implemented(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
@@ -372,6 +409,13 @@ static const struct rpc_arg fs_args[] = {{"fs_path", RPC_T_STRING | RPC_T_NULL, 
 		name, not_implemented, NULL, true                                                  \
 	}
 
+#define LOG_FLAG_TYPES (RPC_T_BOOL | RPC_T_INT | RPC_T_NULL)
+static const struct rpc_arg guest_log_action_args[] = {
+	{"log_name", RPC_T_STRING, true},  {"enable", LOG_FLAG_TYPES, false},
+	{"disable", LOG_FLAG_TYPES, false}, {"publish", LOG_FLAG_TYPES, false},
+	{"discard", LOG_FLAG_TYPES, false}, {"store", RPC_T_OBJECT | RPC_T_NULL, false},
+	END};
+
 static const struct rpc_method guest_methods[] = {
 	{"prepare", on_prepare, prepare_args, true},
 	{"rpc_ping", on_rpc_ping, NULL, false},
@@ -418,8 +462,8 @@ static const struct rpc_method guest_methods[] = {
 	LATER("pre_upgrade"),
 	LATER("post_upgrade"),
 	LATER("rebuild"),
-	LATER("guest_log_list"),
-	LATER("guest_log_action"),
+	{"guest_log_list", on_guest_log_list, NULL, false},
+	{"guest_log_action", on_guest_log_action, guest_log_action_args, false},
 	LATER("module_list"),
 	LATER("module_apply"),
 	LATER("module_remove"),

@@ -596,7 +596,8 @@ static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *
 		.revoke_access = mdb_revoke_access, .enable_root = mdb_enable_root_op,             \
 		.disable_root = mdb_disable_root, .is_root_enabled = mdb_is_root_enabled,          \
 		.get_filesystem_stats = mdb_fs_stats, .update_overrides = mdb_update_overrides,    \
-		.apply_overrides = mdb_apply_overrides,                                            \
+		.apply_overrides = mdb_apply_overrides, .log_files = mdb_log_files,                \
+		.log_enable = mdb_log_enable,                                                      \
 	}
 
 const struct datastore_manager mariadb_manager = MDB_OPS("mariadb");

@@ -698,4 +698,6 @@ const struct datastore_manager postgresql_manager = {
 	.get_filesystem_stats = pg_fs_stats,
 	.update_overrides = pg_update_overrides,
 	.apply_overrides = pg_apply_overrides,
+	.log_files = pg_log_files,
+	.log_enable = pg_log_enable,
 };

@@ -356,6 +356,23 @@ static json_t *w_filesystem_stats(const struct guest_instance *inst, struct ct_e
 	return m->get_filesystem_stats(inst, err);
 }
 
+/* Paths and stat() only: nothing to isolate. */
+static int w_log_files(const struct guest_instance *inst, struct guest_log_file *out, size_t *n,
+		       struct ct_error *err)
+{
+	const struct datastore_manager *m = datastore_manager_find(inst->manager);
+	if (!m || !m->log_files)
+		return ct_fail(err, 501, "Log actions are not supported.");
+	return m->log_files(inst, out, n, err);
+}
+
+static int w_log_enable(const struct guest_instance *inst, const char *name, bool enable,
+			struct ct_error *err)
+{
+	return call_done(inst, "log_enable", json_pack("{s:s,s:b}", "name", name, "enable", enable),
+			 err);
+}
+
 const struct datastore_manager guest_worker_manager = {
 	.name = "worker",
 	.prepare = w_prepare,
@@ -379,6 +396,8 @@ const struct datastore_manager guest_worker_manager = {
 	.get_filesystem_stats = w_filesystem_stats,
 	.update_overrides = w_update_overrides,
 	.apply_overrides = w_apply_overrides,
+	.log_files = w_log_files,
+	.log_enable = w_log_enable,
 };
 
 /* --- the worker's side ----------------------------------------------------- */
@@ -443,6 +462,9 @@ static json_t *run(const struct datastore_manager *m, const struct guest_instanc
 						err));
 	if (!strcmp(op, "apply_overrides") && m->apply_overrides)
 		return done(m->apply_overrides(inst, ARG("overrides"), err));
+	if (!strcmp(op, "log_enable") && m->log_enable)
+		return done(m->log_enable(inst, json_string_value(ARG("name")),
+					  json_is_true(ARG("enable")), err));
 #undef ARG
 	ct_fail(err, 500, "The worker has no operation %.40s.", op);
 	return NULL;
