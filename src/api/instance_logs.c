@@ -94,8 +94,8 @@ API_HANDLER(instance_logs_action)
 	if (ready_instance(req, &in, err))
 		return -1;
 	if (!may_touch(req, &in, name))
-		return ct_fail(err, 403, "User does not have admin privileges to act on the '%s' log.",
-			       name);
+		return ct_fail(err, 403,
+			       "User does not have admin privileges to act on the '%s' log.", name);
 	struct store_access access;
 	struct backup_store *store = NULL;
 	if (args.publish || args.discard) {

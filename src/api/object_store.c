@@ -118,7 +118,7 @@ static void get_object(struct api_request *req, struct api_response *resp,
 	if (!r) {
 		reply_plain(resp, err.status == 404 || err.status == 400 ? 404 : 500,
 			    err.status == 404 || err.status == 400 ? "Not Found"
-								  : "Internal Server Error");
+								   : "Internal Server Error");
 		return;
 	}
 	const struct store_object_info *info = store_reader_info(r);

@@ -317,8 +317,7 @@ static bool arg_flag(const struct rpc_request *req, const char *key)
 }
 
 /* ctrove: the store to publish to comes sealed in the message (`store`). */
-static json_t *on_guest_log_action(void *user, const struct rpc_request *req,
-				   struct ct_error *err)
+static json_t *on_guest_log_action(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	struct guest_agent *a = user;
 	struct store_access access;
@@ -410,11 +409,13 @@ static const struct rpc_arg fs_args[] = {{"fs_path", RPC_T_STRING | RPC_T_NULL, 
 	}
 
 #define LOG_FLAG_TYPES (RPC_T_BOOL | RPC_T_INT | RPC_T_NULL)
-static const struct rpc_arg guest_log_action_args[] = {
-	{"log_name", RPC_T_STRING, true},  {"enable", LOG_FLAG_TYPES, false},
-	{"disable", LOG_FLAG_TYPES, false}, {"publish", LOG_FLAG_TYPES, false},
-	{"discard", LOG_FLAG_TYPES, false}, {"store", RPC_T_OBJECT | RPC_T_NULL, false},
-	END};
+static const struct rpc_arg guest_log_action_args[] = {{"log_name", RPC_T_STRING, true},
+						       {"enable", LOG_FLAG_TYPES, false},
+						       {"disable", LOG_FLAG_TYPES, false},
+						       {"publish", LOG_FLAG_TYPES, false},
+						       {"discard", LOG_FLAG_TYPES, false},
+						       {"store", RPC_T_OBJECT | RPC_T_NULL, false},
+						       END};
 
 static const struct rpc_method guest_methods[] = {
 	{"prepare", on_prepare, prepare_args, true},

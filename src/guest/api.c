@@ -452,9 +452,9 @@ int guest_act_on_log(const struct guest_ref *g, const struct guest_log_args *a, 
 		     struct ct_error *err)
 {
 	json_t *store = a->store ? store_access_to_json(a->store) : json_null();
-	json_t *args = store ? json_pack("{s:s,s:b,s:b,s:b,s:b,s:o}", "log_name", a->name,
-					 "enable", a->enable, "disable", a->disable, "publish",
-					 a->publish, "discard", a->discard, "store", store)
+	json_t *args = store ? json_pack("{s:s,s:b,s:b,s:b,s:b,s:o}", "log_name", a->name, "enable",
+					 a->enable, "disable", a->disable, "publish", a->publish,
+					 "discard", a->discard, "store", store)
 			     : NULL;
 	json_t *view = call(g, "guest_log_action", args, TIMEOUT_API, err);
 	if (!view)

@@ -154,11 +154,13 @@ struct datastore_manager {
 	/* Database logs (guest_log.h, trove-guest.md §7.8). log_files says which
 	 * logs the instance has and where (paths and files only: the agent calls
 	 * it in its own process); log_enable turns a USER log on or off for good
-	 * (a system override) and at once on the running server. */
+	 * (a system override) and at once on the running server; slow_ms is the
+	 * slow_query threshold ([<manager>] guest_log_long_query_time: workers
+	 * read no config). */
 	int (*log_files)(const struct guest_instance *inst, struct guest_log_file *out, size_t *n,
 			 struct ct_error *err);
 	int (*log_enable)(const struct guest_instance *inst, const char *name, bool enable,
-			  struct ct_error *err);
+			  long slow_ms, struct ct_error *err);
 };
 
 /* list_access(): the databases of get_user, the same for every datastore.

@@ -213,8 +213,8 @@ static int delete_if_there(struct backup_store *store, const char *name, struct 
 	return 0;
 }
 
-static int discard(const struct guest_instance *inst, struct backup_store *store,
-		   const char *log, struct ct_error *err)
+static int discard(const struct guest_instance *inst, struct backup_store *store, const char *log,
+		   struct ct_error *err)
 {
 	struct log_names n;
 	names_of(inst, log, &n);
@@ -371,6 +371,13 @@ static int publish(const struct guest_instance *inst, struct backup_store *store
 	return rc ? -1 : 0;
 }
 
+/* [<manager>] guest_log_long_query_time of the agent's own config. */
+static long slow_query_ms(const char *manager)
+{
+	return cfg_int(strcmp(manager, "postgresql") ? CFG_MARIADB_LONG_QUERY_MS
+						     : CFG_POSTGRESQL_LONG_QUERY_MS);
+}
+
 /* --- the action ---------------------------------------------------------------- */
 
 json_t *guest_log_action(const struct guest_instance *inst, const struct datastore_manager *ds,
@@ -389,7 +396,8 @@ json_t *guest_log_action(const struct guest_instance *inst, const struct datasto
 		return NULL;
 	}
 	if (enable != f.enabled && (enable || r->disable)) {
-		if (ds->log_enable(inst, f.name, enable, err) || find_log(inst, ds, r->name, &f, err))
+		if (ds->log_enable(inst, f.name, enable, slow_query_ms(inst->manager), err) ||
+		    find_log(inst, ds, r->name, &f, err))
 			return NULL;
 	}
 	if (r->publish || r->discard) {

@@ -141,7 +141,7 @@ int mdb_apply_overrides(const struct guest_instance *inst, const json_t *overrid
 /* mariadb_logs.c: the database logs (error, slow_query, general). */
 int mdb_log_files(const struct guest_instance *inst, struct guest_log_file *out, size_t *n,
 		  struct ct_error *err);
-int mdb_log_enable(const struct guest_instance *inst, const char *log, bool enable,
+int mdb_log_enable(const struct guest_instance *inst, const char *log, bool enable, long slow_ms,
 		   struct ct_error *err);
 
 #endif

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/config.h"
 #include "common/log.h"
 #include "guest/mariadb_internal.h"
 #include "guest/overrides_file.h"
@@ -53,22 +52,21 @@ int mdb_log_files(const struct guest_instance *inst, struct guest_log_file *out,
 }
 
 /* The settings that turn log on (Trove's) or off. */
-static json_t *settings(const struct mdb_paths *p, const char *log, bool enable)
+static json_t *settings(const struct mdb_paths *p, const char *log, bool enable, long slow_ms)
 {
 	char path[2 * PATH_MAX];
 	log_path(p, log, path, sizeof path);
 	if (!strcmp(log, "slow_query"))
 		return enable ? json_pack("{s:s,s:f,s:s}", "slow_query_log_file", path,
-					  "long_query_time",
-					  cfg_int(CFG_MARIADB_LONG_QUERY_MS) / 1000.0,
-					  "slow_query_log", "ON")
+					  "long_query_time", slow_ms / 1000.0, "slow_query_log",
+					  "ON")
 			      : json_pack("{s:s}", "slow_query_log", "OFF");
 	return enable ? json_pack("{s:s,s:s,s:s}", "general_log_file", path, "log_output", "FILE",
 				  "general_log", "ON")
 		      : json_pack("{s:s}", "general_log", "OFF");
 }
 
-int mdb_log_enable(const struct guest_instance *inst, const char *log, bool enable,
+int mdb_log_enable(const struct guest_instance *inst, const char *log, bool enable, long slow_ms,
 		   struct ct_error *err)
 {
 	struct mdb_paths p;
@@ -76,7 +74,7 @@ int mdb_log_enable(const struct guest_instance *inst, const char *log, bool enab
 		return -1;
 	if (!log || (strcmp(log, "slow_query") && strcmp(log, "general")))
 		return ct_fail(err, 400, "Log '%s' cannot be enabled or disabled.", log ? log : "");
-	json_t *values = settings(&p, log, enable);
+	json_t *values = settings(&p, log, enable, slow_ms);
 	if (!values)
 		return ct_fail(err, 500, "Out of memory.");
 	char file[128];

@@ -134,7 +134,7 @@ int pg_apply_overrides(const struct guest_instance *inst, const json_t *override
 /* postgresql_logs.c: the database logs (error, slow_query, general). */
 int pg_log_files(const struct guest_instance *inst, struct guest_log_file *out, size_t *n,
 		 struct ct_error *err);
-int pg_log_enable(const struct guest_instance *inst, const char *log, bool enable,
+int pg_log_enable(const struct guest_instance *inst, const char *log, bool enable, long slow_ms,
 		  struct ct_error *err);
 
 #endif

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/config.h"
 #include "common/log.h"
 #include "guest/overrides_file.h"
 #include "guest/postgresql_internal.h"
@@ -49,7 +48,7 @@ int pg_log_files(const struct guest_instance *inst, struct guest_log_file *out, 
 	return 0;
 }
 
-int pg_log_enable(const struct guest_instance *inst, const char *log, bool enable,
+int pg_log_enable(const struct guest_instance *inst, const char *log, bool enable, long slow_ms,
 		  struct ct_error *err)
 {
 	struct pg_paths p;
@@ -57,8 +56,7 @@ int pg_log_enable(const struct guest_instance *inst, const char *log, bool enabl
 		return -1;
 	json_t *values;
 	if (log && !strcmp(log, "slow_query"))
-		values = json_pack("{s:I}", "log_min_duration_statement",
-				   (json_int_t)cfg_int(CFG_POSTGRESQL_LONG_QUERY_MS));
+		values = json_pack("{s:I}", "log_min_duration_statement", (json_int_t)slow_ms);
 	else if (log && !strcmp(log, "general"))
 		values = json_pack("{s:s}", "log_statement", "all");
 	else
@@ -72,7 +70,8 @@ int pg_log_enable(const struct guest_instance *inst, const char *log, bool enabl
 	/* Reloading reads conf.d again: a removed file puts the default back. */
 	if (!rc) {
 		json_t *none = json_object();
-		rc = none ? pg_apply_overrides(inst, none, err) : ct_fail(err, 500, "Out of memory.");
+		rc = none ? pg_apply_overrides(inst, none, err)
+			  : ct_fail(err, 500, "Out of memory.");
 		json_decref(none);
 	}
 	if (!rc)

@@ -367,9 +367,11 @@ static int w_log_files(const struct guest_instance *inst, struct guest_log_file 
 }
 
 static int w_log_enable(const struct guest_instance *inst, const char *name, bool enable,
-			struct ct_error *err)
+			long slow_ms, struct ct_error *err)
 {
-	return call_done(inst, "log_enable", json_pack("{s:s,s:b}", "name", name, "enable", enable),
+	return call_done(inst, "log_enable",
+			 json_pack("{s:s,s:b,s:I}", "name", name, "enable", enable, "slow_ms",
+				   (json_int_t)slow_ms),
 			 err);
 }
 
@@ -464,7 +466,8 @@ static json_t *run(const struct datastore_manager *m, const struct guest_instanc
 		return done(m->apply_overrides(inst, ARG("overrides"), err));
 	if (!strcmp(op, "log_enable") && m->log_enable)
 		return done(m->log_enable(inst, json_string_value(ARG("name")),
-					  json_is_true(ARG("enable")), err));
+					  json_is_true(ARG("enable")),
+					  (long)json_integer_value(ARG("slow_ms")), err));
 #undef ARG
 	ct_fail(err, 500, "The worker has no operation %.40s.", op);
 	return NULL;
