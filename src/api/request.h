@@ -60,6 +60,7 @@ struct api_request {
 	const char *params[API_MAX_PARAMS]; /* the '*' segments of the route */
 	int nparams;
 	char path_buf[1024]; /* segments of path, NUL-separated */
+	int route_index;     /* the routes_table() row served, or -1 - enum api_metrics_other */
 };
 
 struct api_response {

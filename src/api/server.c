@@ -9,6 +9,7 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -127,6 +128,11 @@ static void fill_request(struct api_request *req, struct MHD_Connection *conn, c
 	req->host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
 	req->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
 	req->auth_token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Auth-Token");
+	/* Prometheus sends its credentials as a bearer token (docs/metrics.md). */
+	const char *authorization =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	if (!req->auth_token && authorization && !strncasecmp(authorization, "Bearer ", 7))
+		req->auth_token = authorization + 7;
 	req->subject_token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Subject-Token");
 	req->accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
 	const union MHD_ConnectionInfo *peer =

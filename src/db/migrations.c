@@ -183,6 +183,12 @@ static const char *const migrations[] = {
 	 "ALTER TABLE ctrove_users ADD COLUMN tokens_valid_after BIGINT NOT NULL DEFAULT 0;"
 	 "ALTER TABLE ctrove_roles ADD COLUMN description TEXT NOT NULL DEFAULT '';"
 	 "CREATE INDEX ctrove_role_assignments_project ON ctrove_role_assignments(project_id);"),
+	/* 6: the server counters guests report with their heartbeats, for the
+	 * metrics endpoint (sampled_at: the heartbeat's `sent`, Unix seconds). */
+	"CREATE TABLE ctrove_guest_metrics ("
+	" instance_id VARCHAR(36) PRIMARY KEY, connections BIGINT NOT NULL,"
+	" queries BIGINT NOT NULL, queries_per_second FLOAT NOT NULL, replication_lag FLOAT,"
+	" sampled_at FLOAT NOT NULL, updated_at DATETIME NOT NULL);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -70,6 +70,15 @@ static void send_heartbeat(struct guest_agent *a)
 					    json_pack("{s:O,s:O}", "used", used, "total", total));
 		json_decref(stats);
 	}
+	/* ctrove: the server's counters for the metrics endpoint (docs/metrics.md),
+	 * so a scrape never calls a guest. */
+	if (status == GUEST_STATUS_HEALTHY && a->ds->server_stats) {
+		struct ct_error stats_err = {0};
+		json_t *counters = a->ds->server_stats(&a->inst, &stats_err);
+		if (json_is_object(counters))
+			json_object_set(json_object_get(args, "payload"), "server", counters);
+		json_decref(counters);
+	}
 	const char *key = cfg_str(CFG_INSTANCE_RPC_ENCR_KEY);
 	struct rpc_target target = {.topic = cfg_str(CFG_CONDUCTOR_QUEUE),
 				    .key = *key ? key : NULL,

@@ -161,6 +161,11 @@ struct datastore_manager {
 			 struct ct_error *err);
 	int (*log_enable)(const struct guest_instance *inst, const char *name, bool enable,
 			  long slow_ms, struct ct_error *err);
+
+	/* The counters a heartbeat carries (docs/metrics.md): {"connections",
+	 * "queries" (since the server started), "replication_lag"? (seconds, on a
+	 * replica only)}. */
+	json_t *(*server_stats)(const struct guest_instance *inst, struct ct_error *err);
 };
 
 /* list_access(): the databases of get_user, the same for every datastore.

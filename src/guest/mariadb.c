@@ -597,7 +597,7 @@ static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *
 		.disable_root = mdb_disable_root, .is_root_enabled = mdb_is_root_enabled,          \
 		.get_filesystem_stats = mdb_fs_stats, .update_overrides = mdb_update_overrides,    \
 		.apply_overrides = mdb_apply_overrides, .log_files = mdb_log_files,                \
-		.log_enable = mdb_log_enable,                                                      \
+		.log_enable = mdb_log_enable, .server_stats = mdb_server_stats,                    \
 	}
 
 const struct datastore_manager mariadb_manager = MDB_OPS("mariadb");

@@ -138,6 +138,9 @@ int mdb_update_overrides(const struct guest_instance *inst, const json_t *overri
 int mdb_apply_overrides(const struct guest_instance *inst, const json_t *overrides,
 			struct ct_error *err);
 
+/* mariadb_stats.c: the counters heartbeats carry. */
+json_t *mdb_server_stats(const struct guest_instance *inst, struct ct_error *err);
+
 /* mariadb_logs.c: the database logs (error, slow_query, general). */
 int mdb_log_files(const struct guest_instance *inst, struct guest_log_file *out, size_t *n,
 		  struct ct_error *err);

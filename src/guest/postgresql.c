@@ -700,4 +700,5 @@ const struct datastore_manager postgresql_manager = {
 	.apply_overrides = pg_apply_overrides,
 	.log_files = pg_log_files,
 	.log_enable = pg_log_enable,
+	.server_stats = pg_server_stats,
 };

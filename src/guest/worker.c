@@ -375,6 +375,11 @@ static int w_log_enable(const struct guest_instance *inst, const char *name, boo
 			 err);
 }
 
+static json_t *w_server_stats(const struct guest_instance *inst, struct ct_error *err)
+{
+	return call(inst, "server_stats", json_object(), err);
+}
+
 const struct datastore_manager guest_worker_manager = {
 	.name = "worker",
 	.prepare = w_prepare,
@@ -400,6 +405,7 @@ const struct datastore_manager guest_worker_manager = {
 	.apply_overrides = w_apply_overrides,
 	.log_files = w_log_files,
 	.log_enable = w_log_enable,
+	.server_stats = w_server_stats,
 };
 
 /* --- the worker's side ----------------------------------------------------- */
@@ -464,6 +470,8 @@ static json_t *run(const struct datastore_manager *m, const struct guest_instanc
 						err));
 	if (!strcmp(op, "apply_overrides") && m->apply_overrides)
 		return done(m->apply_overrides(inst, ARG("overrides"), err));
+	if (!strcmp(op, "server_stats") && m->server_stats)
+		return m->server_stats(inst, err);
 	if (!strcmp(op, "log_enable") && m->log_enable)
 		return done(m->log_enable(inst, json_string_value(ARG("name")),
 					  json_is_true(ARG("enable")),
