@@ -3,12 +3,13 @@
 installs what is missing and cleans up whatever happens). Runs the parts,
 prints one report and writes it as one JSON file under bench/results/.
 
-parts (BENCH_PARTS, default "api provision"):
+parts (BENCH_PARTS, default "api provision metrics"):
   api        ctrove's API beside Python Trove 18's (bench/compare/bench.py),
              and the memory of both control planes, idle and after the load
   provision  create->ACTIVE and delete with the local driver beside the floor,
              ctrove-guestagent's memory beside Debian's Python trove-guestagent
              (bench/provision/bench.py, bench/provision/trove_guestagent.py)
+  metrics    the GET /metrics scrape time with 1000 instances (bench/metrics/bench.py)
 
 No assertion on speed: the targets of issue #6 are reported met / not met.
 """
@@ -41,6 +42,7 @@ def load(name, path):
 compare = load("compare_api", HERE / "compare/bench.py")
 provision = load("provision_bench", HERE / "provision/bench.py")
 pyguest = load("trove_guestagent", HERE / "provision/trove_guestagent.py")
+metrics_bench = load("metrics_bench", HERE / "metrics/bench.py")
 
 
 def machine():
@@ -196,6 +198,13 @@ def targets(result):
         add("guest agent RSS < 5 MiB", None, "not measured (BENCH_PARTS without provision)")
         add("create->ACTIVE p50 < 1 s (mariadb, postgresql)", None,
             "not measured (BENCH_PARTS without provision)")
+    scrape = result.get("metrics")
+    if scrape and scrape.get("instances") == 1000:
+        add("GET /metrics with 1000 instances < 20 ms", scrape["p50_ms"] < 20,
+            f"p50 {scrape['p50_ms']:.2f} ms, p99 {scrape['p99_ms']:.2f} ms")
+    else:
+        add("GET /metrics with 1000 instances < 20 ms", None,
+            "not measured" + ("" if scrape else " (BENCH_PARTS without metrics)"))
     return out
 
 
@@ -216,6 +225,9 @@ def print_report(result):
     if prov:
         print()
         provision.print_provision(prov)
+    if result.get("metrics"):
+        print()
+        metrics_bench.print_metrics(result["metrics"])
     if api:
         print()
         print(f"== memory of the control planes (MiB; VmRSS summed over the processes, Pss "
@@ -262,10 +274,10 @@ def main():
     t0 = time.monotonic()
     work = Path(args.work)
     ledger = Ledger(work)
-    parts = os.environ.get("BENCH_PARTS", "api provision").split()
+    parts = os.environ.get("BENCH_PARTS", "api provision metrics").split()
     for p in parts:
-        if p not in ("api", "provision"):
-            raise SystemExit(f"BENCH_PARTS: unknown part {p} (api, provision)")
+        if p not in ("api", "provision", "metrics"):
+            raise SystemExit(f"BENCH_PARTS: unknown part {p} (api, provision, metrics)")
     git = subprocess.run(["git", "-C", str(TOP), "describe", "--always", "--dirty"],
                          capture_output=True, text=True, timeout=30).stdout.strip()
     result = {
@@ -307,6 +319,9 @@ def main():
                     "device_path = proc (already mounted, so nothing is formatted), and a "
                     "stand-in Docker API on a unix socket (404 for every container); no "
                     "database is prepared")
+        if "metrics" in parts:
+            log("== part metrics: GET /metrics with 1000 instances")
+            result["metrics"] = metrics_bench.run_metrics(args.ctrove, work, ledger)
         result["elapsed_s"] = round(time.monotonic() - t0, 1)
         result["targets"] = targets(result)
         print_report(result)
