@@ -253,7 +253,8 @@ static int put_object(struct backup_store *store, const char *name, const char *
 
 /* log-<UTC ISO time with microseconds>, later than *last (parts of one
  * publish are named in the order they were cut). */
-static void part_name(const struct log_names *n, long long *last_us, char *out, size_t size)
+static int part_name(const struct log_names *n, long long *last_us, char *out, size_t size,
+		     struct ct_error *err)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -266,7 +267,9 @@ static void part_name(const struct log_names *n, long long *last_us, char *out, 
 	gmtime_r(&secs, &tm);
 	char when[32];
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, size, "%slog-%s.%06lld", n->prefix, when, us % 1000000LL);
+	if ((size_t)snprintf(out, size, "%slog-%s.%06lld", n->prefix, when, us % 1000000LL) >= size)
+		return ct_fail(err, 400, "The log's object name is too long.");
+	return 0;
 }
 
 static int write_metafile(struct backup_store *store, const struct guest_instance *inst,
@@ -348,10 +351,10 @@ static int publish(const struct guest_instance *inst, struct backup_store *store
 		if (len && buf[len - 1] != '\n')
 			lines++;
 		char rest[STORE_NAME_MAX + 1], name[STORE_NAME_MAX + 1], count[32];
-		part_name(&n, &last_us, rest, sizeof rest);
 		snprintf(count, sizeof count, "%ld", lines);
 		struct store_meta meta = {0};
-		rc = store_name(rest, name, err) || store_meta_set(&meta, "lines", count, err) ||
+		rc = part_name(&n, &last_us, rest, sizeof rest, err) ||
+		     store_name(rest, name, err) || store_meta_set(&meta, "lines", count, err) ||
 		     put_object(store, name, buf, len, &meta, err);
 		if (!rc) {
 			s.published += len;
