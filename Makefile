@@ -79,6 +79,10 @@ bench-provision: build
 
 bench-backup: build
 	bench/backup/run.sh $(BUILD)/src/ctrove
+# The /metrics scrape time with 1000 instances alone (also a part of bench).
+.PHONY: bench-metrics
+bench-metrics: build
+	bench/metrics/run.sh $(BUILD)/src/ctrove
 
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')

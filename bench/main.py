@@ -3,7 +3,7 @@
 installs what is missing and cleans up whatever happens). Runs the parts,
 prints one report and writes it as one JSON file under bench/results/.
 
-parts (BENCH_PARTS, default "api provision backup"):
+parts (BENCH_PARTS, default "api provision backup metrics"):
   api        ctrove's API beside Python Trove 18's (bench/compare/bench.py),
              and the memory of both control planes, idle and after the load
   provision  create->ACTIVE and delete with the local driver beside the floor,
@@ -11,6 +11,7 @@ parts (BENCH_PARTS, default "api provision backup"):
              (bench/provision/bench.py, bench/provision/trove_guestagent.py)
   backup     backup and restore of ~1 GiB per datastore beside the bare tools, and
              an incremental after a 1 % change (bench/backup/bench.py)
+  metrics    the GET /metrics scrape time with 1000 instances (bench/metrics/bench.py)
 
 No assertion on speed: the targets of issue #6 are reported met / not met.
 """
@@ -44,6 +45,7 @@ compare = load("compare_api", HERE / "compare/bench.py")
 provision = load("provision_bench", HERE / "provision/bench.py")
 pyguest = load("trove_guestagent", HERE / "provision/trove_guestagent.py")
 backup = load("backup_bench", HERE / "backup/bench.py")
+metrics_bench = load("metrics_bench", HERE / "metrics/bench.py")
 
 
 def machine():
@@ -204,6 +206,13 @@ def targets(result):
         add("guest agent RSS < 5 MiB", None, "not measured (BENCH_PARTS without provision)")
         add("create->ACTIVE p50 < 1 s (mariadb, postgresql)", None,
             "not measured (BENCH_PARTS without provision)")
+    scrape = result.get("metrics")
+    if scrape and scrape.get("instances") == 1000:
+        add("GET /metrics with 1000 instances < 20 ms", scrape["p50_ms"] < 20,
+            f"p50 {scrape['p50_ms']:.2f} ms, p99 {scrape['p99_ms']:.2f} ms")
+    else:
+        add("GET /metrics with 1000 instances < 20 ms", None,
+            "not measured" + ("" if scrape else " (BENCH_PARTS without metrics)"))
     return out
 
 
@@ -224,6 +233,9 @@ def print_report(result):
     if prov:
         print()
         provision.print_provision(prov)
+    if result.get("metrics"):
+        print()
+        metrics_bench.print_metrics(result["metrics"])
     if api:
         print()
         print(f"== memory of the control planes (MiB; VmRSS summed over the processes, Pss "
@@ -273,10 +285,10 @@ def main():
     t0 = time.monotonic()
     work = Path(args.work)
     ledger = Ledger(work)
-    parts = os.environ.get("BENCH_PARTS", "api provision backup").split()
+    parts = os.environ.get("BENCH_PARTS", "api provision backup metrics").split()
     for p in parts:
-        if p not in ("api", "provision", "backup"):
-            raise SystemExit(f"BENCH_PARTS: unknown part {p} (api, provision, backup)")
+        if p not in ("api", "provision", "backup", "metrics"):
+            raise SystemExit(f"BENCH_PARTS: unknown part {p} (api, provision, backup, metrics)")
     git = subprocess.run(["git", "-C", str(TOP), "describe", "--always", "--dirty"],
                          capture_output=True, text=True, timeout=30).stdout.strip()
     result = {
@@ -322,6 +334,9 @@ def main():
             log("== part backup: backup and restore beside the bare tools (issue 12)")
             result["backup"] = backup.run_backup(args.ctrove, work, ledger)
             result["notes"].append(f"backup: ctrove driven through the {backup.VIA}")
+        if "metrics" in parts:
+            log("== part metrics: GET /metrics with 1000 instances")
+            result["metrics"] = metrics_bench.run_metrics(args.ctrove, work, ledger)
         result["elapsed_s"] = round(time.monotonic() - t0, 1)
         result["targets"] = targets(result)
         if result.get("backup"):

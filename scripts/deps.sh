@@ -11,6 +11,7 @@ rabbitmq-server mariadb-server mariadb-client postgresql-15 postgresql-client-15
 xfsprogs nftables procps mount"
 CHECK_PKGS="$RUN_PKGS libcmocka-dev python3-pytest clang libclang-rt-14-dev
 python3-oslo.messaging python3-amqp python3-kombu python3-cryptography openssl
+python3-prometheus-client
 swift swift-proxy swift-account swift-container swift-object memcached python3-swiftclient"
 BENCH_PKGS="$RUN_PKGS wrk zstd"
 

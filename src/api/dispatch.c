@@ -7,9 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "api/auth.h"
+#include "api/metrics.h"
+#include "api/object_store.h"
 #include "api/ratelimit.h"
+#include "api/request_metrics.h"
 #include "api/routes.h"
 #include "common/config.h"
 #include "common/ids.h"
@@ -197,13 +201,18 @@ static void dispatch_v1(struct api_request *req, struct api_response *resp, char
 		not_found(resp);
 		return;
 	}
+	int count;
+	req->route_index = (int)(route - routes_table(&count));
 	check_access_and_run(route, req, resp);
 }
 
 void api_dispatch(struct api_request *req, struct api_response *resp)
 {
 	char *segments[MAX_SEGMENTS];
+	struct timespec started, ended;
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	memset(resp, 0, sizeof *resp);
+	req->route_index = -1 - API_METRICS_UNROUTED;
 	if (!req->request_id[0]) {
 		char id[CT_UUID_LEN + 1];
 		ids_uuid(id);
@@ -223,9 +232,16 @@ void api_dispatch(struct api_request *req, struct api_response *resp)
 		if (versions_index(req, resp, &err))
 			api_reply_error(resp, &err);
 	} else if (!strcmp(segments[0], "identity")) {
+		req->route_index = -1 - API_METRICS_IDENTITY;
 		identity_dispatch(req, resp, segments, nsegments);
+	} else if (nsegments == 1 && !strcmp(segments[0], "metrics")) {
+		req->route_index = -1 - API_METRICS_METRICS;
+		metrics_dispatch(req, resp);
 	} else if (!strcmp(segments[0], "v1.0")) {
 		dispatch_v1(req, resp, segments, nsegments);
+	} else if (!strcmp(segments[0], "object-store")) {
+		req->route_index = -1 - API_METRICS_OBJECT_STORE;
+		object_store_dispatch(req, resp, segments, nsegments);
 	} else {
 		not_found(resp);
 	}
@@ -233,6 +249,10 @@ void api_dispatch(struct api_request *req, struct api_response *resp)
 	if (resp->status == 401)
 		add_www_authenticate(resp, req);
 	log_info("%s %s status: %d", req->method, req->path ? req->path : "/", resp->status);
+	clock_gettime(CLOCK_MONOTONIC, &ended);
+	api_metrics_record(req->route_index, resp->status,
+			   (double)(ended.tv_sec - started.tv_sec) +
+				   (double)(ended.tv_nsec - started.tv_nsec) / 1e9);
 	if (req->json) {
 		json_decref(req->json);
 		req->json = NULL;

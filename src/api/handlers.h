@@ -108,4 +108,8 @@ API_HANDLER(backup_strategies_delete);
 /* unimplemented.c */
 API_HANDLER(not_implemented);
 
+/* instance_logs.c */
+API_HANDLER(instance_logs_index);
+API_HANDLER(instance_logs_action);
+
 #endif

@@ -52,20 +52,25 @@ static json_t *endpoint(const char *interface, const char *url)
 
 static json_t *catalog(const struct api_request *req, const char *project_id)
 {
-	char base[300], db_url[512], id_url[400];
+	char base[300], db_url[512], id_url[400], obj_url[512];
 	auth_public_base(req, base, sizeof base);
 	snprintf(db_url, sizeof db_url, "%s/v1.0/%s", base, project_id);
 	snprintf(id_url, sizeof id_url, "%s/identity/v3/", base);
-	json_t *db_eps = json_array(), *id_eps = json_array();
+	/* The published database logs, read-only (api/object_store.h). */
+	snprintf(obj_url, sizeof obj_url, "%s/object-store/v1/AUTH_%s", base, project_id);
+	json_t *db_eps = json_array(), *id_eps = json_array(), *obj_eps = json_array();
 	static const char *const interfaces[] = {"public", "internal", "admin"};
 	for (int i = 0; i < 3; i++) {
 		json_array_append_new(db_eps, endpoint(interfaces[i], db_url));
 		json_array_append_new(id_eps, endpoint(interfaces[i], id_url));
+		json_array_append_new(obj_eps, endpoint(interfaces[i], obj_url));
 	}
-	return json_pack("[{s:s,s:s,s:s,s:o},{s:s,s:s,s:s,s:o}]", "type", "database", "name",
-			 "trove", "id", "5ca1ab1e000000000000000000000001", "endpoints", db_eps,
-			 "type", "identity", "name", "keystone", "id",
-			 "5ca1ab1e000000000000000000000002", "endpoints", id_eps);
+	return json_pack("[{s:s,s:s,s:s,s:o},{s:s,s:s,s:s,s:o},{s:s,s:s,s:s,s:o}]", "type",
+			 "database", "name", "trove", "id", "5ca1ab1e000000000000000000000001",
+			 "endpoints", db_eps, "type", "identity", "name", "keystone", "id",
+			 "5ca1ab1e000000000000000000000002", "endpoints", id_eps, "type",
+			 "object-store", "name", "swift", "id", "5ca1ab1e000000000000000000000003",
+			 "endpoints", obj_eps);
 }
 
 static json_t *token_body(const struct api_request *req, const char *method,

@@ -60,6 +60,7 @@ struct api_request {
 	const char *params[API_MAX_PARAMS]; /* the '*' segments of the route */
 	int nparams;
 	char path_buf[1024]; /* segments of path, NUL-separated */
+	int route_index;     /* the routes_table() row served, or -1 - enum api_metrics_other */
 };
 
 struct api_response {
@@ -67,6 +68,7 @@ struct api_response {
 	json_t *body; /* owned; NULL = empty body (unless text is set) */
 	char *text;   /* owned; the body already written as JSON; wins over body */
 	size_t text_len;
+	const char *content_type; /* static text; NULL = application/json */
 	struct {
 		const char *name;
 		char value[256];

@@ -111,10 +111,12 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_res
 		free(text);
 		return MHD_NO;
 	}
-	bool typed = false; /* a handler serving something else than JSON says so */
+	bool typed = resp->content_type != NULL; /* a handler serving other than JSON says so */
 	for (int i = 0; i < resp->nheaders; i++)
 		typed |= !strcasecmp(resp->headers[i].name, "Content-Type");
-	if (!typed)
+	if (resp->content_type)
+		MHD_add_response_header(r, "Content-Type", resp->content_type);
+	else if (!typed)
 		MHD_add_response_header(r, "Content-Type", "application/json");
 	char rid[64];
 	snprintf(rid, sizeof rid, "req-%s", request_id);
@@ -137,6 +139,11 @@ static void fill_request(struct api_request *req, struct MHD_Connection *conn, c
 	req->host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
 	req->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
 	req->auth_token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Auth-Token");
+	/* Prometheus sends its credentials as a bearer token (docs/metrics.md). */
+	const char *authorization =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	if (!req->auth_token && authorization && !strncasecmp(authorization, "Bearer ", 7))
+		req->auth_token = authorization + 7;
 	req->subject_token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Subject-Token");
 	req->accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
 	const union MHD_ConnectionInfo *peer =

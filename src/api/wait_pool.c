@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/request_metrics.h"
 #include "common/log.h"
 
 /* How many threads a key holds now; a slot is free when count is 0. There are
@@ -51,6 +52,7 @@ static struct wait_job *take_runnable(void)
 		*link = job->next;
 		if (tail == job)
 			tail = prev;
+		api_metrics_wait_queue_add(-1);
 		return job;
 	}
 	return NULL;
@@ -121,6 +123,7 @@ bool wait_pool_submit(struct wait_job *job)
 		else
 			head = job;
 		tail = job;
+		api_metrics_wait_queue_add(1);
 		/* Every worker re-checks: the one that wakes may not be allowed it. */
 		pthread_cond_broadcast(&wake);
 	}

@@ -290,6 +290,23 @@
 	  "before it expires (default 30 days); a negative value renews only after expiry "        \
 	  "(tests).")                                                                              \
 	X(SSL_INSTANCE_CERT_CHECK_INTERVAL, "ssl", "instance_cert_check_interval", CFG_INT,        \
-	  "3600", "ctrove: seconds between the taskmanager's checks for certificates to renew.")
+	  "3600", "ctrove: seconds between the taskmanager's checks for certificates to renew.")   \
+	/* Database logs and metrics (issue 14: docs/logs.md, docs/metrics.md). */                \
+	X(GUEST_LOG_CONTAINER, "DEFAULT", "guest_log_container_name", CFG_STR, "database_logs",    \
+	  "Container of the backup store that published database logs go to.")                   \
+	X(GUEST_LOG_LIMIT, "DEFAULT", "guest_log_limit", CFG_INT, "1000000",                       \
+	  "Largest part (bytes) a log is published in; parts end on whole lines.")                \
+	X(MARIADB_LOG_EXPOSED, "mariadb", "guest_log_exposed_logs", CFG_LIST,                      \
+	  "general,slow_query,error",                                                              \
+	  "Logs a non-admin may list and act on ('all' = every one). ctrove: error added.")       \
+	X(MARIADB_LONG_QUERY_MS, "mariadb", "guest_log_long_query_time", CFG_INT, "1000",          \
+	  "Milliseconds a statement takes to reach the slow_query log (long_query_time).")        \
+	X(POSTGRESQL_LOG_EXPOSED, "postgresql", "guest_log_exposed_logs", CFG_LIST,                \
+	  "general,slow_query,error",                                                              \
+	  "Logs a non-admin may list and act on ('all' = every one). ctrove: slow_query and "     \
+	  "error added.")                                                                          \
+	X(POSTGRESQL_LONG_QUERY_MS, "postgresql", "guest_log_long_query_time", CFG_INT, "1000",    \
+	  "ctrove: milliseconds a statement takes to reach the slow_query log "                   \
+	  "(log_min_duration_statement; Trove's 0 applied to its general log).")
 
 #endif

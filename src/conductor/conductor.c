@@ -120,6 +120,19 @@ int conductor_heartbeat(const json_t *args, struct ct_error *err)
 		r.volume_used_gb = json_number_value(used);
 		r.volume_total_gb = json_number_value(total);
 	}
+	/* ctrove: the server's counters (docs/metrics.md); ignored unless whole. */
+	const json_t *server = json_object_get(payload, "server");
+	const json_t *conns = json_object_get(server, "connections"),
+		     *queries = json_object_get(server, "queries"),
+		     *lag = json_object_get(server, "replication_lag");
+	r.has_server = json_is_integer(conns) && json_is_integer(queries) &&
+		       json_integer_value(conns) >= 0 && json_integer_value(queries) >= 0;
+	if (r.has_server) {
+		r.connections = (long long)json_integer_value(conns);
+		r.queries = (long long)json_integer_value(queries);
+		r.has_replication_lag = json_is_number(lag) && json_number_value(lag) >= 0;
+		r.replication_lag = r.has_replication_lag ? json_number_value(lag) : 0;
+	}
 	int recorded = heartbeat_record(&r, err);
 	if (recorded < 0)
 		return -1;

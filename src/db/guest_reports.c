@@ -69,6 +69,36 @@ static int save_volume_usage(const struct heartbeat_report *r, const char *now,
 	return db_step_done(st, err);
 }
 
+/* queries_per_second from the last counters: a counter that went back (the
+ * server restarted) gives 0 rather than a negative rate. */
+static int save_server_counters(const struct heartbeat_report *r, const char *now,
+				struct ct_error *err)
+{
+	sqlite3_stmt *st = db_stmt(
+		"INSERT INTO ctrove_guest_metrics (instance_id, connections, queries,"
+		" queries_per_second, replication_lag, sampled_at, updated_at)"
+		" VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6) ON CONFLICT (instance_id) DO UPDATE SET"
+		" queries_per_second = CASE WHEN excluded.sampled_at > sampled_at AND"
+		"  excluded.queries >= queries THEN (excluded.queries - queries) /"
+		"  (excluded.sampled_at - sampled_at) ELSE 0 END,"
+		" connections = excluded.connections, queries = excluded.queries,"
+		" replication_lag = excluded.replication_lag, sampled_at = excluded.sampled_at,"
+		" updated_at = excluded.updated_at",
+		err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, r->instance_id);
+	sqlite3_bind_int64(st, 2, r->connections);
+	sqlite3_bind_int64(st, 3, r->queries);
+	if (r->has_replication_lag)
+		sqlite3_bind_double(st, 4, r->replication_lag);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_double(st, 5, r->has_sent ? r->sent : (double)timefmt_now_us() / 1e6);
+	db_bind_text(st, 6, now);
+	return db_step_done(st, err);
+}
+
 int heartbeat_record(const struct heartbeat_report *r, struct ct_error *err)
 {
 	int fresh = begin_if_fresh(r->instance_id, "heartbeat", r->has_sent, r->sent, err);
@@ -90,6 +120,8 @@ int heartbeat_record(const struct heartbeat_report *r, struct ct_error *err)
 	if (db_step_done(st, err))
 		goto fail;
 	if (r->has_volume && save_volume_usage(r, now, err))
+		goto fail;
+	if (r->has_server && save_server_counters(r, now, err))
 		goto fail;
 	if (db_commit(err))
 		goto fail;
@@ -160,6 +192,12 @@ int volume_usage_recent(const char *instance_id, long max_age, double *used_gb,
 int volume_usage_forget(const char *instance_id, struct ct_error *err)
 {
 	sqlite3_stmt *st = db_stmt("DELETE FROM ctrove_volume_usage WHERE instance_id = ?1", err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, instance_id);
+	if (db_step_done(st, err))
+		return -1;
+	st = db_stmt("DELETE FROM ctrove_guest_metrics WHERE instance_id = ?1", err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, instance_id);

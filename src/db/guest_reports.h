@@ -1,7 +1,8 @@
 /*
  * guest_reports.h — what guests report through the conductor, as rows:
  * heartbeats (service_statuses, conductor_lastseen), volume usage
- * (ctrove_volume_usage) and backup progress (the reported columns of backups).
+ * (ctrove_volume_usage), the server's counters (ctrove_guest_metrics: queries/s
+ * from two heartbeats' counters) and backup progress (the reported columns of backups).
  * Each report is written in one transaction and dropped when it is not newer
  * than the last one seen for its instance and method (Trove's
  * conductor_lastseen rule). May not decide what a status means, check a
@@ -22,6 +23,10 @@ struct heartbeat_report {
 	double sent;
 	bool has_volume; /* the guest measured its volume */
 	double volume_used_gb, volume_total_gb;
+	bool has_server; /* the server's counters (ctrove_guest_metrics) */
+	long long connections, queries;
+	bool has_replication_lag;
+	double replication_lag;
 };
 
 /* 1 recorded, 0 dropped as stale, -1 failed. A RESTART_REQUIRED status sticks
@@ -47,8 +52,8 @@ int backup_report_record(const struct backup_report *r, struct ct_error *err);
  * max_age seconds old: 1 found, 0 none or too old, -1 failed. */
 int volume_usage_recent(const char *instance_id, long max_age, double *used_gb,
 			struct ct_error *err);
-/* Forget the instance's volume report (it is being deleted); joins the
- * caller's transaction. */
+/* Forget the instance's volume report and server counters (it is being
+ * deleted); joins the caller's transaction. */
 int volume_usage_forget(const char *instance_id, struct ct_error *err);
 
 #endif

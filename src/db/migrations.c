@@ -194,6 +194,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE ctrove_instance_certificates ("
 	" instance_id VARCHAR(36) PRIMARY KEY, sans TEXT NOT NULL, not_after BIGINT NOT NULL,"
 	" issued_at DATETIME NOT NULL);",
+	/* 8: the server counters guests report with their heartbeats, for the
+	 * metrics endpoint (sampled_at: the heartbeat's `sent`, Unix seconds). */
+	"CREATE TABLE ctrove_guest_metrics ("
+	" instance_id VARCHAR(36) PRIMARY KEY, connections BIGINT NOT NULL,"
+	" queries BIGINT NOT NULL, queries_per_second FLOAT NOT NULL, replication_lag FLOAT,"
+	" sampled_at FLOAT NOT NULL, updated_at DATETIME NOT NULL);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

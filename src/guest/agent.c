@@ -17,6 +17,8 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "guest/datastore_hooks.h"
+#include "guest/guest_log.h"
+#include "guest/store_access_model.h"
 #include "guest/worker.h"
 #include "rpc/client.h"
 #include "rpc/server.h"
@@ -72,6 +74,15 @@ static void send_heartbeat(struct guest_agent *a)
 			json_object_set_new(json_object_get(args, "payload"), "volume",
 					    json_pack("{s:O,s:O}", "used", used, "total", total));
 		json_decref(stats);
+	}
+	/* ctrove: the server's counters for the metrics endpoint (docs/metrics.md),
+	 * so a scrape never calls a guest. */
+	if (status == GUEST_STATUS_HEALTHY && a->ds->server_stats) {
+		struct ct_error stats_err = {0};
+		json_t *counters = a->ds->server_stats(&a->inst, &stats_err);
+		if (json_is_object(counters))
+			json_object_set(json_object_get(args, "payload"), "server", counters);
+		json_decref(counters);
 	}
 	const char *key = cfg_str(CFG_INSTANCE_RPC_ENCR_KEY);
 	struct rpc_target target = {.topic = cfg_str(CFG_CONDUCTOR_QUEUE),
@@ -445,6 +456,40 @@ static json_t *on_start_db_with_conf_changes(void *user, const struct rpc_reques
 	return done(rc);
 }
 
+static json_t *on_guest_log_list(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	(void)req;
+	return guest_log_list(&a->inst, a->ds, err);
+}
+
+static bool arg_flag(const struct rpc_request *req, const char *key)
+{
+	const json_t *v = json_object_get(req->args, key);
+	return json_is_true(v) || (json_is_integer(v) && json_integer_value(v) != 0);
+}
+
+/* ctrove: the store to publish to comes sealed in the message (`store`). */
+static json_t *on_guest_log_action(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	struct store_access access;
+	const json_t *store = json_object_get(req->args, "store");
+	if (store && !json_is_null(store) && store_access_from_json(store, &access, err))
+		return NULL;
+	struct guest_log_request r = {
+		.name = arg_string(req, "log_name"),
+		.enable = arg_flag(req, "enable"),
+		.disable = arg_flag(req, "disable"),
+		.publish = arg_flag(req, "publish"),
+		.discard = arg_flag(req, "discard"),
+		.store = store && !json_is_null(store) ? &access : NULL,
+	};
+	json_t *v = guest_log_action(&a->inst, a->ds, &r, err);
+	explicit_bzero(&access, sizeof access);
+	return v;
+}
+
 static json_t *not_implemented(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
@@ -523,6 +568,15 @@ static const struct rpc_arg create_backup_args[] = {{"backup_info", RPC_T_OBJECT
 		name, not_implemented, NULL, true                                                  \
 	}
 
+#define LOG_FLAG_TYPES (RPC_T_BOOL | RPC_T_INT | RPC_T_NULL)
+static const struct rpc_arg guest_log_action_args[] = {{"log_name", RPC_T_STRING, true},
+						       {"enable", LOG_FLAG_TYPES, false},
+						       {"disable", LOG_FLAG_TYPES, false},
+						       {"publish", LOG_FLAG_TYPES, false},
+						       {"discard", LOG_FLAG_TYPES, false},
+						       {"store", RPC_T_OBJECT | RPC_T_NULL, false},
+						       END};
+
 static const struct rpc_method guest_methods[] = {
 	{"prepare", on_prepare, prepare_args, true},
 	{"rpc_ping", on_rpc_ping, NULL, false},
@@ -570,8 +624,8 @@ static const struct rpc_method guest_methods[] = {
 	LATER("pre_upgrade"),
 	LATER("post_upgrade"),
 	LATER("rebuild"),
-	LATER("guest_log_list"),
-	LATER("guest_log_action"),
+	{"guest_log_list", on_guest_log_list, NULL, false},
+	{"guest_log_action", on_guest_log_action, guest_log_action_args, false},
 	LATER("module_list"),
 	LATER("module_apply"),
 	LATER("module_remove"),

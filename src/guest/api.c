@@ -15,6 +15,7 @@
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "guest/store_access_model.h"
 #include "rpc/crypto.h"
 #include "rpc/thread_client.h"
 
@@ -476,4 +477,63 @@ char *guest_backup_key_open(const char *sealed, struct ct_error *err)
 	}
 	size_t len = 0;
 	return rpc_crypto_decrypt(cfg_str(CFG_INST_RPC_KEY_ENCR_KEY), sealed, &len, err);
+}
+
+/* --- database logs ------------------------------------------------------------------ */
+
+/* A log view as §6.8 has it: the strings and byte counts the API shows. */
+static int check_log_view(const json_t *v, struct ct_error *err)
+{
+	static const char *const strings[] = {"name",	   "type",   "status",
+					      "container", "prefix", "metafile"};
+	if (!json_is_object(v))
+		return ct_fail(err, 400, "a log view is not an object");
+	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+		if (!json_is_string(json_object_get(v, strings[i])))
+			return ct_fail(err, 400, "'%s' is not a string", strings[i]);
+	if (!json_is_integer(json_object_get(v, "published")) ||
+	    !json_is_integer(json_object_get(v, "pending")))
+		return ct_fail(err, 400, "'published' or 'pending' is not an integer");
+	return 0;
+}
+
+int guest_list_logs(const struct guest_ref *g, json_t **logs, struct ct_error *err)
+{
+	json_t *list = call(g, "guest_log_list", json_object(), TIMEOUT_API, err);
+	if (!list)
+		return -1;
+	struct ct_error detail = {0};
+	size_t i;
+	json_t *v;
+	if (!json_is_array(list))
+		ct_fail(&detail, 400, "not a list");
+	json_array_foreach (list, i, v)
+		if (!detail.status && check_log_view(v, &detail))
+			break;
+	if (detail.status) {
+		json_decref(list);
+		return malformed(g, "guest_log_list", &detail, err);
+	}
+	*logs = list;
+	return 0;
+}
+
+int guest_act_on_log(const struct guest_ref *g, const struct guest_log_args *a, json_t **log,
+		     struct ct_error *err)
+{
+	json_t *store = a->store ? store_access_to_json(a->store) : json_null();
+	json_t *args = store ? json_pack("{s:s,s:b,s:b,s:b,s:b,s:o}", "log_name", a->name, "enable",
+					 a->enable, "disable", a->disable, "publish", a->publish,
+					 "discard", a->discard, "store", store)
+			     : NULL;
+	json_t *view = call(g, "guest_log_action", args, TIMEOUT_API, err);
+	if (!view)
+		return -1;
+	struct ct_error detail = {0};
+	if (check_log_view(view, &detail)) {
+		json_decref(view);
+		return malformed(g, "guest_log_action", &detail, err);
+	}
+	*log = view;
+	return 0;
 }

@@ -23,6 +23,7 @@
 
 #include "common/error.h"
 #include "guest/models.h"
+#include "storage/store.h"
 
 /* Timeouts of Trove's guest API (agent_call_low/high_timeout). */
 #define GUEST_TIMEOUT_LOW  15
@@ -145,6 +146,23 @@ int guest_enable_root(const struct guest_ref *g, struct guest_user *root, struct
 int guest_enable_root_with_password(const struct guest_ref *g, const char *password,
 				    struct guest_user *root, struct ct_error *err);
 int guest_disable_root(const struct guest_ref *g, struct ct_error *err);
+
+/* --- database logs (trove-guest.md §7.8) ------------------------------------------ */
+
+/* What POST /instances/{id}/log asks of a log. store: where publish and
+ * discard write (sealed in the message with the instance's key; NULL = the
+ * guest answers 501 to them). */
+struct guest_log_args {
+	const char *name;
+	bool enable, disable, publish, discard;
+	const struct store_access *store;
+};
+/* guest_log_list: *logs = [{name, type, status, published, pending, container,
+ * prefix, metafile}, ...], checked, a new reference. */
+int guest_list_logs(const struct guest_ref *g, json_t **logs, struct ct_error *err);
+/* guest_log_action: *log = the log's view after it, checked, a new reference. */
+int guest_act_on_log(const struct guest_ref *g, const struct guest_log_args *args, json_t **log,
+		     struct ct_error *err);
 
 /* --- keys -------------------------------------------------------------------------- */
 

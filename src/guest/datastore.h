@@ -12,7 +12,9 @@
 #define CT_GUEST_DATASTORE_H
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "common/error.h"
 
@@ -62,6 +64,16 @@ enum guest_status {
 };
 
 const char *guest_status_description(enum guest_status status);
+
+/* One database log of an instance (guest_log.h). */
+#define GUEST_LOG_MAX	   4
+#define GUEST_LOG_NAME_MAX 32
+struct guest_log_file {
+	char name[GUEST_LOG_NAME_MAX]; /* error, slow_query, general */
+	bool user;		       /* USER: enabled on request; SYS: always written */
+	bool enabled;		       /* SYS: always; USER: its system override is in place */
+	char path[PATH_MAX + 64];
+};
 
 /*
  * The operations. Every one borrows its arguments and takes `err` last. JSON
@@ -165,6 +177,21 @@ struct datastore_manager {
 	 * the configuration group's override is kept) and start the server. */
 	int (*start_with_config)(const struct guest_instance *inst, const char *config_contents,
 				 struct ct_error *err);
+	/* Database logs (guest_log.h, trove-guest.md §7.8). log_files says which
+	 * logs the instance has and where (paths and files only: the agent calls
+	 * it in its own process); log_enable turns a USER log on or off for good
+	 * (a system override) and at once on the running server; slow_ms is the
+	 * slow_query threshold ([<manager>] guest_log_long_query_time: workers
+	 * read no config). */
+	int (*log_files)(const struct guest_instance *inst, struct guest_log_file *out, size_t *n,
+			 struct ct_error *err);
+	int (*log_enable)(const struct guest_instance *inst, const char *name, bool enable,
+			  long slow_ms, struct ct_error *err);
+
+	/* The counters a heartbeat carries (docs/metrics.md): {"connections",
+	 * "queries" (since the server started), "replication_lag"? (seconds, on a
+	 * replica only)}. */
+	json_t *(*server_stats)(const struct guest_instance *inst, struct ct_error *err);
 };
 
 /* list_access(): the databases of get_user, the same for every datastore.

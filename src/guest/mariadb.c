@@ -676,6 +676,8 @@ static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *
 		.get_filesystem_stats = mdb_fs_stats, .update_overrides = mdb_update_overrides,    \
 		.apply_overrides = mdb_apply_overrides, .create_backup = mdb_create_backup,        \
 		.rotate_tls = mdb_rotate_tls, .start_with_config = mdb_start_with_config,          \
+		.log_files = mdb_log_files, .log_enable = mdb_log_enable,                          \
+		.server_stats = mdb_server_stats,                                                  \
 	}
 
 const struct datastore_manager mariadb_manager = MDB_OPS("mariadb");

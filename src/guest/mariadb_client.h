@@ -31,6 +31,8 @@
 	X(mysql_real_query)                                                                        \
 	X(mysql_store_result)                                                                      \
 	X(mysql_fetch_row)                                                                         \
+	X(mysql_num_fields)                                                                        \
+	X(mysql_fetch_fields)                                                                      \
 	X(mysql_free_result)
 
 struct libmariadb_api {

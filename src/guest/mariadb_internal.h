@@ -146,4 +146,13 @@ int mdb_create_backup(const struct guest_instance *inst, const struct guest_back
 int mdb_restore(const struct guest_instance *inst, const struct mdb_paths *p,
 		const struct guest_identity *id, const json_t *backup_info, struct ct_error *err);
 
+/* mariadb_stats.c: the counters heartbeats carry. */
+json_t *mdb_server_stats(const struct guest_instance *inst, struct ct_error *err);
+
+/* mariadb_logs.c: the database logs (error, slow_query, general). */
+int mdb_log_files(const struct guest_instance *inst, struct guest_log_file *out, size_t *n,
+		  struct ct_error *err);
+int mdb_log_enable(const struct guest_instance *inst, const char *log, bool enable, long slow_ms,
+		   struct ct_error *err);
+
 #endif

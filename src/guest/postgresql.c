@@ -835,4 +835,7 @@ const struct datastore_manager postgresql_manager = {
 	.create_backup = pg_create_backup,
 	.rotate_tls = pg_rotate_tls,
 	.start_with_config = pg_start_with_config,
+	.log_files = pg_log_files,
+	.log_enable = pg_log_enable,
+	.server_stats = pg_server_stats,
 };

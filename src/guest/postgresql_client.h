@@ -34,6 +34,7 @@
 	X(PQresultErrorField)                                                                      \
 	X(PQntuples)                                                                               \
 	X(PQgetvalue)                                                                              \
+	X(PQgetisnull)                                                                             \
 	X(PQclear)                                                                                 \
 	X(pg_char_to_encoding)                                                                     \
 	X(pg_valid_server_encoding_id)                                                             \

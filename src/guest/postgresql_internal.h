@@ -167,4 +167,13 @@ int pg_update_overrides(const struct guest_instance *inst, const json_t *overrid
 int pg_apply_overrides(const struct guest_instance *inst, const json_t *overrides,
 		       struct ct_error *err);
 
+/* postgresql_stats.c: the counters heartbeats carry. */
+json_t *pg_server_stats(const struct guest_instance *inst, struct ct_error *err);
+
+/* postgresql_logs.c: the database logs (error, slow_query, general). */
+int pg_log_files(const struct guest_instance *inst, struct guest_log_file *out, size_t *n,
+		 struct ct_error *err);
+int pg_log_enable(const struct guest_instance *inst, const char *log, bool enable, long slow_ms,
+		  struct ct_error *err);
+
 #endif

@@ -376,6 +376,30 @@ json_t *guest_worker_create_backup(const struct guest_instance *inst, const json
 		    err);
 }
 
+/* Paths and stat() only: nothing to isolate. */
+static int w_log_files(const struct guest_instance *inst, struct guest_log_file *out, size_t *n,
+		       struct ct_error *err)
+{
+	const struct datastore_manager *m = datastore_manager_find(inst->manager);
+	if (!m || !m->log_files)
+		return ct_fail(err, 501, "Log actions are not supported.");
+	return m->log_files(inst, out, n, err);
+}
+
+static int w_log_enable(const struct guest_instance *inst, const char *name, bool enable,
+			long slow_ms, struct ct_error *err)
+{
+	return call_done(inst, "log_enable",
+			 json_pack("{s:s,s:b,s:I}", "name", name, "enable", enable, "slow_ms",
+				   (json_int_t)slow_ms),
+			 err);
+}
+
+static json_t *w_server_stats(const struct guest_instance *inst, struct ct_error *err)
+{
+	return call(inst, "server_stats", json_object(), err);
+}
+
 const struct datastore_manager guest_worker_manager = {
 	.name = "worker",
 	.prepare = w_prepare,
@@ -401,6 +425,9 @@ const struct datastore_manager guest_worker_manager = {
 	.apply_overrides = w_apply_overrides,
 	.rotate_tls = w_rotate_tls,
 	.start_with_config = w_start_with_config,
+	.log_files = w_log_files,
+	.log_enable = w_log_enable,
+	.server_stats = w_server_stats,
 };
 
 /* --- the worker's side ----------------------------------------------------- */
@@ -472,6 +499,12 @@ static json_t *run(const struct datastore_manager *m, const struct guest_instanc
 	if (!strcmp(op, "start_with_config") && m->start_with_config)
 		return done(
 			m->start_with_config(inst, json_string_value(ARG("config_contents")), err));
+	if (!strcmp(op, "server_stats") && m->server_stats)
+		return m->server_stats(inst, err);
+	if (!strcmp(op, "log_enable") && m->log_enable)
+		return done(m->log_enable(inst, json_string_value(ARG("name")),
+					  json_is_true(ARG("enable")),
+					  (long)json_integer_value(ARG("slow_ms")), err));
 #undef ARG
 	ct_fail(err, 500, "The worker has no operation %.40s.", op);
 	return NULL;

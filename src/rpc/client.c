@@ -17,6 +17,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "rpc/envelope.h"
+#include "rpc/rpc_metrics.h"
 
 #define SEEN_IDS 16
 
@@ -198,6 +199,7 @@ static int cast(struct rpc_client *c, const struct rpc_target *target, bool fano
 	int64_t deadline = rpc_now_ms() + c->cast_timeout_ms;
 	int rc = send_request(c, target, fanout, method, args, ctx, NULL, 0, deadline, err);
 	pthread_mutex_unlock(&c->lock);
+	rpc_metrics_cast(rc == 0);
 	if (rc)
 		log_warning("cast %s to %s failed: %s", method ? method : "?",
 			    target && target->topic ? target->topic : "?", err ? err->message : "");
@@ -333,10 +335,12 @@ json_t *rpc_call(struct rpc_client *c, const struct rpc_target *target, const ch
 		timeout_s = (int)cfg_int(CFG_RPC_RESPONSE_TIMEOUT);
 	if (timeout_s <= 0)
 		timeout_s = 60;
-	int64_t deadline = rpc_now_ms() + (int64_t)timeout_s * 1000;
+	int64_t started = rpc_now_ms();
+	int64_t deadline = started + (int64_t)timeout_s * 1000;
 	json_t *result = NULL;
 	char msg_id[RPC_ID_LEN + 1];
 	rpc_new_id(msg_id);
+	rpc_metrics_call_started();
 
 	pthread_mutex_lock(&c->lock);
 	if (!c->reply_declared) {
@@ -354,6 +358,8 @@ out:
 	pthread_mutex_unlock(&c->lock);
 	if (!result && err && err->status == 503 && failure)
 		snprintf(failure->cls, sizeof failure->cls, "MessageDeliveryFailure");
+	rpc_metrics_call_finished(result ? 0 : (err && err->status ? err->status : 500),
+				  (double)(rpc_now_ms() - started) / 1000.0);
 	return result;
 }
 

@@ -842,17 +842,86 @@ static void test_identity_versions(void **state)
 	api_response_clear(&resp);
 }
 
+/* Text answers outside the Trove API: /metrics and the object-store
+ * endpoint. Status and content type, and the text itself for /metrics. */
+static int raw(const char *method, const char *path, const char *token, char **text)
+{
+	struct api_request req;
+	memset(&req, 0, sizeof req);
+	req.method = method;
+	req.path = path;
+	req.auth_token = token;
+	struct api_response resp;
+	api_dispatch(&req, &resp);
+	int status = resp.status;
+	assert_non_null(resp.text);
+	assert_non_null(resp.content_type);
+	assert_non_null(strstr(resp.content_type, "text/plain"));
+	if (text) {
+		*text = resp.text;
+		resp.text = NULL;
+	}
+	api_response_clear(&resp);
+	return status;
+}
+
+static void test_metrics_and_object_store_access(void **state)
+{
+	(void)state;
+	assert_int_equal(raw("GET", "/metrics", NULL, NULL), 401);
+	assert_int_equal(raw("GET", "/metrics", "forged.token", NULL), 401);
+	assert_int_equal(raw("GET", "/metrics", member_token, NULL), 403);
+	assert_int_equal(raw("POST", "/metrics", admin_token, NULL), 405);
+	char *text = NULL;
+	assert_int_equal(raw("GET", "/metrics", admin_token, &text), 200);
+	assert_non_null(strstr(text, "# TYPE ctrove_instance_status gauge\n"));
+	assert_non_null(strstr(text, "\nctrove_instances "));
+	/* The requests above were counted, under their own slot. */
+	assert_non_null(strstr(text, "ctrove_api_requests_total{route=\"/metrics\",code=\"4xx\"}"));
+	assert_non_null(strstr(text, "# TYPE ctrove_api_request_duration_seconds histogram"));
+	assert_non_null(strstr(text, "ctrove_rpc_calls_in_flight 0\n"));
+	free(text);
+
+	const char *logs = "/object-store/v1/AUTH_" PROJECT "/database_logs";
+	assert_int_equal(raw("GET", logs, NULL, NULL), 401);
+	assert_int_equal(raw("GET", "/object-store/v1/AUTH_" OTHER_PROJECT "/database_logs",
+			     member_token, NULL),
+			 403);
+	assert_int_equal(raw("PUT", "/object-store/v1/AUTH_" PROJECT "/database_logs/x/y",
+			     member_token, NULL),
+			 405);
+	assert_int_equal(
+		raw("GET", "/object-store/v1/AUTH_" PROJECT "/backups", member_token, NULL), 404);
+	/* Names under no instance of the project: nothing to read. */
+	assert_int_equal(raw("GET",
+			     "/object-store/v1/AUTH_" PROJECT
+			     "/database_logs/00000000-0000-0000-0000-000000000000/x",
+			     member_token, NULL),
+			 404);
+	assert_int_equal(raw("HEAD", "/object-store/v1/AUTH_" PROJECT "/database_logs/../etc",
+			     member_token, NULL),
+			 404);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_missing_token),	   cmocka_unit_test(test_wrong_project),
-		cmocka_unit_test(test_media_type),	   cmocka_unit_test(test_malformed_json),
-		cmocka_unit_test(test_unknown_route),	   cmocka_unit_test(test_admin_context),
-		cmocka_unit_test(test_policy_rule),	   cmocka_unit_test(test_schema_violations),
-		cmocka_unit_test(test_version_round_trip), cmocka_unit_test(test_quotas),
-		cmocka_unit_test(test_rate_limit),	   cmocka_unit_test(test_not_implemented),
-		cmocka_unit_test(test_utf8_clean),	   cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_missing_token),
+		cmocka_unit_test(test_wrong_project),
+		cmocka_unit_test(test_media_type),
+		cmocka_unit_test(test_malformed_json),
+		cmocka_unit_test(test_unknown_route),
+		cmocka_unit_test(test_admin_context),
+		cmocka_unit_test(test_policy_rule),
+		cmocka_unit_test(test_schema_violations),
+		cmocka_unit_test(test_version_round_trip),
+		cmocka_unit_test(test_quotas),
+		cmocka_unit_test(test_rate_limit),
+		cmocka_unit_test(test_not_implemented),
+		cmocka_unit_test(test_utf8_clean),
+		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_identity_versions),
+		cmocka_unit_test(test_metrics_and_object_store_access),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
