@@ -2,7 +2,7 @@
 #   make run     build and run ctrove on its embedded defaults (foreground)
 #   make check   build with sanitizers and run every test
 # Other targets: build, fuzz (FUZZ_SECONDS=600), bench (ctrove beside Trove 18), bench-api,
-# bench-rpc, bench-provision, clean.
+# bench-rpc, bench-provision, bench-backup, clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -10,7 +10,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
 CHECK_FUZZ_SECONDS ?= 20
 
-.PHONY: all build run check unit e2e fuzz fuzz-smoke bench bench-api bench-rpc bench-provision \
+.PHONY: all build run check unit e2e fuzz fuzz-smoke bench bench-api bench-rpc bench-provision bench-backup \
 	deps-run deps-check clean format
 
 all: build
@@ -76,6 +76,9 @@ bench-rpc: deps-check build
 
 bench-provision: build
 	bench/provision/run.sh $(BUILD)/src/ctrove
+
+bench-backup: build
+	bench/backup/run.sh $(BUILD)/src/ctrove
 
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')

@@ -32,6 +32,7 @@
 
 #include "common/dbnames.h"
 #include "common/log.h"
+#include "guest/backup_models.h"
 #include "guest/postgresql_internal.h"
 #include "os/proc.h"
 
@@ -668,9 +669,21 @@ static int secure(const struct guest_instance *inst, const struct pg_paths *p, s
 	return rc;
 }
 
-/* Names and passwords checked before anything changes on disk. */
+/* Names, passwords and a restore's backup_info checked before anything
+ * changes on disk. */
 static int prevalidate(const json_t *kwargs, struct ct_error *err)
 {
+	if (guest_kw_present(kwargs, "backup_info")) {
+		struct guest_restore_plan *r = malloc(sizeof *r);
+		if (!r)
+			return ct_fail(err, 500, "Out of memory.");
+		int rc = guest_restore_plan_from_json(json_object_get(kwargs, "backup_info"), r,
+						      err);
+		guest_restore_plan_wipe(r);
+		free(r);
+		if (rc)
+			return -1;
+	}
 	if (pg_check_databases(json_object_get(kwargs, "databases"), err) ||
 	    pg_check_users(json_object_get(kwargs, "users"), err))
 		return -1;

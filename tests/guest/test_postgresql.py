@@ -345,7 +345,9 @@ def test_prepare_refuses_bad_input_before_touching_anything(make_instance):
     i.fails("prepare", 400, databases=[], users=[{"_name": "postgres", "_password": "x", "_host": "%"}])
     i.fails("prepare", 400, databases=[], users=[{"_name": "u", "_password": "a\nb", "_host": "%"}])
     i.fails("prepare", 400, databases=[{"_name": "x1", "_character_set": "nosuch"}], users=[])
-    i.fails("prepare", 501, databases=[], users=[], backup_info={"id": "x"})
+    # A restore's backup_info is checked before anything is touched too.
+    assert "location" in i.fails("prepare", 400, databases=[], users=[], backup_info={"id": "x"})
+    i.fails("prepare", 501, databases=[], users=[], snapshot={"id": "x"})
     i.fails("prepare", 501, databases=[], users=[], ds_version="9")
     assert not os.path.exists(i.datadir)
     assert i.server_pids() == []
