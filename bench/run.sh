@@ -46,11 +46,11 @@ if [ -n "$missing" ]; then
 	[ -n "$made_policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
 fi
 
-# The backup part drives the guest manager through guest_cli, a test binary:
-# when the given build has none (make build is -Dtests=false), build-bench
-# (release, with tests) provides it.
+# BENCH_BACKUP_VIA=guest drives the guest manager through guest_cli, a test
+# binary: when the given build has none (make build is -Dtests=false),
+# build-bench (release, with tests) provides it.
 case " $PARTS " in *" backup "*)
-	if [ ! -x "$(dirname "$(dirname "$CTROVE")")/tests/guest/guest_cli" ]; then
+	if [ "${BENCH_BACKUP_VIA:-api}" = guest ] && [ ! -x "$(dirname "$(dirname "$CTROVE")")/tests/guest/guest_cli" ]; then
 		"$top/scripts/deps.sh" check
 		[ -f "$top/build-bench/build.ninja" ] ||
 			meson setup "$top/build-bench" --buildtype=release -Dtests=true >/dev/null

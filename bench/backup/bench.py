@@ -13,9 +13,11 @@
                      do (recovery to the backup's end, start, promote, secure)
   incremental        after changing 1 % of the rows: time and size beside the full
 
-ctrove is driven through its guest manager directly (tests/guest/guest_cli, one
-operation per process, as the agent's worker runs them), not the REST API: the
-backups API is on another branch (BENCH_BACKUP_VIA says so in the report).
+ctrove is driven through its REST API (POST /backups, GET /backups/{id} until
+COMPLETED, POST /instances with restorePoint until ACTIVE) on a `ctrove all` with
+the local compute driver and the local backup store, as bench/provision starts it;
+BENCH_BACKUP_VIA=guest drives the guest manager directly instead (guest_cli, one
+operation per process as the agent's worker runs them). The report says which.
 A part of `make bench` (bench/main.py); bench/backup/run.sh (`make bench-backup`)
 runs it alone.
 Every process, mount and directory it makes is in the run's ledger.
@@ -23,9 +25,10 @@ No assertion on speed: the targets (full backup and restore within 1.2x the bare
 tool; incremental <= 10 % of the full's time and size) are reported met / not met.
 
 environment: BENCH_BACKUP_MB (dataset size, 1024), BENCH_DATASTORES
-  ("mariadb postgresql"), BENCH_BACKUP_CHANGE_PCT (1)
+  ("mariadb postgresql"), BENCH_BACKUP_CHANGE_PCT (1), BENCH_BACKUP_VIA (api | guest)
 """
 import base64
+import importlib.util
 import json
 import os
 import shutil
@@ -43,8 +46,11 @@ from benchlib import MARK, TOP, clear_tree, fmt_num, log, run, table  # noqa: E4
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 CONTAINER = "database_backups"
+VERSIONS = {"mariadb": "10.11", "postgresql": "15"}
 TIMEOUT = 3600
-VIA = "guest manager (guest_cli), not the REST API"
+VIA_GUEST = "guest manager (guest_cli), not the REST API"
+VIA_API = "REST API (ctrove all, local compute driver, local backup store)"
+VIA = VIA_API if os.environ.get("BENCH_BACKUP_VIA", "api") == "api" else VIA_GUEST
 
 
 def guest_cli_path(ctrove):
@@ -230,21 +236,28 @@ def bare_postgresql(inst, work):
     # By hand, a restore is usable once the server is up on it: extract, then
     # start it (crash recovery from the backup's WAL, the data directory's
     # fsync) until it accepts connections.
-    dest = Path(tempfile.mkdtemp(prefix="bare-pg-", dir=inst.info["data_dir"] + "/.."))
-    os.chown(dest, *pg_owner())
-    ctl = (f"runuser -u postgres -- {PG_BIN}/pg_ctl -D {dest} -l {dest}.sock/log -w -t 3600 "
-           f"-o \"-c listen_addresses='' -c unix_socket_directories={dest}.sock -p 5432 "
+    dest = Path(tempfile.mkdtemp(prefix="bare-pg-", dir=inst.info["data_dir"]))
+    os.chown(dest, *pg_owner(inst))
+    import pwd
+    user = pwd.getpwuid(pg_owner(inst)[0]).pw_name
+    sock = tempfile.mkdtemp(prefix="bpg", dir="/tmp")  # a socket path has 107 bytes
+    ctl = (f"runuser -u {user} -- {PG_BIN}/pg_ctl -D {dest} -l {sock}/log -w -t 3600 "
+           f"-o \"-c listen_addresses='' -c unix_socket_directories={sock} -p 5432 "
            f"-c config_file={inst.run_dir}/postgresql.conf -c data_directory={dest} "
            f"-c hba_file={inst.run_dir}/pg_hba.conf -c ident_file={inst.run_dir}/pg_ident.conf\"")
-    Path(f"{dest}.sock").mkdir(mode=0o700)
-    os.chown(f"{dest}.sock", *pg_owner())
-    t_restore, _ = timed(lambda: sh(f"zstd -q -dc {out} | tar -x -C {dest} && "
-                                    f"chmod 700 {dest} && {ctl} start >/dev/null"))
+    os.chown(sock, *pg_owner(inst))
+    try:
+        t_restore, _ = timed(lambda: sh(f"zstd -q -dc {out} | runuser -u {user} -- "
+                                        f"tar -x -C {dest} && "
+                                        f"chmod 700 {dest} && {ctl} start >/dev/null"))
+    except RuntimeError as exc:
+        tail = Path(f"{sock}/log").read_text(errors="replace")[-600:]
+        raise RuntimeError(f"bare restore: {tail or exc}")
     sh(f"{ctl} -m fast stop >/dev/null")
     size = out.stat().st_size
     out.unlink()
     shutil.rmtree(dest)
-    shutil.rmtree(f"{dest}.sock")
+    shutil.rmtree(sock)
     return {"backup_s": t_backup, "restore_s": t_restore, "bytes": size}
 
 
@@ -254,7 +267,7 @@ def bare_mariadb(inst, work):
     cmd = (f"mariabackup --defaults-file={inst.run_dir}/my.cnf --backup --stream=xbstream "
            f"--user=root --target-dir={tmp} 2>{work}/bare-mdb.log | zstd -q -3 > {out}")
     t_backup, _ = timed(lambda: sh(cmd))
-    dest = Path(tempfile.mkdtemp(prefix="bare-mdb-", dir=inst.info["data_dir"] + "/.."))
+    dest = Path(tempfile.mkdtemp(prefix="bare-mdb-", dir=inst.info["data_dir"]))
     t_restore, _ = timed(lambda: sh(
         f"zstd -q -dc {out} | mbstream -x -C {dest} && "
         f"mariabackup --prepare --target-dir={dest} 2>>{work}/bare-mdb.log"))
@@ -265,10 +278,10 @@ def bare_mariadb(inst, work):
     return {"backup_s": t_backup, "restore_s": t_restore, "bytes": size}
 
 
-def pg_owner():
-    import pwd
-    pw = pwd.getpwnam("postgres")
-    return pw.pw_uid, pw.pw_gid
+def pg_owner(inst):
+    """The instance's own OS user (the local driver gives each one its own)."""
+    st = os.stat(inst.datadir)
+    return st.st_uid, st.st_gid
 
 
 def parse_cnf(path):
@@ -342,15 +355,181 @@ def measure(datastore, cli, work, volume, store, mb, pct):
     return res
 
 
+# ---------------------------------------------------------------- through the API
+
+
+def provision_module():
+    mod = sys.modules.get("provision_bench")
+    if mod is None:
+        spec = importlib.util.spec_from_file_location("provision_bench",
+                                                      HERE.parent / "provision/bench.py")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["provision_bench"] = mod
+        spec.loader.exec_module(mod)
+    return mod
+
+
+class ApiInstance(Instance):
+    """An instance `ctrove all` made: its files found from its guest.conf."""
+
+    def __init__(self, ctl, iid, manager):
+        conf = {}
+        for line in (Path(ctl.local) / "instances" / iid / "guest.conf").read_text().splitlines():
+            if " = " in line:
+                k, v = line.split(" = ", 1)
+                conf[k.strip()] = v.strip()
+        self.manager, self.iid = manager, iid
+        self.ip = conf["bind_address"]
+        self.info = {"data_dir": conf["data_dir"], "run_dir": conf["run_dir"]}
+
+
+def api_wait(ctl, what, probe, timeout=TIMEOUT):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        r = probe()
+        if r is not None:
+            return r
+        time.sleep(0.05)
+    raise RuntimeError(f"{what}: not done in {timeout} s")
+
+
+def api_instance(ctl, name, datastore, size_gb, backup_ref=None):
+    body = {"name": name, "flavorRef": "11", "volume": {"size": size_gb},
+            "datastore": {"type": datastore, "version": VERSIONS[datastore]}}
+    if backup_ref:
+        body["restorePoint"] = {"backupRef": backup_ref}
+    else:
+        body.update(databases=[{"name": "bench"}],
+                    users=[{"name": "bench", "password": "BenchPassw0rd",
+                            "databases": [{"name": "bench"}]}])
+    t0 = time.monotonic()
+    status, resp = ctl.api("POST", "/instances", {"instance": body})
+    if status != 200:
+        raise RuntimeError(f"POST /instances answered {status}: {resp}")
+    iid = resp["instance"]["id"]
+
+    def active():
+        _, b = ctl.api("GET", f"/instances/{iid}")
+        st = b["instance"]["status"]
+        if st == "ACTIVE":
+            return True
+        if st not in ("BUILD", "BACKUP"):
+            raise RuntimeError(f"instance {name} went {st}: {b['instance'].get('fault')}")
+        return None
+    api_wait(ctl, f"instance {name}", active)
+    return iid, time.monotonic() - t0
+
+
+def api_backup(ctl, iid, parent=None):
+    body = {"name": f"bench-{'inc' if parent else 'full'}", "instance": iid}
+    if parent:
+        body["parent_id"] = parent["id"]
+    t0 = time.monotonic()
+    status, resp = ctl.api("POST", "/backups", {"backup": body})
+    if status != 202 and status != 200:
+        return None, f"POST /backups answered {status}: {resp}"
+    bid = resp["backup"]["id"]
+
+    def done():
+        _, b = ctl.api("GET", f"/backups/{bid}")
+        st = b["backup"]["status"]
+        if st in ("COMPLETED", "FAILED"):
+            return b["backup"]
+        return None
+    b = api_wait(ctl, f"backup {bid}", done)
+    seconds = time.monotonic() - t0
+    if b["status"] != "COMPLETED":
+        return None, f"backup {bid} FAILED"
+    obj = Path(ctl.local) / "backups" / b["locationRef"]
+    return {"seconds": seconds, "bytes": obj.stat().st_size, "id": bid}, None
+
+
+def api_delete(ctl, iid):
+    ctl.api("DELETE", f"/instances/{iid}")
+    api_wait(ctl, f"delete of {iid}",
+             lambda: True if ctl.api("GET", f"/instances/{iid}")[0] == 404 else None, 300)
+
+
+def measure_api(ctl, datastore, work, mb, pct):
+    res = {"datastore": datastore}
+    size_gb = max(4, mb * 6 // 1024)
+    iid, _ = api_instance(ctl, "bk-src", datastore, size_gb)
+    src = ApiInstance(ctl, iid, datastore)
+    made = [iid]
+    try:
+        log(f"  {datastore}: loading ~{mb} MiB")
+        t_load, (rows, size) = timed(lambda: (load_postgresql if datastore == "postgresql"
+                                              else load_mariadb)(src, mb))
+        res.update(rows=rows, dataset_bytes=size, load_s=t_load)
+        log(f"  {datastore}: {rows} rows, {size / 2**20:.0f} MiB in {t_load:.0f} s; bare tool")
+        res["bare"] = (bare_postgresql if datastore == "postgresql" else bare_mariadb)(src, work)
+        log(f"  {datastore}: ctrove full backup (POST /backups)")
+        full, why = api_backup(ctl, iid)
+        if not full:
+            res["ctrove"] = {"skipped": why}
+            return res
+        c = res["ctrove"] = {"full": {k: full[k] for k in ("seconds", "bytes")}}
+        n = change(src, rows, pct)
+        log(f"  {datastore}: changed {n} rows ({pct} %); ctrove incremental")
+        inc, why = api_backup(ctl, iid, parent=full)
+        c["incremental"] = ({k: inc[k] for k in ("seconds", "bytes")} if inc
+                            else {"skipped": why})
+        log(f"  {datastore}: ctrove restore of the full (POST /instances, restorePoint)")
+        rid, c["restore_full_s"] = api_instance(ctl, "bk-r1", datastore, size_gb, full["id"])
+        made.append(rid)
+        c["restore_full_rows_ok"] = int(ApiInstance(ctl, rid, datastore).sql(
+            "SELECT count(*) FROM t")) == rows
+        api_delete(ctl, rid)
+        made.remove(rid)
+        if inc:
+            log(f"  {datastore}: ctrove restore of full + incremental")
+            rid, c["restore_chain_s"] = api_instance(ctl, "bk-r2", datastore, size_gb,
+                                                     inc["id"])
+            made.append(rid)
+            r2 = ApiInstance(ctl, rid, datastore)
+            c["restore_chain_rows_ok"] = (
+                int(r2.sql("SELECT count(*) FROM t")) == rows and
+                int(r2.sql(f"SELECT count(*) FROM t WHERE id <= {n} "
+                           f"AND n = (id % 1000) + 1")) == n)
+        return res
+    finally:
+        for i in made:
+            try:
+                api_delete(ctl, i)
+            except Exception as exc:
+                log(f"  {datastore}: delete of {i}: {exc}")
+
+
+def run_backup_api(ctrove, work, ledger, datastores, mb, pct):
+    prov = provision_module()
+    procs = benchlib.Procs(ledger)
+    work = Path(work)
+    ctl = prov.Control(ctrove, work, ledger, procs)
+    out = {"via": VIA_API, "dataset_mb": mb, "change_pct": pct, "rows": []}
+    try:
+        ctl.start(datastores)
+        for ds in datastores:
+            try:
+                out["rows"].append(measure_api(ctl, ds, work, mb, pct))
+            except Exception as exc:  # report it; the other datastore still runs
+                out["rows"].append({"datastore": ds, "error": str(exc)[-800:]})
+    finally:
+        ctl.stop()
+        procs.stop_all()
+    return out
+
+
 def run_backup(ctrove, work, ledger):
-    cli = guest_cli_path(ctrove)
     mb = int(os.environ.get("BENCH_BACKUP_MB", "1024"))
     pct = int(os.environ.get("BENCH_BACKUP_CHANGE_PCT", "1"))
     datastores = os.environ.get("BENCH_DATASTORES", "mariadb postgresql").split()
+    if VIA == VIA_API:
+        return run_backup_api(ctrove, work, ledger, datastores, mb, pct)
+    cli = guest_cli_path(ctrove)
     root = Path(tempfile.mkdtemp(prefix="ctrove-bench-backup-", dir="/tmp"))
     ledger.add("tree", path=str(root))
     root.chmod(0o755)
-    out = {"via": VIA, "dataset_mb": mb, "change_pct": pct, "rows": []}
+    out = {"via": VIA_GUEST, "dataset_mb": mb, "change_pct": pct, "rows": []}
     try:
         for ds in datastores:
             voldir, volume = make_volume(root, ledger, max(8, mb * 6 // 1024))
@@ -411,7 +590,7 @@ def print_backup(res):
         size, bare, c = r["dataset_bytes"], r["bare"], r.get("ctrove") or {}
         rows.append([f"{ds} bare tool: full backup", fmt_num(bare["backup_s"]),
                      fmt_num(mbps(size, bare["backup_s"])), fmt_num(bare["bytes"] / 2**20), ""])
-        rows.append([f"{ds} bare tool: restore (extract{' + prepare' if ds == 'mariadb' else ''})",
+        rows.append([f"{ds} bare tool: restore (extract{' + prepare' if ds == 'mariadb' else ' + start'})",
                      fmt_num(bare["restore_s"]), fmt_num(mbps(size, bare["restore_s"])), "", ""])
         if "full" not in c:
             rows.append([f"{ds} ctrove", "n/a: " + c.get("skipped", "")[:90], "", "", ""])
