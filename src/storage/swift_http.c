@@ -518,6 +518,8 @@ void swift_stream_free(struct swift_stream *s)
 		curl_easy_cleanup(s->easy);
 	if (s->multi)
 		curl_multi_cleanup(s->multi);
+	for (struct curl_slist *h = s->headers; h; h = h->next)
+		explicit_bzero(h->data, strlen(h->data)); /* the token */
 	curl_slist_free_all(s->headers);
 	swift_response_clear(&s->resp);
 	free(s->held);
