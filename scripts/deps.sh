@@ -10,7 +10,7 @@ libmariadb-dev libpq-dev python3-openstackclient python3-troveclient sqlite3 cur
 rabbitmq-server mariadb-server mariadb-client postgresql-15 postgresql-client-15
 xfsprogs nftables procps mount"
 CHECK_PKGS="$RUN_PKGS libcmocka-dev python3-pytest clang libclang-rt-14-dev
-python3-oslo.messaging python3-amqp python3-kombu python3-cryptography"
+python3-oslo.messaging python3-amqp python3-kombu python3-cryptography openssl"
 BENCH_PKGS="$RUN_PKGS wrk"
 
 case "${1:-run}" in
