@@ -134,6 +134,7 @@ static void test_xfs_lifecycle(void **state)
 	must(volume_create(id, 1, &err), &err);
 	assert_int_equal(mounts_loops_for(image, devs, 4), 1);
 
+	assert_int_equal(volume_grows_online(id, &err), 1);
 	must(volume_grow(id, 2, &err), &err);
 	must(volume_stats(id, &vs, &err), &err);
 	assert_true(vs.total_gb >= 1.9 && vs.total_gb <= 2.0);
@@ -283,6 +284,8 @@ static void test_ext4_offline_grow(void **state)
 	struct volume_stats vs;
 	must(volume_stats(id, &vs, &err), &err);
 	assert_true(vs.total_gb >= 0.9 && vs.total_gb <= 1.0);
+	/* Resize's local driver refuses it: it grows only unmounted. */
+	assert_int_equal(volume_grows_online(id, &err), 0);
 	must(volume_grow(id, 2, &err), &err);
 	must(volume_stats(id, &vs, &err), &err);
 	assert_true(vs.total_gb >= 1.9 && vs.total_gb <= 2.0);
@@ -321,6 +324,7 @@ static void test_directory_fallback(void **state)
 	struct volume_stats vs;
 	must(volume_stats(id, &vs, &err), &err);
 	assert_true(vs.used_gb >= 0.01 && vs.used_gb <= 0.03);
+	assert_int_equal(volume_grows_online(id, &err), 1);
 	must(volume_grow(id, 2, &err), &err); /* no limit: nothing to do */
 	must(volume_create(id, 1, &err), &err);
 	must(volume_delete(id, &err), &err);
