@@ -76,7 +76,10 @@ static int answer_fail(const struct swift_auth *auth, const char *what, const ch
 
 static void segment_name(const struct swift_writer *w, size_t index, char *out, size_t len)
 {
-	snprintf(out, len, "%s%08zu", w->seg_prefix, index);
+	/* Room for the prefix and 16 digits is reserved by every caller. */
+	if ((size_t)snprintf(out, len, "%s%08zu", w->seg_prefix, index % 100000000000000000u) >=
+	    len)
+		out[0] = '\0';
 }
 
 static void delete_segments(struct swift_writer *w)
