@@ -52,7 +52,7 @@ class Server:
             f"connection = sqlite:///{root}/trove.sqlite\n"
             "[identity]\npassword_hash_rounds = 1000\n" + extra
         )
-        self.passwords = {"admin": secrets.token_urlsafe(12), "demo": secrets.token_urlsafe(12)}
+        self.passwords = {"admin": "p" + secrets.token_urlsafe(12), "demo": "p" + secrets.token_urlsafe(12)}
         self.projects = {}  # user -> project name, when not the user's own name
         self.proc = None
         self._tokens = {}

@@ -68,7 +68,7 @@ class Inst:
 
 def make_tenant(cloud, name):
     """A member user in a project of its own (the same call as the harness's demo)."""
-    cloud.passwords[name] = secrets.token_urlsafe(12)
+    cloud.passwords[name] = "p" + secrets.token_urlsafe(12)
     cloud.manage("user_create", name, name, "member", stdin=cloud.passwords[name] + "\n")
 
 

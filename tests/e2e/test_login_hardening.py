@@ -63,7 +63,7 @@ def fail_until_refused(server, names, source, limit):
 
 
 def add_member(server, name):
-    password = secrets.token_urlsafe(12)
+    password = "p" + secrets.token_urlsafe(12)
     server.manage("user_create", name, "demo", "member", stdin=password + "\n")
     server.passwords[name] = password
     server.projects[name] = "demo"
