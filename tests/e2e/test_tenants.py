@@ -17,7 +17,8 @@ NAME = "tenant1-db"
 def make_tenant(cloud, project, user):
     cloud.cli("project", "create", project, "--description", f"{project} of the test")
     password = secrets.token_urlsafe(12)
-    cloud.cli("user", "create", user, "--project", project, "--password", password)
+    # One argument: a password starting with "-" would otherwise read as an option.
+    cloud.cli("user", "create", user, "--project", project, f"--password={password}")
     cloud.cli("role", "add", "--project", project, "--user", user, "member")
     cloud.passwords[user] = password
     cloud.projects[user] = project
