@@ -52,56 +52,16 @@ const char *service_status_description(int status)
 	}
 }
 
-/* Add delta to a usage row, creating it lazily; checks the limit when growing. */
-static int use_quota(const char *project, enum quota_resource r, long delta, long limit,
-		     struct ct_error *err)
-{
-	if (delta == 0)
-		return 0;
-	char id[CT_UUID_LEN + 1], now[CT_TIME_LEN];
-	ids_uuid(id);
-	timefmt_db_now(now);
-	sqlite3_stmt *st = db_stmt(
-		"INSERT INTO quota_usages (id, created, updated, tenant_id, in_use, reserved,"
-		" resource) VALUES (?1, ?2, ?2, ?3, 0, 0, ?4) ON CONFLICT (tenant_id, resource)"
-		" DO NOTHING",
-		err);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, id);
-	db_bind_text(st, 2, now);
-	db_bind_text(st, 3, project);
-	db_bind_text(st, 4, quota_names[r]);
-	if (db_step_done(st, err))
-		return -1;
-	st = db_stmt("UPDATE quota_usages SET in_use = max(0, in_use + ?3), updated = ?4"
-		     " WHERE tenant_id = ?1 AND resource = ?2"
-		     " AND (?3 <= 0 OR ?5 < 0 OR in_use + reserved + ?3 <= ?5)",
-		     err);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, project);
-	db_bind_text(st, 2, quota_names[r]);
-	sqlite3_bind_int64(st, 3, delta);
-	db_bind_text(st, 4, now);
-	sqlite3_bind_int64(st, 5, limit);
-	if (db_step_done(st, err))
-		return -1;
-	if (sqlite3_changes(db_handle(NULL)) == 0)
-		return ct_fail(err, 413, "Quota exceeded for resources: ['%s'].", quota_names[r]);
-	return 0;
-}
-
 static int use_instance_quota(const char *project, long instances, long volume, long ram,
 			      struct ct_error *err)
 {
 	struct quota_state q;
 	if (quota_get(project, &q, err))
 		return -1;
-	return use_quota(project, QUOTA_INSTANCES, instances, q.limit[QUOTA_INSTANCES], err) ||
-			       use_quota(project, QUOTA_VOLUMES, volume, q.limit[QUOTA_VOLUMES],
+	return quota_use(project, QUOTA_INSTANCES, instances, q.limit[QUOTA_INSTANCES], err) ||
+			       quota_use(project, QUOTA_VOLUMES, volume, q.limit[QUOTA_VOLUMES],
 					 err) ||
-			       use_quota(project, QUOTA_RAM, ram, q.limit[QUOTA_RAM], err)
+			       quota_use(project, QUOTA_RAM, ram, q.limit[QUOTA_RAM], err)
 		       ? -1
 		       : 0;
 }
@@ -357,5 +317,5 @@ int instance_quota_change(const char *project, enum quota_resource r, long delta
 	struct quota_state q;
 	if (quota_get(project, &q, err))
 		return -1;
-	return use_quota(project, r, delta, q.limit[r], err);
+	return quota_use(project, r, delta, q.limit[r], err);
 }
