@@ -89,27 +89,10 @@ static int parse_volume(const json_t *volume, struct instance_request *out, stru
 	if (validate_object(volume, "instance['volume']", err) ||
 	    validate_required(volume, "instance['volume']", required, err))
 		return -1;
-	const json_t *size = json_object_get(volume, "size");
-	char repr[128];
-	validate_repr(size, repr, sizeof repr);
-	long value = -1;
-	if (json_is_integer(size) && json_integer_value(size) >= 1) {
-		value = json_integer_value(size) > 1000000 ? 1000001
-							   : (long)json_integer_value(size);
-	} else if (json_is_string(size)) {
-		const char *s = json_string_value(size);
-		size_t len = strlen(s);
-		bool digits = len > 0 && len <= 40;
-		for (size_t i = 0; i < len && digits; i++)
-			digits = s[i] >= '0' && s[i] <= '9';
-		if (digits && strspn(s, "0") < len) {
-			const char *first = s + strspn(s, "0");
-			value = strlen(first) > 7 ? 1000001 : strtol(first, NULL, 10);
-		}
-	}
-	if (value < 1)
-		return validate_fail(err, "instance['volume']['size']",
-				     "%s is not valid under any of the given schemas", repr);
+	long value;
+	if (validate_volume_size(json_object_get(volume, "size"), "instance['volume']['size']",
+				 &value, err))
+		return -1;
 	out->volume_size = value;
 	const char *type;
 	if (check_optional_string(volume, "instance['volume']", "type", &type, true, err))

@@ -17,33 +17,9 @@
 #include "db/instance_resize.h"
 #include "taskmanager/api.h"
 
-/* Trove's volume_size schema: oneOf(integer >= 1, string ^0*[1-9]+[0-9]*$). */
 static int parse_size(const json_t *size, long *out, struct ct_error *err)
 {
-	const char *path = "resize['volume']['size']";
-	long value = -1;
-	if (json_is_integer(size) && json_integer_value(size) >= 1) {
-		value = json_integer_value(size) > 1000000 ? 1000001
-							   : (long)json_integer_value(size);
-	} else if (json_is_string(size)) {
-		const char *s = json_string_value(size);
-		size_t len = strlen(s);
-		bool digits = len > 0 && len <= 40;
-		for (size_t i = 0; i < len && digits; i++)
-			digits = s[i] >= '0' && s[i] <= '9';
-		if (digits && strspn(s, "0") < len) {
-			const char *first = s + strspn(s, "0");
-			value = strlen(first) > 7 ? 1000001 : strtol(first, NULL, 10);
-		}
-	}
-	if (value < 1) {
-		char repr[128];
-		validate_repr(size, repr, sizeof repr);
-		return validate_fail(err, path, "%s is not valid under any of the given schemas",
-				     repr);
-	}
-	*out = value;
-	return 0;
+	return validate_volume_size(size, "resize['volume']['size']", out, err);
 }
 
 /* flavorRef: oneOf(non-empty string, integer); a URL names its last segment. */

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/ids.h"
@@ -235,5 +236,32 @@ int validate_string_array(const json_t *v, const char *path, size_t max_items, s
 				return validate_fail(err, path, "%s has non-unique elements", repr);
 			}
 	}
+	return 0;
+}
+
+int validate_volume_size(const json_t *size, const char *path, long *out, struct ct_error *err)
+{
+	long value = -1;
+	if (json_is_integer(size) && json_integer_value(size) >= 1) {
+		value = json_integer_value(size) > 1000000 ? 1000001
+							   : (long)json_integer_value(size);
+	} else if (json_is_string(size)) {
+		const char *s = json_string_value(size);
+		size_t len = strlen(s);
+		bool digits = len > 0 && len <= 40;
+		for (size_t i = 0; i < len && digits; i++)
+			digits = s[i] >= '0' && s[i] <= '9';
+		if (digits && strspn(s, "0") < len) {
+			const char *first = s + strspn(s, "0");
+			value = strlen(first) > 7 ? 1000001 : strtol(first, NULL, 10);
+		}
+	}
+	if (value < 1) {
+		char repr[128];
+		validate_repr(size, repr, sizeof repr);
+		return validate_fail(err, path, "%s is not valid under any of the given schemas",
+				     repr);
+	}
+	*out = value;
 	return 0;
 }

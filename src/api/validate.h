@@ -42,5 +42,9 @@ int validate_string_array(const json_t *v, const char *path, size_t max_items, s
 
 /* Python-style repr of a JSON value for messages ('text', 5, True, None ...). */
 void validate_repr(const json_t *v, char *out, size_t size);
+/* Trove's volume_size schema, oneOf(integer >= 1, string ^0*[1-9]+[0-9]*$), at
+ * path: the size (values past a million read as 1000001, for the limit checks
+ * to refuse) or a 400 naming path. */
+int validate_volume_size(const json_t *size, const char *path, long *out, struct ct_error *err);
 
 #endif
