@@ -16,9 +16,9 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "guest/backup_models.h"
 #include "guest/datastore_hooks.h"
 #include "guest/guest_log.h"
-#include "guest/store_access_model.h"
 #include "guest/worker.h"
 #include "rpc/client.h"
 #include "rpc/server.h"
@@ -475,7 +475,7 @@ static json_t *on_guest_log_action(void *user, const struct rpc_request *req, st
 	struct guest_agent *a = user;
 	struct store_access access;
 	const json_t *store = json_object_get(req->args, "store");
-	if (store && !json_is_null(store) && store_access_from_json(store, &access, err))
+	if (store && !json_is_null(store) && guest_store_access_from_json(store, &access, err))
 		return NULL;
 	struct guest_log_request r = {
 		.name = arg_string(req, "log_name"),

@@ -15,7 +15,6 @@
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/log.h"
-#include "guest/store_access_model.h"
 #include "rpc/crypto.h"
 #include "rpc/thread_client.h"
 
@@ -521,7 +520,7 @@ int guest_list_logs(const struct guest_ref *g, json_t **logs, struct ct_error *e
 int guest_act_on_log(const struct guest_ref *g, const struct guest_log_args *a, json_t **log,
 		     struct ct_error *err)
 {
-	json_t *store = a->store ? store_access_to_json(a->store) : json_null();
+	json_t *store = a->store ? guest_store_access_to_json(a->store) : json_null();
 	json_t *args = store ? json_pack("{s:s,s:b,s:b,s:b,s:b,s:o}", "log_name", a->name, "enable",
 					 a->enable, "disable", a->disable, "publish", a->publish,
 					 "discard", a->discard, "store", store)

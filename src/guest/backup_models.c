@@ -42,7 +42,7 @@ static int backup_type(const char *what, const char *key, const char *value, str
 
 int guest_store_access_from_json(const json_t *j, struct store_access *out, struct ct_error *err)
 {
-	const char *what = "backup_info.store";
+	const char *what = "store";
 	memset(out, 0, sizeof *out);
 	if (!json_is_object(j))
 		return ct_fail(err, 400, "%s is missing or not an object.", what);
