@@ -404,7 +404,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(resp.status == 200 && !strcmp(method, "PATCH") &&
 			 strstr(path, "/configurations/"));
 	bool missing_body = !resp.body && !resp.text && !empty_ok;
-	bool json_typed = true; /* the CA route answers PEM */
+	/* The CA route answers PEM, /metrics and the object store plain text. */
+	bool json_typed = !resp.content_type || strstr(resp.content_type, "json") != NULL;
 	for (int i = 0; i < resp.nheaders; i++)
 		if (!strcasecmp(resp.headers[i].name, "Content-Type"))
 			json_typed = strstr(resp.headers[i].value, "json") != NULL;
