@@ -23,6 +23,8 @@ static int url_valid(const char *url)
 
 static struct swift_store *store_alloc(struct ct_error *err)
 {
+	if (swift_curl_load(err)) /* before any curl call, slists included */
+		return NULL;
 	struct swift_store *st = calloc(1, sizeof *st);
 	if (!st) {
 		ct_fail(err, 500, "out of memory");
@@ -105,8 +107,8 @@ static int authenticate(struct swift_store *st, struct ct_error *err)
 	char user[sizeof st->auth_user + 16], key[sizeof st->auth_key + 16];
 	snprintf(user, sizeof user, "X-Auth-User: %s", st->auth_user);
 	snprintf(key, sizeof key, "X-Auth-Key: %s", st->auth_key);
-	struct curl_slist *h = curl_slist_append(NULL, user);
-	struct curl_slist *all = h ? curl_slist_append(h, key) : NULL;
+	struct curl_slist *h = ctcurl.slist_append(NULL, user);
+	struct curl_slist *all = h ? ctcurl.slist_append(h, key) : NULL;
 	explicit_bzero(key, sizeof key);
 	if (!all) {
 		swift_headers_free(h);
@@ -160,7 +162,7 @@ struct curl_slist *swift_auth_headers(const struct swift_auth *auth, struct ct_e
 {
 	char line[sizeof auth->token + 16];
 	snprintf(line, sizeof line, "X-Auth-Token: %s", auth->token);
-	struct curl_slist *h = curl_slist_append(NULL, line);
+	struct curl_slist *h = ctcurl.slist_append(NULL, line);
 	explicit_bzero(line, sizeof line);
 	if (!h)
 		ct_fail(err, 500, "out of memory");
@@ -171,7 +173,7 @@ void swift_headers_free(struct curl_slist *headers)
 {
 	for (struct curl_slist *h = headers; h; h = h->next)
 		explicit_bzero(h->data, strlen(h->data));
-	curl_slist_free_all(headers);
+	ctcurl.slist_free_all(headers);
 }
 
 int swift_url(const struct swift_auth *auth, const char *path, const char *query, char *out,
@@ -202,7 +204,7 @@ int swift_call(struct swift_store *st, struct swift_auth *auth, const char *meth
 		if (!h)
 			return -1;
 		for (const struct curl_slist *e = extra; e && h; e = e->next) {
-			struct curl_slist *more = curl_slist_append(h, e->data);
+			struct curl_slist *more = ctcurl.slist_append(h, e->data);
 			if (!more) {
 				swift_headers_free(h);
 				h = NULL;

@@ -18,12 +18,6 @@
 #define ERROR_BODY_KEEP 1024
 #define CONNECT_TIMEOUT 10L
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 void swift_response_clear(struct swift_response *resp)
 {
 	free(resp->body);
@@ -169,12 +163,12 @@ static size_t on_oneshot_send(char *out, size_t size, size_t n, void *arg)
 
 static void set_common(CURL *c, const char *url, const struct curl_slist *headers, long timeout)
 {
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
-			 timeout < CONNECT_TIMEOUT ? timeout : CONNECT_TIMEOUT);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	ctcurl.easy_setopt(c, CURLOPT_URL, url);
+	ctcurl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	ctcurl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	ctcurl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+			   timeout < CONNECT_TIMEOUT ? timeout : CONNECT_TIMEOUT);
+	ctcurl.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 }
 
 static int transport_fail(const char *url, CURLcode rc, const char *detail, struct ct_error *err)
@@ -183,39 +177,40 @@ static int transport_fail(const char *url, CURLcode rc, const char *detail, stru
 	/* The query (multipart-manifest=..., markers) only lengthens the message. */
 	snprintf(shown, sizeof shown, "%.*s", (int)strcspn(url, "?"), url);
 	return ct_fail(err, 503, "Swift at %s did not answer: %s.", shown,
-		       detail && *detail ? detail : curl_easy_strerror(rc));
+		       detail && *detail ? detail : ctcurl.easy_strerror(rc));
 }
 
 int swift_http_do(const struct swift_request *req, struct swift_response *resp,
 		  struct ct_error *err)
 {
-	pthread_once(&curl_once, curl_init_once);
 	memset(resp, 0, sizeof *resp);
-	CURL *c = curl_easy_init();
+	if (swift_curl_load(err))
+		return -1;
+	CURL *c = ctcurl.easy_init();
 	if (!c)
 		return ct_fail(err, 500, "out of memory");
 	struct oneshot o = {resp, req->body_max ? req->body_max : ERROR_BODY_KEEP, req->body,
 			    req->body_len};
 	char detail[CURL_ERROR_SIZE] = "";
 	set_common(c, req->url, req->headers, req->timeout);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, req->timeout);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_oneshot_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &o);
+	ctcurl.easy_setopt(c, CURLOPT_TIMEOUT, req->timeout);
+	ctcurl.easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
+	ctcurl.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	ctcurl.easy_setopt(c, CURLOPT_HEADERDATA, resp);
+	ctcurl.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_oneshot_body);
+	ctcurl.easy_setopt(c, CURLOPT_WRITEDATA, &o);
 	if (!strcmp(req->method, "HEAD")) {
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+		ctcurl.easy_setopt(c, CURLOPT_NOBODY, 1L);
 	} else if (!strcmp(req->method, "PUT")) {
-		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_oneshot_send);
-		curl_easy_setopt(c, CURLOPT_READDATA, &o);
-		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_len);
+		ctcurl.easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		ctcurl.easy_setopt(c, CURLOPT_READFUNCTION, on_oneshot_send);
+		ctcurl.easy_setopt(c, CURLOPT_READDATA, &o);
+		ctcurl.easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_len);
 	} else if (strcmp(req->method, "GET")) {
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+		ctcurl.easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	}
-	CURLcode rc = curl_easy_perform(c);
-	curl_easy_cleanup(c);
+	CURLcode rc = ctcurl.easy_perform(c);
+	ctcurl.easy_cleanup(c);
 	if (rc != CURLE_OK) {
 		int ret = transport_fail(req->url, rc, detail, err);
 		swift_response_clear(resp);
@@ -294,8 +289,8 @@ static bool status_ok(long status)
 /* Bytes curl delivers while the caller is not reading are kept up to
  * DOWNLOAD_KEEP, and the transfer is paused beyond that. Pausing is the
  * exception: the caller drains the buffer before curl runs again, and one
- * curl_multi_perform() delivers far less. (A transfer paused at every chunk
- * waits for curl_multi_poll()'s timeout each time: 8 MiB took a minute.) */
+ * ctcurl.multi_perform() delivers far less. (A transfer paused at every chunk
+ * waits for ctcurl.multi_poll()'s timeout each time: 8 MiB took a minute.) */
 #define DOWNLOAD_KEEP (1024 * 1024)
 
 static size_t on_stream_body(char *data, size_t size, size_t n, void *arg)
@@ -330,7 +325,8 @@ static size_t on_stream_body(char *data, size_t size, size_t n, void *arg)
 static struct swift_stream *stream_new(const char *url, const struct curl_slist *headers,
 				       long timeout, struct ct_error *err)
 {
-	pthread_once(&curl_once, curl_init_once);
+	if (swift_curl_load(err))
+		return NULL;
 	struct swift_stream *s = calloc(1, sizeof *s);
 	if (!s) {
 		ct_fail(err, 500, "out of memory");
@@ -338,24 +334,24 @@ static struct swift_stream *stream_new(const char *url, const struct curl_slist 
 	}
 	snprintf(s->url, sizeof s->url, "%s", url);
 	for (const struct curl_slist *h = headers; h; h = h->next) {
-		struct curl_slist *more = curl_slist_append(s->headers, h->data);
+		struct curl_slist *more = ctcurl.slist_append(s->headers, h->data);
 		if (!more)
 			goto oom;
 		s->headers = more;
 	}
-	s->multi = curl_multi_init();
-	s->easy = curl_easy_init();
+	s->multi = ctcurl.multi_init();
+	s->easy = ctcurl.easy_init();
 	if (!s->multi || !s->easy)
 		goto oom;
 	set_common(s->easy, url, s->headers, timeout);
 	/* A stalled peer fails the transfer; a long one does not. */
-	curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, timeout);
-	curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->detail);
-	curl_easy_setopt(s->easy, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(s->easy, CURLOPT_HEADERDATA, &s->resp);
-	curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_stream_body);
-	curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
+	ctcurl.easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	ctcurl.easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, timeout);
+	ctcurl.easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->detail);
+	ctcurl.easy_setopt(s->easy, CURLOPT_HEADERFUNCTION, on_header);
+	ctcurl.easy_setopt(s->easy, CURLOPT_HEADERDATA, &s->resp);
+	ctcurl.easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_stream_body);
+	ctcurl.easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
 	return s;
 oom:
 	swift_stream_free(s);
@@ -365,7 +361,7 @@ oom:
 
 static int stream_start(struct swift_stream *s, struct ct_error *err)
 {
-	if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
+	if (ctcurl.multi_add_handle(s->multi, s->easy) != CURLM_OK)
 		return ct_fail(err, 500, "out of memory");
 	return 0;
 }
@@ -376,10 +372,10 @@ static void stream_drive(struct swift_stream *s)
 {
 	int running = 0;
 	size_t before = s->held_len + s->feed_len;
-	curl_multi_perform(s->multi, &running);
+	ctcurl.multi_perform(s->multi, &running);
 	CURLMsg *msg;
 	int left;
-	while ((msg = curl_multi_info_read(s->multi, &left)))
+	while ((msg = ctcurl.multi_info_read(s->multi, &left)))
 		if (msg->msg == CURLMSG_DONE) {
 			s->done = true;
 			s->result = msg->data.result;
@@ -389,14 +385,14 @@ static void stream_drive(struct swift_stream *s)
 		s->done = true;
 	}
 	if (!s->done && s->held_len + s->feed_len == before)
-		curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+		ctcurl.multi_poll(s->multi, NULL, 0, 1000, NULL);
 }
 
 static void stream_resume(struct swift_stream *s)
 {
 	if (s->paused) {
 		s->paused = false;
-		curl_easy_pause(s->easy, CURLPAUSE_CONT);
+		ctcurl.easy_pause(s->easy, CURLPAUSE_CONT);
 	}
 }
 
@@ -434,9 +430,9 @@ struct swift_stream *swift_stream_upload(const char *url, const struct curl_slis
 	struct swift_stream *s = stream_new(url, headers, timeout, err);
 	if (!s)
 		return NULL;
-	curl_easy_setopt(s->easy, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(s->easy, CURLOPT_READFUNCTION, on_stream_send);
-	curl_easy_setopt(s->easy, CURLOPT_READDATA, s);
+	ctcurl.easy_setopt(s->easy, CURLOPT_UPLOAD, 1L);
+	ctcurl.easy_setopt(s->easy, CURLOPT_READFUNCTION, on_stream_send);
+	ctcurl.easy_setopt(s->easy, CURLOPT_READDATA, s);
 	if (stream_start(s, err)) {
 		swift_stream_free(s);
 		return NULL;
@@ -513,14 +509,14 @@ void swift_stream_free(struct swift_stream *s)
 	if (!s)
 		return;
 	if (s->multi && s->easy)
-		curl_multi_remove_handle(s->multi, s->easy);
+		ctcurl.multi_remove_handle(s->multi, s->easy);
 	if (s->easy)
-		curl_easy_cleanup(s->easy);
+		ctcurl.easy_cleanup(s->easy);
 	if (s->multi)
-		curl_multi_cleanup(s->multi);
+		ctcurl.multi_cleanup(s->multi);
 	for (struct curl_slist *h = s->headers; h; h = h->next)
 		explicit_bzero(h->data, strlen(h->data)); /* the token */
-	curl_slist_free_all(s->headers);
+	ctcurl.slist_free_all(s->headers);
 	swift_response_clear(&s->resp);
 	free(s->held);
 	free(s);

@@ -192,11 +192,11 @@ static int segment_start(struct swift_writer *w, struct ct_error *err)
 	if (!h)
 		return -1;
 	struct curl_slist *all = h;
-	all = all ? curl_slist_append(all, "Transfer-Encoding: chunked") : NULL;
-	all = all ? curl_slist_append(all, "Expect:") : NULL;
-	all = all ? curl_slist_append(all, "Content-Type: application/octet-stream") : NULL;
+	all = all ? ctcurl.slist_append(all, "Transfer-Encoding: chunked") : NULL;
+	all = all ? ctcurl.slist_append(all, "Expect:") : NULL;
+	all = all ? ctcurl.slist_append(all, "Content-Type: application/octet-stream") : NULL;
 	if (!all) {
-		curl_slist_free_all(h);
+		ctcurl.slist_free_all(h);
 		return ct_fail(err, 500, "out of memory");
 	}
 	w->up = swift_stream_upload(url, all, w->st->timeout, err);
@@ -266,17 +266,17 @@ static struct curl_slist *publish_headers(const struct store_object_info *info,
 {
 	struct curl_slist *h = NULL;
 	char line[STORE_META_KEY_MAX + STORE_META_VALUE_MAX + 32];
-	h = curl_slist_append(h, "If-None-Match: *");
+	h = ctcurl.slist_append(h, "If-None-Match: *");
 	snprintf(line, sizeof line, "Content-Type: application/octet-stream; " SHA_PARAM "%s",
 		 info->sha256);
-	h = h ? curl_slist_append(h, line) : NULL;
+	h = h ? ctcurl.slist_append(h, line) : NULL;
 	for (unsigned i = 0; h && i < info->meta.count; i++) {
 		int n = snprintf(line, sizeof line, "X-Object-Meta-%s: %s", info->meta.item[i].key,
 				 info->meta.item[i].value);
 		for (int k = 14; k < n && line[k] != ':'; k++)
 			if (line[k] == '_')
 				line[k] = '-';
-		h = curl_slist_append(h, line);
+		h = ctcurl.slist_append(h, line);
 	}
 	if (!h)
 		ct_fail(err, 500, "out of memory");
@@ -337,13 +337,13 @@ static int swift_finish(void *impl, const struct store_object_info *info, struct
 		goto fail;
 	}
 	swift_response_clear(&resp);
-	curl_slist_free_all(h);
+	ctcurl.slist_free_all(h);
 	free(body);
 	writer_free(w);
 	return 0;
 fail:
 	swift_response_clear(&resp);
-	curl_slist_free_all(h);
+	ctcurl.slist_free_all(h);
 	free(body);
 	swift_stream_free(w->up);
 	w->up = NULL;
@@ -432,7 +432,7 @@ static void *swift_open_read(void *impl, const char *name, uint64_t offset,
 	if (offset) {
 		char range[64];
 		snprintf(range, sizeof range, "Range: bytes=%llu-", (unsigned long long)offset);
-		struct curl_slist *more = curl_slist_append(h, range);
+		struct curl_slist *more = ctcurl.slist_append(h, range);
 		if (!more) {
 			ct_fail(err, 500, "out of memory");
 			goto fail;
@@ -500,7 +500,7 @@ static int swift_remove(void *impl, const char *name, struct ct_error *err)
 		goto out;
 	}
 	/* The manifest and every segment it names, in one bulk request. */
-	h = curl_slist_append(NULL, "Accept: application/json");
+	h = ctcurl.slist_append(NULL, "Accept: application/json");
 	if (!h) {
 		ct_fail(err, 500, "out of memory");
 		goto out;
@@ -527,7 +527,7 @@ static int swift_remove(void *impl, const char *name, struct ct_error *err)
 	json_decref(doc);
 out:
 	swift_response_clear(&resp);
-	curl_slist_free_all(h);
+	ctcurl.slist_free_all(h);
 	explicit_bzero(&auth, sizeof auth);
 	return rc;
 }
