@@ -53,6 +53,15 @@ int guest_store_access_from_json(const json_t *j, struct store_access *out, stru
 		explicit_bzero(out, sizeof *out);
 		return -1;
 	}
+	/* Optional: absent (an older control plane) means the guest's own size. */
+	const json_t *segment = json_object_get(j, "segment_max_size");
+	if (segment && (!json_is_integer(segment) || json_integer_value(segment) < 0)) {
+		explicit_bzero(out, sizeof *out);
+		return ct_fail(err, 400, "%s: 'segment_max_size' is not a non-negative integer.",
+			       what);
+	}
+	if (segment)
+		out->segment_max_size = (uint64_t)json_integer_value(segment);
 	return 0;
 }
 

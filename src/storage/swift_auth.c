@@ -87,6 +87,8 @@ struct swift_store *swift_store_from_access(const struct store_access *a, struct
 		return NULL;
 	snprintf(st->current.storage_url, sizeof st->current.storage_url, "%s", a->storage_url);
 	snprintf(st->current.token, sizeof st->current.token, "%s", a->auth_token);
+	if (a->segment_max_size)
+		st->segment_size = a->segment_max_size;
 	return st;
 }
 
