@@ -558,6 +558,8 @@ static void test_open_access(void **state)
 	assert_true(!strncmp(acc.storage_url, "http://127.0.0.1:", 17));
 	assert_true(strlen(acc.auth_token) > 10);
 	assert_int_equal(acc.segment_max_size, SEGMENT);
+	assert_int_equal(acc.timeout, 20);
+	assert_int_equal(acc.list_page_size, 25);
 	/* The segment size travels: a guest cuts the describer's segments, not its own. */
 	struct store_access smaller = acc;
 	smaller.segment_max_size = 500;
@@ -604,6 +606,13 @@ static void test_open_access(void **state)
 	struct store_access incomplete = {.kind = "swift"};
 	assert_null(backup_store_open_access(&incomplete, &err));
 	assert_int_equal(err.status, 400);
+	/* Without its numbers: the opener has no configuration of its own to guess from. */
+	incomplete = acc;
+	incomplete.timeout = 0;
+	assert_null(backup_store_open_access(&incomplete, &err));
+	assert_int_equal(err.status, 400);
+	assert_non_null(strstr(err.message, "timeout"));
+	assert_null(strstr(err.message, acc.auth_token));
 	snprintf(incomplete.storage_url, sizeof incomplete.storage_url, "ftp://x/v1/AUTH_a");
 	snprintf(incomplete.auth_token, sizeof incomplete.auth_token, "t");
 	assert_null(backup_store_open_access(&incomplete, &err));
