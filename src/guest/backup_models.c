@@ -4,6 +4,7 @@
  */
 #include "guest/backup_models.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +54,22 @@ int guest_store_access_from_json(const json_t *j, struct store_access *out, stru
 		explicit_bzero(out, sizeof *out);
 		return -1;
 	}
+	/* Swift's numbers (absent: 0, which its opener refuses with 400). */
+	const char *numbers[] = {"segment_max_size", "timeout", "list_page_size"};
+	json_int_t values[3] = {0};
+	for (size_t i = 0; i < 3; i++) {
+		const json_t *v = json_object_get(j, numbers[i]);
+		if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+			  json_integer_value(v) > LONG_MAX)) {
+			explicit_bzero(out, sizeof *out);
+			return ct_fail(err, 400, "%s: '%s' is not a non-negative integer.", what,
+				       numbers[i]);
+		}
+		values[i] = v ? json_integer_value(v) : 0;
+	}
+	out->segment_max_size = (uint64_t)values[0];
+	out->timeout = (long)values[1];
+	out->list_page_size = (long)values[2];
 	return 0;
 }
 

@@ -395,8 +395,10 @@ const char *guest_model_db_name(const json_t *entry)
 json_t *guest_store_access_to_json(const struct store_access *a)
 {
 	if (!strcmp(a->kind, "swift"))
-		return json_pack("{s:s,s:s,s:s}", "kind", a->kind, "storage_url", a->storage_url,
-				 "auth_token", a->auth_token);
+		return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I}", "kind", a->kind, "storage_url",
+				 a->storage_url, "auth_token", a->auth_token, "segment_max_size",
+				 (json_int_t)a->segment_max_size, "timeout", (json_int_t)a->timeout,
+				 "list_page_size", (json_int_t)a->list_page_size);
 	return json_pack("{s:s,s:s}", "kind", a->kind, "backups_dir", a->backups_dir);
 }
 

@@ -93,6 +93,12 @@ struct store_access {
 	char backups_dir[4096];			     /* local: the store's root directory */
 	char storage_url[STORE_ACCESS_URL_MAX + 1];  /* swift: https://host:port/v1/AUTH_x */
 	char auth_token[STORE_ACCESS_TOKEN_MAX + 1]; /* swift: X-Auth-Token */
+	/* swift: the describer's backup_segment_max_size and [swift] timeout and
+	 * list_page_size. The opener uses these, never its own configuration: a
+	 * guest's worker has none, and its segments are the control plane's. */
+	uint64_t segment_max_size;
+	long timeout;
+	long list_page_size;
 };
 int backup_store_access(struct backup_store *store, struct store_access *out, struct ct_error *err);
 /* 400 for a kind ctrove does not know or a description missing what its kind

@@ -21,7 +21,9 @@ static int url_valid(const char *url)
 	return !strncmp(url, "http://", 7) || !strncmp(url, "https://", 8);
 }
 
-static struct swift_store *store_alloc(struct ct_error *err)
+/* The sizes and timeout are checked by the caller (positive). */
+static struct swift_store *store_alloc(uint64_t segment, long timeout, long page,
+				       struct ct_error *err)
 {
 	if (swift_curl_load(err)) /* before any curl call, slists included */
 		return NULL;
@@ -31,17 +33,7 @@ static struct swift_store *store_alloc(struct ct_error *err)
 		return NULL;
 	}
 	pthread_mutex_init(&st->lock, NULL);
-	long segment = cfg_int(CFG_BACKUP_SEGMENT_MAX_SIZE);
-	long timeout = cfg_int(CFG_SWIFT_TIMEOUT);
-	long page = cfg_int(CFG_SWIFT_LIST_PAGE);
-	if (segment < 1 || timeout < 1 || page < 1) {
-		ct_fail(err, 500,
-			"[DEFAULT] backup_segment_max_size, [swift] timeout and list_page_size "
-			"must be positive.");
-		swift_store_release(st);
-		return NULL;
-	}
-	st->segment_size = (uint64_t)segment;
+	st->segment_size = segment;
 	st->timeout = timeout;
 	st->list_page = page;
 	return st;
@@ -64,7 +56,16 @@ struct swift_store *swift_store_configured(struct ct_error *err)
 		ct_fail(err, 500, "[swift] auth_url, auth_user or auth_key is too long.");
 		return NULL;
 	}
-	struct swift_store *st = store_alloc(err);
+	long segment = cfg_int(CFG_BACKUP_SEGMENT_MAX_SIZE);
+	long timeout = cfg_int(CFG_SWIFT_TIMEOUT);
+	long page = cfg_int(CFG_SWIFT_LIST_PAGE);
+	if (segment < 1 || timeout < 1 || page < 1) {
+		ct_fail(err, 500,
+			"[DEFAULT] backup_segment_max_size, [swift] timeout and list_page_size "
+			"must be positive.");
+		return NULL;
+	}
+	struct swift_store *st = store_alloc((uint64_t)segment, timeout, page, err);
 	if (!st)
 		return NULL;
 	st->can_auth = true;
@@ -84,7 +85,14 @@ struct swift_store *swift_store_from_access(const struct store_access *a, struct
 			"auth_token.");
 		return NULL;
 	}
-	struct swift_store *st = store_alloc(err);
+	if (!a->segment_max_size || a->timeout < 1 || a->list_page_size < 1) {
+		ct_fail(err, 400,
+			"A Swift backup store needs a positive segment_max_size, timeout and "
+			"list_page_size.");
+		return NULL;
+	}
+	struct swift_store *st =
+		store_alloc(a->segment_max_size, a->timeout, a->list_page_size, err);
 	if (!st)
 		return NULL;
 	snprintf(st->current.storage_url, sizeof st->current.storage_url, "%s", a->storage_url);

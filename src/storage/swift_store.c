@@ -542,6 +542,9 @@ static int swift_describe(void *impl, struct store_access *out, struct ct_error 
 	snprintf(out->kind, sizeof out->kind, "swift");
 	snprintf(out->storage_url, sizeof out->storage_url, "%s", auth.storage_url);
 	snprintf(out->auth_token, sizeof out->auth_token, "%s", auth.token);
+	out->segment_max_size = st->segment_size;
+	out->timeout = st->timeout;
+	out->list_page_size = st->list_page;
 	explicit_bzero(&auth, sizeof auth);
 	return 0;
 }

@@ -287,25 +287,35 @@ class Cloud(Server):
     """ctrove all with the local compute driver, on a private broker, with its
     own instance directories, address range and nftables table."""
 
-    def __init__(self, root: Path, transport_url: str, extra_conf: str = ""):
+    def __init__(self, root: Path, transport_url: str, extra_conf: str = "", peer: str = ""):
+        """peer names a second cloud running beside the first in this process
+        (a module's `cloud_swift` beside its `cloud`)."""
         # The database servers run as unprivileged users: their directories
         # must be searchable from / (pytest's tmp dirs are 0700).
         self.local = Path(tempfile.mkdtemp(prefix="ctrove-e2e-", dir="/tmp"))
         os.chmod(self.local, 0o711)
         self.run_root = Path(tempfile.mkdtemp(prefix="cte", dir="/run"))
         os.chmod(self.run_root, 0o711)
-        self.nft_table = f"ctrove_e2e_{os.getpid()}"
-        octet = 20 + os.getpid() % 200
+        # A peer shares no exchange, topic queue (a queue is named by its
+        # topic alone, whatever the exchange), table, addresses or users with
+        # the first cloud, which keeps the default topics the bus tests use.
+        nth = 1 if peer else 0
+        tag = f"{os.getpid()}" + (f"_{peer}" if peer else "")
+        topics = (f"taskmanager_queue = taskmanager_{tag}\n"
+                  f"conductor_queue = trove-conductor_{tag}\n") if peer else ""
+        self.nft_table = f"ctrove_e2e_{tag}"
+        octet = 20 + (os.getpid() + 101 * nth) % 200
         # Its instances' OS users come from a uid block of its own, so that
         # cleanup() can remove whatever a failed test left (and nothing else).
-        self.uid_first = 70000 + (os.getpid() % 90) * 100
+        self.uid_first = 70000 + ((os.getpid() + 45 * nth) % 90) * 100
         guestagent = str(Path(CTROVE).parent / "ctrove-guestagent")
         extra = (
             "[DEFAULT]\n"
             f"transport_url = {transport_url}\n"
             f"state_path = {self.local}\n"
-            f"control_exchange = ctrove_e2e_{os.getpid()}\n"
+            f"control_exchange = ctrove_e2e_{tag}\n"
             "usage_timeout = 60\n"
+            f"{topics}"
             "[broker_accounts]\n"
             f"management_url = {getattr(transport_url, 'management', '')}\n"
             "[local]\n"

@@ -557,7 +557,26 @@ static void test_open_access(void **state)
 	assert_string_equal(acc.kind, "swift");
 	assert_true(!strncmp(acc.storage_url, "http://127.0.0.1:", 17));
 	assert_true(strlen(acc.auth_token) > 10);
-	struct backup_store *guest = backup_store_open_access(&acc, &err);
+	assert_int_equal(acc.segment_max_size, SEGMENT);
+	assert_int_equal(acc.timeout, 20);
+	assert_int_equal(acc.list_page_size, 25);
+	/* The segment size travels: a guest cuts the describer's segments, not its own. */
+	struct store_access smaller = acc;
+	smaller.segment_max_size = 500;
+	struct backup_store *guest = backup_store_open_access(&smaller, &err);
+	if (!guest)
+		fail_msg("open_access: %s", err.message);
+	static char names[64][256];
+	size_t before = raw_names(names, 64);
+	char cut[STORE_NAME_MAX + 1];
+	name_in(cut, "cut-by-500");
+	put_chunked(guest, cut, data, 2100, (size_t[]){512}, 1, NULL, NULL);
+	expect_raw_count(before + 1 + 5); /* the manifest and ceil(2100 / 500) segments */
+	expect_same(store, cut, data, 2100, 1000);
+	assert_int_equal(store_delete(store, cut, &err), 0);
+	backup_store_free(guest);
+
+	guest = backup_store_open_access(&acc, &err);
 	if (!guest)
 		fail_msg("open_access: %s", err.message);
 	expect_same(guest, name, data, 2100, 1000);
@@ -587,6 +606,13 @@ static void test_open_access(void **state)
 	struct store_access incomplete = {.kind = "swift"};
 	assert_null(backup_store_open_access(&incomplete, &err));
 	assert_int_equal(err.status, 400);
+	/* Without its numbers: the opener has no configuration of its own to guess from. */
+	incomplete = acc;
+	incomplete.timeout = 0;
+	assert_null(backup_store_open_access(&incomplete, &err));
+	assert_int_equal(err.status, 400);
+	assert_non_null(strstr(err.message, "timeout"));
+	assert_null(strstr(err.message, acc.auth_token));
 	snprintf(incomplete.storage_url, sizeof incomplete.storage_url, "ftp://x/v1/AUTH_a");
 	snprintf(incomplete.auth_token, sizeof incomplete.auth_token, "t");
 	assert_null(backup_store_open_access(&incomplete, &err));
