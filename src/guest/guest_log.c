@@ -425,3 +425,28 @@ json_t *guest_log_action(const struct guest_instance *inst, const struct datasto
 		ct_fail(err, 500, "Out of memory.");
 	return v;
 }
+
+const char *const guest_user_logs[GUEST_USER_LOGS] = {"slow_query", "general"};
+
+void guest_log_override_name(const char *log, const char *ext, char *out, size_t size)
+{
+	snprintf(out, size, "10-system-001-enable_%s_log%s", log, ext);
+}
+
+void guest_log_files_of(const char *error_path, const char *confd, const char *ext,
+			const char *const user_paths[GUEST_USER_LOGS], struct guest_log_file *out,
+			size_t *n)
+{
+	out[0] = (struct guest_log_file){.name = "error", .user = false, .enabled = true};
+	snprintf(out[0].path, sizeof out[0].path, "%s", error_path);
+	*n = 1;
+	for (size_t i = 0; i < GUEST_USER_LOGS; i++) {
+		char file[128], override[2 * PATH_MAX];
+		guest_log_override_name(guest_user_logs[i], ext, file, sizeof file);
+		snprintf(override, sizeof override, "%s/%s", confd, file);
+		struct guest_log_file *f = &out[(*n)++];
+		*f = (struct guest_log_file){.user = true, .enabled = access(override, F_OK) == 0};
+		snprintf(f->name, sizeof f->name, "%s", guest_user_logs[i]);
+		snprintf(f->path, sizeof f->path, "%s", user_paths[i]);
+	}
+}

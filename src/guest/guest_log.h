@@ -20,6 +20,21 @@
 #include "guest/datastore.h"
 #include "storage/store.h"
 
+/* The USER logs both managers have, in the order log_files lists them. */
+#define GUEST_USER_LOGS 2
+extern const char *const guest_user_logs[GUEST_USER_LOGS]; /* slow_query, general */
+
+/* The system override in conf.d that turns a USER log on:
+ * 10-system-001-enable_<log>_log<ext> (ext ".cnf", ".conf"). */
+void guest_log_override_name(const char *log, const char *ext, char *out, size_t size);
+
+/* log_files() of a manager whose USER logs are those overrides in confd: the
+ * error log (SYS, always on) at error_path, then guest_user_logs[i] at
+ * user_paths[i], enabled while its override exists. */
+void guest_log_files_of(const char *error_path, const char *confd, const char *ext,
+			const char *const user_paths[GUEST_USER_LOGS], struct guest_log_file *out,
+			size_t *n);
+
 /* [view, ...] of every log of the instance: {name, type, status, published,
  * pending, container, prefix, metafile} (trove-api.md §6.8). */
 json_t *guest_log_list(const struct guest_instance *inst, const struct datastore_manager *ds,

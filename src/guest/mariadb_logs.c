@@ -11,18 +11,11 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/log.h"
+#include "guest/guest_log.h"
 #include "guest/mariadb_internal.h"
 #include "guest/overrides_file.h"
-
-static const char *const user_logs[] = {"slow_query", "general"};
-
-static void override_name(const char *log, char *out, size_t size)
-{
-	snprintf(out, size, "10-system-001-enable_%s_log.cnf", log);
-}
 
 static void log_path(const struct mdb_paths *p, const char *log, char *out, size_t size)
 {
@@ -35,19 +28,11 @@ int mdb_log_files(const struct guest_instance *inst, struct guest_log_file *out,
 	struct mdb_paths p;
 	if (mdb_paths(inst, &p, err))
 		return -1;
-	*n = 0;
-	out[*n] = (struct guest_log_file){.name = "error", .user = false, .enabled = true};
-	snprintf(out[*n].path, sizeof out[*n].path, "%s", p.err_log);
-	(*n)++;
-	for (size_t i = 0; i < sizeof user_logs / sizeof user_logs[0]; i++) {
-		char file[128], override[2 * PATH_MAX];
-		override_name(user_logs[i], file, sizeof file);
-		snprintf(override, sizeof override, "%s/%s", p.confd, file);
-		struct guest_log_file *f = &out[(*n)++];
-		*f = (struct guest_log_file){.user = true, .enabled = access(override, F_OK) == 0};
-		snprintf(f->name, sizeof f->name, "%s", user_logs[i]);
-		log_path(&p, user_logs[i], f->path, sizeof f->path);
-	}
+	char slow[PATH_MAX + 64], general[PATH_MAX + 64];
+	log_path(&p, guest_user_logs[0], slow, sizeof slow);
+	log_path(&p, guest_user_logs[1], general, sizeof general);
+	guest_log_files_of(p.err_log, p.confd, ".cnf", (const char *const[]){slow, general}, out,
+			   n);
 	return 0;
 }
 
@@ -78,7 +63,7 @@ int mdb_log_enable(const struct guest_instance *inst, const char *log, bool enab
 	if (!values)
 		return ct_fail(err, 500, "Out of memory.");
 	char file[128];
-	override_name(log, file, sizeof file);
+	guest_log_override_name(log, ".cnf", file, sizeof file);
 	/* The file first: a server restarted in between comes up as asked. */
 	int rc = overrides_file_store(inst, p.confd, file, OVERRIDES_MYCNF, values, !enable, err);
 	if (!rc)

@@ -13,18 +13,11 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/log.h"
+#include "guest/guest_log.h"
 #include "guest/overrides_file.h"
 #include "guest/postgresql_internal.h"
-
-static const char *const user_logs[] = {"slow_query", "general"};
-
-static void override_name(const char *log, char *out, size_t size)
-{
-	snprintf(out, size, "10-system-001-enable_%s_log.conf", log);
-}
 
 int pg_log_files(const struct guest_instance *inst, struct guest_log_file *out, size_t *n,
 		 struct ct_error *err)
@@ -32,19 +25,8 @@ int pg_log_files(const struct guest_instance *inst, struct guest_log_file *out, 
 	struct pg_paths p;
 	if (pg_paths(inst, &p, err))
 		return -1;
-	*n = 0;
-	out[*n] = (struct guest_log_file){.name = "error", .user = false, .enabled = true};
-	snprintf(out[*n].path, sizeof out[*n].path, "%s", p.log);
-	(*n)++;
-	for (size_t i = 0; i < sizeof user_logs / sizeof user_logs[0]; i++) {
-		char file[128], override[2 * PATH_MAX];
-		override_name(user_logs[i], file, sizeof file);
-		snprintf(override, sizeof override, "%s/%s", p.confd, file);
-		struct guest_log_file *f = &out[(*n)++];
-		*f = (struct guest_log_file){.user = true, .enabled = access(override, F_OK) == 0};
-		snprintf(f->name, sizeof f->name, "%s", user_logs[i]);
-		snprintf(f->path, sizeof f->path, "%s", p.log);
-	}
+	/* Every log is the one server log file. */
+	guest_log_files_of(p.log, p.confd, ".conf", (const char *const[]){p.log, p.log}, out, n);
 	return 0;
 }
 
@@ -64,7 +46,7 @@ int pg_log_enable(const struct guest_instance *inst, const char *log, bool enabl
 	if (!values)
 		return ct_fail(err, 500, "Out of memory.");
 	char file[128];
-	override_name(log, file, sizeof file);
+	guest_log_override_name(log, ".conf", file, sizeof file);
 	int rc = overrides_file_store(inst, p.confd, file, OVERRIDES_PGCONF, values, !enable, err);
 	json_decref(values);
 	/* Reloading reads conf.d again: a removed file puts the default back. */
