@@ -90,6 +90,11 @@ int mariadb_config_render(int memory_mb, enum mariadb_flavor flavor, const char 
 	put(&o, "max_user_connections = %ld\nmax_connections = %ld\n", SCALE(100), SCALE(100));
 	put(&o, "default_storage_engine = innodb\nlocal-infile = 0\n");
 	put(&o, "server_id = %u\n", (unsigned)mariadb_server_id(instance_id));
+	/* Every instance writes a row-format binary log from its first start:
+	 * replicas, failover and point-in-time recovery all read it, and turning
+	 * it on later would cost a restart (docs/guest-mariadb.md). */
+	put(&o, "log_bin = mariadb-bin\nlog_bin_index = mariadb-bin.index\n"
+		"relay_log = mariadb-relay\nbinlog_format = ROW\nlog_slave_updates = ON\n");
 	if (!maria)
 		put(&o, "secure-file-priv = NULL\n"
 			"default_authentication_plugin = mysql_native_password\n"
