@@ -4,7 +4,7 @@
 # when dpkg reports a package absent. Usage: scripts/deps.sh [run|check|bench]
 set -eu
 
-RUN_PKGS="meson ninja-build gcc pkg-config libmicrohttpd-dev libjansson-dev
+RUN_PKGS="meson ninja-build gcc pkg-config libmicrohttpd-dev libgnutls28-dev libjansson-dev
 libsqlite3-dev libinih-dev libssl-dev nettle-dev uuid-dev libcurl4-openssl-dev librabbitmq-dev
 libmariadb-dev libpq-dev libzstd-dev mariadb-backup python3-openstackclient python3-troveclient sqlite3 curl
 rabbitmq-server mariadb-server mariadb-client postgresql-15 postgresql-client-15

@@ -17,6 +17,7 @@
 #include "api/dispatch.h"
 #include "api/https.h"
 #include "api/routes.h"
+#include "api/tls_records.h"
 #include "api/wait_pool.h"
 #include "common/config.h"
 #include "common/ids.h"
@@ -54,6 +55,7 @@ struct http_ctx {
 	size_t cap;
 	bool too_large;
 	struct waiting *waiting; /* answered by the pool, to be sent */
+	bool corked;		 /* the answer goes out as one TLS record (tls_records.h) */
 };
 
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -92,8 +94,8 @@ static int append_body(struct http_ctx *ctx, const char *data, size_t size)
 	return 0;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_response *resp,
-				     const char *request_id)
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_ctx *ctx,
+				     struct api_response *resp, const char *request_id)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -123,6 +125,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_res
 	MHD_add_response_header(r, "X-Openstack-Request-Id", rid);
 	for (int i = 0; i < resp->nheaders; i++)
 		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+	if (tls.cert_pem && ctx) /* no ctx: a refusal before the request was taken */
+		ctx->corked = tls_records_cork(conn, len);
 	enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, r);
 	MHD_destroy_response(r);
 	return ok;
@@ -193,7 +197,7 @@ static bool refused_for_header_size(struct MHD_Connection *conn, const char *met
 	ct_fail(&err, 431, "The request header fields were too large");
 	struct api_response resp = {0};
 	api_reply_error(&resp, &err);
-	*result = send_response(conn, &resp, request_id);
+	*result = send_response(conn, NULL, &resp, request_id);
 	api_response_clear(&resp);
 	return true;
 }
@@ -242,7 +246,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (ctx->waiting) { /* resumed: the pool has answered */
 		struct waiting *w = ctx->waiting;
 		ctx->waiting = NULL;
-		enum MHD_Result ok = send_response(conn, &w->resp, w->req.request_id);
+		enum MHD_Result ok = send_response(conn, ctx, &w->resp, w->req.request_id);
 		api_response_clear(&w->resp);
 		free(w);
 		return ok;
@@ -267,7 +271,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct api_response resp;
 	fill_request(&req, conn, method, url, ctx);
 	api_dispatch(&req, &resp);
-	enum MHD_Result ok = send_response(conn, &resp, req.request_id);
+	enum MHD_Result ok = send_response(conn, ctx, &resp, req.request_id);
 	api_response_clear(&resp);
 	return ok;
 }
@@ -276,10 +280,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode code)
 {
 	(void)cls;
-	(void)conn;
 	(void)code;
 	struct http_ctx *ctx = *con_cls;
 	if (ctx) {
+		if (ctx->corked)
+			tls_records_uncork(conn);
 		if (ctx->waiting) {
 			api_response_clear(&ctx->waiting->resp);
 			free(ctx->waiting);
