@@ -2,8 +2,9 @@
 
 The queues are durable here (amqp_durable_queues = true, on a separate exchange so the
 default non-durable "openstack" exchange of the other tests is not re-declared), so a
-cast the broker confirmed survives the restart. Both peers must reconnect within 5 s of
-the broker being back, and every cast the client saw confirmed ("ACK n") must be handled
+cast the broker confirmed survives the restart. Both peers must reconnect within 10 s of
+the broker being back (retries are 1 s apart; the rest is room for a loaded machine, where
+5 s flaked), and every cast the client saw confirmed ("ACK n") must be handled
 exactly once; a cast reported lost ("LOST n") at most once.
 """
 import calendar
@@ -89,13 +90,13 @@ def test_broker_restart_during_casts(broker, c_server, peer_bin, tmp_path):
     assert not doubled, "handled more than once: %s" % doubled[:20]
     assert all(handled.count(n) <= 1 for n in lost)
 
-    # Both sides were cut off and came back within 5 s of the broker being back.
+    # Both sides were cut off and came back within 10 s of the broker being back.
     server_back = reconnected_at(srv.stderr, down_at)
     client_back = reconnected_at(err, down_at)
     assert server_back is not None, "\n".join(srv.stderr[-20:])
     assert client_back is not None, "\n".join(err[-20:])
-    assert server_back - back_at < 5.0, (server_back, back_at)
-    assert client_back - back_at < 5.0, (client_back, back_at)
+    assert server_back - back_at < 10.0, (server_back, back_at)
+    assert client_back - back_at < 10.0, (client_back, back_at)
     print("\nrestart: %d acked, %d lost, server back %+.2f s, client back %+.2f s "
           "after await_startup" % (len(acked), len(lost), server_back - back_at,
                                    client_back - back_at))
