@@ -343,6 +343,9 @@ class Cloud(Server):
         seen = None
         while time.time() < deadline:
             status, _, body = self.api("GET", "/instances")
+            if status == 413:  # polled past Trove's 200 GETs a minute: wait, as a client does
+                time.sleep(float(body["overLimit"].get("retryAfter", 1)))
+                continue
             assert status == 200, body
             for inst in body["instances"]:
                 if inst["name"] == name:
