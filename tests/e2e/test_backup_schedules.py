@@ -200,9 +200,11 @@ def wait_quiet(cloud, instance_id, timeout=120):
 def test_schedule_makes_backups_and_retention_keeps_n(cloud, instances, datastore):
     inst = instance_of(cloud, instances, datastore)
     iid = inst["id"]
-    old = [plant_archive(cloud, iid, f"00000000000{i}-ctrove-test-old.zst.enc", 1000 + i)
+    # Sequence 0, which the guest never ships (it starts at 1): these sort
+    # before whatever the guest's own archive holds and never collide with it.
+    old = [plant_archive(cloud, iid, f"000000000000-ctrove-test-{i}-old.zst.enc", 1000 + i)
            for i in (1, 2)]
-    future = plant_archive(cloud, iid, "999999999999-ctrove-test-future.zst.enc",
+    future = plant_archive(cloud, iid, "000000000000-ctrove-test-3-future.zst.enc",
                            int(time.time()) + 10 * 365 * 86400)
     status, _, body = cloud.api("POST", path(iid), {"backup_schedule": {
         "name": "every-minute", "pattern": "* * * * *", "retention": {"max_count": KEEP}}})
@@ -253,7 +255,8 @@ def test_schedule_makes_backups_and_retention_keeps_n(cloud, instances, datastor
     time.sleep(3 * MINUTE)
     assert {b["id"] for b in backups_of(cloud, iid)} == kept
 
-    # The archive before the oldest kept backup went; what is newer stays.
+    # The archive before the oldest kept backup went; what is needed stays
+    # (and stops the walk: nothing after it is looked at).
     for p in old:
         assert not p.exists() and not p.with_name(f".{p.name}.meta").exists(), p
     assert future.exists()
