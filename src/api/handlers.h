@@ -105,6 +105,11 @@ API_HANDLER(instance_backups_index);
 API_HANDLER(backup_strategies_index);
 API_HANDLER(backup_strategies_create);
 API_HANDLER(backup_strategies_delete);
+/* backup_schedules.c (ctrove extension, issue 16) */
+API_HANDLER(backup_schedules_index);
+API_HANDLER(backup_schedules_create);
+API_HANDLER(backup_schedules_show);
+API_HANDLER(backup_schedules_delete);
 /* unimplemented.c */
 API_HANDLER(not_implemented);
 

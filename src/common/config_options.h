@@ -224,6 +224,12 @@
 	X(BACKUP_TIMEOUT, "DEFAULT", "backup_timeout", CFG_INT, "86400",                           \
 	  "ctrove: seconds a backup may stay NEW or BUILDING without news from its guest "         \
 	  "before the taskmanager marks it FAILED.")                                               \
+	/* Backup schedules (issue 16, sched: docs/backups.md "Schedules and retention"). */     \
+	X(BACKUP_SCHEDULE_MINUTE_SECONDS, "DEFAULT", "backup_schedule_minute_seconds", CFG_INT,    \
+	  "60",                                                                                    \
+	  "ctrove, for tests only: real seconds one minute of a backup schedule's cron pattern "   \
+	  "lasts (the schedules' clock runs 60/N times as fast), so '* * * * *' fires every N "    \
+	  "seconds. Keep 60 in production.")                                                       \
 	X(GUEST_ID, "DEFAULT", "guest_id", CFG_STR, "",                                            \
 	  "Guest agent: the instance it serves (injected in guest_info.conf).")                    \
 	X(GUEST_DATASTORE_MANAGER, "DEFAULT", "datastore_manager", CFG_STR, "",                    \

@@ -200,6 +200,23 @@ static const char *const migrations[] = {
 	" instance_id VARCHAR(36) PRIMARY KEY, connections BIGINT NOT NULL,"
 	" queries BIGINT NOT NULL, queries_per_second FLOAT NOT NULL, replication_lag FLOAT,"
 	" sampled_at FLOAT NOT NULL, updated_at DATETIME NOT NULL);",
+	/* 9 (sched): backup schedules run by the taskmanager (issue 16,
+	 * docs/backups.md "Schedules and retention"): next_run/last_run are Unix
+	 * seconds; a run row ties each backup a schedule made to it, for retention. */
+	("CREATE TABLE ctrove_backup_schedules ("
+	 " id VARCHAR(36) PRIMARY KEY, instance_id VARCHAR(36) NOT NULL,"
+	 " tenant_id VARCHAR(64) NOT NULL, name VARCHAR(255) NOT NULL, description TEXT,"
+	 " pattern VARCHAR(255) NOT NULL, incremental BOOLEAN NOT NULL DEFAULT 0,"
+	 " max_count INTEGER, max_age_days INTEGER, last_run BIGINT, next_run BIGINT NOT NULL,"
+	 " created DATETIME NOT NULL, deleted BOOLEAN NOT NULL DEFAULT 0);"
+	 "CREATE INDEX ctrove_backup_schedules_next_run ON ctrove_backup_schedules(deleted, "
+	 "next_run);"
+	 "CREATE INDEX ctrove_backup_schedules_instance ON ctrove_backup_schedules(instance_id);"
+	 "CREATE TABLE ctrove_backup_schedule_runs ("
+	 " backup_id VARCHAR(36) PRIMARY KEY, schedule_id VARCHAR(36) NOT NULL,"
+	 " instance_id VARCHAR(36) NOT NULL, created DATETIME NOT NULL);"
+	 "CREATE INDEX ctrove_backup_schedule_runs_instance ON "
+	 "ctrove_backup_schedule_runs(instance_id);"),
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -128,32 +128,38 @@ int tasks_create_backup(const json_t *args, struct ct_error *err)
 	return task_threads_submit(run_create_backup, id, args, err);
 }
 
+int backup_delete_now(const char *backup_id, struct ct_error *err)
+{
+	struct ct_error ignored;
+	struct backup_row b;
+	if (backup_load(backup_id, NULL, &b, err))
+		return -1;
+	/* RESTORED rows point at another region's object, which is not ours. */
+	if (b.location[0] && strcmp(b.state, "RESTORED")) {
+		struct backup_store *store = backup_store_new(err);
+		int rc = store ? store_delete(store, b.location, err) : -1;
+		backup_store_free(store);
+		if (rc && err->status != 404) {
+			log_error("backup %s: its object %s was not deleted: %s", b.id, b.location,
+				  err->message);
+			backup_set_state(b.id, "DELETE_FAILED", &ignored);
+			return -1;
+		}
+	}
+	if (backup_mark_deleted(b.id, err)) {
+		log_error("backup %s: cannot mark deleted: %s", b.id, err->message);
+		return -1;
+	}
+	log_info("backup %s deleted", b.id);
+	return 0;
+}
+
 static void run_delete_backup(const char *backup_id, const json_t *args)
 {
 	(void)args;
-	struct ct_error err = {0}, ignored;
-	struct backup_row b;
-	if (backup_load(backup_id, NULL, &b, &err)) {
+	struct ct_error err = {0};
+	if (backup_delete_now(backup_id, &err) && err.status == 404)
 		log_warning("delete of an unknown backup ignored: %s", err.message);
-		return;
-	}
-	/* RESTORED rows point at another region's object, which is not ours. */
-	if (b.location[0] && strcmp(b.state, "RESTORED")) {
-		struct backup_store *store = backup_store_new(&err);
-		int rc = store ? store_delete(store, b.location, &err) : -1;
-		backup_store_free(store);
-		if (rc && err.status != 404) {
-			log_error("backup %s: its object %s was not deleted: %s", b.id, b.location,
-				  err.message);
-			backup_set_state(b.id, "DELETE_FAILED", &ignored);
-			return;
-		}
-	}
-	if (backup_mark_deleted(b.id, &err)) {
-		log_error("backup %s: cannot mark deleted: %s", b.id, err.message);
-		return;
-	}
-	log_info("backup %s deleted", b.id);
 }
 
 int tasks_delete_backup(const char *backup_id, struct ct_error *err)

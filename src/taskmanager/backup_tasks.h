@@ -20,6 +20,9 @@
 int tasks_create_backup(const json_t *args, struct ct_error *err);
 /* The delete_backup cast {backup_id}. */
 int tasks_delete_backup(const char *backup_id, struct ct_error *err);
+/* The same, in this thread (retention): the object (a missing one is fine),
+ * then the row and the quota; a store failure leaves it DELETE_FAILED. */
+int backup_delete_now(const char *backup_id, struct ct_error *err);
 
 /* What prepare needs to restore backup_id: its chain with each data key
  * opened, and the store's access. Everything lives in *r and its buffers

@@ -25,10 +25,12 @@
 #include "taskmanager/backup_tasks.h"
 #include "taskmanager/instance_tls.h"
 #include "taskmanager/resize_tasks.h"
+#include "taskmanager/schedule_tasks.h"
 #include "taskmanager/task_threads.h"
 
 void tasks_join(void)
 {
+	schedule_tasks_stop();
 	backup_tasks_stop();
 	task_threads_join();
 }
@@ -344,4 +346,5 @@ void tasks_recover(void)
 	tasks_resize_recover();
 	log_clear_context();
 	backup_tasks_start();
+	schedule_tasks_start();
 }
