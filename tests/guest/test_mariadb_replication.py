@@ -117,7 +117,9 @@ class Agent:
         self.proc = subprocess.Popen([agent_binary(), "--config-file", self.conf],
                                      stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
         deadline = time.time() + 30
-        while "serving guestagent." not in self.log_text():
+        # The agent's queue exists once its RPC server says it is consuming
+        # (it logs "serving" before): a call sent earlier would be dropped.
+        while "is consuming" not in self.log_text():
             assert self.proc.poll() is None, self.log_text()
             assert time.time() < deadline, self.log_text()
             time.sleep(0.1)
