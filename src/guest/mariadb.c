@@ -575,10 +575,15 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 	if (!others)
 		return ct_fail(err, 500, "Out of memory.");
 	json_object_del(others, "backup_info");
+	json_object_del(others, "snapshot"); /* the agent attaches after prepare */
 	int unsupported = guest_prepare_check_unsupported(others, err);
 	json_decref(others);
 	if (unsupported)
 		return -1;
+	if (guest_kw_present(kwargs, "snapshot") && !guest_kw_present(kwargs, "backup_info"))
+		return ct_fail(err, 400,
+			       "A MariaDB replica is seeded from its snapshot's backup: "
+			       "prepare got a snapshot without backup_info.");
 	if (prevalidate(kwargs, err) || mdb_paths(inst, &p, err) ||
 	    guest_identity_resolve(inst->os_user, &id, err) || make_dirs(inst, &p, &id, err) ||
 	    guest_mark_prepared(inst, false, err))
