@@ -608,6 +608,15 @@ static int parse_source(const struct guest_instance *inst, const json_t *info,
 	return slot_of(inst->id, src->slot, sizeof src->slot, err);
 }
 
+int pg_repl_check_snapshot(const struct guest_instance *inst, const json_t *snapshot,
+			   struct ct_error *err)
+{
+	struct repl_source src;
+	int rc = parse_source(inst, snapshot, &src, err);
+	explicit_bzero(&src, sizeof src);
+	return rc;
+}
+
 /* pg_receivewal's slot commands as the server's user, so the connection
  * leaves from the instance's own address like the walreceiver's. */
 static int slot_command(const struct guest_instance *inst, const struct pg_paths *p,
