@@ -683,6 +683,14 @@ static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *
 		.rotate_tls = mdb_rotate_tls, .start_with_config = mdb_start_with_config,          \
 		.log_files = mdb_log_files, .log_enable = mdb_log_enable,                          \
 		.server_stats = mdb_server_stats,                                                  \
+		.get_replication_snapshot = mdb_get_replication_snapshot,                          \
+		.attach_replica = mdb_attach_replica, .detach_replica = mdb_detach_replica,        \
+		.get_replica_context = mdb_get_replica_context,                                    \
+		.make_read_only = mdb_make_read_only, .enable_as_master = mdb_enable_as_master,    \
+		.demote_replication_master = mdb_demote_replication_master,                        \
+		.get_latest_txn_id = mdb_get_latest_txn_id, .wait_for_txn = mdb_wait_for_txn,      \
+		.get_last_txn = mdb_get_last_txn,                                                  \
+		.set_synchronous_replication = mdb_set_synchronous_replication,                    \
 	}
 
 const struct datastore_manager mariadb_manager = MDB_OPS("mariadb");
