@@ -818,9 +818,12 @@ static int standby_diverged(PGconn *c, const struct repl_source *src, bool *dive
 
 /* Stopped server → rewound onto the source's timeline (pg_rewind says "no
  * rewind required" when it has not diverged; when it cannot rewind, a new
- * base backup replaces the data directory) → standby → started. */
+ * base backup replaces the data directory) → standby → started. A standby
+ * that went past the source's switchpoint gets the base backup at once
+ * (rewind=false): its restartpoints may have recycled the WAL back to the
+ * last common checkpoint, and it would then wait for that WAL forever. */
 static int rewind_and_start(const struct guest_instance *inst, const struct pg_paths *p,
-			    const struct repl_source *src, struct ct_error *err)
+			    const struct repl_source *src, bool rewind, struct ct_error *err)
 {
 	struct guest_identity id;
 	char bin_dir[PATH_MAX], conninfo[PATH_MAX * 2 + 512], tool[PATH_MAX + 32];
@@ -838,7 +841,10 @@ static int rewind_and_start(const struct guest_instance *inst, const struct pg_p
 	file_in(tools_log, sizeof tools_log, p->log_dir, TOOLS_LOG);
 	const char *argv[] = {tool, target, "--source-server", conninfo, conf, NULL};
 	double t0 = guest_now();
-	if (guest_run(argv, tools_log, &id, err)) {
+	if (!rewind) {
+		if (basebackup(inst, p, &id, bin_dir, src, err))
+			return -1;
+	} else if (guest_run(argv, tools_log, &id, err)) {
 		log_warning("pg_rewind from %s:%d failed (see %s); taking a new base backup",
 			    src->host, src->port, tools_log);
 		if (basebackup(inst, p, &id, bin_dir, src, err))
@@ -889,16 +895,16 @@ int pg_attach_replica(const struct guest_instance *inst, const json_t *replica_i
 		if (!r)
 			return -1;
 		if (diverged) {
-			log_info("has WAL past %s:%d's timeline %u: rewinding", src.host, src.port,
-				 src.timeline);
-			return rewind_and_start(inst, &p, &src, err);
+			log_info("has WAL past %s:%d's timeline %u: taking a new base backup",
+				 src.host, src.port, src.timeline);
+			return rewind_and_start(inst, &p, &src, false, err);
 		}
 		log_info("re-pointed to %s:%d", src.host, src.port);
 		struct ct_error first = {0};
 		if (!wait_streaming(inst, &src, REPOINT_TIMEOUT_S, &first))
 			return 0;
-		log_warning("%s: rewinding", first.message);
-		return rewind_and_start(inst, &p, &src, err);
+		log_warning("%s: taking a new base backup", first.message);
+		return rewind_and_start(inst, &p, &src, false, err);
 	}
 	if (c)
 		libpq.PQfinish(c);
@@ -910,7 +916,7 @@ int pg_attach_replica(const struct guest_instance *inst, const json_t *replica_i
 		log_info("will replicate from %s:%d once demoted", src.host, src.port);
 		return 0;
 	}
-	return rewind_and_start(inst, &p, &src, err);
+	return rewind_and_start(inst, &p, &src, true, err);
 }
 
 int pg_demote_replication_master(const struct guest_instance *inst, struct ct_error *err)
@@ -926,7 +932,7 @@ int pg_demote_replication_master(const struct guest_instance *inst, struct ct_er
 			       inst->id);
 	if (read_source(inst, &p, &src, err))
 		return -1;
-	return rewind_and_start(inst, &p, &src, err);
+	return rewind_and_start(inst, &p, &src, true, err);
 }
 
 /* Best effort: the source may be gone (failover); its WAL cap
