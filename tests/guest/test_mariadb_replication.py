@@ -107,7 +107,7 @@ class Agent:
             f.write("[DEFAULT]\nguest_id = %s\ndatastore_manager = mariadb\n"
                     "datastore_version = 10.11\ninstance_rpc_encr_key = %s\n"
                     "transport_url = %s\ncontrol_exchange = %s\nconductor_queue = %s\n"
-                    "report_interval = 1\n\n[guest_agent]\ndata_dir = %s\nrun_dir = %s\n"
+                    "report_interval = 2\n\n[guest_agent]\ndata_dir = %s\nrun_dir = %s\n"
                     "cache_dir = %s\nbind_address = %s\nport = %d\nmemory_mb = 512\n"
                     "service_user = %s\n"
                     % (self.id, self.key, url, conductor.exchange, conductor.topic,
@@ -132,7 +132,8 @@ class Agent:
         reply = bus.wait_reply(bus.send("guestagent." + self.id,
                                         sealed_request(method, args, self.key), call=True),
                                timeout=wait)
-        assert reply is not None, "%s: no answer in %d s" % (method, wait)
+        assert reply is not None, "%s: no answer in %d s; agent log:\n%s" % (
+            method, wait, self.log_text()[-6000:])
         if reply.get("failure"):
             return False, json.loads(reply["failure"])
         result = reply.get("result")
@@ -249,7 +250,7 @@ def store_dir():
     shutil.rmtree(d, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def agents(conductor, url, cache_dir):
     made = []
 
