@@ -262,9 +262,9 @@ static void hba_entries_path(const struct pg_paths *p, char *out, size_t size)
 
 /*
  * The pg_hba.conf lines pg_write_hba puts before its "host replication all
- * reject": for every (role, address) pair written by add_hba_entries, the
- * role may connect for replication and to the postgres database (pg_rewind)
- * from that /32 with scram-sha-256; anywhere else it is rejected (it never
+ * reject": for every (role, address/prefix) pair written by add_hba_entries,
+ * the role may connect for replication and to the postgres database
+ * (pg_rewind) from there with scram-sha-256; anywhere else it is rejected (it never
  * reaches the tenants' "host all all" line). → bytes written, 0 when none.
  */
 size_t pg_repl_hba_lines(const struct pg_paths *p, char *out, size_t size)
@@ -279,13 +279,14 @@ size_t pg_repl_hba_lines(const struct pg_paths *p, char *out, size_t size)
 	size_t rn = 0;
 	while (fgets(line, sizeof line, f)) {
 		char role[NAME_MAX_LEN + 2], addr[64];
-		if (sscanf(line, "%64s %63s", role, addr) != 2 || !is_plain_name(role) ||
-		    !is_ipv4(addr))
+		int prefix = 0;
+		if (sscanf(line, "%64s %63[0-9.]/%d", role, addr, &prefix) != 3 ||
+		    !is_plain_name(role) || !is_ipv4(addr) || prefix < 8 || prefix > 32)
 			continue;
 		int w = snprintf(out + n, size - n,
-				 "host    replication  %s  %s/32  scram-sha-256\n"
-				 "host    postgres     %s  %s/32  scram-sha-256\n",
-				 role, addr, role, addr);
+				 "host    replication  %s  %s/%d  scram-sha-256\n"
+				 "host    postgres     %s  %s/%d  scram-sha-256\n",
+				 role, addr, prefix, role, addr, prefix);
 		if (w < 0 || (size_t)w >= size - n)
 			break;
 		n += (size_t)w;
@@ -332,10 +333,10 @@ static int add_hba_entries(const struct guest_instance *inst, const struct pg_pa
 	const json_t *a;
 	if (json_array_size(addresses) == 0) {
 		/* No addresses given: every instance of this host (loopback). */
-		n += (size_t)snprintf(text + n, cap - n, "%s 127.0.0.0\n", role);
+		n += (size_t)snprintf(text + n, cap - n, "%s 127.0.0.0/8\n", role);
 	}
 	json_array_foreach (addresses, i, a)
-		n += (size_t)snprintf(text + n, cap - n, "%s %s\n", role, json_string_value(a));
+		n += (size_t)snprintf(text + n, cap - n, "%s %s/32\n", role, json_string_value(a));
 	int rc = guest_write_file(path, text, n, 0600, err);
 	free(text);
 	if (rc)
@@ -606,6 +607,15 @@ static int parse_source(const struct guest_instance *inst, const json_t *info,
 	if (sw && parse_lsn(sw, &src->switchpoint))
 		return ct_fail(err, 400, "The replication source's switchpoint is invalid.");
 	return slot_of(inst->id, src->slot, sizeof src->slot, err);
+}
+
+int pg_repl_check_snapshot(const struct guest_instance *inst, const json_t *snapshot,
+			   struct ct_error *err)
+{
+	struct repl_source src;
+	int rc = parse_source(inst, snapshot, &src, err);
+	explicit_bzero(&src, sizeof src);
+	return rc;
 }
 
 /* pg_receivewal's slot commands as the server's user, so the connection
@@ -967,7 +977,12 @@ json_t *pg_detach_replica(const struct guest_instance *inst, bool for_failover,
 		return NULL;
 	/* A primary of its own: settings gone, and an os_admin password of its
 	 * own (the replicated one is the old source's). */
-	drop_own_slot(inst, &p, &src);
+	/* Its slot on the source: dropped here when the source lives on; on a
+	 * failover or promote the source is dead or fenced (a connection would
+	 * only wait out its timeout) or becomes a standby, whose demotion drops
+	 * the slots it kept. */
+	if (!for_failover)
+		drop_own_slot(inst, &p, &src);
 	remove_replica_files(inst, &p);
 	c = pg_connect_bootstrap(inst, err);
 	if (!c)

@@ -194,6 +194,12 @@ def test_bad_input_and_addresses_outside_the_list(make_instance):
     r2 = make_instance()
     seed(r2, snapshot(src, [r2]))
     assert "is a replica" in r2.fails("get_replica_context", 422, replica_addresses=FROM)
+    # A context without addresses admits its role from this host's loopback.
+    ctx = src.ok("get_replica_context")
+    REPL_PASSWORDS.append(ctx["replica_conf"]["replication_user"]["password"])
+    with open(os.path.join(src.run_dir, "pg_hba.conf")) as f:
+        assert "host    replication  %s  127.0.0.0/8  scram-sha-256" % (
+            ctx["replica_conf"]["replication_user"]["name"]) in f.read()
     # A source with nothing to follow is not demoted.
     assert "attach_replica first" in src.fails("demote_replication_master", 422)
 
