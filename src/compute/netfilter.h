@@ -38,6 +38,15 @@ int netfilter_apply(const char *instance_id, const char *address, const int *por
  * installed at all (then no rule can exist). 501 when nft is there but fails. */
 int netfilter_remove(const char *instance_id, struct ct_error *err);
 
+/* Fencing (automatic failover): a chain `fence-<id>` of its own, hooked on
+ * input before the instance's allowed_cidrs chain (which set_access flushes
+ * and rebuilds), that resets all TCP to and from address, whatever the port
+ * and the allowed CIDRs. Idempotent. 400 for a bad address, 501 when nft is
+ * unusable (then the instance cannot be fenced and must not be failed over). */
+int netfilter_fence(const char *instance_id, const char *address, struct ct_error *err);
+/* Remove the fence chain; 0 also when there was none. */
+int netfilter_unfence(const char *instance_id, struct ct_error *err);
+
 /* Delete the whole ctrove table (tests, decommissioning); 0 when absent. */
 int netfilter_remove_all(struct ct_error *err);
 

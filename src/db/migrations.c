@@ -200,6 +200,16 @@ static const char *const migrations[] = {
 	" instance_id VARCHAR(36) PRIMARY KEY, connections BIGINT NOT NULL,"
 	" queries BIGINT NOT NULL, queries_per_second FLOAT NOT NULL, replication_lag FLOAT,"
 	" sampled_at FLOAT NOT NULL, updated_at DATETIME NOT NULL);",
+	/* 9: automatic failover (issue 15): a source's opt-in settings, and the
+	 * claim that makes one failover of a source happen exactly once (the
+	 * process whose INSERT succeeded acts; docs/replication.md). */
+	("CREATE TABLE ctrove_failover_settings ("
+	 " instance_id VARCHAR(36) PRIMARY KEY, automatic BOOLEAN NOT NULL,"
+	 " synchronous BOOLEAN NOT NULL, updated_at DATETIME NOT NULL);"
+	 "CREATE TABLE ctrove_failover_claims ("
+	 " source_id VARCHAR(36) PRIMARY KEY, claimed_by VARCHAR(255) NOT NULL,"
+	 " claimed_at DATETIME NOT NULL, new_source_id VARCHAR(36), finished_at DATETIME,"
+	 " outcome TEXT);"),
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

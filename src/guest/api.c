@@ -536,3 +536,9 @@ int guest_act_on_log(const struct guest_ref *g, const struct guest_log_args *a, 
 	*log = view;
 	return 0;
 }
+
+int guest_set_synchronous_replication(const struct guest_ref *g, bool enabled, struct ct_error *err)
+{
+	return call_done(g, "set_synchronous_replication", json_pack("{s:b}", "enabled", enabled),
+			 GUEST_TIMEOUT_LOW, err);
+}
