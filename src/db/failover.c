@@ -78,6 +78,28 @@ int failover_settings_forget(const char *instance_id, struct ct_error *err)
 	return db_step_done(st, err);
 }
 
+static void read_count(sqlite3_stmt *st, void *row)
+{
+	*(long *)row = (long)sqlite3_column_int64(st, 0);
+}
+
+int failover_replica_count(const char *instance_id, long *count, struct ct_error *err)
+{
+	*count = 0;
+	return db_read_row("SELECT COUNT(*) FROM instances WHERE slave_of_id = ?1"
+			   " AND (deleted IS NULL OR deleted = 0)",
+			   instance_id, read_count, count, "count replicas", err) < 0
+		       ? -1
+		       : 0;
+}
+
+int failover_is_replica(const char *instance_id, struct ct_error *err)
+{
+	return db_exists("SELECT 1 FROM instances WHERE id = ?1 AND slave_of_id IS NOT NULL"
+			 " AND (deleted IS NULL OR deleted = 0)",
+			 instance_id, NULL, "check a replica", err);
+}
+
 static void read_candidate(sqlite3_stmt *st, void *row)
 {
 	struct failover_candidate *c = row;

@@ -31,6 +31,11 @@ int failover_settings_move(const char *from, const char *to, struct ct_error *er
 /* Forget an instance's settings (it is deleted). */
 int failover_settings_forget(const char *instance_id, struct ct_error *err);
 
+/* How many undeleted replicas follow instance_id (instances.slave_of_id). */
+int failover_replica_count(const char *instance_id, long *count, struct ct_error *err);
+/* 1 when instance_id is a replica of another instance, 0 not, -1 failed. */
+int failover_is_replica(const char *instance_id, struct ct_error *err);
+
 /* A source with automatic failover that is not busy with a task and has at
  * least one replica whose heartbeat is younger than max_age — so a silent
  * source is not mistaken for a silent control plane. */
