@@ -357,7 +357,18 @@ int netfilter_fence(const char *instance_id, const char *address, struct ct_erro
 	emit_fence_chain(&s, table, instance_id);
 	emit(&s, "flush chain inet %s fence-%s\n", table, instance_id);
 	/* To it: clients and replicas; from it: a server that comes back and
-	 * dials its old replicas (its outgoing TCP carries its own address). */
+	 * dials its old replicas (its outgoing TCP carries its own address).
+	 * Resets pass first: the ones these rules send travel to and from the
+	 * fenced address too, and are what makes a peer see "refused" at once
+	 * rather than hang. */
+	emit(&s,
+	     "add rule inet %s fence-%s ip daddr %s tcp flags & rst == rst accept "
+	     "comment \"fence %s\"\n",
+	     table, instance_id, addr, instance_id);
+	emit(&s,
+	     "add rule inet %s fence-%s ip saddr %s tcp flags & rst == rst accept "
+	     "comment \"fence %s\"\n",
+	     table, instance_id, addr, instance_id);
 	emit(&s,
 	     "add rule inet %s fence-%s ip daddr %s meta l4proto tcp reject with tcp reset "
 	     "comment \"fence %s\"\n",
