@@ -3,8 +3,9 @@
  * the body, the flavor, the datastore version, the volume and the quota; write
  * the instance row (task BUILDING, service NEW) and cast create_instance to
  * the taskmanager, which builds it. Answers 200 with the instance's detail.
- * A restore is checked by instance_restore.c. Replicas and modules answer
- * 501 until their issues land. If the taskmanager cannot be told, nothing is left behind.
+ * A restore is checked by instance_restore.c, replicas by
+ * instance_replication.c. Modules answer 501 until their issue lands. If the taskmanager cannot be
+ * told, nothing is left behind.
  */
 #define LOG_MODULE "api"
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "api/handlers.h"
 #include "api/instance_configuration.h"
 #include "api/instance_failover.h"
+#include "api/instance_replication.h"
 #include "api/instance_request.h"
 #include "api/instance_restore.h"
 #include "common/config.h"
@@ -128,8 +130,9 @@ static int check_flavor(const struct instance_request *r, const struct ds_versio
 
 static int refuse_unimplemented(const struct instance_request *r, struct ct_error *err)
 {
-	if (r->replica_of || r->replica_count > 1)
-		return ct_fail(err, 501, "Replication is not implemented in ctrove yet.");
+	if (!r->replica_of && r->replica_count > 1)
+		return ct_fail(err, 400,
+			       "Cannot create multiple instances unless they are replicas.");
 	if (r->replica_of && r->failover)
 		return ct_fail(err, 400,
 			       "A replica cannot have failover settings: set them on its source.");
@@ -161,8 +164,11 @@ API_HANDLER(instances_create)
 	struct instance_request r;
 	struct ds_version v;
 	struct flavor f;
-	if (instance_request_parse(req->json, &r, err) || refuse_unimplemented(&r, err) ||
-	    resolve_version(&r, &v, err) || check_flavor(&r, &v, &f, err))
+	if (instance_request_parse(req->json, &r, err) || refuse_unimplemented(&r, err))
+		return -1;
+	if (r.replica_of)
+		return instance_replicas_create(req, resp, &r, err);
+	if (resolve_version(&r, &v, err) || check_flavor(&r, &v, &f, err))
 		return -1;
 	if (r.volume_size <= 0)
 		return ct_fail(err, 400, "Volume size was not specified.");

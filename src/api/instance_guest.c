@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/instance_replication.h"
 #include "api/validate.h"
 #include "common/config.h"
 #include "common/dbnames.h"
@@ -34,6 +35,9 @@ static int ready_instance(struct api_request *req, struct instance *in, int *fam
 	if (in->service_status != SERVICE_RUNNING && in->service_status != SERVICE_HEALTHY)
 		return ct_fail(err, 422, "Instance %s is not ready, status: %s.", in->id,
 			       service_status_description(in->service_status));
+	/* A replica's users and databases are its source's: reading them is fine. */
+	if (strcmp(req->method, "GET") && instance_check_not_replica(in, err))
+		return -1;
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "api/instance_checks.h"
 #include "api/instance_configuration.h"
 #include "api/instance_failover.h"
+#include "api/instance_replication.h"
 #include "api/instance_request.h"
 #include "api/instance_resize.h"
 #include "api/instance_status.h"
@@ -63,7 +64,7 @@ API_HANDLER(instances_delete)
 		return -1;
 	if (!strcmp(rest_status(&in), "BUILD"))
 		return ct_fail(err, 422, "Instance %s is not ready. (Status is BUILD).", in.id);
-	if (instance_set_task(in.id, TASK_DELETING, err))
+	if (instance_check_no_replicas(&in, err) || instance_set_task(in.id, TASK_DELETING, err))
 		return -1;
 	if (cast_instance("delete_instance", in.id, err)) {
 		struct ct_error ignored;
@@ -108,8 +109,11 @@ API_HANDLER(instances_update)
 	struct instance in;
 	if (instance_load(req->params[0], project_scope(req), &in, err))
 		return -1;
-	if (json_object_get(body, "replica_of") || json_object_get(body, "slave_of"))
-		return ct_fail(err, 400, "Instance %s is not a replica.", in.id);
+	if (json_object_get(body, "replica_of") || json_object_get(body, "slave_of")) {
+		if (name && instance_set_name(in.id, json_string_value(name), err))
+			return -1;
+		return instance_detach_replica(&in, err) ? -1 : api_reply(resp, 202, NULL);
+	}
 	const json_t *configuration = json_object_get(body, "configuration");
 	if (json_object_get(body, "datastore_version"))
 		return ct_fail(err, 501, "Datastore upgrades are not implemented in ctrove yet.");
@@ -177,13 +181,6 @@ static int action_reset_status(struct api_request *req, struct instance *in, str
 	return 0;
 }
 
-static int action_later(struct api_request *req, struct instance *in, struct ct_error *err)
-{
-	(void)in;
-	return ct_fail(err, 501, "This action is not implemented in ctrove yet (%.60s).",
-		       req->path);
-}
-
 static const struct {
 	const char *name;
 	int (*run)(struct api_request *req, struct instance *in, struct ct_error *err);
@@ -191,8 +188,8 @@ static const struct {
 	{"restart", action_restart},
 	{"reset_status", action_reset_status},
 	{"resize", instance_action_resize},
-	{"promote_to_replica_source", action_later},
-	{"eject_replica_source", action_later},
+	{"promote_to_replica_source", instance_action_promote},
+	{"eject_replica_source", instance_action_eject},
 };
 
 API_HANDLER(instances_action)

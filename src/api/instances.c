@@ -84,6 +84,44 @@ static struct instance_state row_state(const struct instance_row *row)
 	};
 }
 
+/* Trove's replica_of {id, links} and replicas [{id, links}...]; ctrove's
+ * replication_lag (seconds, null until the replica reports it) on a replica's
+ * detail. */
+static void write_replication(struct json_writer *w, const struct api_request *req,
+			      const struct instance_row *row, bool detail)
+{
+	if (row->replica_of) {
+		json_writer_key(w, "replica_of");
+		json_writer_object_begin(w);
+		json_writer_key_string(w, "id", row->replica_of);
+		api_write_links(w, req, "instances", row->replica_of);
+		json_writer_object_end(w);
+		if (detail) {
+			json_writer_key(w, "replication_lag");
+			if (row->has_replication_lag)
+				json_writer_real(w, row->replication_lag);
+			else
+				json_writer_null(w);
+		}
+	}
+	if (row->replica_ids && *row->replica_ids) {
+		json_writer_key(w, "replicas");
+		json_writer_array_begin(w);
+		for (const char *p = row->replica_ids; *p;) {
+			const char *end = strchr(p, ',');
+			size_t len = end ? (size_t)(end - p) : strlen(p);
+			char id[64];
+			snprintf(id, sizeof id, "%.*s", (int)(len < 63 ? len : 63), p);
+			json_writer_object_begin(w);
+			json_writer_key_string(w, "id", id);
+			api_write_links(w, req, "instances", id);
+			json_writer_object_end(w);
+			p += len + (end ? 1 : 0);
+		}
+		json_writer_array_end(w);
+	}
+}
+
 /* One instance as Trove shows it; volume_used NULL leaves volume.used out. */
 static void write_instance(struct json_writer *w, const struct api_request *req,
 			   const struct instance_row *row, bool detail, const double *volume_used)
@@ -133,6 +171,7 @@ static void write_instance(struct json_writer *w, const struct api_request *req,
 		json_writer_object_end(w);
 		json_writer_array_end(w);
 	}
+	write_replication(w, req, row, detail);
 	/* The fault is read only where it is shown: a detail view. */
 	if (detail)
 		write_fault(w, row->id);

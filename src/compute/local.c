@@ -278,6 +278,16 @@ static int local_create(const struct compute_spec *s, struct compute_server *out
 		*err = job.err;
 		return -1;
 	}
+	/* Replicas reach their source from their own address (docs/replication.md);
+	 * without nftables they come from 127.0.0.1, which the source then admits. */
+	struct ct_error no_snat;
+	if (netfilter_snat_apply(s->id, address, (unsigned)job.user.uid, &no_snat)) {
+		if (no_snat.status != 501) {
+			*err = no_snat;
+			return -1;
+		}
+		log_warning("outgoing connections leave from 127.0.0.1: %s", no_snat.message);
+	}
 	if (agent_cmd(s->id, &cmd, err) ||
 	    write_guest_conf(s, cmd.conf, address, mount, &job.user, err))
 		return -1;
@@ -463,7 +473,7 @@ static int local_destroy(const char *id, struct ct_error *err)
 	kill_leftovers(dir);
 	if (instance_user_stop_processes(id, err))
 		return -1;
-	if (netfilter_remove(id, err) && err->status != 501)
+	if ((netfilter_snat_remove(id, err) || netfilter_remove(id, err)) && err->status != 501)
 		return -1;
 	if (volume_delete(id, err))
 		return -1;

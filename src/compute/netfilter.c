@@ -325,6 +325,78 @@ int netfilter_remove(const char *instance_id, struct ct_error *err)
 	return rc;
 }
 
+static void emit_snat_chain(struct script *s, const char *table, const char *id)
+{
+	emit(s, "add table inet %s\n", table);
+	emit(s,
+	     "add chain inet %s snat-%s { type nat hook postrouting priority srcnat; "
+	     "policy accept; }\n",
+	     table, id);
+}
+
+int netfilter_snat_apply(const char *instance_id, const char *address, unsigned uid,
+			 struct ct_error *err)
+{
+	const char *table;
+	struct in_addr a;
+	if (paths_check_id(instance_id, err) || table_name(&table, err))
+		return -1;
+	if (!address || inet_pton(AF_INET, address, &a) != 1 || (ntohl(a.s_addr) >> 24) != 127)
+		return ct_fail(err, 400, "Instance address '%.45s' is not a loopback address.",
+			       address ? address : "");
+	if (uid == 0)
+		return ct_fail(err, 400, "Instance %s has no user of its own.", instance_id);
+	char addr[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a, addr, sizeof addr);
+	struct script s = {0};
+	emit_snat_chain(&s, table, instance_id);
+	emit(&s, "flush chain inet %s snat-%s\n", table, instance_id);
+	/* Only what would leave from 127.0.0.1: a socket its owner bound keeps its
+	 * address. */
+	emit(&s,
+	     "add rule inet %s snat-%s meta skuid %u ip saddr 127.0.0.1 ip daddr 127.0.0.0/8 "
+	     "meta l4proto tcp snat ip to %s comment \"%s\"\n",
+	     table, instance_id, uid, addr, instance_id);
+	pthread_mutex_lock(&nf_lock);
+	int rc = ensure_usable(err);
+	if (rc)
+		free(s.text);
+	else
+		rc = run_script(&s, "to set the instance's source address", err);
+	pthread_mutex_unlock(&nf_lock);
+	if (!rc)
+		log_info("instance %s: outgoing connections of uid %u leave from %s", instance_id,
+			 uid, addr);
+	return rc;
+}
+
+int netfilter_snat_remove(const char *instance_id, struct ct_error *err)
+{
+	const char *table;
+	if (paths_check_id(instance_id, err) || table_name(&table, err))
+		return -1;
+	struct script s = {0};
+	emit_snat_chain(&s, table, instance_id);
+	emit(&s, "delete chain inet %s snat-%s\n", table, instance_id);
+	pthread_mutex_lock(&nf_lock);
+	struct ct_error unusable;
+	int rc = ensure_usable(&unusable);
+	if (rc) {
+		free(s.text);
+		pthread_mutex_unlock(&nf_lock);
+		if (nf_missing)
+			return 0;
+		if (err)
+			*err = unusable;
+		return -1;
+	}
+	rc = run_script(&s, "to remove the instance's source address", err);
+	if (!rc)
+		drop_table_if_empty(table);
+	pthread_mutex_unlock(&nf_lock);
+	return rc;
+}
+
 int netfilter_remove_all(struct ct_error *err)
 {
 	const char *table;

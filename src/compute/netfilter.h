@@ -46,6 +46,15 @@ int netfilter_remove(const char *instance_id, struct ct_error *err);
 int netfilter_fence(const char *instance_id, const char *address, struct ct_error *err);
 /* Remove the fence chain; 0 also when there was none. */
 int netfilter_unfence(const char *instance_id, struct ct_error *err);
+/* ctrove: the instance's own outgoing TCP to 127.0.0.0/8 leaves from its own
+ * address, not 127.0.0.1: a chain `snat-<id>` (nat, postrouting) rewrites the
+ * source of packets of sockets owned by uid that would leave from 127.0.0.1.
+ * So a replica reaches its source from an address the source's allowed_cidrs
+ * and pg_hba can name (docs/replication.md). Replaces the earlier rule. */
+int netfilter_snat_apply(const char *instance_id, const char *address, unsigned uid,
+			 struct ct_error *err);
+/* Remove that chain; 0 also when it had none or nft is not installed. */
+int netfilter_snat_remove(const char *instance_id, struct ct_error *err);
 
 /* Delete the whole ctrove table (tests, decommissioning); 0 when absent. */
 int netfilter_remove_all(struct ct_error *err);

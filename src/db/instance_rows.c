@@ -13,7 +13,10 @@
 	" EXISTS (SELECT 1 FROM backups b WHERE b.instance_id = i.id AND"                          \
 	"  (b.state = 'NEW' OR b.state = 'BUILDING' OR b.state = 'SAVING') AND"                    \
 	"  (b.deleted IS NULL OR b.deleted = 0)),"                                                 \
-	" a.address, i.encrypted_key, i.configuration_id, c.name"                                  \
+	" a.address, i.encrypted_key, i.configuration_id, c.name, i.slave_of_id,"                  \
+	" (SELECT group_concat(r.id, ',') FROM instances r WHERE r.slave_of_id = i.id"             \
+	"  AND (r.deleted IS NULL OR r.deleted = 0)),"                                             \
+	" (SELECT g.replication_lag FROM ctrove_guest_metrics g WHERE g.instance_id = i.id)"       \
 	" FROM instances i"                                                                        \
 	" LEFT JOIN configurations c ON c.id = i.configuration_id"                                 \
 	" LEFT JOIN ctrove_addresses a ON a.instance_id = i.id"                                    \
@@ -41,7 +44,10 @@ enum {
 	COL_ADDRESS,
 	COL_KEY,
 	COL_CONFIG_ID,
-	COL_CONFIG_NAME
+	COL_CONFIG_NAME,
+	COL_REPLICA_OF,
+	COL_REPLICAS,
+	COL_LAG
 };
 
 /* sqlite3_column_text() answers NULL for SQL NULL: one call, not two. */
@@ -69,6 +75,10 @@ static struct instance_row row_of(sqlite3_stmt *st)
 		.encrypted_key = nullable(st, COL_KEY),
 		.configuration_id = nullable(st, COL_CONFIG_ID),
 		.configuration_name = nullable(st, COL_CONFIG_NAME),
+		.replica_of = nullable(st, COL_REPLICA_OF),
+		.replica_ids = nullable(st, COL_REPLICAS),
+		.has_replication_lag = sqlite3_column_type(st, COL_LAG) != SQLITE_NULL,
+		.replication_lag = sqlite3_column_double(st, COL_LAG),
 		.task_id = sqlite3_column_int(st, COL_TASK),
 		.service_status = sqlite3_column_int(st, COL_SERVICE),
 		.volume_size = (long)sqlite3_column_int64(st, COL_VOLUME),

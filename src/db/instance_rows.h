@@ -32,6 +32,10 @@ struct instance_row {
 	const char *encrypted_key;	      /* or NULL */
 	const char *configuration_id;	      /* the attached group, or NULL */
 	const char *configuration_name;	      /* its name, or NULL */
+	const char *replica_of;		      /* instances.slave_of_id, or NULL */
+	const char *replica_ids;	      /* "id,id,..." of its replicas, or NULL */
+	bool has_replication_lag;	      /* a replica's last reported lag */
+	double replication_lag;
 	int task_id;
 	int service_status;
 	long volume_size;

@@ -23,9 +23,15 @@ const char *instance_task_description(int task_id)
 	case TASK_REBOOTING: return "Rebooting the instance.";
 	case TASK_RESIZING: return "Resizing the instance.";
 	case TASK_BUILDING: return "The instance is building.";
+	case TASK_PROMOTING: return "Promoting the instance to replica source.";
+	case TASK_EJECTING: return "Ejecting the replica source.";
+	case TASK_DETACHING: return "Detaching the instance from replica source.";
 	case TASK_UPDATING: return "Updating the instance.";
 	case TASK_BUILDING_ERROR_SERVER: return "Build error: Server.";
 	case TASK_BUILDING_ERROR_VOLUME: return "Build error: Volume.";
+	case TASK_BUILDING_ERROR_REPLICA: return "Build error: Replica.";
+	case TASK_PROMOTION_ERROR: return "Replica Promotion Error.";
+	case TASK_EJECTION_ERROR: return "Replica Source Ejection Error.";
 	case TASK_BUILDING_ERROR_TIMEOUT_GA: return "Build error: guestagent timeout.";
 	case TASK_BUILDING_ERROR_PORT: return "Build error: Port.";
 	case TASK_UPDATING_ERROR_ACCESS: return "Update error: Access.";

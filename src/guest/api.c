@@ -165,6 +165,10 @@ int guest_prepare(const struct guest_ref *g, const struct guest_prepare_args *a,
 			  "backup_info", backup_info, "config_contents", a->config_contents,
 			  "root_password", a->root_password, "overrides", a->overrides,
 			  "cluster_config", "snapshot", "modules", "ds_version", a->ds_version);
+	if (args && a->snapshot && json_object_set(args, "snapshot", (json_t *)a->snapshot)) {
+		json_decref(args);
+		return ct_fail(err, 500, "out of memory");
+	}
 	/* ctrove's own argument; a Python guest would refuse it, ctrove's reads it. */
 	if (args && a->tls) {
 		json_t *tls = guest_tls_to_json(a->tls);
@@ -535,6 +539,146 @@ int guest_act_on_log(const struct guest_ref *g, const struct guest_log_args *a, 
 	}
 	*log = view;
 	return 0;
+}
+
+/* --- replication ------------------------------------------------------------------ */
+
+/* Seeding a MariaDB replica takes a backup on the source first. */
+#define TIMEOUT_SNAPSHOT 1800
+/* attach_replica waits up to 180 s for replication to start on the guest. */
+#define TIMEOUT_ATTACH (GUEST_TIMEOUT_HIGH + 30)
+
+static int check_master(const json_t *r, struct ct_error *err)
+{
+	const json_t *master = json_object_get(r, "master");
+	if (!json_is_string(json_object_get(master, "host")) ||
+	    !json_is_integer(json_object_get(master, "port")))
+		return ct_fail(err, 500, "no master {host, port}");
+	if (!json_is_object(json_object_get(r, "replica_conf")))
+		return ct_fail(err, 500, "no replica_conf");
+	return 0;
+}
+
+int guest_get_replication_snapshot(const struct guest_ref *g, const json_t *snapshot_info,
+				   json_t **snapshot, struct ct_error *err)
+{
+	*snapshot = NULL;
+	json_t *r = call(
+		g, "get_replication_snapshot",
+		json_pack("{s:O,s:n}", "snapshot_info", snapshot_info, "replica_source_config"),
+		TIMEOUT_SNAPSHOT, err);
+	if (!r)
+		return -1;
+	struct ct_error parse = {0};
+	if (!json_is_object(r) || !json_is_object(json_object_get(r, "dataset")) ||
+	    check_master(r, &parse)) {
+		if (!parse.status)
+			ct_fail(&parse, 500, "not a snapshot object");
+		json_decref(r);
+		return malformed(g, "get_replication_snapshot", &parse, err);
+	}
+	*snapshot = r;
+	return 0;
+}
+
+int guest_attach_replica(const struct guest_ref *g, const json_t *replica_info, bool restart,
+			 struct ct_error *err)
+{
+	return call_done(g, "attach_replica",
+			 json_pack("{s:O,s:n,s:b}", "replica_info", replica_info, "slave_config",
+				   "restart", restart),
+			 TIMEOUT_ATTACH, err);
+}
+
+int guest_detach_replica(const struct guest_ref *g, bool for_failover, struct ct_error *err)
+{
+	return call_done(g, "detach_replica", json_pack("{s:b}", "for_failover", for_failover),
+			 GUEST_TIMEOUT_HIGH, err);
+}
+
+int guest_get_replica_context(const struct guest_ref *g, const json_t *replica_addresses,
+			      json_t **context, struct ct_error *err)
+{
+	*context = NULL;
+	json_t *args = json_object();
+	if (args && replica_addresses)
+		json_object_set(args, "replica_addresses", (json_t *)replica_addresses);
+	json_t *r = call(g, "get_replica_context", args, GUEST_TIMEOUT_HIGH, err);
+	if (!r)
+		return -1;
+	struct ct_error parse = {0};
+	if (check_master(r, &parse)) {
+		json_decref(r);
+		return malformed(g, "get_replica_context", &parse, err);
+	}
+	*context = r;
+	return 0;
+}
+
+int guest_make_read_only(const struct guest_ref *g, bool read_only, struct ct_error *err)
+{
+	return call_done(g, "make_read_only", json_pack("{s:b}", "read_only", read_only),
+			 GUEST_TIMEOUT_HIGH, err);
+}
+
+int guest_enable_as_master(const struct guest_ref *g, struct ct_error *err)
+{
+	return call_done(g, "enable_as_master", json_pack("{s:n}", "replica_source_config"),
+			 GUEST_TIMEOUT_HIGH, err);
+}
+
+int guest_demote_replication_master(const struct guest_ref *g, struct ct_error *err)
+{
+	return call_done(g, "demote_replication_master", json_object(), GUEST_TIMEOUT_HIGH, err);
+}
+
+int guest_get_latest_txn_id(const struct guest_ref *g, char *txn, size_t size, struct ct_error *err)
+{
+	json_t *r = call(g, "get_latest_txn_id", json_object(), GUEST_TIMEOUT_HIGH, err);
+	if (!r)
+		return -1;
+	int rc = 0;
+	if (!json_is_string(r) || json_string_length(r) >= size) {
+		struct ct_error parse;
+		ct_fail(&parse, 500, "not a short string");
+		rc = malformed(g, "get_latest_txn_id", &parse, err);
+	} else {
+		snprintf(txn, size, "%s", json_string_value(r));
+	}
+	json_decref(r);
+	return rc;
+}
+
+int guest_wait_for_txn(const struct guest_ref *g, const char *txn, int timeout_s,
+		       struct ct_error *err)
+{
+	return call_done(g, "wait_for_txn",
+			 json_pack("{s:s,s:i}", "txn", txn, "timeout", timeout_s),
+			 timeout_s + GUEST_TIMEOUT_LOW, err);
+}
+
+int guest_get_last_txn(const struct guest_ref *g, char *master_id, size_t size, long long *seq,
+		       struct ct_error *err)
+{
+	json_t *r = call(g, "get_last_txn", json_object(), GUEST_TIMEOUT_LOW, err);
+	if (!r)
+		return -1;
+	const json_t *id = json_array_get(r, 0), *n = json_array_get(r, 1);
+	int rc = 0;
+	if (json_array_size(r) != 2 || !(json_is_string(id) || json_is_integer(id)) ||
+	    !json_is_integer(n)) {
+		struct ct_error parse;
+		ct_fail(&parse, 500, "not [master id, seq]");
+		rc = malformed(g, "get_last_txn", &parse, err);
+	} else {
+		if (json_is_string(id))
+			snprintf(master_id, size, "%s", json_string_value(id));
+		else
+			snprintf(master_id, size, "%lld", (long long)json_integer_value(id));
+		*seq = (long long)json_integer_value(n);
+	}
+	json_decref(r);
+	return rc;
 }
 
 int guest_set_synchronous_replication(const struct guest_ref *g, bool enabled, struct ct_error *err)

@@ -51,6 +51,8 @@ struct guest_prepare_args {
 	const json_t *overrides;		  /* the attached group's values; NULL = null */
 	const struct guest_restore_info *restore; /* backup_info; NULL = null */
 	const struct guest_tls *tls;		  /* ctrove: the server certificate; NULL = none */
+	const json_t
+		*snapshot; /* a replica's seed (get_replication_snapshot's answer); NULL = null */
 };
 
 /* A page request of list_databases / list_users (§3.5). */
@@ -188,5 +190,34 @@ int guest_create_backup(const struct guest_ref *g, const struct guest_backup_req
 int guest_new_backup_key(char *sealed, size_t size, struct ct_error *err);
 /* The base64 data key of a sealed one; malloc'd (wipe and free it), NULL with err. */
 char *guest_backup_key_open(const char *sealed, struct ct_error *err);
+
+/* --- replication (trove-guest.md §5, the replication contract) ----------------- */
+
+/* get_replication_snapshot: snapshot_info as the contract describes (borrowed);
+ * *snapshot = {dataset, replication_strategy, master, replica_conf}, checked,
+ * a new reference (it holds a replication password: never log it). */
+int guest_get_replication_snapshot(const struct guest_ref *g, const json_t *snapshot_info,
+				   json_t **snapshot, struct ct_error *err);
+/* attach_replica: replica_info is a snapshot or a replica context (borrowed). */
+int guest_attach_replica(const struct guest_ref *g, const json_t *replica_info, bool restart,
+			 struct ct_error *err);
+int guest_detach_replica(const struct guest_ref *g, bool for_failover, struct ct_error *err);
+/* get_replica_context: a new replication user admitted from replica_addresses
+ * (a JSON array of IPv4 strings, borrowed; NULL = not sent). *context = {master,
+ * replica_conf}, checked, a new reference (holds a password). */
+int guest_get_replica_context(const struct guest_ref *g, const json_t *replica_addresses,
+			      json_t **context, struct ct_error *err);
+int guest_make_read_only(const struct guest_ref *g, bool read_only, struct ct_error *err);
+int guest_enable_as_master(const struct guest_ref *g, struct ct_error *err);
+int guest_demote_replication_master(const struct guest_ref *g, struct ct_error *err);
+/* The source's latest transaction (MariaDB GTID position, PostgreSQL LSN). */
+int guest_get_latest_txn_id(const struct guest_ref *g, char *txn, size_t size,
+			    struct ct_error *err);
+/* Wait on a replica until txn is applied; 504 after timeout_s seconds. */
+int guest_wait_for_txn(const struct guest_ref *g, const char *txn, int timeout_s,
+		       struct ct_error *err);
+/* A replica's [master id, last applied sequence]. */
+int guest_get_last_txn(const struct guest_ref *g, char *master_id, size_t size, long long *seq,
+		       struct ct_error *err);
 
 #endif

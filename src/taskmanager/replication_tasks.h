@@ -25,10 +25,14 @@ int tasks_eject_replica_source(const char *instance_id, struct ct_error *err);
 /* The detach_replica cast {instance_id}: the replica stands alone. */
 int tasks_detach_replica(const char *instance_id, struct ct_error *err);
 
+/* Apply allowed_cidrs (a JSON array; empty = anyone) to instance id, widened
+ * by its replicas' addresses so they keep reaching it (access updates). */
+int replication_apply_access(const char *id, const json_t *allowed_cidrs, struct ct_error *err);
+
 /* Make the most advanced replica of source_id the new source and re-point the
  * others to it (Trove's eject). The caller has decided source_id is dead;
  * fenced=true when it has already been fenced. Returns the new source's id. */
 int replication_eject(const char *source_id, bool fenced, char new_source_id[37],
-                      struct ct_error *err);
+		      struct ct_error *err);
 
 #endif

@@ -8,11 +8,14 @@
 #define LOG_MODULE "taskmanager"
 #include "taskmanager/service.h"
 
+#include <string.h>
+
 #include "common/config.h"
 #include "common/log.h"
 #include "taskmanager/backup_tasks.h"
 #include "taskmanager/configuration_tasks.h"
 #include "taskmanager/failover.h"
+#include "taskmanager/replication_tasks.h"
 #include "taskmanager/resize_tasks.h"
 #include "taskmanager/tasks.h"
 
@@ -88,6 +91,20 @@ static json_t *on_resize_flavor(void *user, const struct rpc_request *req, struc
 {
 	(void)user;
 	return tasks_resize_flavor(req->args, err) ? NULL : json_null();
+}
+
+/* promote_to_replica_source, eject_replica_source, detach_replica. */
+static json_t *on_replication(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	(void)user;
+	const char *id = instance_id_of(req);
+	if (!id)
+		return ct_fail(err, 400, "instance_id must be a string"), NULL;
+	int rc = !strcmp(req->method, "detach_replica") ? tasks_detach_replica(id, err)
+		 : !strcmp(req->method, "promote_to_replica_source")
+			 ? tasks_promote_to_replica_source(id, err)
+			 : tasks_eject_replica_source(id, err);
+	return rc ? NULL : json_null();
 }
 
 #define ID                                                                                         \
@@ -181,9 +198,9 @@ static const struct rpc_method taskmanager_methods[] = {
 	{"resize_flavor", on_resize_flavor, resize_flavor_args, false},
 	{"reboot", not_implemented, instance_only_args, false},
 	{"restart", on_restart, instance_only_args, false},
-	{"detach_replica", not_implemented, instance_only_args, false},
-	{"promote_to_replica_source", not_implemented, instance_only_args, false},
-	{"eject_replica_source", not_implemented, instance_only_args, false},
+	{"detach_replica", on_replication, instance_only_args, false},
+	{"promote_to_replica_source", on_replication, instance_only_args, false},
+	{"eject_replica_source", on_replication, instance_only_args, false},
 	{"migrate", not_implemented, migrate_args, false},
 	{"rebuild", not_implemented, rebuild_args, false},
 	{"update_access", on_update_access, update_access_args, false},

@@ -24,6 +24,7 @@
 #include "rpc/broker_accounts.h"
 #include "taskmanager/backup_tasks.h"
 #include "taskmanager/instance_tls.h"
+#include "taskmanager/replication_tasks.h"
 #include "taskmanager/resize_tasks.h"
 #include "taskmanager/task_threads.h"
 
@@ -89,7 +90,7 @@ static int wait_for_service(const char *id, long timeout_s, struct ct_error *err
  * serialized by the API) and the config rendered for the flavor. */
 static int send_prepare(const struct instance *in, const json_t *create_args, long memory,
 			const char *mount, const char *config, const struct guest_tls *tls,
-			struct ct_error *err)
+			const json_t *snapshot, struct ct_error *err)
 {
 	struct guest_prepare_args prepare = {
 		.memory_mb = memory,
@@ -97,6 +98,7 @@ static int send_prepare(const struct instance *in, const json_t *create_args, lo
 		.config_contents = config,
 		.ds_version = in->datastore_version,
 		.tls = tls,
+		.snapshot = snapshot,
 	};
 	const json_t *overrides = json_object_get(create_args, "overrides");
 	if (json_is_object(overrides) && json_object_size(overrides) > 0)
@@ -132,42 +134,39 @@ static int send_prepare(const struct instance *in, const json_t *create_args, lo
 	return rc ? -1 : 0;
 }
 
-static void run_create(const char *id, const json_t *a)
+int tasks_build_machine(const char *id, const json_t *a, struct tasks_build *b)
 {
 	struct ct_error err = {0};
-	struct instance in;
-	if (instance_load(id, NULL, &in, &err)) {
+	memset(b, 0, sizeof *b);
+	if (instance_load(id, NULL, &b->in, &err)) {
 		log_error("instance vanished before its build: %s", err.message);
-		return;
+		return -1;
 	}
 	const struct compute_driver *driver = compute_driver_current(&err);
 	const struct datastore_hooks *hooks =
-		driver ? datastore_hooks_find(in.manager, &err) : NULL;
+		driver ? datastore_hooks_find(b->in.manager, &err) : NULL;
 	if (!hooks) {
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
-		return;
+		return -1;
 	}
-	long memory =
-		(long)json_integer_value(json_object_get(json_object_get(a, "flavor"), "ram"));
-	char *key = guest_instance_key(in.encrypted_key, &err);
-	if (in.encrypted_key[0] && !key) {
+	b->memory = (long)json_integer_value(json_object_get(json_object_get(a, "flavor"), "ram"));
+	char *key = guest_instance_key(b->in.encrypted_key, &err);
+	if (b->in.encrypted_key[0] && !key) {
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, "the instance's RPC key is unreadable");
-		return;
+		return -1;
 	}
-	json_t *access = json_loads(in.access, 0, NULL);
+	json_t *access = json_loads(b->in.access, 0, NULL);
 	struct compute_spec spec = {
 		.id = id,
-		.tenant_id = in.tenant_id,
-		.manager = in.manager,
-		.datastore_version = in.datastore_version,
+		.tenant_id = b->in.tenant_id,
+		.manager = b->in.manager,
+		.datastore_version = b->in.datastore_version,
 		.rpc_key = key ? key : "",
-		.volume_gb = in.volume_size,
-		.memory_mb = memory,
+		.volume_gb = b->in.volume_size,
+		.memory_mb = b->memory,
 		.allowed_cidrs = json_object_get(access, "allowed_cidrs"),
 	};
-	struct compute_server server;
-	const char *mount = server.mount_point;
-	double started = now_seconds();
+	b->started = now_seconds();
 	/* The guest's queue exists before the agent does, so prepare waits for it;
 	 * so does its broker account, whose password goes only into its config. */
 	char bus[2048];
@@ -175,61 +174,85 @@ static void run_create(const char *id, const json_t *a)
 		 broker_guest_account_create(id, bus, sizeof bus, &err);
 	if (!rc) {
 		spec.transport_url = bus;
-		rc = driver->create(&spec, &server, &err);
+		rc = driver->create(&spec, &b->server, &err);
 	}
 	explicit_bzero(bus, sizeof bus);
 	free(key);
 	json_decref(access);
 	if (rc) {
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
-		return;
+		return -1;
 	}
 	if (instance_set_server_status(id, "ACTIVE", &err)) {
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
-		return;
+		return -1;
 	}
-	char config[8192] = "";
-	if (hooks->render_config && hooks->render_config(id, memory, config, sizeof config, &err)) {
+	if (hooks->render_config &&
+	    hooks->render_config(id, b->memory, b->config, sizeof b->config, &err)) {
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+int tasks_build_finish(struct tasks_build *b, const json_t *a, const json_t *snapshot)
+{
+	struct ct_error err = {0};
+	const char *id = b->in.id;
 	struct pki_server_cert cert;
 	struct guest_tls tls;
-	if (instance_tls_issue(id, server.address, &cert, &tls, &err)) {
+	if (instance_tls_issue(id, b->server.address, &cert, &tls, &err)) {
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
-		return;
+		return -1;
 	}
-	rc = send_prepare(&in, a, memory, mount, config, &tls, &err);
+	int rc = send_prepare(&b->in, a, b->memory, b->server.mount_point, b->config, &tls,
+			      snapshot, &err);
 	pki_server_cert_clear(&cert);
 	if (rc) {
-		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
-		return;
+		fail_build(id, snapshot ? TASK_BUILDING_ERROR_REPLICA : TASK_BUILDING_ERROR_SERVER,
+			   err.message);
+		return -1;
 	}
 	bool restoring = json_is_string(json_object_get(a, "backup_id"));
 	if (wait_for_service(id, cfg_int(restoring ? CFG_RESTORE_USAGE_TIMEOUT : CFG_USAGE_TIMEOUT),
 			     &err)) {
 		fail_build(id,
 			   err.status == 504 ? TASK_BUILDING_ERROR_TIMEOUT_GA
+			   : snapshot	     ? TASK_BUILDING_ERROR_REPLICA
 					     : TASK_BUILDING_ERROR_SERVER,
 			   err.message);
 		if (err.status == 504)
 			instance_set_service_status(id, SERVICE_FAILED_TIMEOUT_GUESTAGENT, &err);
-		return;
+		return -1;
 	}
 	if (instance_set_task(id, TASK_NONE, &err)) {
 		log_error("cannot finish the build: %s", err.message);
+		return -1;
+	}
+	log_info("instance is ACTIVE at %s after %.3f s", b->server.address,
+		 now_seconds() - b->started);
+	return 0;
+}
+
+static void run_create(const char *id, const json_t *a)
+{
+	struct tasks_build *b = malloc(sizeof *b);
+	if (!b) {
+		fail_build(id, TASK_BUILDING_ERROR_SERVER, "out of memory");
 		return;
 	}
-	log_info("instance is ACTIVE at %s after %.3f s", server.address, now_seconds() - started);
+	if (!tasks_build_machine(id, a, b))
+		tasks_build_finish(b, a, NULL);
+	free(b);
 }
 
 int tasks_create_instance(const json_t *args, struct ct_error *err)
 {
+	if (json_is_string(json_object_get(args, "slave_of_id")))
+		return tasks_create_replicas(args, err);
 	const char *id = json_string_value(json_object_get(args, "instance_id"));
 	if (!id)
-		return ct_fail(err, 501,
-			       "creating several instances at once (replicas) is not "
-			       "implemented in ctrove yet");
+		return ct_fail(err, 400, "instance_id must be a string");
 	return task_threads_submit(run_create, id, args, err);
 }
 
@@ -303,8 +326,7 @@ static void run_update_access(const char *id, const json_t *args)
 	if (instance_load(id, NULL, &in, &err))
 		return;
 	const struct compute_driver *driver = compute_driver_current(&err);
-	if (!driver ||
-	    driver->set_access(id, in.manager, json_object_get(args, "allowed_cidrs"), &err)) {
+	if (!driver || replication_apply_access(id, json_object_get(args, "allowed_cidrs"), &err)) {
 		log_error("access update failed: %s", err.message);
 		instance_add_fault(id, err.message, "", &ignored);
 		instance_set_task(id, TASK_UPDATING_ERROR_ACCESS, &ignored);

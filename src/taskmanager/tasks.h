@@ -12,12 +12,28 @@
 #include <jansson.h>
 
 #include "common/error.h"
+#include "compute/driver.h"
+#include "db/instances.h"
 
 /* args: the create_instance cast's arguments (borrowed, copied). */
 int tasks_create_instance(const json_t *args, struct ct_error *err);
 int tasks_delete_instance(const char *instance_id, struct ct_error *err);
 int tasks_restart(const char *instance_id, struct ct_error *err);
 int tasks_update_access(const char *instance_id, const json_t *access, struct ct_error *err);
+/* A build in two halves, so that replicas get their machines (and addresses)
+ * before their source is asked for a snapshot naming them: the machine, its
+ * address and its rendered config; then the certificate, prepare (with
+ * snapshot when seeding a replica; NULL = none) and the wait for ACTIVE. Each
+ * records a failure on the instance (fault, error task) and returns -1. */
+struct tasks_build {
+	struct instance in;
+	long memory;
+	struct compute_server server;
+	char config[8192];
+	double started;
+};
+int tasks_build_machine(const char *id, const json_t *create_args, struct tasks_build *b);
+int tasks_build_finish(struct tasks_build *b, const json_t *create_args, const json_t *snapshot);
 /* At start: builds that were interrupted go to ERROR, deletes are finished. */
 void tasks_recover(void);
 /* Wait for running tasks (at shutdown). */
