@@ -140,6 +140,13 @@ static json_t *on_prepare(void *user, const struct rpc_request *req, struct ct_e
 	pthread_mutex_unlock(&a->lock);
 	send_heartbeat(a);
 	int rc = a->ds->prepare(&inst, req->args, err);
+	/* Trove §2.3 step 11: a replica starts replicating before it is ACTIVE. */
+	const json_t *snapshot = json_object_get(req->args, "snapshot");
+	if (!rc && json_is_object(snapshot)) {
+		rc = a->ds->attach_replica(&inst, snapshot, false, err);
+		if (!rc)
+			log_info("prepare: replicating from the snapshot's source");
+	}
 	pthread_mutex_lock(&a->lock);
 	a->building = false;
 	a->failed = rc != 0;
@@ -490,6 +497,132 @@ static json_t *on_guest_log_action(void *user, const struct rpc_request *req, st
 	return v;
 }
 
+/* --- replication (trove-guest.md §5; the manager's slot does the work) --- */
+
+static json_t *on_backup_required_for_replication(void *user, const struct rpc_request *req,
+						  struct ct_error *err)
+{
+	(void)user;
+	(void)req;
+	(void)err;
+	return json_true(); /* as Trove: every datastore seeds from a snapshot */
+}
+
+static json_t *on_get_replication_snapshot(void *user, const struct rpc_request *req,
+					   struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	const json_t *info = json_object_get(req->args, "snapshot_info");
+	const char *id = json_string_value(json_object_get(info, "id"));
+	const json_t *addresses = json_object_get(info, "replica_addresses");
+	if (addresses && !json_is_null(addresses) && !json_is_array(addresses))
+		return ct_fail(err, 400, "snapshot_info.replica_addresses must be a list."), NULL;
+	json_t *r = a->ds->get_replication_snapshot(&a->inst, info, err);
+	/* A stored snapshot is a backup row like any other: it is COMPLETED the
+	 * way create_backup's are, with what the store recorded. */
+	const json_t *stored = json_object_get(r, "backup");
+	if (json_is_object(stored) && id && *id) {
+		double bytes = (double)json_integer_value(json_object_get(stored, "size"));
+		update_backup(a, id,
+			      json_pack("{s:s,s:b,s:O,s:O,s:f,s:O?}", "state", "COMPLETED",
+					"success", true, "checksum",
+					json_object_get(stored, "checksum"), "location",
+					json_object_get(stored, "location"), "size",
+					bytes / (1024.0 * 1024.0 * 1024.0), "backup_type",
+					json_object_get(info, "backup_type")));
+	}
+	return r;
+}
+
+static json_t *on_attach_replica(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	const json_t *info = json_object_get(req->args, "replica_info");
+	if (!json_is_object(json_object_get(info, "master")))
+		return ct_fail(err, 400, "replica_info has no master."), NULL;
+	int rc = a->ds->attach_replica(&a->inst, info, arg_flag(req, "restart"), err);
+	send_heartbeat(a);
+	return done(rc);
+}
+
+static json_t *on_detach_replica(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	json_t *r = a->ds->detach_replica(&a->inst, arg_flag(req, "for_failover"), err);
+	send_heartbeat(a);
+	return r;
+}
+
+static json_t *on_get_replica_context(void *user, const struct rpc_request *req,
+				      struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	const json_t *addresses = json_object_get(req->args, "replica_addresses");
+	return a->ds->get_replica_context(&a->inst, json_is_array(addresses) ? addresses : NULL,
+					  err);
+}
+
+static json_t *on_make_read_only(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return done(a->ds->make_read_only(&a->inst, arg_flag(req, "read_only"), err));
+}
+
+static json_t *on_enable_as_master(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	(void)req; /* replica_source_config: ctrove applies built-in settings */
+	return done(a->ds->enable_as_master(&a->inst, err));
+}
+
+static json_t *on_demote_replication_master(void *user, const struct rpc_request *req,
+					    struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	(void)req;
+	return done(a->ds->demote_replication_master(&a->inst, err));
+}
+
+static json_t *on_get_latest_txn_id(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	(void)req;
+	return a->ds->get_latest_txn_id(&a->inst, err);
+}
+
+#define WAIT_FOR_TXN_DEFAULT_S 60
+#define WAIT_FOR_TXN_MAX_S     3600
+
+static json_t *on_wait_for_txn(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	const char *txn = arg_string(req, "txn");
+	const json_t *timeout = json_object_get(req->args, "timeout");
+	json_int_t seconds =
+		json_is_integer(timeout) ? json_integer_value(timeout) : WAIT_FOR_TXN_DEFAULT_S;
+	if (!txn || !*txn || strlen(txn) > 4096)
+		return ct_fail(err, 400, "wait_for_txn needs a transaction id."), NULL;
+	if (seconds < 1 || seconds > WAIT_FOR_TXN_MAX_S)
+		return ct_fail(err, 400, "wait_for_txn: timeout must be 1 to %d seconds.",
+			       WAIT_FOR_TXN_MAX_S),
+		       NULL;
+	return done(a->ds->wait_for_txn(&a->inst, txn, (int)seconds, err));
+}
+
+static json_t *on_get_last_txn(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	(void)req;
+	return a->ds->get_last_txn(&a->inst, err);
+}
+
+static json_t *on_set_synchronous_replication(void *user, const struct rpc_request *req,
+					      struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	return done(a->ds->set_synchronous_replication(&a->inst, arg_flag(req, "enabled"), err));
+}
+
 static json_t *not_implemented(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
@@ -562,6 +695,26 @@ static const struct rpc_arg start_conf_args[] = {
 static const struct rpc_arg fs_args[] = {{"fs_path", RPC_T_STRING | RPC_T_NULL, false}, END};
 static const struct rpc_arg create_backup_args[] = {{"backup_info", RPC_T_OBJECT, true}, END};
 
+static const struct rpc_arg snapshot_args[] = {
+	{"snapshot_info", RPC_T_OBJECT, true},
+	{"replica_source_config", RPC_T_ANY, false}, /* ignored: built-in settings */
+	END};
+static const struct rpc_arg attach_replica_args[] = {
+	{"replica_info", RPC_T_OBJECT, true},
+	{"slave_config", RPC_T_ANY, false}, /* ignored */
+	{"restart", RPC_T_BOOL | RPC_T_NULL, false},
+	END};
+static const struct rpc_arg detach_replica_args[] = {
+	{"for_failover", RPC_T_BOOL | RPC_T_NULL, false}, END};
+static const struct rpc_arg replica_context_args[] = {
+	{"replica_addresses", RPC_T_ARRAY | RPC_T_NULL, false}, END}; /* ctrove */
+static const struct rpc_arg read_only_args[] = {{"read_only", RPC_T_BOOL, true}, END};
+static const struct rpc_arg enable_as_master_args[] = {{"replica_source_config", RPC_T_ANY, false},
+						       END};
+static const struct rpc_arg wait_for_txn_args[] = {
+	{"txn", RPC_T_STRING, true}, {"timeout", RPC_T_INT | RPC_T_NULL, false}, END};
+static const struct rpc_arg synchronous_args[] = {{"enabled", RPC_T_BOOL, true}, END};
+
 /* Methods of §1.3 not served yet; every argument accepted, answer 501. */
 #define LATER(name)                                                                                \
 	{                                                                                          \
@@ -609,17 +762,18 @@ static const struct rpc_method guest_methods[] = {
 	LATER("unmount_volume"),
 	LATER("resize_fs"),
 	{"create_backup", on_create_backup, create_backup_args, false},
-	LATER("backup_required_for_replication"),
-	LATER("get_replication_snapshot"),
-	LATER("attach_replica"),
-	LATER("detach_replica"),
-	LATER("get_replica_context"),
-	LATER("make_read_only"),
-	LATER("enable_as_master"),
-	LATER("demote_replication_master"),
-	LATER("get_latest_txn_id"),
-	LATER("wait_for_txn"),
-	LATER("get_last_txn"),
+	{"backup_required_for_replication", on_backup_required_for_replication, NULL, false},
+	{"get_replication_snapshot", on_get_replication_snapshot, snapshot_args, false},
+	{"attach_replica", on_attach_replica, attach_replica_args, false},
+	{"detach_replica", on_detach_replica, detach_replica_args, false},
+	{"get_replica_context", on_get_replica_context, replica_context_args, false},
+	{"make_read_only", on_make_read_only, read_only_args, false},
+	{"enable_as_master", on_enable_as_master, enable_as_master_args, false},
+	{"demote_replication_master", on_demote_replication_master, NULL, false},
+	{"get_latest_txn_id", on_get_latest_txn_id, NULL, false},
+	{"wait_for_txn", on_wait_for_txn, wait_for_txn_args, false},
+	{"get_last_txn", on_get_last_txn, NULL, false},
+	{"set_synchronous_replication", on_set_synchronous_replication, synchronous_args, false},
 	LATER("upgrade"),
 	LATER("pre_upgrade"),
 	LATER("post_upgrade"),

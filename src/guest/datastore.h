@@ -192,6 +192,44 @@ struct datastore_manager {
 	 * "queries" (since the server started), "replication_lag"? (seconds, on a
 	 * replica only)}. */
 	json_t *(*server_stats)(const struct guest_instance *inst, struct ct_error *err);
+
+	/* --- replication (trove-guest.md §5, docs/replication.md). Shapes are
+	 * the guest RPC's (the contract's table); a NULL slot answers 501. --- */
+	/* get_replication_snapshot(snapshot_info): seed material for new replicas
+	 * (MariaDB: a backup to snapshot_info's store, then a replication user
+	 * admitted from snapshot_info.replica_addresses, or '%'). → {"dataset",
+	 * "replication_strategy", "master", "replica_conf"}; ctrove adds "backup":
+	 * {"checksum", "location", "size" (bytes)} when a backup was stored. */
+	json_t *(*get_replication_snapshot)(const struct guest_instance *inst,
+					    const json_t *snapshot_info, struct ct_error *err);
+	/* attach_replica(replica_info, restart): replicate from replica_info's
+	 * master; "dataset" present means first seeding from the restored
+	 * snapshot. Returns once replication runs (180 s at most). */
+	int (*attach_replica)(const struct guest_instance *inst, const json_t *replica_info,
+			      bool restart, struct ct_error *err);
+	/* detach_replica(for_failover) → {"replication_user": name or null}. */
+	json_t *(*detach_replica)(const struct guest_instance *inst, bool for_failover,
+				  struct ct_error *err);
+	/* get_replica_context(replica_addresses?) → {"master", "replica_conf"}
+	 * with a new replication user; replica_addresses NULL or [] admits '%'. */
+	json_t *(*get_replica_context)(const struct guest_instance *inst,
+				       const json_t *replica_addresses, struct ct_error *err);
+	int (*make_read_only)(const struct guest_instance *inst, bool read_only,
+			      struct ct_error *err);
+	int (*enable_as_master)(const struct guest_instance *inst, struct ct_error *err);
+	int (*demote_replication_master)(const struct guest_instance *inst, struct ct_error *err);
+	/* → a JSON string: the position of the last transaction written here. */
+	json_t *(*get_latest_txn_id)(const struct guest_instance *inst, struct ct_error *err);
+	/* Wait until txn (get_latest_txn_id's answer on the source) is applied
+	 * here; 504 after timeout_s seconds. */
+	int (*wait_for_txn)(const struct guest_instance *inst, const char *txn, int timeout_s,
+			    struct ct_error *err);
+	/* → [master id string, integer seq] (Trove's (master, seq) pair). */
+	json_t *(*get_last_txn)(const struct guest_instance *inst, struct ct_error *err);
+	/* ctrove: commits on this source wait for one replica's acknowledgement
+	 * (enabled) or not. */
+	int (*set_synchronous_replication)(const struct guest_instance *inst, bool enabled,
+					   struct ct_error *err);
 };
 
 /* list_access(): the databases of get_user, the same for every datastore.

@@ -575,10 +575,15 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 	if (!others)
 		return ct_fail(err, 500, "Out of memory.");
 	json_object_del(others, "backup_info");
+	json_object_del(others, "snapshot"); /* the agent attaches after prepare */
 	int unsupported = guest_prepare_check_unsupported(others, err);
 	json_decref(others);
 	if (unsupported)
 		return -1;
+	if (guest_kw_present(kwargs, "snapshot") && !guest_kw_present(kwargs, "backup_info"))
+		return ct_fail(err, 400,
+			       "A MariaDB replica is seeded from its snapshot's backup: "
+			       "prepare got a snapshot without backup_info.");
 	if (prevalidate(kwargs, err) || mdb_paths(inst, &p, err) ||
 	    guest_identity_resolve(inst->os_user, &id, err) || make_dirs(inst, &p, &id, err) ||
 	    guest_mark_prepared(inst, false, err))
@@ -678,6 +683,14 @@ static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *
 		.rotate_tls = mdb_rotate_tls, .start_with_config = mdb_start_with_config,          \
 		.log_files = mdb_log_files, .log_enable = mdb_log_enable,                          \
 		.server_stats = mdb_server_stats,                                                  \
+		.get_replication_snapshot = mdb_get_replication_snapshot,                          \
+		.attach_replica = mdb_attach_replica, .detach_replica = mdb_detach_replica,        \
+		.get_replica_context = mdb_get_replica_context,                                    \
+		.make_read_only = mdb_make_read_only, .enable_as_master = mdb_enable_as_master,    \
+		.demote_replication_master = mdb_demote_replication_master,                        \
+		.get_latest_txn_id = mdb_get_latest_txn_id, .wait_for_txn = mdb_wait_for_txn,      \
+		.get_last_txn = mdb_get_last_txn,                                                  \
+		.set_synchronous_replication = mdb_set_synchronous_replication,                    \
 	}
 
 const struct datastore_manager mariadb_manager = MDB_OPS("mariadb");

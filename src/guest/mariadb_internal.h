@@ -155,4 +155,25 @@ int mdb_log_files(const struct guest_instance *inst, struct guest_log_file *out,
 int mdb_log_enable(const struct guest_instance *inst, const char *log, bool enable, long slow_ms,
 		   struct ct_error *err);
 
+/* mariadb_replication.c: GTID replication (datastore.h's replication slots),
+ * and the guard users and databases calls take on a read-only replica (400). */
+json_t *mdb_get_replication_snapshot(const struct guest_instance *inst, const json_t *snapshot_info,
+				     struct ct_error *err);
+int mdb_attach_replica(const struct guest_instance *inst, const json_t *info, bool restart,
+		       struct ct_error *err);
+json_t *mdb_detach_replica(const struct guest_instance *inst, bool for_failover,
+			   struct ct_error *err);
+json_t *mdb_get_replica_context(const struct guest_instance *inst, const json_t *replica_addresses,
+				struct ct_error *err);
+int mdb_make_read_only(const struct guest_instance *inst, bool read_only, struct ct_error *err);
+int mdb_enable_as_master(const struct guest_instance *inst, struct ct_error *err);
+int mdb_demote_replication_master(const struct guest_instance *inst, struct ct_error *err);
+json_t *mdb_get_latest_txn_id(const struct guest_instance *inst, struct ct_error *err);
+int mdb_wait_for_txn(const struct guest_instance *inst, const char *txn, int timeout_s,
+		     struct ct_error *err);
+json_t *mdb_get_last_txn(const struct guest_instance *inst, struct ct_error *err);
+int mdb_set_synchronous_replication(const struct guest_instance *inst, bool enabled,
+				    struct ct_error *err);
+int mdb_refuse_on_replica(const struct guest_instance *inst, struct ct_error *err);
+
 #endif

@@ -8,6 +8,8 @@
  * database names in GRANT/REVOKE are escaped so `_` and `%` match themselves
  * only, and disable_root drops the remote root account instead of leaving it
  * with an unknown password ([BUG-18] 8).
+ * A read-only replica refuses to create or delete databases and users (400),
+ * as the API does first (mariadb_replication.c knows what a replica is).
  * Owns nothing; may not start or stop the server or touch its files.
  */
 #define LOG_MODULE "guest.mariadb"
@@ -264,6 +266,8 @@ out:
 int mdb_create_database_op(const struct guest_instance *inst, const json_t *databases,
 			   struct ct_error *err)
 {
+	if (mdb_refuse_on_replica(inst, err))
+		return -1;
 	MYSQL *c = mdb_connect_admin(inst, err);
 	if (!c)
 		return -1;
@@ -275,6 +279,8 @@ int mdb_create_database_op(const struct guest_instance *inst, const json_t *data
 int mdb_delete_database(const struct guest_instance *inst, const json_t *database,
 			struct ct_error *err)
 {
+	if (mdb_refuse_on_replica(inst, err))
+		return -1;
 	const char *name = guest_model_db_name(database);
 	if (mdb_check_db_name(name, true, err))
 		return -1;
@@ -429,6 +435,8 @@ out:
 
 int mdb_create_user_op(const struct guest_instance *inst, const json_t *users, struct ct_error *err)
 {
+	if (mdb_refuse_on_replica(inst, err))
+		return -1;
 	MYSQL *c = mdb_connect_admin(inst, err);
 	if (!c)
 		return -1;
@@ -507,6 +515,8 @@ json_t *mdb_list_users(const struct guest_instance *inst, int limit, const char 
 
 int mdb_delete_user(const struct guest_instance *inst, const json_t *user, struct ct_error *err)
 {
+	if (mdb_refuse_on_replica(inst, err))
+		return -1;
 	char host[MDB_HOST_MAX + 1];
 	const char *name = guest_model_name(user);
 	if (check_account(name, guest_model_host(user), host, err))

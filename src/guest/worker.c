@@ -400,6 +400,76 @@ static json_t *w_server_stats(const struct guest_instance *inst, struct ct_error
 	return call(inst, "server_stats", json_object(), err);
 }
 
+/* --- replication: every call opens a session, so each runs in a worker --- */
+
+static json_t *w_get_replication_snapshot(const struct guest_instance *inst,
+					  const json_t *snapshot_info, struct ct_error *err)
+{
+	return call(inst, "get_replication_snapshot",
+		    json_pack("{s:o?}", "snapshot_info", copy(snapshot_info)), err);
+}
+
+static int w_attach_replica(const struct guest_instance *inst, const json_t *replica_info,
+			    bool restart, struct ct_error *err)
+{
+	return call_done(
+		inst, "attach_replica",
+		json_pack("{s:o?,s:b}", "replica_info", copy(replica_info), "restart", restart),
+		err);
+}
+
+static json_t *w_detach_replica(const struct guest_instance *inst, bool for_failover,
+				struct ct_error *err)
+{
+	return call(inst, "detach_replica", json_pack("{s:b}", "for_failover", for_failover), err);
+}
+
+static json_t *w_get_replica_context(const struct guest_instance *inst,
+				     const json_t *replica_addresses, struct ct_error *err)
+{
+	return call(inst, "get_replica_context",
+		    json_pack("{s:o?}", "replica_addresses", copy(replica_addresses)), err);
+}
+
+static int w_make_read_only(const struct guest_instance *inst, bool read_only, struct ct_error *err)
+{
+	return call_done(inst, "make_read_only", json_pack("{s:b}", "read_only", read_only), err);
+}
+
+static int w_enable_as_master(const struct guest_instance *inst, struct ct_error *err)
+{
+	return call_done(inst, "enable_as_master", json_object(), err);
+}
+
+static int w_demote_replication_master(const struct guest_instance *inst, struct ct_error *err)
+{
+	return call_done(inst, "demote_replication_master", json_object(), err);
+}
+
+static json_t *w_get_latest_txn_id(const struct guest_instance *inst, struct ct_error *err)
+{
+	return call(inst, "get_latest_txn_id", json_object(), err);
+}
+
+static int w_wait_for_txn(const struct guest_instance *inst, const char *txn, int timeout_s,
+			  struct ct_error *err)
+{
+	return call_done(inst, "wait_for_txn",
+			 json_pack("{s:s?,s:i}", "txn", txn, "timeout", timeout_s), err);
+}
+
+static json_t *w_get_last_txn(const struct guest_instance *inst, struct ct_error *err)
+{
+	return call(inst, "get_last_txn", json_object(), err);
+}
+
+static int w_set_synchronous_replication(const struct guest_instance *inst, bool enabled,
+					 struct ct_error *err)
+{
+	return call_done(inst, "set_synchronous_replication",
+			 json_pack("{s:b}", "enabled", enabled), err);
+}
+
 const struct datastore_manager guest_worker_manager = {
 	.name = "worker",
 	.prepare = w_prepare,
@@ -428,6 +498,17 @@ const struct datastore_manager guest_worker_manager = {
 	.log_files = w_log_files,
 	.log_enable = w_log_enable,
 	.server_stats = w_server_stats,
+	.get_replication_snapshot = w_get_replication_snapshot,
+	.attach_replica = w_attach_replica,
+	.detach_replica = w_detach_replica,
+	.get_replica_context = w_get_replica_context,
+	.make_read_only = w_make_read_only,
+	.enable_as_master = w_enable_as_master,
+	.demote_replication_master = w_demote_replication_master,
+	.get_latest_txn_id = w_get_latest_txn_id,
+	.wait_for_txn = w_wait_for_txn,
+	.get_last_txn = w_get_last_txn,
+	.set_synchronous_replication = w_set_synchronous_replication,
 };
 
 /* --- the worker's side ----------------------------------------------------- */
@@ -435,6 +516,66 @@ const struct datastore_manager guest_worker_manager = {
 static json_t *done(int rc)
 {
 	return rc ? NULL : json_null();
+}
+
+/* A replication op (NULL slot: 501); NULL with err untouched when op is none. */
+static json_t *run_replication(const struct datastore_manager *m, const struct guest_instance *inst,
+			       const char *op, const json_t *args, struct ct_error *err)
+{
+#define ARG(name) json_object_get(args, name)
+#define SLOT(slot)                                                                                 \
+	if (!m->slot)                                                                              \
+		return ct_fail(err, 501, "%s is not supported for %s.", #slot, m->name), NULL;
+	if (!strcmp(op, "get_replication_snapshot")) {
+		SLOT(get_replication_snapshot);
+		return m->get_replication_snapshot(inst, ARG("snapshot_info"), err);
+	}
+	if (!strcmp(op, "attach_replica")) {
+		SLOT(attach_replica);
+		return done(m->attach_replica(inst, ARG("replica_info"),
+					      json_is_true(ARG("restart")), err));
+	}
+	if (!strcmp(op, "detach_replica")) {
+		SLOT(detach_replica);
+		return m->detach_replica(inst, json_is_true(ARG("for_failover")), err);
+	}
+	if (!strcmp(op, "get_replica_context")) {
+		SLOT(get_replica_context);
+		return m->get_replica_context(inst, ARG("replica_addresses"), err);
+	}
+	if (!strcmp(op, "make_read_only")) {
+		SLOT(make_read_only);
+		return done(m->make_read_only(inst, json_is_true(ARG("read_only")), err));
+	}
+	if (!strcmp(op, "enable_as_master")) {
+		SLOT(enable_as_master);
+		return done(m->enable_as_master(inst, err));
+	}
+	if (!strcmp(op, "demote_replication_master")) {
+		SLOT(demote_replication_master);
+		return done(m->demote_replication_master(inst, err));
+	}
+	if (!strcmp(op, "get_latest_txn_id")) {
+		SLOT(get_latest_txn_id);
+		return m->get_latest_txn_id(inst, err);
+	}
+	if (!strcmp(op, "wait_for_txn")) {
+		SLOT(wait_for_txn);
+		return done(m->wait_for_txn(inst, json_string_value(ARG("txn")),
+					    (int)json_integer_value(ARG("timeout")), err));
+	}
+	if (!strcmp(op, "get_last_txn")) {
+		SLOT(get_last_txn);
+		return m->get_last_txn(inst, err);
+	}
+	if (!strcmp(op, "set_synchronous_replication")) {
+		SLOT(set_synchronous_replication);
+		return done(
+			m->set_synchronous_replication(inst, json_is_true(ARG("enabled")), err));
+	}
+#undef SLOT
+#undef ARG
+	return NULL;
 }
 
 /* The real manager's answer to op: a new reference, or NULL with err set. */
@@ -505,6 +646,9 @@ static json_t *run(const struct datastore_manager *m, const struct guest_instanc
 		return done(m->log_enable(inst, json_string_value(ARG("name")),
 					  json_is_true(ARG("enable")),
 					  (long)json_integer_value(ARG("slow_ms")), err));
+	json_t *repl = run_replication(m, inst, op, args, err);
+	if (repl || err->status)
+		return repl;
 #undef ARG
 	ct_fail(err, 500, "The worker has no operation %.40s.", op);
 	return NULL;
