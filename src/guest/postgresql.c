@@ -323,17 +323,23 @@ int pg_write_hba(const struct pg_paths *p, const struct guest_identity *id, bool
 				  "host    all          postgres  0.0.0.0/0   reject\n"
 				  "host    all          postgres  ::/0        reject\n"
 				  "host    all          os_admin  0.0.0.0/0   reject\n"
-				  "host    all          os_admin  ::/0        reject\n"
-				  "host    replication  all       0.0.0.0/0   reject\n"
-				  "host    replication  all       ::/0        reject\n";
+				  "host    all          os_admin  ::/0        reject\n";
+	/* Replication: only the roles replicas connect as, only from their
+	 * addresses (postgresql_replication.c); nobody else. */
+	static const char repl_reject[] = "host    replication  all       0.0.0.0/0   reject\n"
+					  "host    replication  all       ::/0        reject\n";
 	static const char tenants[] = "host    all          all       0.0.0.0/0   scram-sha-256\n"
 				      "host    all          all       ::/0        scram-sha-256\n";
 	static const char tenants_tls[] =
 		"hostssl all          all       0.0.0.0/0   scram-sha-256\n"
 		"hostssl all          all       ::/0        scram-sha-256\n";
-	char text[sizeof hba + sizeof tenants_tls];
-	int len = snprintf(text, sizeof text, "%s%s", hba, require_tls ? tenants_tls : tenants);
-	if (guest_write_file_owned(p->hba, text, (size_t)len, 0600, id, err))
+	char text[sizeof hba + sizeof repl_reject + sizeof tenants_tls + 16384];
+	size_t len = (size_t)snprintf(text, sizeof text, "%s", hba);
+	len += pg_repl_hba_lines(p, text + len,
+				 sizeof text - len - sizeof repl_reject - sizeof tenants_tls);
+	len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", repl_reject,
+				require_tls ? tenants_tls : tenants);
+	if (guest_write_file_owned(p->hba, text, len, 0600, id, err))
 		return -1;
 	char self[64], ident[512];
 	guest_self_name(self, sizeof self);
@@ -720,6 +726,11 @@ static int prevalidate(const json_t *kwargs, struct ct_error *err)
 	return 0;
 }
 
+int pg_secure(const struct guest_instance *inst, const struct pg_paths *p, struct ct_error *err)
+{
+	return secure(inst, p, err);
+}
+
 static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, struct ct_error *err)
 {
 	double t0 = guest_now();
@@ -736,6 +747,11 @@ static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, s
 	if (!others)
 		return ct_fail(err, 500, "Out of memory.");
 	json_object_del(others, "backup_info");
+	/* A replica of a PostgreSQL source is seeded by pg_basebackup
+	 * (postgresql_replication.c), not from a stored backup. */
+	bool seed = !restore && guest_kw_present(kwargs, "snapshot");
+	if (seed)
+		json_object_del(others, "snapshot");
 	int unsupported = guest_prepare_check_unsupported(others, err);
 	json_decref(others);
 	if (unsupported || prevalidate(kwargs, err) || guest_tls_prepare_check(kwargs, err) ||
@@ -755,6 +771,9 @@ static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, s
 	if (restore) {
 		if (pg_restore_backup(inst, &p, &id, major, backup_info, err))
 			return -1;
+	} else if (seed) {
+		if (pg_repl_seed(inst, &p, &id, bin_dir, json_object_get(kwargs, "snapshot"), err))
+			return -1;
 	} else {
 		int have = data_major(&p);
 		if (have && have != major)
@@ -768,6 +787,14 @@ static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, s
 	if (start_server(inst, &p, err))
 		return -1;
 	double t_secure = guest_now();
+	if (seed) {
+		/* A hot standby: its users, databases and os_admin are the source's. */
+		if (pg_repl_wait_seeded(inst, &p, err) || guest_mark_prepared(inst, true, err))
+			return -1;
+		log_info("prepare: replica ready in %.3f s (seeding %.3f s)", guest_now() - t0,
+			 t_start - t_init);
+		return 0;
+	}
 	if (secure(inst, &p, err))
 		return -1;
 	PGconn *c = pg_connect_admin(inst, NULL, err);

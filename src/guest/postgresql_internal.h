@@ -176,4 +176,40 @@ int pg_log_files(const struct guest_instance *inst, struct guest_log_file *out, 
 int pg_log_enable(const struct guest_instance *inst, const char *log, bool enable, long slow_ms,
 		  struct ct_error *err);
 
+/* postgresql_replication.c: streaming replication (docs/guest-postgresql.md
+ * "Replication"); the manager's replication slots are these functions. */
+/* True when conf.d makes this instance a standby of another. */
+bool pg_repl_is_replica(const struct pg_paths *p);
+/* pg_hba.conf lines admitting the replication roles from their replicas'
+ * addresses (pg_write_hba puts them before its replication reject). */
+size_t pg_repl_hba_lines(const struct pg_paths *p, char *out, size_t size);
+/* prepare with a snapshot: pg_basebackup into the empty data directory, set
+ * up as a standby; then, once started, wait until it streams. */
+int pg_repl_seed(const struct guest_instance *inst, const struct pg_paths *p,
+		 const struct guest_identity *id, const char *bin_dir, const json_t *snapshot,
+		 struct ct_error *err);
+int pg_repl_wait_seeded(const struct guest_instance *inst, const struct pg_paths *p,
+			struct ct_error *err);
+/* 400 when the instance is a replica (its users and databases are its source's). */
+int pg_repl_refuse_on_replica(const struct guest_instance *inst, struct ct_error *err);
+/* os_admin with a fresh password of this instance's own (postgresql.c). */
+int pg_secure(const struct guest_instance *inst, const struct pg_paths *p, struct ct_error *err);
+json_t *pg_get_replication_snapshot(const struct guest_instance *inst, const json_t *snapshot_info,
+				    struct ct_error *err);
+json_t *pg_get_replica_context(const struct guest_instance *inst, const json_t *replica_addresses,
+			       struct ct_error *err);
+int pg_attach_replica(const struct guest_instance *inst, const json_t *replica_info, bool restart,
+		      struct ct_error *err);
+json_t *pg_detach_replica(const struct guest_instance *inst, bool for_failover,
+			  struct ct_error *err);
+int pg_enable_as_master(const struct guest_instance *inst, struct ct_error *err);
+int pg_demote_replication_master(const struct guest_instance *inst, struct ct_error *err);
+int pg_make_read_only(const struct guest_instance *inst, bool read_only, struct ct_error *err);
+json_t *pg_get_latest_txn_id(const struct guest_instance *inst, struct ct_error *err);
+int pg_wait_for_txn(const struct guest_instance *inst, const char *txn, int timeout_s,
+		    struct ct_error *err);
+json_t *pg_get_last_txn(const struct guest_instance *inst, struct ct_error *err);
+int pg_set_synchronous_replication(const struct guest_instance *inst, bool enabled,
+				   struct ct_error *err);
+
 #endif

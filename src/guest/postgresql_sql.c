@@ -127,6 +127,10 @@ PGconn *pg_connect_admin(const struct guest_instance *inst, const char *dbname,
 	struct guest_credentials cred;
 	if (pg_paths(inst, &p, err))
 		return NULL;
+	/* A replica's os_admin is its source's, password unknown here: the agent
+	 * logs in by peer instead (postgresql_replication.c). */
+	if (access(p.admin_cnf, F_OK) && pg_repl_is_replica(&p))
+		return pg_connect_bootstrap(inst, err);
 	if (guest_read_credentials(p.admin_cnf, &cred, err)) {
 		if (err && err->status == 404)
 			ct_fail(err, 422, "The database server is not prepared.");

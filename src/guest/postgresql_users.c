@@ -183,7 +183,8 @@ static int db_exists(PGconn *c, const char *name, struct ct_error *err)
 	"NOT IN " PG_HIDDEN_DBS " AND (d.datdba = r.oid OR EXISTS (SELECT 1 FROM "                 \
 	"pg_catalog.aclexplode(d.datacl) a WHERE a.grantee = r.oid AND a.privilege_type = "        \
 	"'CONNECT'))), '[]'::json)::text FROM pg_catalog.pg_roles r WHERE r.rolcanlogin AND "      \
-	"r.rolname NOT IN " PG_HIDDEN_ROLES " AND r.rolname::text !~ '^pg_'"
+	"r.rolname NOT IN " PG_HIDDEN_ROLES " AND r.rolname::text !~ '^pg_' AND "                  \
+	"r.rolname::text !~ '^ctrove_repl_'"
 
 static json_t *user_row(PGresult *res, int row)
 {
@@ -338,6 +339,8 @@ int pg_create_database_op(const struct guest_instance *inst, const json_t *datab
 {
 	if (pg_check_databases(databases, err))
 		return -1;
+	if (pg_repl_refuse_on_replica(inst, err))
+		return -1;
 	PGconn *c = pg_connect_admin(inst, NULL, err);
 	if (!c)
 		return -1;
@@ -351,6 +354,8 @@ int pg_delete_database(const struct guest_instance *inst, const json_t *database
 {
 	const char *name = guest_model_db_name(database);
 	if (check_db(name, err))
+		return -1;
+	if (pg_repl_refuse_on_replica(inst, err))
 		return -1;
 	PGconn *c = pg_connect_admin(inst, NULL, err);
 	if (!c)
@@ -461,6 +466,8 @@ int pg_create_user_op(const struct guest_instance *inst, const json_t *users, st
 {
 	if (pg_check_users(users, err))
 		return -1;
+	if (pg_repl_refuse_on_replica(inst, err))
+		return -1;
 	PGconn *c = pg_connect_admin(inst, NULL, err);
 	if (!c)
 		return -1;
@@ -523,6 +530,8 @@ int pg_delete_user(const struct guest_instance *inst, const json_t *user, struct
 	const char *name = guest_model_name(user);
 	if (check_user(name, err))
 		return -1;
+	if (pg_repl_refuse_on_replica(inst, err))
+		return -1;
 	PGconn *c = pg_connect_admin(inst, NULL, err);
 	if (!c)
 		return -1;
@@ -557,6 +566,8 @@ int pg_update_attributes(const struct guest_instance *inst, const char *username
 	if ((new_name && check_user(new_name, err)) || (password && check_password(password, err)))
 		return -1;
 	bool rename = new_name && strcmp(new_name, username);
+	if (pg_repl_refuse_on_replica(inst, err))
+		return -1;
 	PGconn *c = pg_connect_admin(inst, NULL, err);
 	if (!c)
 		return -1;
@@ -599,6 +610,8 @@ int pg_change_passwords(const struct guest_instance *inst, const json_t *users,
 		    check_password(guest_model_password(u), err))
 			return -1;
 	}
+	if (pg_repl_refuse_on_replica(inst, err))
+		return -1;
 	PGconn *c = pg_connect_admin(inst, NULL, err);
 	if (!c)
 		return -1;
@@ -638,6 +651,8 @@ int pg_grant_access(const struct guest_instance *inst, const char *username, con
 		if (check_db(guest_model_db_name(d), err))
 			return -1;
 	}
+	if (pg_repl_refuse_on_replica(inst, err))
+		return -1;
 	PGconn *c = pg_connect_admin(inst, NULL, err);
 	if (!c)
 		return -1;
@@ -661,6 +676,8 @@ int pg_revoke_access(const struct guest_instance *inst, const char *username, co
 {
 	(void)hostname;
 	if (check_user(username, err) || check_db(database, err))
+		return -1;
+	if (pg_repl_refuse_on_replica(inst, err))
 		return -1;
 	PGconn *c = pg_connect_admin(inst, NULL, err);
 	if (!c)
@@ -733,6 +750,8 @@ json_t *pg_enable_root_op(const struct guest_instance *inst, const char *passwor
 {
 	if (password && *password && check_password(password, err))
 		return NULL;
+	if (pg_repl_refuse_on_replica(inst, err))
+		return NULL;
 	PGconn *c = pg_connect_admin(inst, NULL, err);
 	if (!c)
 		return NULL;
@@ -743,6 +762,8 @@ json_t *pg_enable_root_op(const struct guest_instance *inst, const char *passwor
 
 int pg_disable_root(const struct guest_instance *inst, struct ct_error *err)
 {
+	if (pg_repl_refuse_on_replica(inst, err))
+		return -1;
 	PGconn *c = pg_connect_admin(inst, NULL, err);
 	if (!c)
 		return -1;
