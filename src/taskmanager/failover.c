@@ -25,11 +25,6 @@
 #include "taskmanager/replication_tasks.h"
 #include "taskmanager/task_threads.h"
 
-/* replapi's replication_eject() lives on its own branch until the lead merges
- * it: a weak reference keeps this branch linking without it (the detector then
- * answers 501), and resolves to the real function once merged. */
-#pragma weak replication_eject
-
 static double monotonic_now(void)
 {
 	struct timespec ts;
@@ -55,6 +50,16 @@ int failover_apply_synchronous(const char *source_id, struct ct_error *err)
 		return -1;
 	log_info("synchronous replication %s (%ld replica(s))", enabled ? "on" : "off", replicas);
 	return 0;
+}
+
+void failover_after_topology_change(const char *old_source, const char *new_source)
+{
+	struct ct_error err = {0};
+	if (strcmp(old_source, new_source) && failover_settings_move(old_source, new_source, &err))
+		log_error("cannot move the failover settings to %s: %s", new_source, err.message);
+	else if (failover_apply_synchronous(new_source, &err))
+		log_error("cannot apply synchronous replication on %s: %s", new_source,
+			  err.message);
 }
 
 static void run_apply_settings(const char *id, const json_t *args)
@@ -95,11 +100,6 @@ static void run_failover(const char *id, const json_t *args)
 	}
 	log_warning("source fenced after %.2f s; ejecting it", monotonic_now() - started);
 	char new_id[37] = "";
-	if (!replication_eject) {
-		ct_fail(&err, 501, "Replication is not available in this ctrove build.");
-		fail_claimed(id, "Ejecting the source", &err);
-		return;
-	}
 	if (replication_eject(id, true, new_id, &err)) {
 		fail_claimed(id, "Ejecting the source", &err);
 		return;
@@ -108,11 +108,7 @@ static void run_failover(const char *id, const json_t *args)
 	snprintf(fault, sizeof fault, "Failed over to %s.", new_id);
 	instance_set_server_status(id, "ERROR", &ignored);
 	instance_add_fault(id, fault, "", &ignored);
-	struct failover_settings s = {0};
-	if (failover_settings_get(id, &s, &err) < 0 || failover_settings_move(id, new_id, &err))
-		log_error("cannot move the failover settings to %s: %s", new_id, err.message);
-	if (s.synchronous && failover_apply_synchronous(new_id, &err))
-		log_error("cannot make %s synchronous: %s", new_id, err.message);
+	failover_after_topology_change(id, new_id);
 	failover_claim_finish(id, new_id, "failed over", &ignored);
 	log_warning("failed over to %s in %.2f s", new_id, monotonic_now() - started);
 }

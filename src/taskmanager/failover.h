@@ -29,6 +29,12 @@ int failover_detect_once(struct ct_error *err);
  * or ejected. 0 also when the instance has no settings. */
 int failover_apply_synchronous(const char *source_id, struct ct_error *err);
 
+/* After replicas were created (old == new), a promote or an eject: the
+ * failover settings follow the source role to new_source, and its
+ * synchronous setting is applied there. Failures are logged: the topology
+ * change itself has succeeded. */
+void failover_after_topology_change(const char *old_source, const char *new_source);
+
 /* The apply_failover_settings cast {instance_id}: failover_apply_synchronous
  * on a task thread. */
 int tasks_apply_failover_settings(const char *instance_id, struct ct_error *err);
