@@ -68,8 +68,7 @@ def create_topology(cloud, datastore, name, replicas=2, failover=None, timeout=3
                   "CREATE TABLE t (id INTEGER PRIMARY KEY)")
     assert rc == 0, out
     started = time.time()
-    cloud.cli("database", "instance", "create", f"{name}-r", "--flavor", "d2", "--size", "1",
-              "--datastore", datastore, "--datastore-version", VERSIONS[datastore],
+    cloud.cli("database", "instance", "create", f"{name}-r", "--flavor", "d2",
               "--replica-of", source, "--replica-count", str(replicas))
 
     def all_active():
