@@ -344,15 +344,17 @@ int tasks_create_replicas(const json_t *args, struct ct_error *err)
 
 /* --- moving replicas -------------------------------------------------------------- */
 
-/* replica follows new_source: detach from whatever it followed, then attach
- * with a fresh replication user admitted from the replica's address. */
+/* replica follows new_source: attach with a fresh replication user admitted
+ * from the replica's address. */
 static int repoint(const struct instance *new_source, const struct instance *replica, bool restart,
 		   struct ct_error *err)
 {
 	const struct guest_ref src = ref_of(new_source), r = ref_of(replica);
 	json_t *addresses = addresses_of_one(replica->id), *context = NULL;
-	int rc = guest_detach_replica(&r, true, err) ||
-		 guest_get_replica_context(&src, addresses, &context, err) ||
+	/* No detach first: attach_replica re-points a running replica itself,
+	 * and a PostgreSQL detach promotes the standby, which then no longer
+	 * follows anyone (failover: its writes would be lost). */
+	int rc = guest_get_replica_context(&src, addresses, &context, err) ||
 		 guest_attach_replica(&r, context, restart, err);
 	json_decref(addresses);
 	json_decref(context);
