@@ -48,10 +48,22 @@ def wait_for(what, check, timeout, step=0.1):
     raise AssertionError(f"{what}: not within {timeout} s")
 
 
-def create_topology(cloud, datastore, name, replicas=2, failover=None, timeout=300):
+def wait_active(cloud, iid, timeout):
+    def active():
+        inst = detail(cloud, iid)
+        if inst["status"] == "ERROR":
+            logs = cloud.guest_logs()[-3000:] if hasattr(cloud, "guest_logs") else ""
+            raise AssertionError(f"{iid} went to ERROR: {inst}\n{logs}")
+        return inst["status"] == "ACTIVE"
+    wait_for(f"{iid} ACTIVE", active, timeout, step=0.2)
+
+
+def create_topology(cloud, datastore, name, replicas=2, failover=None, timeout=300,
+                    via_cli=True):
     """A source (POST /instances with `failover`) and its replicas (the CLI's
-    --replica-of/--replica-count), all ACTIVE; returns (source id, [replica ids],
-    seconds from the replica create to all ACTIVE)."""
+    --replica-of/--replica-count, or the same request by the API), all ACTIVE;
+    returns (source id, [replica ids], seconds from the replica create to all
+    ACTIVE)."""
     body = {"instance": {
         "name": name, "flavorRef": "12", "volume": {"size": 1},
         "datastore": {"type": datastore, "version": VERSIONS[datastore]},
@@ -63,25 +75,29 @@ def create_topology(cloud, datastore, name, replicas=2, failover=None, timeout=3
     status, _, created = cloud.api("POST", "/instances", body)
     assert status == 200, created
     source = created["instance"]["id"]
-    cloud.wait_status(name, "ACTIVE", timeout=timeout)
+    wait_active(cloud, source, timeout)
     rc, out = sql(datastore, detail(cloud, source)["ip"][0],
                   "CREATE TABLE t (id INTEGER PRIMARY KEY)")
     assert rc == 0, out
     started = time.time()
-    cloud.cli("database", "instance", "create", f"{name}-r", "--flavor", "d2",
-              "--replica-of", source, "--replica-count", str(replicas))
+    if via_cli:
+        cloud.cli("database", "instance", "create", f"{name}-r", "--flavor", "d2",
+                  "--replica-of", source, "--replica-count", str(replicas))
+    else:
+        status, _, made = cloud.api("POST", "/instances", {"instance": {
+            "name": f"{name}-r", "flavorRef": "12", "replica_of": source,
+            "replica_count": replicas}})
+        assert status == 200, made
 
     def all_active():
         ids = [r["id"] for r in detail(cloud, source).get("replicas", [])]
         if len(ids) < replicas:
             return None
-        states = [detail(cloud, r)["status"] for r in ids]
-        if "ERROR" in states:
-            raise AssertionError(f"a replica failed: {[detail(cloud, r) for r in ids]}\n"
-                                 f"{cloud.guest_logs()[-3000:]}")
-        return ids if all(s == "ACTIVE" for s in states) else None
+        for r in ids:
+            wait_active(cloud, r, timeout)
+        return ids
 
-    ids = wait_for("replicas ACTIVE", all_active, timeout, step=0.5)
+    ids = wait_for("replicas ACTIVE", all_active, timeout, step=0.2)
     return source, ids, time.time() - started
 
 
@@ -101,12 +117,17 @@ class Writer(threading.Thread):
         self.stopping = threading.Event()
         self.marked_at = None
         self.first_ack_after_mark = None
+        self.excluded = None
 
-    def mark(self):
-        self.marked_at = time.time()
+    def mark(self, exclude=None):
+        """From now on, note the first acknowledged write to an address other
+        than `exclude` (the old source)."""
+        self.excluded = exclude
         self.first_ack_after_mark = None
+        self.marked_at = time.time()
 
     def run(self):
+        self.started_at = time.time()
         while not self.stopping.is_set():
             n, address = self.next_id, self.target
             self.next_id += 1
@@ -114,7 +135,7 @@ class Writer(threading.Thread):
             if rc == 0:
                 self.acked.append(n)
                 if self.marked_at and self.first_ack_after_mark is None \
-                        and address == self.target:
+                        and address != self.excluded:
                     self.first_ack_after_mark = time.time()
             else:
                 self.failed += 1

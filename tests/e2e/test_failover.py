@@ -148,7 +148,7 @@ def test_automatic_failover_loses_no_acknowledged_write(cloud, datastore):
                        FAILOVER_BOUND, step=0.2)
         failover_s = time.time() - killed_at
         new_ip = detail(cloud, new)["ip"][0]
-        writer.mark()
+        writer.mark(exclude=old_ip)
         writer.target = new_ip
         wait_for("a write on the new source", lambda: writer.first_ack_after_mark, 60)
         writer.stop()
