@@ -159,28 +159,41 @@ static void forget_up(const struct failover_candidate *c, size_t count)
 	n_downs = kept;
 }
 
+/* How long a source may be silent: failover_timeout, but never less than
+ * two of the guests' heartbeat intervals, or a healthy source whose next
+ * heartbeat is a little late under load would be failed over. */
+static long silence_allowed(void)
+{
+	long timeout = cfg_int(CFG_FAILOVER_TIMEOUT);
+	long two_beats = 2 * cfg_int(CFG_LOCAL_GUEST_REPORT_INTERVAL);
+	if (timeout < 1)
+		timeout = 1;
+	return timeout > two_beats ? timeout : two_beats;
+}
+
 int failover_detect_once(struct ct_error *err)
 {
 	long timeout = cfg_int(CFG_FAILOVER_TIMEOUT);
 	if (timeout < 1)
 		timeout = 1;
+	long silence = silence_allowed();
 	struct failover_candidate *c = NULL;
 	size_t count = 0;
-	if (failover_candidates(timeout, &c, &count, err))
+	if (failover_candidates(silence, &c, &count, err))
 		return -1;
 	double now = monotonic_now();
 	if (detector_started == 0)
 		detector_started = now;
 	/* Heartbeats missed while no taskmanager ran say nothing about the
 	 * source: judge silence only over time this process has watched. */
-	bool watched_long_enough = now - detector_started > (double)timeout;
+	bool watched_long_enough = now - detector_started > (double)silence;
 	char me[300];
 	char host[256] = "";
 	gethostname(host, sizeof host - 1);
 	snprintf(me, sizeof me, "%s:%ld", host, (long)getpid());
 	int started = 0;
 	for (size_t i = 0; i < count; i++) {
-		bool silent = watched_long_enough && c[i].heartbeat_age > timeout;
+		bool silent = watched_long_enough && c[i].heartbeat_age > silence;
 		bool down = server_down(c[i].service_status) &&
 			    down_for(c[i].id, now) > (double)timeout;
 		if (!silent && !down)
@@ -195,7 +208,7 @@ int failover_detect_once(struct ct_error *err)
 			continue;
 		}
 		log_warning("source %s: %s for more than %ld s: failing over", c[i].id,
-			    silent ? "no heartbeat" : "server down", timeout);
+			    silent ? "no heartbeat" : "server down", silent ? silence : timeout);
 		if (task_threads_submit(run_failover, c[i].id, NULL, err)) {
 			fail_claimed(c[i].id, "Starting the failover", err);
 			continue;
@@ -236,6 +249,10 @@ static void *detector_loop(void *arg)
 
 int failover_detector_start(struct ct_error *err)
 {
+	if (silence_allowed() > cfg_int(CFG_FAILOVER_TIMEOUT))
+		log_info("failover: a source is failed over after %ld s without a heartbeat (two "
+			 "[local] guest_report_interval; failover_timeout is %ld)",
+			 silence_allowed(), cfg_int(CFG_FAILOVER_TIMEOUT));
 	stopping = false;
 	detector_started = 0;
 	if (pthread_create(&thread, NULL, detector_loop, NULL))

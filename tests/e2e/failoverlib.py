@@ -85,7 +85,7 @@ def create_topology(cloud, datastore, name, replicas=2, failover=None, timeout=3
                   "--replica-of", source, "--replica-count", str(replicas))
     else:
         status, _, made = cloud.api("POST", "/instances", {"instance": {
-            "name": f"{name}-r", "flavorRef": "12", "replica_of": source,
+            "name": f"{name}-r", "replica_of": source,
             "replica_count": replicas}})
         assert status == 200, made
 
