@@ -106,41 +106,43 @@ static void read_candidate(sqlite3_stmt *st, void *row)
 	snprintf(c->id, sizeof c->id, "%s", db_col_text(st, 0));
 	snprintf(c->encrypted_key, sizeof c->encrypted_key, "%s", db_col_text(st, 1));
 	c->service_status = sqlite3_column_int(st, 2);
-	c->heartbeat_age = (long)sqlite3_column_int64(st, 3);
+	c->heartbeat_age = sqlite3_column_double(st, 3);
 	c->synchronous = sqlite3_column_int(st, 4) != 0;
 }
 
-/* Heartbeat age in whole seconds from service_statuses.updated_at (UTC text). */
-#define AGE_OF(col)                                                                                \
-	"(CAST(strftime('%s','now') AS INTEGER) - CAST(strftime('%s', " col ") AS INTEGER))"
+/* Seconds since an instance's last heartbeat: since the conductor recorded
+ * it (service_statuses.updated_at, whole seconds, and not moved while the
+ * status is RESTART_REQUIRED) or since the guest sent it
+ * (conductor_lastseen.sent, fractional), whichever is more recent. */
+/* clang-format off */
+#define NOW_S "((julianday('now') - 2440587.5) * 86400.0)"
+#define RECORDED_AGE(s) "(" NOW_S " - CAST(strftime('%s', " s ".updated_at) AS REAL))"
+#define AGE_OF(s, l) "MIN(" RECORDED_AGE(s) ", COALESCE(" NOW_S " - " l ".sent, " RECORDED_AGE(s) "))"
 
-int failover_candidates(long max_age, struct failover_candidate **out, size_t *count,
+static const char candidates_sql[] =
+	"SELECT i.id, i.encrypted_key, s.status_id, " AGE_OF("s", "l") ", f.synchronous"
+	" FROM ctrove_failover_settings f JOIN instances i ON i.id = f.instance_id"
+	" JOIN service_statuses s ON s.instance_id = i.id"
+	" LEFT JOIN conductor_lastseen l ON l.instance_id = i.id AND l.method_name = 'heartbeat'"
+	" WHERE f.automatic = 1 AND (i.deleted IS NULL OR i.deleted = 0)"
+	" AND i.slave_of_id IS NULL AND i.task_id = ?1 AND s.updated_at IS NOT NULL"
+	" AND NOT EXISTS (SELECT 1 FROM ctrove_failover_claims c WHERE c.source_id = i.id)"
+	" AND EXISTS (SELECT 1 FROM instances r JOIN service_statuses rs ON rs.instance_id = r.id"
+	"  LEFT JOIN conductor_lastseen rl ON rl.instance_id = r.id"
+	"  AND rl.method_name = 'heartbeat'"
+	"  WHERE r.slave_of_id = i.id AND (r.deleted IS NULL OR r.deleted = 0)"
+	"  AND rs.updated_at IS NOT NULL AND " AGE_OF("rs", "rl") " <= ?2)"
+	" ORDER BY i.id";
+/* clang-format on */
+
+int failover_candidates(double max_age, struct failover_candidate **out, size_t *count,
 			struct ct_error *err)
 {
-	sqlite3_stmt *st = db_stmt(
-		"SELECT i.id, i.encrypted_key, s.status_id, " AGE_OF(
-			"s.updated_at") ", f.synchronous"
-					" FROM ctrove_failover_settings f JOIN instances i ON i.id "
-					"= f.instance_id"
-					" JOIN service_statuses s ON s.instance_id = i.id"
-					" WHERE f.automatic = 1 AND (i.deleted IS NULL OR "
-					"i.deleted = 0)"
-					" AND i.slave_of_id IS NULL AND i.task_id = ?1 AND "
-					"s.updated_at IS NOT NULL"
-					" AND NOT EXISTS (SELECT 1 FROM ctrove_failover_claims c "
-					"WHERE c.source_id = i.id)"
-					" AND EXISTS (SELECT 1 FROM instances r JOIN "
-					"service_statuses rs"
-					"  ON rs.instance_id = r.id WHERE r.slave_of_id = i.id"
-					"  AND (r.deleted IS NULL OR r.deleted = 0) AND "
-					"rs.updated_at IS NOT NULL"
-					"  AND " AGE_OF("rs.updated_at") " <= ?2)"
-									 " ORDER BY i.id",
-		err);
+	sqlite3_stmt *st = db_stmt(candidates_sql, err);
 	if (!st)
 		return -1;
 	sqlite3_bind_int(st, 1, TASK_NONE);
-	sqlite3_bind_int64(st, 2, max_age);
+	sqlite3_bind_double(st, 2, max_age);
 	void *rows;
 	if (db_collect(st, sizeof **out, read_candidate, "list failover candidates", &rows, count,
 		       err))

@@ -42,12 +42,12 @@ int failover_is_replica(const char *instance_id, struct ct_error *err);
 struct failover_candidate {
 	char id[37];
 	char encrypted_key[256];
-	int service_status; /* the last status its guest reported */
-	long heartbeat_age; /* seconds since its last heartbeat */
+	int service_status;   /* the last status its guest reported */
+	double heartbeat_age; /* seconds since its last heartbeat */
 	bool synchronous;
 };
 /* malloc'd array (caller frees); sources already claimed are left out. */
-int failover_candidates(long max_age, struct failover_candidate **out, size_t *count,
+int failover_candidates(double max_age, struct failover_candidate **out, size_t *count,
 			struct ct_error *err);
 
 /* Claim the failover of source_id for claimed_by (a process name): 1 this

@@ -179,7 +179,7 @@ int failover_detect_once(struct ct_error *err)
 	long silence = silence_allowed();
 	struct failover_candidate *c = NULL;
 	size_t count = 0;
-	if (failover_candidates(silence, &c, &count, err))
+	if (failover_candidates((double)silence, &c, &count, err))
 		return -1;
 	double now = monotonic_now();
 	if (detector_started == 0)
@@ -193,7 +193,7 @@ int failover_detect_once(struct ct_error *err)
 	snprintf(me, sizeof me, "%s:%ld", host, (long)getpid());
 	int started = 0;
 	for (size_t i = 0; i < count; i++) {
-		bool silent = watched_long_enough && c[i].heartbeat_age > silence;
+		bool silent = watched_long_enough && c[i].heartbeat_age > (double)silence;
 		bool down = server_down(c[i].service_status) &&
 			    down_for(c[i].id, now) > (double)timeout;
 		if (!silent && !down)
@@ -232,8 +232,13 @@ static void *detector_loop(void *arg)
 	pthread_mutex_lock(&lock);
 	while (!stopping) {
 		struct timespec until;
+		/* Twice a second: detection is most of a failover's time. */
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
+		until.tv_nsec += 500 * 1000 * 1000;
+		if (until.tv_nsec >= 1000 * 1000 * 1000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000 * 1000 * 1000;
+		}
 		pthread_cond_timedwait(&wake, &lock, &until);
 		if (stopping)
 			break;

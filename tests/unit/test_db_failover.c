@@ -100,6 +100,15 @@ static void test_candidates(void **state)
 	assert_true(c[0].synchronous);
 	free(c);
 	c = NULL;
+	/* RESTART_REQUIRED keeps updated_at still; the guest's `sent` says it lives */
+	exec("INSERT INTO conductor_lastseen (instance_id, method_name, sent) VALUES ('" SRC "',"
+	     " 'heartbeat', (julianday('now') - 2440587.5) * 86400.0 - 1.5)");
+	assert_int_equal(failover_candidates(5, &c, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_true(c[0].heartbeat_age > 1.2 && c[0].heartbeat_age < 3);
+	free(c);
+	c = NULL;
+	exec("DELETE FROM conductor_lastseen");
 	/* every replica silent too: the control plane, not the source, is suspect */
 	exec("UPDATE service_statuses SET updated_at = datetime('now', '-60 seconds')"
 	     " WHERE instance_id = '" REP "'");
