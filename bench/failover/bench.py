@@ -122,8 +122,14 @@ def one_run(cloud, datastore, n, lag_seconds):
         row["failover_s"] = writer.first_ack_after_mark - killed
         follower.join(5)
         writer.stop()
-        rc, out = fo.sql(datastore, writer.target, "SELECT id FROM t")
-        present = {int(x) for x in out.split()} if rc == 0 else set()
+        for _ in range(10):  # a read that fails says nothing about the rows
+            rc, out = fo.sql(datastore, writer.target, "SELECT id FROM t")
+            if rc == 0:
+                break
+            time.sleep(1)
+        if rc != 0:
+            raise RuntimeError(f"the new source {writer.target} could not be read (rc {rc})")
+        present = {int(x) for x in out.split()}
         row["acknowledged"] = len(writer.acked)
         row["lost"] = len([i for i in writer.acked if i not in present])
     finally:
