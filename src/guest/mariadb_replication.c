@@ -506,6 +506,12 @@ int mdb_attach_replica(const struct guest_instance *inst, const json_t *info, bo
 			rc = mdb_fail(&b, code, "Setting the replica's GTID position", err);
 		else
 			log_info("replica starts after GTID '%s' of the snapshot", gtid);
+	} else if (!rc) {
+		/* An existing server (a demoted source, a replica moving to a new
+		 * source) goes on from what it has, which for a former source is
+		 * its own binary log, not the empty slave position. */
+		rc = run_raw(c, "SET GLOBAL gtid_slave_pos = @@global.gtid_current_pos",
+			     "Setting the replica's GTID position", err);
 	}
 	if (!rc) {
 		struct sqlb b;

@@ -755,7 +755,8 @@ static int pg_prepare(const struct guest_instance *inst, const json_t *kwargs, s
 	int unsupported = guest_prepare_check_unsupported(others, err);
 	json_decref(others);
 	if (unsupported || prevalidate(kwargs, err) || guest_tls_prepare_check(kwargs, err) ||
-	    pg_paths(inst, &p, err))
+	    pg_paths(inst, &p, err) ||
+	    (seed && pg_repl_check_snapshot(inst, json_object_get(kwargs, "snapshot"), err)))
 		return -1;
 	int major = pick_major(guest_kw_string(kwargs, "ds_version"), bin_dir, sizeof bin_dir, err);
 	if (major <= 0 || guest_identity_resolve(inst->os_user, &id, err) ||

@@ -188,6 +188,10 @@ size_t pg_repl_hba_lines(const struct pg_paths *p, char *out, size_t size);
 int pg_repl_seed(const struct guest_instance *inst, const struct pg_paths *p,
 		 const struct guest_identity *id, const char *bin_dir, const json_t *snapshot,
 		 struct ct_error *err);
+/* The snapshot's source and replication user, checked before prepare
+ * touches anything (400). */
+int pg_repl_check_snapshot(const struct guest_instance *inst, const json_t *snapshot,
+			   struct ct_error *err);
 int pg_repl_wait_seeded(const struct guest_instance *inst, const struct pg_paths *p,
 			struct ct_error *err);
 /* 400 when the instance is a replica (its users and databases are its source's). */

@@ -29,13 +29,18 @@
 #include "common/log.h"
 #include "guest/postgresql_internal.h"
 
-#define REPLICA_CONF	  "90-ctrove-replica.conf"
-#define SYNC_CONF	  "90-ctrove-synchronous.conf"
-#define PASSFILE	  "replication.pgpass"
-#define HBA_ENTRIES	  "replication_hba"
-#define ROLE_PREFIX	  "ctrove_repl_"
-#define SLOT_PREFIX	  "ctrove_replica_"
-#define ATTACH_TIMEOUT_S  180
+#define REPLICA_CONF	 "90-ctrove-replica.conf"
+#define SYNC_CONF	 "90-ctrove-synchronous.conf"
+#define PASSFILE	 "replication.pgpass"
+#define HBA_ENTRIES	 "replication_hba"
+#define ROLE_PREFIX	 "ctrove_repl_"
+#define SLOT_PREFIX	 "ctrove_replica_"
+#define ATTACH_TIMEOUT_S 180
+/* A re-pointed standby that does not stream by then is rewound. */
+#define REPOINT_TIMEOUT_S 30
+/* pg_receivewal, pg_basebackup and pg_rewind's output, written as the
+ * server's user (tools.log may be root's: the template copy writes it). */
+#define TOOLS_LOG	  "replication.log"
 #define PROMOTE_TIMEOUT_S 60
 #define NAME_MAX_LEN	  63
 
@@ -46,7 +51,11 @@ struct repl_source {
 	char user[NAME_MAX_LEN + 1];
 	char password[256];
 	char slot[NAME_MAX_LEN + 1];
+	unsigned timeline;    /* the source's timeline when it said where it is; 0: unknown */
+	uint64_t switchpoint; /* where that timeline began (0: the first one) */
 };
+
+static int parse_lsn(const char *s, uint64_t *out);
 
 /* --- names and files ------------------------------------------------------------ */
 
@@ -253,9 +262,9 @@ static void hba_entries_path(const struct pg_paths *p, char *out, size_t size)
 
 /*
  * The pg_hba.conf lines pg_write_hba puts before its "host replication all
- * reject": for every (role, address) pair written by add_hba_entries, the
- * role may connect for replication and to the postgres database (pg_rewind)
- * from that /32 with scram-sha-256; anywhere else it is rejected (it never
+ * reject": for every (role, address/prefix) pair written by add_hba_entries,
+ * the role may connect for replication and to the postgres database
+ * (pg_rewind) from there with scram-sha-256; anywhere else it is rejected (it never
  * reaches the tenants' "host all all" line). → bytes written, 0 when none.
  */
 size_t pg_repl_hba_lines(const struct pg_paths *p, char *out, size_t size)
@@ -270,13 +279,14 @@ size_t pg_repl_hba_lines(const struct pg_paths *p, char *out, size_t size)
 	size_t rn = 0;
 	while (fgets(line, sizeof line, f)) {
 		char role[NAME_MAX_LEN + 2], addr[64];
-		if (sscanf(line, "%64s %63s", role, addr) != 2 || !is_plain_name(role) ||
-		    !is_ipv4(addr))
+		int prefix = 0;
+		if (sscanf(line, "%64s %63[0-9.]/%d", role, addr, &prefix) != 3 ||
+		    !is_plain_name(role) || !is_ipv4(addr) || prefix < 8 || prefix > 32)
 			continue;
 		int w = snprintf(out + n, size - n,
-				 "host    replication  %s  %s/32  scram-sha-256\n"
-				 "host    postgres     %s  %s/32  scram-sha-256\n",
-				 role, addr, role, addr);
+				 "host    replication  %s  %s/%d  scram-sha-256\n"
+				 "host    postgres     %s  %s/%d  scram-sha-256\n",
+				 role, addr, prefix, role, addr, prefix);
 		if (w < 0 || (size_t)w >= size - n)
 			break;
 		n += (size_t)w;
@@ -323,10 +333,10 @@ static int add_hba_entries(const struct guest_instance *inst, const struct pg_pa
 	const json_t *a;
 	if (json_array_size(addresses) == 0) {
 		/* No addresses given: every instance of this host (loopback). */
-		n += (size_t)snprintf(text + n, cap - n, "%s 127.0.0.0\n", role);
+		n += (size_t)snprintf(text + n, cap - n, "%s 127.0.0.0/8\n", role);
 	}
 	json_array_foreach (addresses, i, a)
-		n += (size_t)snprintf(text + n, cap - n, "%s %s\n", role, json_string_value(a));
+		n += (size_t)snprintf(text + n, cap - n, "%s %s/32\n", role, json_string_value(a));
 	int rc = guest_write_file(path, text, n, 0600, err);
 	free(text);
 	if (rc)
@@ -419,6 +429,12 @@ static int create_role(PGconn *c, char *role, size_t role_size, char *password,
 		if (pgb_run(&b, "Granting pg_rewind's functions", err))
 			return -1;
 	}
+	/* pg_rewind reads through the postgres database, closed to PUBLIC. */
+	pgb_init(&b, c);
+	pgb_raw(&b, "GRANT CONNECT ON DATABASE postgres TO ");
+	pgb_ident(&b, role);
+	if (pgb_run(&b, "Granting pg_rewind's database", err))
+		return -1;
 	log_info("created replication role %s", role);
 	return 0;
 }
@@ -434,6 +450,46 @@ static int create_slot(PGconn *c, const char *slot, struct ct_error *err)
 				1, params, "Creating a replication slot", err);
 	libpq.PQclear(r);
 	return r ? 0 : -1;
+}
+
+/*
+ * log_position: {"timeline": this server's timeline, "switchpoint": where it
+ * began (its history file's last line) or null}. A standby that has WAL of
+ * the parent timeline past the switchpoint cannot follow and is rewound.
+ */
+static json_t *timeline_position(PGconn *c, struct ct_error *err)
+{
+	PGresult *r = pg_select(
+		c,
+		"SELECT tli, CASE WHEN tli > 1 THEN pg_catalog.pg_read_file('pg_wal/' || "
+		"lpad(to_hex(tli), 8, '0') || '.history') END FROM (SELECT ('x' || "
+		"substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))"
+		"::bit(32)::int AS tli) t",
+		0, NULL, "Reading the server's timeline", err);
+	if (!r)
+		return NULL;
+	json_t *out = NULL;
+	if (libpq.PQntuples(r) == 1) {
+		json_int_t tli = strtoll(libpq.PQgetvalue(r, 0, 0), NULL, 10);
+		const char *history = libpq.PQgetvalue(r, 0, 1);
+		const char *last = NULL;
+		for (const char *line = history; line && *line;) {
+			if (isdigit((unsigned char)*line))
+				last = line;
+			line = strchr(line, '\n');
+			line = line ? line + 1 : NULL;
+		}
+		unsigned parent;
+		char lsn[32] = "";
+		uint64_t v;
+		bool has =
+			last && sscanf(last, "%u %31s", &parent, lsn) == 2 && !parse_lsn(lsn, &v);
+		out = json_pack("{s:I,s:s?}", "timeline", tli, "switchpoint", has ? lsn : NULL);
+	}
+	libpq.PQclear(r);
+	if (!out)
+		ct_fail(err, 500, "The server's timeline could not be read.");
+	return out;
 }
 
 /* {"master", "replica_conf"} for a new role admitted from addresses, with a
@@ -476,15 +532,18 @@ static json_t *new_context(const struct guest_instance *inst, const json_t *addr
 		rc = create_slot(c, slots[k], err);
 	if (!rc)
 		rc = add_hba_entries(inst, &p, c, role, addresses, err);
+	json_t *position = rc ? NULL : timeline_position(c, err);
+	rc = rc || !position ? -1 : 0;
 	libpq.PQfinish(c);
 	if (!rc) {
-		out = json_pack("{s:{s:s,s:i},s:{s:{},s:{s:s,s:s}}}", "master", "host",
+		out = json_pack("{s:{s:s,s:i},s:{s:O,s:{s:s,s:s}}}", "master", "host",
 				inst->bind_address, "port", inst->port, "replica_conf",
-				"log_position", "replication_user", "name", role, "password",
-				password);
+				"log_position", position, "replication_user", "name", role,
+				"password", password);
 		if (!out)
 			ct_fail(err, 500, "Out of memory.");
 	}
+	json_decref(position);
 	explicit_bzero(password, sizeof password);
 	return out;
 }
@@ -541,7 +600,22 @@ static int parse_source(const struct guest_instance *inst, const json_t *info,
 	src->port = (int)port;
 	snprintf(src->user, sizeof src->user, "%s", name);
 	snprintf(src->password, sizeof src->password, "%s", password);
+	const json_t *pos = json_object_get(json_object_get(info, "replica_conf"), "log_position");
+	json_int_t tli = json_integer_value(json_object_get(pos, "timeline"));
+	const char *sw = json_string_value(json_object_get(pos, "switchpoint"));
+	src->timeline = tli > 0 && tli < INT32_MAX ? (unsigned)tli : 0;
+	if (sw && parse_lsn(sw, &src->switchpoint))
+		return ct_fail(err, 400, "The replication source's switchpoint is invalid.");
 	return slot_of(inst->id, src->slot, sizeof src->slot, err);
+}
+
+int pg_repl_check_snapshot(const struct guest_instance *inst, const json_t *snapshot,
+			   struct ct_error *err)
+{
+	struct repl_source src;
+	int rc = parse_source(inst, snapshot, &src, err);
+	explicit_bzero(&src, sizeof src);
+	return rc;
 }
 
 /* pg_receivewal's slot commands as the server's user, so the connection
@@ -554,7 +628,7 @@ static int slot_command(const struct guest_instance *inst, const struct pg_paths
 	if (source_conninfo(inst, src, NULL, conninfo, sizeof conninfo, err))
 		return -1;
 	snprintf(tool, sizeof tool, "%s/pg_receivewal", bin_dir);
-	file_in(tools_log, sizeof tools_log, p->log_dir, "tools.log");
+	file_in(tools_log, sizeof tools_log, p->log_dir, TOOLS_LOG);
 	const char *argv[] = {tool,
 			      "-d",
 			      conninfo,
@@ -563,10 +637,12 @@ static int slot_command(const struct guest_instance *inst, const struct pg_paths
 			      create ? "--create-slot" : "--drop-slot",
 			      create ? "--if-not-exists" : NULL,
 			      NULL};
-	if (guest_run(argv, tools_log, id, err))
+	if (guest_run(argv, tools_log, id, err)) {
+		log_warning("pg_receivewal: %s", err ? err->message : "failed");
 		return ct_fail(err, 500, "%s replication slot %s on %s:%d failed; see %s.",
 			       create ? "Creating" : "Dropping", src->slot, src->host, src->port,
 			       tools_log);
+	}
 	return 0;
 }
 
@@ -575,17 +651,19 @@ static int wait_streaming(const struct guest_instance *inst, const struct repl_s
 			  int timeout_s, struct ct_error *err)
 {
 	double t0 = guest_now();
-	char port[16];
+	char port[16], tli[16];
 	snprintf(port, sizeof port, "%d", src->port);
-	const char *params[] = {src->host, port};
+	snprintf(tli, sizeof tli, "%u", src->timeline);
+	const char *params[] = {src->host, port, tli};
 	for (;;) {
 		PGconn *c = pg_connect_admin(inst, NULL, NULL);
 		if (c) {
-			PGresult *r = pg_select(c,
-						"SELECT 1 FROM pg_catalog.pg_stat_wal_receiver "
-						"WHERE status = 'streaming' AND sender_host = $1 "
-						"AND sender_port = $2::int",
-						2, params, "Reading the replication state", NULL);
+			PGresult *r =
+				pg_select(c,
+					  "SELECT 1 FROM pg_catalog.pg_stat_wal_receiver "
+					  "WHERE status = 'streaming' AND sender_host = $1 "
+					  "AND sender_port = $2::int AND received_tli >= $3::int",
+					  3, params, "Reading the replication state", NULL);
 			bool ok = r && libpq.PQntuples(r) == 1;
 			libpq.PQclear(r);
 			libpq.PQfinish(c);
@@ -604,43 +682,65 @@ static int wait_streaming(const struct guest_instance *inst, const struct repl_s
 }
 
 /*
- * prepare with a snapshot: the empty data directory becomes a base backup of
- * the source streamed through this replica's slot, set up as its standby.
- * Nothing is left in place when it fails.
+ * A base backup of src through this replica's slot, made beside the data
+ * directory and put in its place only once complete: a failure leaves what
+ * was there.
  */
+static int basebackup(const struct guest_instance *inst, const struct pg_paths *p,
+		      const struct guest_identity *id, const char *bin_dir,
+		      const struct repl_source *src, struct ct_error *err)
+{
+	char conninfo[PATH_MAX * 2 + 512], tool[PATH_MAX + 32], tools_log[PATH_MAX + 32];
+	char staging[PATH_MAX + 16];
+	snprintf(staging, sizeof staging, "%s.seed", p->datadir);
+	if (source_conninfo(inst, src, NULL, conninfo, sizeof conninfo, err) ||
+	    guest_remove_tree(staging, err) || guest_mkdir(staging, 0700, id, err) ||
+	    slot_command(inst, p, id, bin_dir, src, true, err))
+		goto fail;
+	snprintf(tool, sizeof tool, "%s/pg_basebackup", bin_dir);
+	file_in(tools_log, sizeof tools_log, p->log_dir, TOOLS_LOG);
+	const char *argv[] = {tool, "-D",     staging, "-d",	  conninfo,
+			      "-X", "stream", "-S",    src->slot, "--checkpoint=fast",
+			      "-w", NULL};
+	double t0 = guest_now();
+	if (guest_run(argv, tools_log, id, err)) {
+		ct_fail(err, 500, "pg_basebackup from %s:%d failed; see %s.", src->host, src->port,
+			tools_log);
+		goto fail;
+	}
+	if (guest_remove_tree(p->datadir, err))
+		goto fail;
+	if (rename(staging, p->datadir)) {
+		ct_fail(err, 500, "Cannot rename %s: %s", staging, strerror(errno));
+		goto fail;
+	}
+	log_info("base backup from %s:%d (slot %s) in %.3f s", src->host, src->port, src->slot,
+		 guest_now() - t0);
+	return 0;
+fail:
+	guest_remove_tree(staging, NULL);
+	return -1;
+}
+
+/* prepare with a snapshot: the data directory becomes a base backup of the
+ * source, set up as its standby. Nothing is left in place when it fails. */
 int pg_repl_seed(const struct guest_instance *inst, const struct pg_paths *p,
 		 const struct guest_identity *id, const char *bin_dir, const json_t *snapshot,
 		 struct ct_error *err)
 {
 	struct repl_source src;
-	char conninfo[PATH_MAX * 2 + 512], tool[PATH_MAX + 32], tools_log[PATH_MAX + 32];
 	if (parse_source(inst, snapshot, &src, err))
 		return -1;
-	double t0 = guest_now();
 	int rc = write_passfile(inst, id, &src, err);
 	explicit_bzero(src.password, sizeof src.password);
-	if (rc || source_conninfo(inst, &src, NULL, conninfo, sizeof conninfo, err) ||
-	    guest_remove_tree(p->datadir, err) || guest_mkdir(p->datadir, 0700, id, err) ||
-	    slot_command(inst, p, id, bin_dir, &src, true, err))
-		goto fail;
-	snprintf(tool, sizeof tool, "%s/pg_basebackup", bin_dir);
-	file_in(tools_log, sizeof tools_log, p->log_dir, "tools.log");
-	const char *argv[] = {tool, "-D",     p->datadir,	   "-d", conninfo, "-X", "stream",
-			      "-S", src.slot, "--checkpoint=fast", "-w", NULL};
-	if (guest_run(argv, tools_log, id, err)) {
-		ct_fail(err, 500, "pg_basebackup from %s:%d failed; see %s.", src.host, src.port,
-			tools_log);
-		goto fail;
+	if (rc || guest_remove_tree(p->datadir, err) ||
+	    basebackup(inst, p, id, bin_dir, &src, err) || write_standby_signal(p, id, err) ||
+	    write_replica_conf(inst, p, id, &src, err)) {
+		remove_replica_files(inst, p);
+		guest_remove_tree(p->datadir, NULL);
+		return -1;
 	}
-	if (write_standby_signal(p, id, err) || write_replica_conf(inst, p, id, &src, err))
-		goto fail;
-	log_info("seeded from %s:%d (slot %s) in %.3f s", src.host, src.port, src.slot,
-		 guest_now() - t0);
 	return 0;
-fail:
-	remove_replica_files(inst, p);
-	guest_remove_tree(p->datadir, NULL);
-	return -1;
 }
 
 int pg_repl_wait_seeded(const struct guest_instance *inst, const struct pg_paths *p,
@@ -652,14 +752,84 @@ int pg_repl_wait_seeded(const struct guest_instance *inst, const struct pg_paths
 	return wait_streaming(inst, &src, ATTACH_TIMEOUT_S, err);
 }
 
+#define REWIND_SLOT SLOT_PREFIX "rewind"
+
+/*
+ * A primary about to become a standby keeps its WAL from its last
+ * checkpoint (a slot reserving from the redo point) until pg_rewind has read
+ * it: its shutdown checkpoint would otherwise recycle the segment pg_rewind
+ * looks for the common checkpoint in.
+ */
+static void hold_wal_for_rewind(const struct guest_instance *inst)
+{
+	struct ct_error e = {0};
+	PGconn *c = pg_connect_admin(inst, NULL, &e);
+	bool standby = true;
+	if (c && !in_recovery(c, &standby, &e) && !standby && create_slot(c, REWIND_SLOT, &e))
+		log_warning("WAL is not held for pg_rewind: %s", e.message);
+	if (c)
+		libpq.PQfinish(c);
+}
+
+/* A standby serves no replicas of its own: the slots it kept for them (and
+ * for pg_rewind) would only hold WAL back. */
+static void drop_replica_slots(const struct guest_instance *inst)
+{
+	struct ct_error e = {0};
+	PGconn *c = pg_connect_admin(inst, NULL, &e);
+	PGresult *r = c ? pg_select(c,
+				    "SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM "
+				    "pg_catalog.pg_replication_slots WHERE slot_name LIKE "
+				    "'ctrove\\_replica\\_%' AND NOT active",
+				    0, NULL, "Dropping the replicas' slots", &e)
+			: NULL;
+	if (!r)
+		log_warning("the replicas' slots were not dropped: %s", e.message);
+	libpq.PQclear(r);
+	if (c)
+		libpq.PQfinish(c);
+}
+
+/* True when the standby has received or replayed WAL of an older timeline
+ * past the point src's timeline began: it cannot follow src without pg_rewind. */
+static int standby_diverged(PGconn *c, const struct repl_source *src, bool *diverged,
+			    struct ct_error *err)
+{
+	*diverged = false;
+	if (!src->timeline || !src->switchpoint)
+		return 0;
+	PGresult *r =
+		pg_select(c,
+			  "SELECT greatest(pg_catalog.pg_last_wal_receive_lsn(), "
+			  "pg_catalog.pg_last_wal_replay_lsn())::text, greatest(coalesce((SELECT "
+			  "received_tli "
+			  "FROM pg_catalog.pg_stat_wal_receiver), 0), (SELECT timeline_id FROM "
+			  "pg_catalog.pg_control_checkpoint()))",
+			  0, NULL, "Reading the standby's position", err);
+	if (!r)
+		return -1;
+	uint64_t pos = 0;
+	if (libpq.PQntuples(r) == 1 && !parse_lsn(libpq.PQgetvalue(r, 0, 0), &pos))
+		*diverged = (unsigned)atoi(libpq.PQgetvalue(r, 0, 1)) < src->timeline &&
+			    pos > src->switchpoint;
+	libpq.PQclear(r);
+	return 0;
+}
+
 /* Stopped server → rewound onto the source's timeline (pg_rewind says "no
- * rewind required" when it has not diverged) → standby → started. */
+ * rewind required" when it has not diverged; when it cannot rewind, a new
+ * base backup replaces the data directory) → standby → started. A standby
+ * that went past the source's switchpoint gets the base backup at once
+ * (rewind=false): its restartpoints may have recycled the WAL back to the
+ * last common checkpoint, and it would then wait for that WAL forever. */
 static int rewind_and_start(const struct guest_instance *inst, const struct pg_paths *p,
-			    const struct repl_source *src, struct ct_error *err)
+			    const struct repl_source *src, bool rewind, struct ct_error *err)
 {
 	struct guest_identity id;
 	char bin_dir[PATH_MAX], conninfo[PATH_MAX * 2 + 512], tool[PATH_MAX + 32];
 	char tools_log[PATH_MAX + 32], target[PATH_MAX + 32], conf[PATH_MAX + 32];
+	if (pg_server_pid(p))
+		hold_wal_for_rewind(inst);
 	if (guest_identity_resolve(inst->os_user, &id, err) ||
 	    pg_bin_dir(p, bin_dir, sizeof bin_dir, err) < 0 || pg_server_stop(inst, p, err) ||
 	    source_conninfo(inst, src, "postgres", conninfo, sizeof conninfo, err) ||
@@ -668,17 +838,25 @@ static int rewind_and_start(const struct guest_instance *inst, const struct pg_p
 	snprintf(tool, sizeof tool, "%s/pg_rewind", bin_dir);
 	snprintf(target, sizeof target, "--target-pgdata=%s", p->datadir);
 	snprintf(conf, sizeof conf, "--config-file=%s", p->conf);
-	file_in(tools_log, sizeof tools_log, p->log_dir, "tools.log");
+	file_in(tools_log, sizeof tools_log, p->log_dir, TOOLS_LOG);
 	const char *argv[] = {tool, target, "--source-server", conninfo, conf, NULL};
 	double t0 = guest_now();
-	if (guest_run(argv, tools_log, &id, err))
-		return ct_fail(err, 500, "pg_rewind from %s:%d failed; see %s.", src->host,
-			       src->port, tools_log);
-	log_info("pg_rewind from %s:%d in %.3f s", src->host, src->port, guest_now() - t0);
+	if (!rewind) {
+		if (basebackup(inst, p, &id, bin_dir, src, err))
+			return -1;
+	} else if (guest_run(argv, tools_log, &id, err)) {
+		log_warning("pg_rewind from %s:%d failed (see %s); taking a new base backup",
+			    src->host, src->port, tools_log);
+		if (basebackup(inst, p, &id, bin_dir, src, err))
+			return -1;
+	} else {
+		log_info("pg_rewind from %s:%d in %.3f s", src->host, src->port, guest_now() - t0);
+	}
 	/* Its own os_admin password is the source's now; the agent logs in by peer. */
 	unlink(p->admin_cnf);
 	if (write_standby_signal(p, &id, err) || pg_server_start(inst, p, NULL, err))
 		return -1;
+	drop_replica_slots(inst);
 	return wait_streaming(inst, src, ATTACH_TIMEOUT_S, err);
 }
 
@@ -702,9 +880,12 @@ int pg_attach_replica(const struct guest_instance *inst, const json_t *replica_i
 		return -1;
 	}
 	if (c && standby) {
-		/* A running standby follows the new source after a reload. */
+		/* A running standby follows the new source after a reload, unless
+		 * it has WAL past the point the source's timeline forked at. */
 		char bin_dir[PATH_MAX];
-		PGresult *r = pg_bin_dir(&p, bin_dir, sizeof bin_dir, err) < 0 ||
+		bool diverged = false;
+		PGresult *r = standby_diverged(c, &src, &diverged, err) ||
+					      pg_bin_dir(&p, bin_dir, sizeof bin_dir, err) < 0 ||
 					      slot_command(inst, &p, &id, bin_dir, &src, true, err)
 				      ? NULL
 				      : pg_select(c, "SELECT pg_catalog.pg_reload_conf()", 0, NULL,
@@ -713,18 +894,29 @@ int pg_attach_replica(const struct guest_instance *inst, const json_t *replica_i
 		libpq.PQfinish(c);
 		if (!r)
 			return -1;
+		if (diverged) {
+			log_info("has WAL past %s:%d's timeline %u: taking a new base backup",
+				 src.host, src.port, src.timeline);
+			return rewind_and_start(inst, &p, &src, false, err);
+		}
 		log_info("re-pointed to %s:%d", src.host, src.port);
-		return wait_streaming(inst, &src, ATTACH_TIMEOUT_S, err);
+		struct ct_error first = {0};
+		if (!wait_streaming(inst, &src, REPOINT_TIMEOUT_S, &first))
+			return 0;
+		log_warning("%s: taking a new base backup", first.message);
+		return rewind_and_start(inst, &p, &src, false, err);
 	}
 	if (c)
 		libpq.PQfinish(c);
+	if (c && !restart)
+		hold_wal_for_rewind(inst);
 	/* A primary (or a stopped server): it becomes a standby at restart, or
 	 * at demote_replication_master (Trove's promote order). */
 	if (!restart) {
 		log_info("will replicate from %s:%d once demoted", src.host, src.port);
 		return 0;
 	}
-	return rewind_and_start(inst, &p, &src, err);
+	return rewind_and_start(inst, &p, &src, true, err);
 }
 
 int pg_demote_replication_master(const struct guest_instance *inst, struct ct_error *err)
@@ -740,7 +932,7 @@ int pg_demote_replication_master(const struct guest_instance *inst, struct ct_er
 			       inst->id);
 	if (read_source(inst, &p, &src, err))
 		return -1;
-	return rewind_and_start(inst, &p, &src, err);
+	return rewind_and_start(inst, &p, &src, true, err);
 }
 
 /* Best effort: the source may be gone (failover); its WAL cap
@@ -791,7 +983,12 @@ json_t *pg_detach_replica(const struct guest_instance *inst, bool for_failover,
 		return NULL;
 	/* A primary of its own: settings gone, and an os_admin password of its
 	 * own (the replicated one is the old source's). */
-	drop_own_slot(inst, &p, &src);
+	/* Its slot on the source: dropped here when the source lives on; on a
+	 * failover or promote the source is dead or fenced (a connection would
+	 * only wait out its timeout) or becomes a standby, whose demotion drops
+	 * the slots it kept. */
+	if (!for_failover)
+		drop_own_slot(inst, &p, &src);
 	remove_replica_files(inst, &p);
 	c = pg_connect_bootstrap(inst, err);
 	if (!c)

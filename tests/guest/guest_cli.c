@@ -27,6 +27,52 @@ static const char *arg_str(const json_t *args, const char *key)
 	return json_string_value(json_object_get(args, key));
 }
 
+/* The replication slots (datastore.h), with the guest RPC's argument names. */
+static int call_replication(const struct datastore_manager *m, const struct guest_instance *inst,
+			    const char *method, const json_t *args, json_t **result,
+			    struct ct_error *err)
+{
+	bool flag = json_is_true(json_object_get(args, "enabled")) ||
+		    json_is_true(json_object_get(args, "read_only"));
+	if (!strcmp(method, "get_replication_snapshot"))
+		return (*result = m->get_replication_snapshot(
+				inst, json_object_get(args, "snapshot_info"), err))
+			       ? 0
+			       : -1;
+	if (!strcmp(method, "get_replica_context"))
+		return (*result = m->get_replica_context(
+				inst, json_object_get(args, "replica_addresses"), err))
+			       ? 0
+			       : -1;
+	if (!strcmp(method, "attach_replica"))
+		return m->attach_replica(inst, json_object_get(args, "replica_info"),
+					 json_is_true(json_object_get(args, "restart")), err);
+	if (!strcmp(method, "detach_replica"))
+		return (*result = m->detach_replica(
+				inst, json_is_true(json_object_get(args, "for_failover")), err))
+			       ? 0
+			       : -1;
+	if (!strcmp(method, "make_read_only"))
+		return m->make_read_only(inst, flag, err);
+	if (!strcmp(method, "enable_as_master"))
+		return m->enable_as_master(inst, err);
+	if (!strcmp(method, "demote_replication_master"))
+		return m->demote_replication_master(inst, err);
+	if (!strcmp(method, "get_latest_txn_id"))
+		return (*result = m->get_latest_txn_id(inst, err)) ? 0 : -1;
+	if (!strcmp(method, "wait_for_txn"))
+		return m->wait_for_txn(inst, arg_str(args, "txn"),
+				       (int)json_integer_value(json_object_get(args, "timeout")),
+				       err);
+	if (!strcmp(method, "get_last_txn"))
+		return (*result = m->get_last_txn(inst, err)) ? 0 : -1;
+	if (!strcmp(method, "set_synchronous_replication"))
+		return m->set_synchronous_replication(inst, flag, err);
+	if (!strcmp(method, "server_stats"))
+		return (*result = m->server_stats(inst, err)) ? 0 : -1;
+	return 1;
+}
+
 /* Run one method; *result set on success (may stay NULL for "no value"). */
 static int call(const struct datastore_manager *m, const struct guest_instance *inst,
 		const char *method, const json_t *args, json_t **result, struct ct_error *err)
@@ -107,6 +153,9 @@ static int call(const struct datastore_manager *m, const struct guest_instance *
 						      err))
 			       ? 0
 			       : -1;
+	int rc = call_replication(m, inst, method, args, result, err);
+	if (rc <= 0)
+		return rc;
 	return ct_fail(err, 400, "Unknown method %s.", method);
 }
 
