@@ -595,3 +595,37 @@ int tasks_detach_replica(const char *instance_id, struct ct_error *err)
 {
 	return task_threads_submit(run_detach, instance_id, NULL, err);
 }
+
+/* --- recovery --------------------------------------------------------------------------- */
+
+void tasks_replication_recover(void)
+{
+	static const struct {
+		int task, error_task;
+		const char *what;
+	} interrupted[] = {
+		{TASK_PROMOTING, TASK_PROMOTION_ERROR, "promoting a replica"},
+		{TASK_EJECTING, TASK_EJECTION_ERROR, "ejecting a replica source"},
+		{TASK_DETACHING, TASK_NONE, "detaching a replica"},
+	};
+	for (size_t k = 0; k < sizeof interrupted / sizeof interrupted[0]; k++) {
+		struct ct_error err = {0};
+		char(*ids)[37] = NULL;
+		size_t n = 0;
+		if (instance_ids_in_task(interrupted[k].task, &ids, &n, &err)) {
+			log_error("cannot list interrupted replication tasks: %s", err.message);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			char message[160];
+			snprintf(message, sizeof message,
+				 "The taskmanager restarted while %s; check the replicas and "
+				 "retry.",
+				 interrupted[k].what);
+			log_set_context(NULL, ids[i]);
+			record_failure(ids[i], interrupted[k].error_task, message);
+		}
+		free(ids);
+	}
+	log_clear_context();
+}

@@ -25,6 +25,11 @@ int tasks_eject_replica_source(const char *instance_id, struct ct_error *err);
 /* The detach_replica cast {instance_id}: the replica stands alone. */
 int tasks_detach_replica(const char *instance_id, struct ct_error *err);
 
+/* At start: promotes, ejects and detaches a previous taskmanager left
+ * running end with a fault on the instance (the rows still say who follows
+ * whom; an operator retries). */
+void tasks_replication_recover(void);
+
 /* Apply allowed_cidrs (a JSON array; empty = anyone) to instance id, widened
  * by its replicas' addresses so they keep reaching it (access updates). */
 int replication_apply_access(const char *id, const json_t *allowed_cidrs, struct ct_error *err);

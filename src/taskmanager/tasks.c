@@ -364,6 +364,7 @@ void tasks_recover(void)
 		free(ids);
 	}
 	tasks_resize_recover();
+	tasks_replication_recover();
 	log_clear_context();
 	backup_tasks_start();
 }

@@ -13,6 +13,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "compute/netfilter.h"
 
@@ -241,6 +243,86 @@ static void test_fence(void **state)
 	close(other.fd);
 }
 
+/* A process of uid connects, unbound, to l: the peer address l accepted
+ * ("" when the connection failed). */
+static void peer_of_uid_connection(struct listener *l, uid_t uid, char peer[16])
+{
+	peer[0] = '\0';
+	int flags = fcntl(l->fd, F_GETFL);
+	fcntl(l->fd, F_SETFL, flags | O_NONBLOCK);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		if (setgid(uid) || setuid(uid))
+			_exit(2);
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in to = {.sin_family = AF_INET,
+					 .sin_port = htons((uint16_t)l->port)};
+		inet_pton(AF_INET, l->addr, &to.sin_addr);
+		_exit(connect(fd, (struct sockaddr *)&to, sizeof to) ? 1 : 0);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	struct pollfd p = {.fd = l->fd, .events = POLLIN};
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && poll(&p, 1, 3000) == 1) {
+		struct sockaddr_in from;
+		socklen_t len = sizeof from;
+		int fd = accept4(l->fd, (struct sockaddr *)&from, &len, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			inet_ntop(AF_INET, &from.sin_addr, peer, 16);
+			close(fd);
+		}
+	}
+	drain(l);
+}
+
+/* An instance's own outgoing connections leave from its address (replicas
+ * reach their source from an address its allowed_cidrs can name), proved
+ * with a real connection from a process of the instance's uid. */
+static void test_snat_own_address(void **state)
+{
+	(void)state;
+	REQUIRE_ROOT();
+	struct ct_error err;
+	must(netfilter_init(&err), &err);
+	struct listener source;
+	listen_on(&source, "127.10.254.22");
+	const uid_t uid = 64999;
+	char peer[16];
+	peer_of_uid_connection(&source, uid, peer);
+	assert_string_equal(peer, "127.0.0.1");
+
+	must(netfilter_snat_apply("nf-replica", "127.10.254.23", uid, &err), &err);
+	assert_true(ruleset_mentions("snat-nf-replica"));
+	peer_of_uid_connection(&source, uid, peer);
+	assert_string_equal(peer, "127.10.254.23");
+	/* Other users keep 127.0.0.1; a bound socket keeps its address. */
+	assert_int_equal(connect_from(&source, NULL), 0);
+	assert_int_equal(connect_from(&source, "127.0.0.9"), 0);
+
+	/* The source admits only the replica's address: the replica gets in. */
+	const char *replica_only[] = {"127.10.254.23/32"};
+	must(netfilter_apply("nf-source", source.addr, &source.port, 1, replica_only, 1, &err),
+	     &err);
+	peer_of_uid_connection(&source, uid, peer);
+	assert_string_equal(peer, "127.10.254.23");
+	assert_int_equal(connect_from(&source, NULL), ECONNREFUSED);
+
+	must(netfilter_snat_apply("nf-replica", "127.10.254.23", uid, &err), &err); /* again */
+	assert_int_equal(netfilter_snat_apply("nf-replica", "10.0.0.1", uid, &err), -1);
+	assert_int_equal(err.status, 400);
+	assert_int_equal(netfilter_snat_apply("nf-replica", "127.10.254.23", 0, &err), -1);
+	assert_int_equal(err.status, 400);
+
+	must(netfilter_snat_remove("nf-replica", &err), &err);
+	must(netfilter_remove("nf-source", &err), &err);
+	assert_false(ruleset_mentions(table));
+	peer_of_uid_connection(&source, uid, peer);
+	assert_string_equal(peer, "127.0.0.1");
+	must(netfilter_snat_remove("nf-replica", &err), &err); /* nothing there */
+	close(source.fd);
+}
+
 static void test_rejects_bad_input(void **state)
 {
 	(void)state;
@@ -318,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_allowed_cidrs),	  cmocka_unit_test(test_two_instances),
 		cmocka_unit_test(test_rejects_bad_input), cmocka_unit_test(test_parse_cidr),
 		cmocka_unit_test(test_unusable_nft),	  cmocka_unit_test(test_fence),
+		cmocka_unit_test(test_snat_own_address),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

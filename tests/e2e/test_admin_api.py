@@ -117,10 +117,11 @@ def test_quotas_show_and_update(server):
 
 
 def test_not_yet_implemented_routes_say_so(server):
+    # Replicas are implemented (issue 15): an unknown source is Trove's 404.
     status, _, reply = server.api("POST", "/instances", {"instance": {
         "name": "x", "replica_of": "00000000-0000-0000-0000-000000000000"}})
-    assert status == 501
-    assert "not implemented" in reply["notImplemented"]["message"]
+    assert status == 404, reply
+    assert "cannot be found" in reply["itemNotFound"]["message"]
     status, _, reply = server.api("GET", "/clusters")
     assert status == 501
     proc = server.cli("database", "cluster", "list", check=False)

@@ -17,6 +17,7 @@
 #include "db/guest_reports.h"
 #include "db/instance_rows.h"
 #include "db/instances.h"
+#include "db/replication.h"
 #include "db/root_history.h"
 #include "db/store.h"
 
@@ -367,6 +368,72 @@ static void test_instance_fault_and_key(void **state)
 	assert_int_equal(instance_encrypted_key("fk-01", key, sizeof key, &err), 0);
 }
 
+static int read_replication(void *ctx, const struct instance_row *row, struct ct_error *err)
+{
+	(void)err;
+	char *out = ctx;
+	snprintf(out, 256, "%s|%s|%s", row->replica_of ? row->replica_of : "-",
+		 row->replica_ids ? row->replica_ids : "-",
+		 row->has_replication_lag ? "lag" : "nolag");
+	return 0;
+}
+
+static void test_replication_rows(void **state)
+{
+	(void)state;
+	struct ct_error err = {0};
+	seed_instance("rp-01", SERVICE_HEALTHY);
+	seed_instance("rp-02", SERVICE_HEALTHY);
+	seed_instance("rp-03", SERVICE_HEALTHY);
+	seed_instance("rp-04", SERVICE_HEALTHY);
+	char source[37];
+	assert_int_equal(replication_source_of("rp-02", source, &err), 0);
+	assert_int_equal(replication_source_of("no-such", source, &err), 0);
+	assert_int_equal(replication_set_source("rp-02", "rp-01", &err), 0);
+	assert_int_equal(replication_set_source("rp-03", "rp-01", &err), 0);
+	assert_int_equal(replication_set_source("rp-04", "rp-01", &err), 0);
+	exec("UPDATE instances SET deleted = 1 WHERE id = 'rp-04'");
+	assert_string_equal(query("SELECT slave_of_id FROM instances WHERE id = 'rp-02'"), "rp-01");
+	assert_int_equal(replication_source_of("rp-02", source, &err), 1);
+	assert_string_equal(source, "rp-01");
+	char(*ids)[37] = NULL;
+	size_t n = 0;
+	assert_int_equal(replication_replicas_of("rp-01", &ids, &n, &err), 0);
+	assert_int_equal(n, 2); /* the deleted one is not a replica any more */
+	assert_string_equal(ids[0], "rp-02");
+	assert_string_equal(ids[1], "rp-03");
+	free(ids);
+
+	/* The views: replica_of on a replica, replicas on the source, lag once reported. */
+	char seen[256];
+	assert_int_equal(instance_rows_one(PROJECT, "rp-01", read_replication, seen, &err), 0);
+	assert_string_equal(seen, "-|rp-02,rp-03|nolag");
+	exec("INSERT INTO ctrove_guest_metrics (instance_id, connections, queries,"
+	     " queries_per_second, replication_lag, sampled_at, updated_at)"
+	     " VALUES ('rp-02', 1, 1, 0, 0.5, 0, '2026-01-01 00:00:00')");
+	assert_int_equal(instance_rows_one(PROJECT, "rp-02", read_replication, seen, &err), 0);
+	assert_string_equal(seen, "rp-01|-|lag");
+
+	/* Promote: rp-02 is the source, rp-01 and rp-03 follow it. */
+	assert_int_equal(replication_move_replicas("rp-01", "rp-02", 1, &err), 0);
+	assert_int_equal(replication_source_of("rp-02", source, &err), 0);
+	assert_int_equal(replication_source_of("rp-01", source, &err), 1);
+	assert_string_equal(source, "rp-02");
+	assert_int_equal(replication_source_of("rp-03", source, &err), 1);
+	assert_string_equal(source, "rp-02");
+	/* Eject: rp-03 takes over from a dead rp-02, which follows nobody. */
+	assert_int_equal(replication_move_replicas("rp-02", "rp-03", 0, &err), 0);
+	assert_int_equal(replication_source_of("rp-03", source, &err), 0);
+	assert_int_equal(replication_source_of("rp-02", source, &err), 0);
+	assert_int_equal(replication_source_of("rp-01", source, &err), 1);
+	assert_string_equal(source, "rp-03");
+	/* Detach. */
+	assert_int_equal(replication_set_source("rp-01", NULL, &err), 0);
+	assert_int_equal(replication_replicas_of("rp-03", &ids, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_null(ids);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_addresses_claim_is_decided_by_the_table),
 		cmocka_unit_test(test_version_metadata),
 		cmocka_unit_test(test_instance_rows),
+		cmocka_unit_test(test_replication_rows),
 		cmocka_unit_test(test_instance_fault_and_key),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
