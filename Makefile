@@ -83,6 +83,10 @@ bench-backup: build
 .PHONY: bench-metrics
 bench-metrics: build
 	bench/metrics/run.sh $(BUILD)/src/ctrove
+# Replicas and automatic failover alone (also a part of bench).
+.PHONY: bench-failover
+bench-failover: build
+	bench/failover/run.sh $(BUILD)/src/ctrove
 
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')

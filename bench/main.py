@@ -3,7 +3,7 @@
 installs what is missing and cleans up whatever happens). Runs the parts,
 prints one report and writes it as one JSON file under bench/results/.
 
-parts (BENCH_PARTS, default "api provision backup metrics"):
+parts (BENCH_PARTS, default "api provision backup metrics failover"):
   api        ctrove's API beside Python Trove 18's (bench/compare/bench.py),
              and the memory of both control planes, idle and after the load
   provision  create->ACTIVE and delete with the local driver beside the floor,
@@ -12,6 +12,9 @@ parts (BENCH_PARTS, default "api provision backup metrics"):
   backup     backup and restore of ~1 GiB per datastore beside the bare tools, and
              an incremental after a 1 % change (bench/backup/bench.py)
   metrics    the GET /metrics scrape time with 1000 instances (bench/metrics/bench.py)
+  failover   replica create->ACTIVE, replication lag under writes, automatic failover
+             time (kill -9 -> first write on the new source), p50 over 5 runs per
+             datastore, beside Trove 18's manual-only path (bench/failover/bench.py)
 
 No assertion on speed: the targets of issue #6 are reported met / not met.
 """
@@ -45,6 +48,7 @@ compare = load("compare_api", HERE / "compare/bench.py")
 provision = load("provision_bench", HERE / "provision/bench.py")
 pyguest = load("trove_guestagent", HERE / "provision/trove_guestagent.py")
 backup = load("backup_bench", HERE / "backup/bench.py")
+failover = load("failover_bench", HERE / "failover/bench.py")
 metrics_bench = load("metrics_bench", HERE / "metrics/bench.py")
 
 
@@ -258,8 +262,11 @@ def print_report(result):
     if result.get("backup"):
         print()
         backup.print_backup(result["backup"])
+    if result.get("failover"):
+        print()
+        failover.print_failover(result["failover"])
     print()
-    print("== targets (issue #6; backup: issue 12)")
+    print("== targets (issue #6; backup: issue 12; failover: issue 15)")
     for t in result["targets"]:
         mark = {True: "met    ", False: "NOT MET", None: "n/a    "}[t["met"]]
         print(f"  {mark}  {t['target']}: {t['figure']}")
@@ -285,10 +292,11 @@ def main():
     t0 = time.monotonic()
     work = Path(args.work)
     ledger = Ledger(work)
-    parts = os.environ.get("BENCH_PARTS", "api provision backup metrics").split()
+    parts = os.environ.get("BENCH_PARTS", "api provision backup metrics failover").split()
     for p in parts:
-        if p not in ("api", "provision", "backup", "metrics"):
-            raise SystemExit(f"BENCH_PARTS: unknown part {p} (api, provision, backup, metrics)")
+        if p not in ("api", "provision", "backup", "metrics", "failover"):
+            raise SystemExit(f"BENCH_PARTS: unknown part {p} (api, provision, backup, metrics, "
+                             f"failover)")
     git = subprocess.run(["git", "-C", str(TOP), "describe", "--always", "--dirty"],
                          capture_output=True, text=True, timeout=30).stdout.strip()
     result = {
@@ -334,6 +342,11 @@ def main():
             log("== part backup: backup and restore beside the bare tools (issue 12)")
             result["backup"] = backup.run_backup(args.ctrove, work, ledger)
             result["notes"].append(f"backup: ctrove driven through the {backup.VIA}")
+        if "failover" in parts:
+            log("== part failover: replicas and automatic failover (issue 15)")
+            result["failover"] = failover.run_failover(args.ctrove, work, ledger)
+            result["skipped"]["trove"].append(
+                "failover: Trove 18 fails over only by hand (eject-replica-source); not run")
         if "metrics" in parts:
             log("== part metrics: GET /metrics with 1000 instances")
             result["metrics"] = metrics_bench.run_metrics(args.ctrove, work, ledger)
@@ -342,6 +355,9 @@ def main():
         if result.get("backup"):
             result["targets"] += [{"target": n, "met": ok, "figure": fig}
                                   for n, ok, fig in backup.targets(result["backup"])]
+        if result.get("failover"):
+            result["targets"] += [{"target": n, "met": ok, "figure": fig}
+                                  for n, ok, fig in failover.targets(result["failover"])]
         print_report(result)
         results = Path(args.results)
         results.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@
 #include "api/datastore_choice.h"
 #include "api/handlers.h"
 #include "api/instance_configuration.h"
+#include "api/instance_failover.h"
 #include "api/instance_replication.h"
 #include "api/instance_request.h"
 #include "api/instance_restore.h"
@@ -132,6 +133,9 @@ static int refuse_unimplemented(const struct instance_request *r, struct ct_erro
 	if (!r->replica_of && r->replica_count > 1)
 		return ct_fail(err, 400,
 			       "Cannot create multiple instances unless they are replicas.");
+	if (r->replica_of && r->failover)
+		return ct_fail(err, 400,
+			       "A replica cannot have failover settings: set them on its source.");
 	if (r->modules && json_array_size(r->modules) > 0)
 		return ct_fail(err, 501, "Modules are not implemented in ctrove yet.");
 	if (r->volume_type) {
@@ -218,7 +222,8 @@ API_HANDLER(instances_create)
 	snprintf(in.access, sizeof in.access, "%s", access_text ? access_text : "{}");
 	free(access_text);
 	bool inserted = !instance_insert(&in, f.ram, err);
-	if (!inserted || (config_id[0] && instance_set_configuration(in.id, config_id, err))) {
+	if (!inserted || (config_id[0] && instance_set_configuration(in.id, config_id, err)) ||
+	    (r.failover && instance_failover_create(in.id, r.failover, err))) {
 		struct ct_error ignored;
 		if (inserted)
 			instance_mark_deleted(in.id, f.ram, &ignored);

@@ -2,6 +2,7 @@
  * instance_request.c — see instance_request.h.
  */
 #include "api/instance_request.h"
+#include "api/instance_failover.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -305,6 +306,10 @@ int instance_request_parse(const json_t *body, struct instance_request *out, str
 	}
 	out->configuration = json_object_get(inst, "configuration");
 	out->modules = json_object_get(inst, "modules");
+	out->failover = json_object_get(inst, "failover");
+	struct failover_settings checked;
+	if (out->failover && instance_failover_parse(out->failover, NULL, &checked, err))
+		return -1;
 	return 0;
 }
 

@@ -31,6 +31,7 @@ struct instance_request {
 	const json_t *restore_point;
 	const json_t *configuration;
 	const json_t *modules;
+	const json_t *failover; /* ctrove: {"automatic"?, "synchronous"?} or NULL */
 };
 
 /* Schema checks; 400 "Validation error: ..." on the first violation. */

@@ -12,6 +12,7 @@
 #include "api/handlers.h"
 #include "api/instance_checks.h"
 #include "api/instance_configuration.h"
+#include "api/instance_failover.h"
 #include "api/instance_replication.h"
 #include "api/instance_request.h"
 #include "api/instance_resize.h"
@@ -77,10 +78,12 @@ API_HANDLER(instances_update)
 {
 	bool put = !strcmp(req->method, "PUT");
 	static const char *const top[] = {"instance", NULL};
-	static const char *const put_keys[] = {"name",	 "replica_of",	      "configuration",
-					       "access", "datastore_version", NULL};
-	static const char *const patch_keys[] = {"name",	  "replica_of",	       "slave_of",
-						 "configuration", "datastore_version", NULL};
+	static const char *const put_keys[] = {"name",	 "replica_of", "configuration",
+					       "access", "failover",   "datastore_version",
+					       NULL};
+	static const char *const patch_keys[] = {
+		"name",	    "replica_of",	 "slave_of", "configuration",
+		"failover", "datastore_version", NULL};
 	if (validate_object(req->json, "", err) || validate_required(req->json, "", top, err))
 		return -1;
 	json_t *body = json_object_get(req->json, "instance");
@@ -120,6 +123,9 @@ API_HANDLER(instances_update)
 			       ? -1
 			       : ct_fail(err, 400, "Instance name is longer than 255 characters.");
 	if (configuration && instance_configuration_change(req, &in, configuration, err))
+		return -1;
+	const json_t *failover = json_object_get(body, "failover");
+	if (failover && instance_failover_change(&in, failover, err))
 		return -1;
 	if (access) {
 		if (strcmp(rest_status(&in), "ACTIVE"))

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "api/handlers.h"
+#include "api/instance_failover.h"
 #include "api/instance_status.h"
 #include "common/config.h"
 #include "common/timefmt.h"
@@ -183,6 +184,8 @@ static void write_instance(struct json_writer *w, const struct api_request *req,
 		api_write_links(w, req, "configurations", row->configuration_id);
 		json_writer_object_end(w);
 	}
+	if (detail)
+		instance_failover_write(w, row->id);
 	if (detail) {
 		write_time(w, "created", row->created);
 		write_time(w, "updated", row->updated);

@@ -31,6 +31,7 @@
 #include "rpc/master_keys.h"
 #include "rpc/thread_client.h"
 #include "rpc/transport.h"
+#include "taskmanager/failover.h"
 #include "taskmanager/instance_tls.h"
 #include "taskmanager/service.h"
 #include "taskmanager/tasks.h"
@@ -144,7 +145,8 @@ static int run_services(unsigned services)
 		}
 		tasks_recover();
 		if (!(taskmanager = taskmanager_service_new(&err)) ||
-		    rpc_server_start(taskmanager, &err) || instance_tls_rotation_start(&err))
+		    rpc_server_start(taskmanager, &err) || instance_tls_rotation_start(&err) ||
+		    failover_detector_start(&err))
 			goto out;
 	}
 	if ((services & SERVICE_CONDUCTOR) &&
@@ -160,6 +162,7 @@ out:
 		log_error("%s", err.message);
 	api_server_stop();
 	instance_tls_rotation_stop();
+	failover_detector_stop();
 	if (taskmanager)
 		rpc_server_free(taskmanager);
 	if (conductor)

@@ -62,6 +62,11 @@
 	  "Largest page of instances.")                                                            \
 	X(AGENT_HEARTBEAT_EXPIRY, "DEFAULT", "agent_heartbeat_expiry", CFG_INT, "90",              \
 	  "Seconds without a guest heartbeat before its service shows ERROR.")                     \
+	X(FAILOVER_TIMEOUT, "DEFAULT", "failover_timeout", CFG_INT, "5",                           \
+	  "ctrove: seconds a replication source with automatic failover may go without a "         \
+	  "heartbeat, or report its server down, before the taskmanager fences it and promotes "   \
+	  "its most advanced replica (docs/failover.md). A silent source is given at least two "   \
+	  "[local] guest_report_interval as well.")                                                \
 	X(VOLUME_USAGE_MAX_AGE, "DEFAULT", "volume_usage_max_age", CFG_INT, "60",                  \
 	  "ctrove: seconds a volume usage reported with a guest heartbeat is shown instead of "    \
 	  "asking the guest.")                                                                     \

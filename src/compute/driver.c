@@ -59,3 +59,17 @@ int compute_attach_storage(const struct compute_driver *d, const char *id, const
 		return not_implemented(d, "Attaching storage", err);
 	return d->attach_storage(id, storage_id, err);
 }
+
+int compute_fence(const struct compute_driver *d, const char *id, struct ct_error *err)
+{
+	if (!d->fence)
+		return not_implemented(d, "Fencing an instance", err);
+	return d->fence(id, err);
+}
+
+int compute_unfence(const struct compute_driver *d, const char *id, struct ct_error *err)
+{
+	if (!d->unfence)
+		return not_implemented(d, "Unfencing an instance", err);
+	return d->unfence(id, err);
+}

@@ -67,6 +67,12 @@ struct compute_driver {
 	int (*resize_volume)(const char *id, long new_size_gb, struct ct_error *err);
 	int (*resize_flavor)(const char *id, long memory_mb, struct ct_error *err);
 	int (*attach_storage)(const char *id, const char *storage_id, struct ct_error *err);
+	/* Automatic failover: make sure a source presumed dead can take no more
+	 * writes — its server and agent stopped, all TCP to and from its address
+	 * dropped, and nothing restarting them — before a replica is promoted.
+	 * unfence undoes the traffic part (an operator re-attaching it). */
+	int (*fence)(const char *id, struct ct_error *err);
+	int (*unfence)(const char *id, struct ct_error *err);
 };
 
 /* The driver called name, or NULL. */
@@ -82,5 +88,7 @@ int compute_resize_flavor(const struct compute_driver *d, const char *id, long m
 			  struct ct_error *err);
 int compute_attach_storage(const struct compute_driver *d, const char *id, const char *storage_id,
 			   struct ct_error *err);
+int compute_fence(const struct compute_driver *d, const char *id, struct ct_error *err);
+int compute_unfence(const struct compute_driver *d, const char *id, struct ct_error *err);
 
 #endif

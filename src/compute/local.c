@@ -309,11 +309,26 @@ static bool local_agent_alive(const char *id)
 	return !agent_cmd(id, &cmd, &err) && proc_alive(cmd.pid_file, cmd.argv) > 0;
 }
 
+/* The marker that keeps a fenced instance's agent from being started again
+ * (recovery, restart) until it is unfenced. */
+static int fence_marker(const char *id, char *out, struct ct_error *err)
+{
+	char dir[PATH_MAX];
+	if (instance_dir(id, dir, err))
+		return -1;
+	if ((size_t)snprintf(out, PATH_MAX, "%s/fenced", dir) >= PATH_MAX)
+		return ct_fail(err, 500, "instance path too long");
+	return 0;
+}
+
 static int local_ensure_running(const char *id, struct ct_error *err)
 {
 	struct agent_cmd cmd;
-	if (agent_cmd(id, &cmd, err))
+	char marker[PATH_MAX];
+	if (agent_cmd(id, &cmd, err) || fence_marker(id, marker, err))
 		return -1;
+	if (!access(marker, F_OK))
+		return ct_fail(err, 409, "Instance %s is fenced after a failover.", id);
 	if (proc_alive(cmd.pid_file, cmd.argv))
 		return 0;
 	if (access(cmd.conf, R_OK))
@@ -470,6 +485,42 @@ static int local_destroy(const char *id, struct ct_error *err)
 	return address_free(id, err);
 }
 
+/* Traffic first (a server still running can take no write from then on),
+ * then the processes: the agent at once with SIGKILL (it must not stop the
+ * server "cleanly" or report anything), then everything of the instance's
+ * run directory and OS user. */
+static int local_fence(const char *id, struct ct_error *err)
+{
+	char dir[PATH_MAX], rdir[PATH_MAX], marker[PATH_MAX], address[ADDRESS_MAX];
+	struct agent_cmd cmd;
+	if (instance_dir(id, dir, err) || run_dir(id, rdir, err) || agent_cmd(id, &cmd, err) ||
+	    fence_marker(id, marker, err) || address_lookup(id, address, err))
+		return -1;
+	int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return ct_fail(err, 500, "cannot write %s", marker);
+	close(fd);
+	if (netfilter_fence(id, address, err) || proc_stop(cmd.pid_file, cmd.argv, 0, err))
+		return -1;
+	kill_leftovers(rdir);
+	kill_leftovers(dir);
+	if (instance_user_stop_processes(id, err))
+		return -1;
+	log_warning("fenced: agent and server killed, traffic to %s reset", address);
+	return 0;
+}
+
+static int local_unfence(const char *id, struct ct_error *err)
+{
+	char marker[PATH_MAX];
+	if (fence_marker(id, marker, err) || netfilter_unfence(id, err))
+		return -1;
+	if (unlink(marker) && errno != ENOENT)
+		return ct_fail(err, 500, "cannot remove %s", marker);
+	log_info("unfenced");
+	return 0;
+}
+
 /* Without loop devices or nftables the driver says so once and degrades
  * (plain directories; 501 for allowed_cidrs): never fatal. A configuration
  * it cannot use at all is. */
@@ -499,4 +550,6 @@ const struct compute_driver compute_local_driver = {
 	.resize_volume = local_resize_volume,
 	.resize_flavor = local_resize_flavor,
 	.attach_storage = NULL,
+	.fence = local_fence,
+	.unfence = local_unfence,
 };

@@ -198,6 +198,17 @@ static void emit_chain(struct script *s, const char *table, const char *id)
 	     table, id);
 }
 
+/* Priority -10: judged before inst-<id> (priority 0), so an accept there
+ * cannot let a fenced instance's traffic through. */
+static void emit_fence_chain(struct script *s, const char *table, const char *id)
+{
+	emit(s, "add table inet %s\n", table);
+	emit(s,
+	     "add chain inet %s fence-%s { type filter hook input priority -10; "
+	     "policy accept; }\n",
+	     table, id);
+}
+
 int netfilter_apply(const char *instance_id, const char *address, const int *ports, size_t nports,
 		    const char *const *cidrs, size_t ncidrs, struct ct_error *err)
 {
@@ -288,6 +299,8 @@ int netfilter_remove(const char *instance_id, struct ct_error *err)
 	/* Adding first makes the delete succeed whether or not the chain exists. */
 	emit_chain(&s, table, instance_id);
 	emit(&s, "delete chain inet %s inst-%s\n", table, instance_id);
+	emit_fence_chain(&s, table, instance_id);
+	emit(&s, "delete chain inet %s fence-%s\n", table, instance_id);
 	pthread_mutex_lock(&nf_lock);
 	struct ct_error unusable;
 	int rc = ensure_usable(&unusable);
@@ -398,5 +411,74 @@ int netfilter_remove_all(struct ct_error *err)
 	else
 		rc = run_script(&s, "to delete its table", err);
 	pthread_mutex_unlock(&nf_lock);
+	return rc;
+}
+
+int netfilter_fence(const char *instance_id, const char *address, struct ct_error *err)
+{
+	const char *table;
+	struct in_addr a;
+	if (paths_check_id(instance_id, err) || table_name(&table, err))
+		return -1;
+	if (!address || inet_pton(AF_INET, address, &a) != 1 || (ntohl(a.s_addr) >> 24) != 127)
+		return ct_fail(err, 400, "Instance address '%.45s' is not a loopback address.",
+			       address ? address : "");
+	char addr[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a, addr, sizeof addr);
+	struct script s = {0};
+	emit_fence_chain(&s, table, instance_id);
+	emit(&s, "flush chain inet %s fence-%s\n", table, instance_id);
+	/* To it: clients and replicas; from it: a server that comes back and
+	 * dials its old replicas (its outgoing TCP carries its own address).
+	 * Resets pass first: the ones these rules send travel to and from the
+	 * fenced address too, and are what makes a peer see "refused" at once
+	 * rather than hang. */
+	emit(&s,
+	     "add rule inet %s fence-%s ip daddr %s tcp flags & rst == rst accept "
+	     "comment \"fence %s\"\n",
+	     table, instance_id, addr, instance_id);
+	emit(&s,
+	     "add rule inet %s fence-%s ip saddr %s tcp flags & rst == rst accept "
+	     "comment \"fence %s\"\n",
+	     table, instance_id, addr, instance_id);
+	emit(&s,
+	     "add rule inet %s fence-%s ip daddr %s meta l4proto tcp reject with tcp reset "
+	     "comment \"fence %s\"\n",
+	     table, instance_id, addr, instance_id);
+	emit(&s,
+	     "add rule inet %s fence-%s ip saddr %s meta l4proto tcp reject with tcp reset "
+	     "comment \"fence %s\"\n",
+	     table, instance_id, addr, instance_id);
+	pthread_mutex_lock(&nf_lock);
+	int rc = ensure_usable(err);
+	if (rc)
+		free(s.text);
+	else
+		rc = run_script(&s, "to fence an instance", err);
+	pthread_mutex_unlock(&nf_lock);
+	if (!rc)
+		log_info("instance %s: fenced, all TCP to and from %s is reset", instance_id, addr);
+	return rc;
+}
+
+int netfilter_unfence(const char *instance_id, struct ct_error *err)
+{
+	const char *table;
+	if (paths_check_id(instance_id, err) || table_name(&table, err))
+		return -1;
+	struct script s = {0};
+	emit_fence_chain(&s, table, instance_id);
+	emit(&s, "delete chain inet %s fence-%s\n", table, instance_id);
+	pthread_mutex_lock(&nf_lock);
+	int rc = ensure_usable(err);
+	if (rc)
+		free(s.text);
+	else
+		rc = run_script(&s, "to unfence an instance", err);
+	if (!rc)
+		drop_table_if_empty(table);
+	pthread_mutex_unlock(&nf_lock);
+	if (!rc)
+		log_info("instance %s: fence removed", instance_id);
 	return rc;
 }

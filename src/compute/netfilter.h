@@ -38,6 +38,14 @@ int netfilter_apply(const char *instance_id, const char *address, const int *por
  * installed at all (then no rule can exist). 501 when nft is there but fails. */
 int netfilter_remove(const char *instance_id, struct ct_error *err);
 
+/* Fencing (automatic failover): a chain `fence-<id>` of its own, hooked on
+ * input before the instance's allowed_cidrs chain (which set_access flushes
+ * and rebuilds), that resets all TCP to and from address, whatever the port
+ * and the allowed CIDRs. Idempotent. 400 for a bad address, 501 when nft is
+ * unusable (then the instance cannot be fenced and must not be failed over). */
+int netfilter_fence(const char *instance_id, const char *address, struct ct_error *err);
+/* Remove the fence chain; 0 also when there was none. */
+int netfilter_unfence(const char *instance_id, struct ct_error *err);
 /* ctrove: the instance's own outgoing TCP to 127.0.0.0/8 leaves from its own
  * address, not 127.0.0.1: a chain `snat-<id>` (nat, postrouting) rewrites the
  * source of packets of sockets owned by uid that would leave from 127.0.0.1.

@@ -200,7 +200,7 @@ static const char *const migrations[] = {
 	" instance_id VARCHAR(36) PRIMARY KEY, connections BIGINT NOT NULL,"
 	" queries BIGINT NOT NULL, queries_per_second FLOAT NOT NULL, replication_lag FLOAT,"
 	" sampled_at FLOAT NOT NULL, updated_at DATETIME NOT NULL);",
-	/* 9 (sched): backup schedules run by the taskmanager (issue 16,
+	/* 9: backup schedules run by the taskmanager (issue 16,
 	 * docs/backups.md "Schedules and retention"): next_run/last_run are Unix
 	 * seconds; a run row ties each backup a schedule made to it, for retention. */
 	("CREATE TABLE ctrove_backup_schedules ("
@@ -217,6 +217,16 @@ static const char *const migrations[] = {
 	 " instance_id VARCHAR(36) NOT NULL, created DATETIME NOT NULL);"
 	 "CREATE INDEX ctrove_backup_schedule_runs_instance ON "
 	 "ctrove_backup_schedule_runs(instance_id);"),
+	/* 10: automatic failover (issue 15): a source's opt-in settings, and the
+	 * claim that makes one failover of a source happen exactly once (the
+	 * process whose INSERT succeeded acts; docs/replication.md). */
+	("CREATE TABLE ctrove_failover_settings ("
+	 " instance_id VARCHAR(36) PRIMARY KEY, automatic BOOLEAN NOT NULL,"
+	 " synchronous BOOLEAN NOT NULL, updated_at DATETIME NOT NULL);"
+	 "CREATE TABLE ctrove_failover_claims ("
+	 " source_id VARCHAR(36) PRIMARY KEY, claimed_by VARCHAR(255) NOT NULL,"
+	 " claimed_at DATETIME NOT NULL, new_source_id VARCHAR(36), finished_at DATETIME,"
+	 " outcome TEXT);"),
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -680,3 +680,9 @@ int guest_get_last_txn(const struct guest_ref *g, char *master_id, size_t size, 
 	json_decref(r);
 	return rc;
 }
+
+int guest_set_synchronous_replication(const struct guest_ref *g, bool enabled, struct ct_error *err)
+{
+	return call_done(g, "set_synchronous_replication", json_pack("{s:b}", "enabled", enabled),
+			 GUEST_TIMEOUT_LOW, err);
+}

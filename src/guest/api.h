@@ -173,6 +173,13 @@ char *guest_instance_key(const char *encrypted_key, struct ct_error *err);
 /* A new key and its encrypted form (base64) for a new instance. */
 int guest_new_key(char key[33], char *encrypted, size_t size, struct ct_error *err);
 
+/* --- failover (ctrove) ---------------------------------------------------------- */
+
+/* set_synchronous_replication: on a replication source, make commits wait for
+ * one replica (MariaDB semi-sync, PostgreSQL synchronous_standby_names) or not. */
+int guest_set_synchronous_replication(const struct guest_ref *g, bool enabled,
+				      struct ct_error *err);
+
 /* --- backups ------------------------------------------------------------------ */
 
 /* create_backup (cast): the guest reports through the conductor's update_backup. */

@@ -26,6 +26,7 @@
 #include "guest/datastore_hooks.h"
 #include "storage/store.h"
 #include "taskmanager/backup_tasks.h"
+#include "taskmanager/failover.h"
 #include "taskmanager/task_threads.h"
 #include "taskmanager/tasks.h"
 
@@ -321,6 +322,8 @@ static void run_create_replicas(const char *source_id, const json_t *a)
 		json_decref(args);
 	}
 	log_set_context(request_id, source_id);
+	if (!rc)
+		failover_after_topology_change(source_id, source_id);
 	if (backup_id[0] && tasks_delete_backup(backup_id, &err))
 		log_warning("the replication snapshot %s stays: %s", backup_id, err.message);
 	json_decref(snapshot);
@@ -467,6 +470,8 @@ static void run_promote(const char *replica_id, const json_t *args)
 		record_failure(replica_id, TASK_PROMOTION_ERROR, err.message);
 	else
 		log_info("promoted %s to replica source in place of %s", replica_id, source_id);
+	if (!rc)
+		failover_after_topology_change(source_id, replica_id);
 	topology_free(&t);
 }
 
@@ -555,6 +560,7 @@ static void run_eject(const char *source_id, const json_t *args)
 	}
 	set_task_quietly(source_id, TASK_NONE);
 	log_info("ejected; %s is the replica source now", new_source);
+	failover_after_topology_change(source_id, new_source);
 }
 
 int tasks_eject_replica_source(const char *instance_id, struct ct_error *err)

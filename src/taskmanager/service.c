@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "taskmanager/backup_tasks.h"
 #include "taskmanager/configuration_tasks.h"
+#include "taskmanager/failover.h"
 #include "taskmanager/replication_tasks.h"
 #include "taskmanager/resize_tasks.h"
 #include "taskmanager/tasks.h"
@@ -177,6 +178,19 @@ static json_t *on_apply_configuration(void *user, const struct rpc_request *req,
 static const struct rpc_arg apply_configuration_args[] = {
 	{"instance_id", RPC_T_STRING, true}, {"changed", RPC_T_ARRAY, true}, END};
 
+static json_t *on_apply_failover_settings(void *user, const struct rpc_request *req,
+					  struct ct_error *err)
+{
+	(void)user;
+	const char *id = instance_id_of(req);
+	if (!id)
+		return ct_fail(err, 400, "instance_id must be a string"), NULL;
+	return tasks_apply_failover_settings(id, err) ? NULL : json_null();
+}
+
+static const struct rpc_arg apply_failover_settings_args[] = {{"instance_id", RPC_T_STRING, true},
+							      END};
+
 static const struct rpc_method taskmanager_methods[] = {
 	{"create_instance", on_create_instance, create_instance_args, false},
 	{"delete_instance", on_delete_instance, instance_only_args, false},
@@ -202,6 +216,9 @@ static const struct rpc_method taskmanager_methods[] = {
 	{"reapply_module", not_implemented, reapply_module_args, false},
 	/* ctrove: a configuration group reaches one instance (issue 13). */
 	{"apply_configuration", on_apply_configuration, apply_configuration_args, false},
+	/* ctrove: a source's failover settings changed (issue 15). */
+	{"apply_failover_settings", on_apply_failover_settings, apply_failover_settings_args,
+	 false},
 	{NULL, NULL, NULL, false},
 };
 

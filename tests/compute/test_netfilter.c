@@ -193,6 +193,56 @@ static void test_two_instances(void **state)
 	close(b.fd);
 }
 
+/* A fenced address takes no TCP from anyone and sends none, whatever its
+ * allowed_cidrs say and however often they are applied again. */
+static void test_fence(void **state)
+{
+	(void)state;
+	REQUIRE_ROOT();
+	struct ct_error err;
+	struct listener fenced, other;
+	listen_on(&fenced, "127.10.254.20");
+	listen_on(&other, "127.10.254.21");
+	const char *local[] = {"127.0.0.1/32", "127.10.254.20/32"};
+	must(netfilter_apply("nf-f", fenced.addr, &fenced.port, 1, local, 2, &err), &err);
+	assert_int_equal(connect_from(&fenced, "127.0.0.1"), 0);
+	assert_int_equal(connect_from(&other, "127.10.254.20"), 0);
+
+	must(netfilter_fence("nf-f", fenced.addr, &err), &err);
+	assert_int_equal(connect_from(&fenced, "127.0.0.1"), ECONNREFUSED);
+	assert_int_equal(connect_from(&fenced, "127.0.0.9"), ECONNREFUSED);
+	assert_int_equal(connect_from(&fenced, NULL), ECONNREFUSED);
+	/* a server that comes back cannot dial out either */
+	assert_int_equal(connect_from(&other, "127.10.254.20"), ECONNREFUSED);
+	assert_int_equal(connect_from(&other, "127.0.0.1"), 0); /* others untouched */
+	assert_true(ruleset_mentions("fence-nf-f"));
+	/* set_access rebuilds the instance's chain: the fence stays */
+	must(netfilter_apply("nf-f", fenced.addr, &fenced.port, 1, local, 2, &err), &err);
+	assert_int_equal(connect_from(&fenced, "127.0.0.1"), ECONNREFUSED);
+	must(netfilter_fence("nf-f", fenced.addr, &err), &err); /* idempotent */
+	assert_int_equal(connect_from(&fenced, "127.0.0.1"), ECONNREFUSED);
+
+	must(netfilter_unfence("nf-f", &err), &err);
+	assert_int_equal(connect_from(&fenced, "127.0.0.1"), 0);
+	assert_int_equal(connect_from(&fenced, "127.0.0.9"), ECONNREFUSED); /* its own rules */
+	assert_false(ruleset_mentions("fence-nf-f"));
+	must(netfilter_unfence("nf-f", &err), &err); /* again: nothing there */
+
+	/* deleting the instance removes a fence too */
+	must(netfilter_fence("nf-f", fenced.addr, &err), &err);
+	must(netfilter_remove("nf-f", &err), &err);
+	assert_int_equal(connect_from(&fenced, "127.0.0.9"), 0);
+	assert_false(ruleset_mentions(table));
+
+	assert_int_equal(netfilter_fence("nf-f", "10.0.0.1", &err), -1);
+	assert_int_equal(err.status, 400);
+	assert_int_equal(netfilter_fence("nf-f; flush ruleset", fenced.addr, &err), -1);
+	assert_int_equal(err.status, 400);
+	assert_false(ruleset_mentions(table));
+	close(fenced.fd);
+	close(other.fd);
+}
+
 /* A process of uid connects, unbound, to l: the peer address l accepted
  * ("" when the connection failed). */
 static void peer_of_uid_connection(struct listener *l, uid_t uid, char peer[16])
@@ -349,7 +399,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allowed_cidrs),	  cmocka_unit_test(test_two_instances),
 		cmocka_unit_test(test_rejects_bad_input), cmocka_unit_test(test_parse_cidr),
-		cmocka_unit_test(test_unusable_nft),	  cmocka_unit_test(test_snat_own_address),
+		cmocka_unit_test(test_unusable_nft),	  cmocka_unit_test(test_fence),
+		cmocka_unit_test(test_snat_own_address),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

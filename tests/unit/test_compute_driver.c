@@ -75,6 +75,22 @@ static void test_missing_slots_answer_501(void **state)
 	assert_int_equal(compute_attach_storage(d, "i1", "s1", &err), -1);
 	assert_int_equal(err.status, 501);
 	assert_non_null(strstr(err.message, "Attaching storage"));
+	bare.fence = NULL;
+	bare.unfence = NULL;
+	assert_int_equal(compute_fence(&bare, "i1", &err), -1);
+	assert_int_equal(err.status, 501);
+	assert_string_equal(
+		err.message,
+		"Fencing an instance is not implemented by the local compute driver yet.");
+	assert_int_equal(compute_unfence(&bare, "i1", &err), -1);
+	assert_int_equal(err.status, 501);
+	/* The local driver fences; a bad id never reaches the file system. */
+	assert_non_null(d->fence);
+	assert_non_null(d->unfence);
+	assert_int_equal(compute_fence(d, "../etc", &err), -1);
+	assert_int_equal(err.status, 400);
+	assert_int_equal(compute_unfence(d, "../etc", &err), -1);
+	assert_int_equal(err.status, 400);
 }
 
 static void test_local_resize_refuses_bad_sizes(void **state)

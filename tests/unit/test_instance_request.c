@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 
+#include "api/instance_failover.h"
 #include "api/instance_request.h"
 
 static json_t *body_of(const char *text)
@@ -95,6 +96,33 @@ static void test_schema_errors(void **state)
 		     "is not of type 'array'");
 }
 
+/* ctrove's failover extension: checked with the body, merged over the
+ * current settings on PUT/PATCH. */
+static void test_failover_field(void **state)
+{
+	(void)state;
+	expect_error("{\"instance\": {\"name\": \"a\", \"failover\": true}}", 400,
+		     "instance['failover'] True is not of type 'object'");
+	expect_error("{\"instance\": {\"name\": \"a\", \"failover\": {\"automatic\": 1}}}", 400,
+		     "instance['failover']['automatic'] 1 is not of type 'boolean'");
+	expect_error("{\"instance\": {\"name\": \"a\", \"failover\": {\"sync\": true}}}", 400,
+		     "Additional properties are not allowed");
+	expect_error("{\"instance\": {\"name\": \"a\", \"failover\": {}}}", 400,
+		     "needs 'automatic' or 'synchronous'");
+	json_t *body = body_of("{\"instance\": {\"name\": \"a\", \"failover\":"
+			       " {\"synchronous\": true}}}");
+	struct instance_request r;
+	struct ct_error err = {0};
+	assert_int_equal(instance_request_parse(body, &r, &err), 0);
+	assert_non_null(r.failover);
+	struct failover_settings current = {.automatic = true, .synchronous = false}, next;
+	assert_int_equal(instance_failover_parse(r.failover, &current, &next, &err), 0);
+	assert_true(next.automatic && next.synchronous);
+	assert_int_equal(instance_failover_parse(r.failover, NULL, &next, &err), 0);
+	assert_true(!next.automatic && next.synchronous);
+	json_decref(body);
+}
+
 static void test_name_rules(void **state)
 {
 	(void)state;
@@ -140,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_flavor_url_and_string_size),
 		cmocka_unit_test(test_schema_errors),
 		cmocka_unit_test(test_name_rules),
+		cmocka_unit_test(test_failover_field),
 		cmocka_unit_test(test_cidr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
