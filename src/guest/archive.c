@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -177,6 +178,29 @@ int guest_archive_put_file(struct guest_archive_ctx *ctx, const char *native_nam
 			   uint64_t offset, uint64_t length, const struct store_meta *meta,
 			   struct ct_error *err)
 {
+	if (!length) {
+		struct stat st;
+		if (stat(path, &st))
+			return ct_fail(err, 500, "Cannot read %s: %s", path, strerror(errno));
+		length = (uint64_t)st.st_size > offset ? (uint64_t)st.st_size - offset : 0;
+	}
+	struct guest_archive_range r = {offset, length};
+	return guest_archive_put_ranges(ctx, native_name, path, &r, 1, meta, err);
+}
+
+#define RANGES_MAX 8
+/* One dd per range: the stream code takes a producer's stdout. */
+static const char RANGES_SCRIPT[] =
+	"f=$1; shift; while [ $# -gt 0 ]; do dd if=\"$f\" iflag=skip_bytes,count_bytes bs=1M "
+	"skip=$1 count=$2 status=none || exit 1; shift 2; done";
+
+int guest_archive_put_ranges(struct guest_archive_ctx *ctx, const char *native_name,
+			     const char *path, const struct guest_archive_range *ranges, size_t n,
+			     const struct store_meta *meta, struct ct_error *err)
+{
+	if (n == 0 || n > RANGES_MAX)
+		return ct_fail(err, 500, "An archive object is made of 1 to %d ranges.",
+			       RANGES_MAX);
 	int64_t seq = guest_archive_next_seq(ctx);
 	char name[STORE_NAME_MAX + 64], seq_text[24];
 	snprintf(seq_text, sizeof seq_text, "%" PRId64, seq);
@@ -184,46 +208,55 @@ int guest_archive_put_file(struct guest_archive_ctx *ctx, const char *native_nam
 		     native_name) > STORE_NAME_MAX)
 		return ct_fail(err, 500, "The archive object's name would be too long.");
 	struct store_meta *all = malloc(sizeof *all);
-	if (!all)
-		return ct_fail(err, 500, "Out of memory.");
+	struct store_object_info *info = malloc(sizeof *info);
+	int rc = -1;
+	if (!all || !info) {
+		ct_fail(err, 500, "Out of memory.");
+		goto out;
+	}
 	if (meta)
 		*all = *meta;
 	else
 		memset(all, 0, sizeof *all);
-	int rc = -1;
 	if (store_meta_set(all, "format", "ctbk1", err) ||
 	    store_meta_set(all, "kind", "archive", err) ||
 	    store_meta_set(all, "instance_id", ctx->inst->id, err) ||
 	    store_meta_set(all, "datastore", ctx->datastore, err) ||
 	    store_meta_set(all, "seq", seq_text, err))
 		goto out;
-	/* dd reads the byte range: the stream code takes a producer's stdout. */
-	char a_if[GUEST_PATH_MAX + 64], a_skip[40], a_count[40];
-	snprintf(a_if, sizeof a_if, "if=%s", path);
-	snprintf(a_skip, sizeof a_skip, "skip=%" PRIu64, offset);
-	snprintf(a_count, sizeof a_count, "count=%" PRIu64, length);
-	char *argv[] = {"/bin/dd", a_if,	  "iflag=skip_bytes,count_bytes", "bs=1M",
-			a_skip,	   "status=none", length ? a_count : NULL,	  NULL};
+	char numbers[RANGES_MAX * 2][24];
+	char *argv[4 + RANGES_MAX * 2 + 1] = {"/bin/sh", "-c", (char *)RANGES_SCRIPT, "sh",
+					      (char *)path};
+	size_t k = 5;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(numbers[2 * i], sizeof numbers[0], "%" PRIu64, ranges[i].offset);
+		snprintf(numbers[2 * i + 1], sizeof numbers[0], "%" PRIu64, ranges[i].length);
+		argv[k++] = numbers[2 * i];
+		argv[k++] = numbers[2 * i + 1];
+	}
+	argv[k] = NULL;
 	struct backup_command cmd = {.argv = argv, .uid = (uid_t)-1};
 	struct ct_error put_err = {0};
+	ctx->existed = false;
 	if (backup_stream_from_command(ctx->store, name, ctx->key, &cmd, copy_meta, all, NULL,
 				       &put_err)) {
-		/* Published by a round that died before saving the state. */
-		struct store_object_info *info = malloc(sizeof *info);
 		struct ct_error stat_err = {0};
-		bool there = put_err.status == 409 && info &&
-			     !store_stat(ctx->store, name, info, &stat_err);
-		free(info);
-		if (!there) {
+		if (put_err.status != 409 || store_stat(ctx->store, name, info, &stat_err)) {
 			*err = put_err;
 			goto out;
 		}
+		ctx->existed = true;
+		ctx->existing_meta = info->meta;
+		log_warning("archive object %s was already stored: kept", name);
 	}
 	json_object_set_new(ctx->state, "last_seq", json_integer(seq));
 	ctx->shipped++;
 	rc = save_state(ctx, err);
+	if (!rc)
+		log_debug("archived %s", name);
 out:
 	free(all);
+	free(info);
 	return rc;
 }
 

@@ -15,6 +15,8 @@
 #define CT_GUEST_ARCHIVE_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -66,6 +68,16 @@ struct guest_archive_ctx {
 	json_t *state; /* owned by the generic part; the manager edits "ds" */
 	char state_path[GUEST_PATH_MAX + 32];
 	int shipped; /* objects published in this round */
+	/* Set by the last put when its object was already there (published by a
+	 * round that died before saving the state): that object's metadata, so
+	 * the manager continues from where it really ended. */
+	bool existed;
+	struct store_meta existing_meta;
+};
+
+/* A byte range of a file; parts of one object, in order. */
+struct guest_archive_range {
+	uint64_t offset, length;
 };
 
 /* The sequence number the next object gets (last_seq + 1). */
@@ -81,6 +93,12 @@ json_t *guest_archive_ds_state(struct guest_archive_ctx *ctx);
 int guest_archive_put_file(struct guest_archive_ctx *ctx, const char *native_name, const char *path,
 			   uint64_t offset, uint64_t length, const struct store_meta *meta,
 			   struct ct_error *err);
+/* The same with the object made of several ranges of path, concatenated (at
+ * most 8; a zero length is nothing). Edit the manager's state before the
+ * call: it is saved with the new sequence number, atomically. */
+int guest_archive_put_ranges(struct guest_archive_ctx *ctx, const char *native_name,
+			     const char *path, const struct guest_archive_range *ranges, size_t n,
+			     const struct store_meta *meta, struct ct_error *err);
 /* Record progress without shipping: every commit up to `until` is stored
  * (never moves back). Saves the state. */
 int guest_archive_set_until(struct guest_archive_ctx *ctx, int64_t until, struct ct_error *err);
