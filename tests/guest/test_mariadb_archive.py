@@ -156,7 +156,13 @@ def test_point_in_time_restore_stops_exactly_at_the_time(source, make_instance, 
     akey, bkey = new_key(), new_key()
     info = archive_info(source, store_dir, akey)
     source.ok("archive_ship", archive_info=info)
+    t_before = int(time.time())
     full = take_backup(source, store_dir, "b-pitr", bkey)
+    # the base of a point-in-time restore: its binary log position and time
+    with open(os.path.join(store_dir, CONTAINER, ".b-pitr.xbstream.zst.enc.meta")) as f:
+        meta = json.load(f)["metadata"]
+    assert meta["gtid"].startswith("0-"), meta
+    assert t_before <= int(meta["consistent_time"]) <= int(time.time())
     insert(source, 101, 200)
     source.sql("userA", "Passw0rd", "UPDATE t SET id = id + 10000 WHERE id <= 10", db="test")
     wait_next_second()
