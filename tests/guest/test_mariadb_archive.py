@@ -87,7 +87,7 @@ def test_shipping_is_continuous_across_restarts_and_store_outages(source, store_
     check_continuous(objs)
     assert objs[-1][1]["end_gtid"].startswith("0-")
     # the progress file is the agent's alone
-    st = os.stat(os.path.join(source.run_dir, "archive_state.json"))
+    st = os.stat(os.path.join(source.info["data_dir"], ".ctrove-archive-state.json"))
     assert stat.S_IMODE(st.st_mode) == 0o600
 
     # nothing new: nothing shipped, the time still moves
@@ -135,6 +135,15 @@ def test_shipping_is_continuous_across_restarts_and_store_outages(source, store_
     after = binlogs(source)
     assert len(after) < len(before) and len(after) >= 2, (before, after)
     check_continuous(objects(store_dir, source))
+
+    # a lost progress file never reuses a sequence number: a gap is reported
+    os.unlink(os.path.join(source.info["data_dir"], ".ctrove-archive-state.json"))
+    last = len(objects(store_dir, source))
+    r5 = source.ok("archive_ship", archive_info=info)
+    assert r5["gap"] and "lost" in r5["gap"], r5
+    assert r5["last_seq"] > last
+    assert [int(m["seq"]) for _, m in objects(store_dir, source)][:last] == \
+        list(range(1, last + 1))
 
     # bad input: clear errors, nothing shipped
     n = len(objects(store_dir, source))
