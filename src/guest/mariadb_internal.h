@@ -183,6 +183,39 @@ int mdb_start_socket_only(const struct guest_instance *inst, const struct mdb_pa
 int mdb_stop_server(const struct guest_instance *inst, const struct mdb_paths *p,
 		    struct ct_error *err);
 
+/* mariadb_binlog_backup.c (issue 12): an incremental backup made of the
+ * binary logs since its parent's position, and its restore. */
+struct guest_backup_ref;
+struct store_meta;
+struct mdb_binlog_end {
+	char file[64];
+	char pos[24];
+	char gtid[200];
+};
+/* 0: done; 1: not possible this way (the parent records no binary log
+ * position, or the server no longer has a file since it): use mariabackup;
+ * -1 with err. */
+int mdb_binlog_incremental(const struct guest_instance *inst, const struct mdb_paths *p,
+			   const struct guest_backup_info *backup, const struct store_meta *parent,
+			   struct backup_store *store, const struct backup_key *key,
+			   struct store_object_info *out, struct ct_error *err);
+/* A chain link: 1 when it is made of binary logs (its SQL is then decrypted
+ * into <root>/inc<index>.sql and *end set), 0 when it is not, -1 with err. */
+int mdb_binlog_restore_fetch(struct backup_store *store, const struct guest_backup_ref *link,
+			     const struct backup_key *key, const char *root, size_t index,
+			     const char *log, struct mdb_binlog_end *end, struct ct_error *err);
+/* Apply <root>/inc<i>.sql for every i <= last that exists, with the server
+ * reachable only over its socket, stop it, and record *end as the data's
+ * binary log position (xtrabackup_binlog_info, for point-in-time restore). */
+int mdb_binlog_restore_apply(const struct guest_instance *inst, const struct mdb_paths *p,
+			     const struct guest_identity *id, const char *root, size_t last,
+			     const struct mdb_binlog_end *end, const char *log,
+			     struct ct_error *err);
+/* Feed an SQL file (mariadb-binlog output) to the server over its socket as
+ * the agent's own account; output appended to log. */
+int mdb_apply_sql_file(const struct mdb_paths *p, const char *sql, const char *log,
+		       struct ct_error *err);
+
 /* mariadb_stats.c: the counters heartbeats carry. */
 json_t *mdb_server_stats(const struct guest_instance *inst, struct ct_error *err);
 

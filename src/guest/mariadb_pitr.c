@@ -286,22 +286,8 @@ static int apply_part(struct pitr_run *r, const char *path, struct ct_error *err
 		return ct_fail(err, 500, "mariadb-binlog could not read %s: %s", path,
 			       run_err.message);
 	}
-	char self[64];
-	guest_self_name(self, sizeof self);
-	const char *apply[] = {"/bin/sh",
-			       "-c",
-			       "exec /usr/bin/mariadb --no-defaults --socket=\"$1\" --user=\"$2\" "
-			       "--binary-mode < \"$3\"",
-			       "sh",
-			       r->p->sock,
-			       self,
-			       sql,
-			       NULL};
-	if (guest_run(apply, r->log, NULL, &run_err)) {
-		guest_log_tail(r->log);
-		return ct_fail(err, 500, "Replaying the binary log into the server failed: %s",
-			       run_err.message);
-	}
+	if (mdb_apply_sql_file(r->p, sql, r->log, err))
+		return -1;
 	unlink(sql);
 	return 0;
 }

@@ -182,6 +182,9 @@ def test_point_in_time_restore_stops_exactly_at_the_time(source, make_instance, 
     wait_next_second()
     t_end = int(time.time())
     source.ok("archive_ship", archive_info=info)
+    inc = take_backup(source, store_dir, "b-pitr-inc", new_key(),
+                      parent={"id": full["id"], "location": full["location"],
+                              "checksum": full["checksum"]})
     wait_next_second()
     source.ok("restart")  # a new file: the replay crosses files
     insert(source, 301, 310)
@@ -203,6 +206,13 @@ def test_point_in_time_restore_stops_exactly_at_the_time(source, make_instance, 
         assert b.ok("get_status") == "healthy"
         assert not os.path.exists(os.path.join(b.info["data_dir"], "pitr"))
         b.cleanup()
+    # from an incremental made of binary logs: replay continues where it ends
+    rp = restore_point(t_last)
+    rp.update(restore_info(store_dir, [full, inc]))
+    b = make_instance()
+    b.prepare(databases=(), users=(), backup_info=rp)
+    assert row_ids(b) == (260, 11, 10010)
+    b.cleanup()
     # the archive was only read
     assert objects(store_dir, source) == source_objs
 
@@ -230,3 +240,55 @@ def test_point_in_time_restore_stops_exactly_at_the_time(source, make_instance, 
     ok, res = b.call("prepare", **prepare_args(bad))
     assert not ok and res["status"] == 400, res
     assert all(akey not in s and bkey not in s for s in _ALL_STDERR)
+
+
+def backup_meta(store_dir, backup_id):
+    with open(os.path.join(store_dir, CONTAINER, ".%s.xbstream.zst.enc.meta" % backup_id)) as f:
+        return json.load(f)["metadata"]
+
+
+def parent_of(b):
+    return {"id": b["id"], "location": b["location"], "checksum": b["checksum"]}
+
+
+def test_incrementals_are_binary_logs_and_fall_back_to_mariabackup(source, make_instance,
+                                                                   store_dir):
+    full = take_backup(source, store_dir, "f1", new_key())
+    assert backup_meta(store_dir, "f1")["binlog_file"].startswith("mariadb-bin.")
+    insert(source, 101, 200)
+    source.ok("restart")  # the logs since the parent span two files
+    insert(source, 201, 300)
+    inc1 = take_backup(source, store_dir, "i1", new_key(), parent=parent_of(full))
+    m1 = backup_meta(store_dir, "i1")
+    assert m1["incremental_kind"] == "binlog" and "lsn" not in m1, m1
+    assert int(m1["binlog_pos"]) > 0 and m1["gtid"].startswith("0-")
+    insert(source, 301, 400)
+    inc2 = take_backup(source, store_dir, "i2", new_key(), parent=parent_of(inc1))
+    assert backup_meta(store_dir, "i2")["incremental_kind"] == "binlog"
+    for chain, expect in (([full, inc1], (300, 1, 300)), ([full, inc1, inc2], (400, 1, 400))):
+        b = make_instance()
+        b.prepare(databases=(), users=(), backup_info=restore_info(store_dir, chain))
+        assert row_ids(b) == expect
+        assert b.ok("get_status") == "healthy"
+        insert(b, 5000, 5000)
+        b.cleanup()
+
+    # the logs since the parent are purged: a full's child uses mariabackup, a
+    # binary log incremental's child cannot and says so
+    insert(source, 401, 500)
+    source.sql("root", "R00tPassw0rd", "FLUSH BINARY LOGS")
+    source.sql("root", "R00tPassw0rd", "PURGE BINARY LOGS BEFORE NOW() + INTERVAL 1 DAY")
+    ok, res = source.call("create_backup", backup_info=backup_info_of(
+        source, store_dir, "i3", parent_of(inc2)))
+    assert not ok and res["status"] == 422 and "full backup" in res["message"], res
+    inc4 = take_backup(source, store_dir, "i4", new_key(), parent=parent_of(full))
+    assert "incremental_kind" not in backup_meta(store_dir, "i4")
+    b = make_instance()
+    b.prepare(databases=(), users=(), backup_info=restore_info(store_dir, [full, inc4]))
+    assert row_ids(b) == (500, 1, 500)
+    b.cleanup()
+
+
+def backup_info_of(inst, store_dir, backup_id, parent):
+    from test_mariadb_backup import backup_info
+    return backup_info(inst, store_dir, backup_id, new_key(), parent)
