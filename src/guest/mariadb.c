@@ -376,9 +376,9 @@ static pid_t running_pid(const struct mdb_paths *p, const char *comm)
 	return guest_proc_state(pid, comm) == GUEST_PROC_GONE ? 0 : pid;
 }
 
-/* extra: one more server option (NULL: none). */
+/* extra, extra2: more server options (NULL: none). */
 static int start_server_with(const struct guest_instance *inst, const struct mdb_paths *p,
-			     const char *extra, struct ct_error *err)
+			     const char *extra, const char *extra2, struct ct_error *err)
 {
 	struct guest_identity id;
 	const char *comm;
@@ -392,7 +392,7 @@ static int start_server_with(const struct guest_instance *inst, const struct mdb
 		return 0;
 	char a_defaults[PATH_MAX + 32];
 	snprintf(a_defaults, sizeof a_defaults, "--defaults-file=%s", p->cnf);
-	const char *argv[] = {bin, a_defaults, extra, NULL};
+	const char *argv[] = {bin, a_defaults, extra, extra2, NULL};
 	double t0 = guest_now();
 	pid_t pid = guest_spawn_detached(argv, p->err_log, &id, err);
 	if (pid < 0)
@@ -419,13 +419,16 @@ static int start_server_with(const struct guest_instance *inst, const struct mdb
 static int start_server(const struct guest_instance *inst, const struct mdb_paths *p,
 			struct ct_error *err)
 {
-	return start_server_with(inst, p, NULL, err);
+	return start_server_with(inst, p, NULL, NULL, err);
 }
 
 int mdb_start_socket_only(const struct guest_instance *inst, const struct mdb_paths *p,
 			  struct ct_error *err)
 {
-	return start_server_with(inst, p, "--skip-networking", err);
+	/* Replayed binary logs hold a whole statement's rows in one BINLOG
+	 * statement, larger than a small flavor's max_allowed_packet. */
+	return start_server_with(inst, p, "--skip-networking", "--max-allowed-packet=1073741824",
+				 err);
 }
 
 static int stop_server(const struct guest_instance *inst, const struct mdb_paths *p,

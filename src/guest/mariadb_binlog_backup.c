@@ -246,7 +246,7 @@ int mdb_apply_sql_file(const struct mdb_paths *p, const char *sql, const char *l
 	const char *apply[] = {"/bin/sh",
 			       "-c",
 			       "exec /usr/bin/mariadb --no-defaults --socket=\"$1\" --user=\"$2\" "
-			       "--binary-mode < \"$3\"",
+			       "--binary-mode --max-allowed-packet=1073741824 < \"$3\"",
 			       "sh",
 			       p->sock,
 			       self,

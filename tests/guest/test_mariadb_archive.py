@@ -256,6 +256,11 @@ def test_incrementals_are_binary_logs_and_fall_back_to_mariabackup(source, make_
     full = take_backup(source, store_dir, "f1", new_key())
     assert backup_meta(store_dir, "f1")["binlog_file"].startswith("mariadb-bin.")
     insert(source, 101, 200)
+    # one statement's rows make one BINLOG statement, over the small
+    # flavor's max_allowed_packet
+    source.sql("userA", "Passw0rd", "CREATE TABLE w (id INT PRIMARY KEY, v CHAR(250)) "
+               "SELECT seq AS id, repeat(sha2(seq, 256), 3) AS v FROM seq_1_to_30000",
+               db="test")
     source.ok("restart")  # the logs since the parent span two files
     insert(source, 201, 300)
     inc1 = take_backup(source, store_dir, "i1", new_key(), parent=parent_of(full))
@@ -269,6 +274,8 @@ def test_incrementals_are_binary_logs_and_fall_back_to_mariabackup(source, make_
         b = make_instance()
         b.prepare(databases=(), users=(), backup_info=restore_info(store_dir, chain))
         assert row_ids(b) == expect
+        assert b.sql("userA", "Passw0rd", "SELECT COUNT(*) FROM w", db="test").stdout.strip() \
+            == "30000"
         assert b.ok("get_status") == "healthy"
         insert(b, 5000, 5000)
         b.cleanup()
