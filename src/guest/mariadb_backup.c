@@ -203,7 +203,8 @@ static int parent_lsn(struct backup_store *store, const struct guest_backup_info
 	/* An incremental made of binary logs (mariadb_binlog_backup.c) has no
 	 * LSN: what follows it must be made of binary logs too. */
 	const char *lsn = store_meta_get(&info->meta, "lsn");
-	if (!strcmp(store_meta_get(&info->meta, "incremental_kind") ?: "", "binlog")) {
+	const char *kind = store_meta_get(&info->meta, "incremental_kind");
+	if (kind && !strcmp(kind, "binlog")) {
 		out[0] = '\0';
 		rc = 0;
 		goto out;
