@@ -439,7 +439,9 @@ def api_backup(ctl, iid, parent=None):
     b = api_wait(ctl, f"backup {bid}", done)
     seconds = time.monotonic() - t0
     if b["status"] != "COMPLETED":
-        return None, f"backup {bid} FAILED"
+        _, inst = ctl.api("GET", f"/instances/{iid}")
+        fault = (inst.get("instance", {}).get("fault") or {}).get("message", "")
+        return None, f"backup {bid} FAILED: {fault[:300]}"
     obj = Path(ctl.local) / "backups" / b["locationRef"]
     return {"seconds": seconds, "bytes": obj.stat().st_size, "id": bid}, None
 

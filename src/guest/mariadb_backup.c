@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -75,9 +76,16 @@ static int write_tool_defaults(const struct mdb_paths *p, const struct backup_pa
 	return rc;
 }
 
-/* The last KB of the tool's log: its last line and the checkpoint LSN. */
+#define GTID_MARKER   "GTID of the last change '"
+#define BINLOG_MARKER "MySQL binlog position: filename '"
+
+/* The last KB of the tool's log: its last line, the checkpoint LSN and the
+ * binary log GTID position of the backup. */
 struct tool_log {
 	char lsn[32];
+	char gtid[200];
+	char binlog_file[64];
+	char binlog_pos[24];
 	bool completed_ok;
 	char last_line[256];
 };
@@ -116,6 +124,27 @@ static void read_tool_log(const char *path, struct tool_log *out)
 		if (len > 0 && len < sizeof out->lsn && m[len] == '\'')
 			memcpy(out->lsn, m, len);
 	}
+	char *f = strstr(buf, BINLOG_MARKER);
+	if (f) {
+		f += strlen(BINLOG_MARKER);
+		size_t len = strcspn(f, "'/\n");
+		char *at = strstr(f, "', position '");
+		if (len > 0 && len < sizeof out->binlog_file && f[len] == '\'' && at == f + len) {
+			at += strlen("', position '");
+			size_t digits = strspn(at, "0123456789");
+			if (digits > 0 && digits < sizeof out->binlog_pos && at[digits] == '\'') {
+				memcpy(out->binlog_file, f, len);
+				memcpy(out->binlog_pos, at, digits);
+			}
+		}
+	}
+	char *g = strstr(buf, GTID_MARKER);
+	if (g) {
+		g += strlen(GTID_MARKER);
+		size_t len = strspn(g, "0123456789-,");
+		if (len > 0 && len < sizeof out->gtid && g[len] == '\'')
+			memcpy(out->gtid, g, len);
+	}
 	free(buf);
 }
 
@@ -142,18 +171,23 @@ static int backup_meta(void *arg, struct store_meta *meta, struct ct_error *err)
 	    store_meta_set(meta, "backup_id", b->id, err) ||
 	    store_meta_set(meta, "backup_type", b->backup_type, err) ||
 	    (b->has_parent && store_meta_set(meta, "parent_id", b->parent.id, err)) ||
-	    store_meta_set(meta, "lsn", tl.lsn, err))
+	    store_meta_set(meta, "lsn", tl.lsn, err) ||
+	    (tl.gtid[0] && store_meta_set(meta, "gtid", tl.gtid, err)) ||
+	    (tl.binlog_file[0] && (store_meta_set(meta, "binlog_file", tl.binlog_file, err) ||
+				   store_meta_set(meta, "binlog_pos", tl.binlog_pos, err))))
 		return -1;
-	return 0;
+	/* Point-in-time restore (issue 16): the backup holds every commit up to
+	 * its binary log position, taken before the tool finished; replay starts
+	 * there, so the time it finished is a safe upper bound. */
+	char now[24];
+	snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+	return store_meta_set(meta, "consistent_time", now, err);
 }
 
-/* The parent's checkpoint LSN, from its object's metadata. */
+/* The parent's checkpoint LSN, from its object's metadata (kept in *info). */
 static int parent_lsn(struct backup_store *store, const struct guest_backup_info *b, char *out,
-		      size_t size, struct ct_error *err)
+		      size_t size, struct store_object_info *info, struct ct_error *err)
 {
-	struct store_object_info *info = malloc(sizeof *info);
-	if (!info)
-		return ct_fail(err, 500, "Out of memory.");
 	struct ct_error stat_err = {0};
 	int rc = -1;
 	if (store_stat(store, b->parent.location, info, &stat_err)) {
@@ -166,7 +200,15 @@ static int parent_lsn(struct backup_store *store, const struct guest_backup_info
 			b->parent.id);
 		goto out;
 	}
+	/* An incremental made of binary logs (mariadb_binlog_backup.c) has no
+	 * LSN: what follows it must be made of binary logs too. */
 	const char *lsn = store_meta_get(&info->meta, "lsn");
+	const char *kind = store_meta_get(&info->meta, "incremental_kind");
+	if (kind && !strcmp(kind, "binlog")) {
+		out[0] = '\0';
+		rc = 0;
+		goto out;
+	}
 	if (!lsn || !*lsn || strspn(lsn, "0123456789") != strlen(lsn) || strlen(lsn) >= size) {
 		ct_fail(err, 422, "The parent backup %s has no LSN to continue from.",
 			b->parent.id);
@@ -175,7 +217,6 @@ static int parent_lsn(struct backup_store *store, const struct guest_backup_info
 	snprintf(out, size, "%s", lsn);
 	rc = 0;
 out:
-	free(info);
 	return rc;
 }
 
@@ -188,8 +229,26 @@ int mdb_create_backup(const struct guest_instance *inst, const struct guest_back
 	char lsn[32] = "";
 	if (mdb_paths(inst, &p, err) || backup_paths(inst, &p, &b, err))
 		return -1;
-	if (backup->has_parent && parent_lsn(store, backup, lsn, sizeof lsn, err))
-		return -1;
+	if (backup->has_parent) {
+		struct store_object_info *parent = malloc(sizeof *parent);
+		if (!parent)
+			return ct_fail(err, 500, "Out of memory.");
+		int rc = parent_lsn(store, backup, lsn, sizeof lsn, parent, err);
+		/* Issue 12: the binary logs since the parent, when the server still
+		 * has them all, instead of a scan of every page. */
+		if (!rc)
+			rc = mdb_binlog_incremental(inst, &p, backup, &parent->meta, store, key,
+						    out, err);
+		free(parent);
+		if (rc <= 0)
+			return rc;
+		if (!lsn[0])
+			return ct_fail(
+				err, 422,
+				"The binary logs since the parent backup %s are gone; take a "
+				"full backup.",
+				backup->parent.id);
+	}
 	/* A fresh log: its last line decides. */
 	if (unlink(b.log) && errno != ENOENT)
 		return ct_fail(err, 500, "Cannot remove %s: %s", b.log, strerror(errno));
@@ -243,6 +302,10 @@ struct restore_ctx {
 	char base[PATH_MAX + 8];      /* <root>/base: the full, prepared in place */
 	char log[PATH_MAX];	      /* <run>/restore.log (mbstream) */
 	char tool_log[PATH_MAX + 32]; /* <run>/log/restore-prepare.log (mariabackup, as the user) */
+	/* Incrementals made of binary logs: their SQL, applied once the data
+	 * directory is in place, and where the last one ends. */
+	size_t n_sql;
+	struct mdb_binlog_end sql_end;
 };
 
 static int prepare_dir(struct restore_ctx *c, const char *incremental_dir, struct ct_error *err)
@@ -282,6 +345,22 @@ static int restore_link(void *arg, struct backup_store *store, const struct gues
 {
 	struct restore_ctx *c = arg;
 	(void)count;
+	if (index > 0) {
+		int kind = mdb_binlog_restore_fetch(store, link, key, c->root, index, c->log,
+						    &c->sql_end, err);
+		if (kind < 0)
+			return -1;
+		if (kind == 1) {
+			c->n_sql = index;
+			return 0;
+		}
+		if (c->n_sql)
+			return ct_fail(
+				err, 422,
+				"Backup %s follows an incremental made of binary logs but is "
+				"not one.",
+				link->id);
+	}
 	char dir[PATH_MAX + 32];
 	if (index == 0)
 		snprintf(dir, sizeof dir, "%s", c->base);
@@ -344,6 +423,9 @@ int mdb_restore(const struct guest_instance *inst, const struct mdb_paths *p,
 		ct_fail(err, 500, "chmod %s: %s", p->datadir, strerror(errno));
 		goto out;
 	}
+	if (c->n_sql &&
+	    mdb_binlog_restore_apply(inst, p, id, c->root, c->n_sql, &c->sql_end, c->log, err))
+		goto out;
 	rc = 0;
 out:;
 	struct ct_error cleanup_err = {0};
