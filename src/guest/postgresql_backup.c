@@ -533,6 +533,8 @@ struct restore_run {
 	bool last_full;
 	uint64_t prev_stop;
 	unsigned timeline;
+	bool pitr; /* backup_info.restore_point: on to that time (postgresql_pitr.c) */
+	struct pg_pitr_plan plan;
 };
 
 static int check_link_meta(struct restore_run *r, const struct guest_backup_ref *link, size_t index,
@@ -647,7 +649,7 @@ static int wait_promoted(struct restore_run *r, struct ct_error *err)
 static int recover(struct restore_run *r, struct ct_error *err)
 {
 	char signal_path[PATH_MAX + 32], standby[PATH_MAX + 32];
-	char restore_cmd[PATH_MAX * 2 + 64], target[GUEST_BACKUP_ID_SIZE + 32];
+	char restore_cmd[PATH_MAX * 2 + 64], target[GUEST_BACKUP_ID_SIZE + 96];
 	if (strchr(r->wal_dir, '"') || strchr(r->wal_dir, '%'))
 		return ct_fail(err, 500, "The volume's path cannot be used in restore_command.");
 	snprintf(standby, sizeof standby, "%s/standby.signal", r->p->datadir);
@@ -661,7 +663,15 @@ static int recover(struct restore_run *r, struct ct_error *err)
 	 * restore point the last incremental made, so a missing segment is an
 	 * error ("recovery ended before configured recovery target was
 	 * reached"), never a silently shorter database. */
-	if (r->last_full)
+	/* A restore to a time: up to and including it (the archive's WAL is in
+	 * wal_dir too), or to the end of what was fetched when no commit after
+	 * it is there (postgresql_pitr.c). */
+	const char *inclusive = "recovery_target_inclusive=on";
+	if (r->pitr && r->plan.to_end)
+		snprintf(target, sizeof target, "recovery_target_inclusive=on");
+	else if (r->pitr)
+		snprintf(target, sizeof target, "recovery_target_time=%s", r->plan.target);
+	else if (r->last_full)
 		snprintf(target, sizeof target, "recovery_target=immediate");
 	else
 		snprintf(target, sizeof target, "recovery_target_name=%s", r->last_id);
@@ -669,6 +679,7 @@ static int recover(struct restore_run *r, struct ct_error *err)
 	 * the instance's own volume, not an fsync() per file. */
 	const char *settings[] = {restore_cmd,
 				  target,
+				  inclusive,
 				  "recovery_target_action=promote",
 				  "hot_standby=on",
 				  "archive_mode=off",
@@ -681,7 +692,10 @@ static int recover(struct restore_run *r, struct ct_error *err)
 	 * the recovery settings given for this start mean nothing after the
 	 * promotion (a stop and a second start cost a third of a restore). */
 	log_info("restore: recovered to %s and promoted in %.3f s",
-		 r->last_full ? "the end of the full backup" : r->last_id, guest_now() - t0);
+		 r->pitr	? r->plan.target
+		 : r->last_full ? "the end of the full backup"
+				: r->last_id,
+		 guest_now() - t0);
 	return 0;
 }
 
@@ -708,6 +722,16 @@ int pg_restore_backup(const struct guest_instance *inst, const struct pg_paths *
 		rc = ct_fail(err, 500, "Cannot chmod %s: %s", r.staging, strerror(errno));
 	if (!rc && rename(r.staging, p->datadir))
 		rc = ct_fail(err, 500, "Cannot rename %s: %s", r.staging, strerror(errno));
+	if (!rc)
+		rc = pg_pitr_requested(backup_info, &r.pitr, err);
+	if (!rc && r.pitr) {
+		char bin[PATH_MAX], log[PATH_MAX + 16];
+		snprintf(log, sizeof log, "%s/restore.log", p->log_dir);
+		rc = pg_bin_dir(p, bin, sizeof bin, err) < 0
+			     ? -1
+			     : pg_pitr_fetch(backup_info, r.prev_stop, r.wal_dir, id, bin, log,
+					     &r.plan, err);
+	}
 	if (!rc)
 		rc = recover(&r, err);
 	if (rc) {
