@@ -386,12 +386,16 @@ static void *backup_main(void *arg)
 	json_t *r = guest_worker_create_backup(&a->inst, info, &err);
 	if (r) {
 		double bytes = (double)json_integer_value(json_object_get(r, "size"));
-		update_backup(a, id,
-			      json_pack("{s:s,s:b,s:O,s:O,s:f,s:s?,s:O?}", "state", "COMPLETED",
-					"success", true, "checksum", json_object_get(r, "checksum"),
-					"location", json_object_get(r, "location"), "size",
-					bytes / (1024.0 * 1024.0 * 1024.0), "backup_type", type,
-					"consistent_time", json_object_get(r, "consistent_time")));
+		json_t *fields =
+			json_pack("{s:s,s:b,s:O,s:O,s:f,s:s?}", "state", "COMPLETED", "success",
+				  true, "checksum", json_object_get(r, "checksum"), "location",
+				  json_object_get(r, "location"), "size",
+				  bytes / (1024.0 * 1024.0 * 1024.0), "backup_type", type);
+		/* ctrove (issue 16): where point-in-time replay may start. */
+		json_t *consistent = json_object_get(r, "consistent_time");
+		if (fields && json_is_integer(consistent))
+			json_object_set(fields, "consistent_time", consistent);
+		update_backup(a, id, fields);
 		log_info("backup %s completed in about %.0f s", id, (double)time(NULL) - t0);
 	} else {
 		log_error("backup %s failed: %s", id, err.message);

@@ -19,8 +19,10 @@
 #include "guest/backup_models.h"
 #include "guest/guest_util.h"
 
-#define INFO_FILE  "archive_info.json"
-#define STATE_FILE "archive_state.json"
+#define INFO_FILE "archive_info.json"
+/* On the volume: it must outlive a reboot (the run directory is on tmpfs)
+ * and a lost one would restart the sequence over the stored objects. */
+#define STATE_FILE ".ctrove-archive-state.json"
 
 static int field_text(const json_t *j, const char *key, char *dst, size_t size,
 		      struct ct_error *err)
@@ -260,6 +262,43 @@ out:
 	return rc;
 }
 
+static int highest_seq(const struct store_entry *e, void *arg, struct ct_error *err)
+{
+	(void)err;
+	const char *base = strrchr(e->name, '/');
+	base = base ? base + 1 : e->name;
+	if (strspn(base, "0123456789") == 12 && base[12] == '-') {
+		int64_t seq = strtoll(base, NULL, 10);
+		if (seq > *(int64_t *)arg)
+			*(int64_t *)arg = seq;
+	}
+	return 0;
+}
+
+/* No progress file: a new archive, or one whose progress was lost (a new
+ * volume under an old archive). Never reuse a stored sequence number; a lost
+ * progress is a gap (what was shipped cannot be matched to the log). */
+static int fresh_state(struct guest_archive_ctx *ctx, struct backup_store *store,
+		       const char *prefix, struct ct_error *err)
+{
+	int64_t last = 0;
+	if (store_list(store, prefix, highest_seq, &last, err))
+		return -1;
+	ctx->state = json_pack("{s:I,s:I,s:n,s:{}}", "last_seq", (json_int_t)last, "archived_until",
+			       (json_int_t)0, "gap", "ds");
+	if (!ctx->state)
+		return ct_fail(err, 500, "Out of memory.");
+	if (last > 0) {
+		char gap[GUEST_ARCHIVE_GAP_MAX];
+		snprintf(gap, sizeof gap,
+			 "the archive's progress on this instance was lost after object %012lld; "
+			 "shipping starts again from the oldest local log",
+			 (long long)last);
+		return guest_archive_set_gap(ctx, gap, err);
+	}
+	return 0;
+}
+
 json_t *guest_archive_ship(const struct datastore_manager *m, const struct guest_instance *inst,
 			   const json_t *archive_info, struct ct_error *err)
 {
@@ -280,8 +319,13 @@ json_t *guest_archive_ship(const struct datastore_manager *m, const struct guest
 	    backup_key_from_base64(a->encryption_key, &key, err))
 		goto out;
 	store = backup_store_open_access(&a->store, err);
-	if (!store || run_path(inst, STATE_FILE, ctx.state_path, sizeof ctx.state_path, err))
+	if (!store)
 		goto out;
+	if (snprintf(ctx.state_path, sizeof ctx.state_path, "%s/%s", inst->data_dir, STATE_FILE) >=
+	    (int)sizeof ctx.state_path) {
+		ct_fail(err, 500, "The instance's volume path is too long.");
+		goto out;
+	}
 	json_error_t jerr;
 	ctx.state = json_load_file(ctx.state_path, 0, &jerr);
 	if (!ctx.state && !(access(ctx.state_path, F_OK) && errno == ENOENT)) {
@@ -289,9 +333,8 @@ json_t *guest_archive_ship(const struct datastore_manager *m, const struct guest
 		ct_fail(err, 500, "%s cannot be read: %s", ctx.state_path, jerr.text);
 		goto out;
 	}
-	if (!ctx.state)
-		ctx.state = json_pack("{s:I,s:I,s:n,s:{}}", "last_seq", (json_int_t)0,
-				      "archived_until", (json_int_t)0, "gap", "ds");
+	if (!ctx.state && fresh_state(&ctx, store, a->prefix, err))
+		goto out;
 	ctx.store = store;
 	ctx.key = &key;
 	ctx.prefix = a->prefix;

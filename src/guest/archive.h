@@ -2,8 +2,9 @@
  * archive.h — the datastore-independent part of continuous archiving (issue
  * 16, /work pitr contract, docs/pitr.md): start_archiving's archive_info
  * checked and kept in <run_dir>/archive_info.json (0600) so shipping resumes
- * after an agent restart, the progress file <run_dir>/archive_state.json
- * (sequence numbers never repeat or skip), object names and metadata, and the
+ * after an agent restart, the progress file <data_dir>/.ctrove-archive-state.json
+ * (on the volume, so it outlives a reboot: sequence numbers never repeat or
+ * skip), object names and metadata, and the
  * worker's half of one shipping round (store opened, key decoded, the
  * manager's archive_ship slot called).
  * Owns those two files and the decoded key of one round (wiped before it

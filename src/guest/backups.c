@@ -44,9 +44,10 @@ json_t *guest_backup_create(const struct datastore_manager *m, const struct gues
 		goto out;
 	result = json_pack("{s:s,s:s,s:I}", "checksum", info->sha256, "location", info->name,
 			   "size", (json_int_t)info->size);
-	/* Where a restore to a time may start from (docs/pitr.md). */
+	/* ctrove (issue 16): the point-in-time base, if the manager recorded one. */
 	const char *consistent = store_meta_get(&info->meta, "consistent_time");
-	if (result && consistent)
+	if (result && consistent && strspn(consistent, "0123456789") == strlen(consistent) &&
+	    *consistent)
 		json_object_set_new(result, "consistent_time",
 				    json_integer(strtoll(consistent, NULL, 10)));
 	if (!result)
