@@ -34,7 +34,6 @@ struct wal_now {
 	uint64_t flush;	    /* pg_current_wal_flush_lsn() */
 	unsigned timeline;  /* of the WAL being written */
 	uint64_t seg_size;
-	long long checkpoint_time;
 	bool in_recovery;
 };
 
@@ -59,9 +58,7 @@ static int read_now(PGconn *c, struct wal_now *now, struct ct_error *err)
 		"pg_catalog.pg_current_wal_flush_lsn()::text END, "
 		"CASE WHEN pg_catalog.pg_is_in_recovery() THEN '' ELSE "
 		"pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_flush_lsn()) END, "
-		"(SELECT setting FROM pg_catalog.pg_settings WHERE name = 'wal_segment_size'), "
-		"(SELECT extract(epoch FROM checkpoint_time)::bigint::text "
-		" FROM pg_catalog.pg_control_checkpoint())",
+		"(SELECT setting FROM pg_catalog.pg_settings WHERE name = 'wal_segment_size')",
 		0, NULL, "Reading the WAL position", err);
 	if (!res)
 		return -1;
@@ -73,7 +70,6 @@ static int read_now(PGconn *c, struct wal_now *now, struct ct_error *err)
 	else {
 		const char *file = libpq.PQgetvalue(res, 0, 2);
 		now->seg_size = strtoull(libpq.PQgetvalue(res, 0, 3), NULL, 10);
-		now->checkpoint_time = strtoll(libpq.PQgetvalue(res, 0, 4), NULL, 10);
 		if (pg_lsn_parse(libpq.PQgetvalue(res, 0, 1), &now->flush) ||
 		    !pg_wal_seg_size_ok(now->seg_size) || strlen(file) != PG_WAL_NAME_LEN ||
 		    sscanf(file, "%8X", &now->timeline) != 1 || !now->timeline)
@@ -254,7 +250,7 @@ static int restart_after_gap(PGconn *c, struct guest_archive_ctx *ctx, struct ds
 		return -1;
 	s->next_lsn = restart / now->seg_size * now->seg_size;
 	s->timeline = now->timeline;
-	s->lower = now->checkpoint_time - 1;
+	s->lower = 0;
 	ds_store(ctx, s);
 	return 0;
 }
@@ -273,12 +269,13 @@ static int ship_round(PGconn *c, const struct pg_paths *p, struct guest_archive_
 	if (slot_restart(c, &restart, err))
 		return -1;
 	if (!s.known) {
-		/* The first round: from the segment the new slot keeps. Its
-		 * WAL is from the last checkpoint on. */
+		/* The first round: from the start of the segment the new slot
+		 * keeps (its redo pointer). That segment may hold WAL of any
+		 * age: its start_time is 0, "unknown". */
 		if (slot_make(c, &restart, err))
 			return -1;
 		s.next_lsn = restart / now.seg_size * now.seg_size;
-		s.lower = now.checkpoint_time - 1;
+		s.lower = 0;
 		s.timeline = 0;
 		char lsn[PG_LSN_TEXT_MAX];
 		pg_lsn_format(s.next_lsn, lsn);
