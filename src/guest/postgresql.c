@@ -717,6 +717,10 @@ static int prevalidate(const json_t *kwargs, struct ct_error *err)
 		if (rc)
 			return -1;
 	}
+	bool pitr;
+	if (guest_kw_present(kwargs, "backup_info") &&
+	    pg_pitr_requested(json_object_get(kwargs, "backup_info"), &pitr, err))
+		return -1;
 	if (pg_check_databases(json_object_get(kwargs, "databases"), err) ||
 	    pg_check_users(json_object_get(kwargs, "users"), err))
 		return -1;
@@ -877,4 +881,5 @@ const struct datastore_manager postgresql_manager = {
 	.wait_for_txn = pg_wait_for_txn,
 	.get_last_txn = pg_get_last_txn,
 	.set_synchronous_replication = pg_set_synchronous_replication,
+	.archive_ship = pg_archive_ship,
 };
