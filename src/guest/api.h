@@ -182,4 +182,13 @@ int guest_new_backup_key(char *sealed, size_t size, struct ct_error *err);
 /* The base64 data key of a sealed one; malloc'd (wipe and free it), NULL with err. */
 char *guest_backup_key_open(const char *sealed, struct ct_error *err);
 
+/* --- PITR archive (the PITR contract) ------------------------------------------- */
+
+/* start_archiving (ctrove, cast): ship the binlogs / WAL continuously under
+ * a->prefix; the guest reports through the conductor's update_archive. Sent
+ * again to refresh the store's credentials. The archive's data key is made and
+ * opened with guest_new_backup_key() / guest_backup_key_open(). */
+int guest_start_archiving(const struct guest_ref *g, const struct guest_archive_info *a,
+			  struct ct_error *err);
+
 #endif
