@@ -201,8 +201,10 @@ int conductor_update_archive(const json_t *args, struct ct_error *err)
 	const json_t *until = json_object_get(args, "archived_until");
 	const json_t *seq = json_object_get(args, "last_seq");
 	const json_t *gap = json_object_get(args, "gap");
-	if (!unix_seconds(until))
-		return ct_fail(err, 400, "argument archived_until must be unix seconds");
+	/* 0: nothing shipped yet (the guest's first rounds). */
+	bool nothing_yet = json_is_integer(until) && json_integer_value(until) == 0;
+	if (!nothing_yet && !unix_seconds(until))
+		return ct_fail(err, 400, "argument archived_until must be unix seconds or 0");
 	if (!json_is_integer(seq) || json_integer_value(seq) < -1)
 		return ct_fail(err, 400, "argument last_seq must be an integer of -1 or more");
 	if (gap && !json_is_null(gap) &&
@@ -210,6 +212,7 @@ int conductor_update_archive(const json_t *args, struct ct_error *err)
 		return ct_fail(err, 400, "argument gap must be null or a text of 1 to 1000 bytes");
 	struct archive_report r = {
 		.instance_id = instance_id,
+		.has_archived_until = !nothing_yet,
 		.archived_until = (long long)json_number_value(until),
 		.last_seq = (long long)json_integer_value(seq),
 		.gap = json_string_value(gap),

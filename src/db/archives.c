@@ -129,14 +129,16 @@ int archive_report_record(const struct archive_report *r, struct ct_error *err)
 		return -1;
 	sqlite3_stmt *st =
 		db_stmt("UPDATE ctrove_archives SET"
-			" archived_until = max(coalesce(archived_until, ?2), ?2),"
+			" archived_until = CASE WHEN ?2 IS NULL THEN archived_until"
+			" ELSE max(coalesce(archived_until, ?2), ?2) END,"
 			" last_seq = max(coalesce(last_seq, ?3), ?3), gap = ?4, reported_at = ?5,"
 			" updated = ?6 WHERE instance_id = ?1",
 			err);
 	if (!st)
 		goto fail;
 	db_bind_text(st, 1, r->instance_id);
-	sqlite3_bind_int64(st, 2, r->archived_until);
+	if (r->has_archived_until)
+		sqlite3_bind_int64(st, 2, r->archived_until);
 	sqlite3_bind_int64(st, 3, r->last_seq);
 	db_bind_text(st, 4, r->gap);
 	sqlite3_bind_int64(st, 5, r->now);

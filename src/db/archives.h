@@ -45,6 +45,7 @@ int archive_set_started(const char *instance_id, long long when, struct ct_error
  * 1 recorded, -1 (404 when the instance has no archive row). */
 struct archive_report {
 	const char *instance_id;
+	bool has_archived_until; /* false: nothing shipped yet */
 	long long archived_until, last_seq;
 	const char *gap;
 	long long now;
