@@ -12,6 +12,9 @@ parts (BENCH_PARTS, default "api provision backup metrics"):
   backup     backup and restore of ~1 GiB per datastore beside the bare tools, and
              an incremental after a 1 % change (bench/backup/bench.py)
   metrics    the GET /metrics scrape time with 1000 instances (bench/metrics/bench.py)
+  pitr       point-in-time recovery: recovery point under a steady write load, and
+             restore to a time beside restoring the base alone (bench/pitr/bench.py;
+             not in the default parts)
 
 No assertion on speed: the targets of issue #6 are reported met / not met.
 """
@@ -46,6 +49,7 @@ provision = load("provision_bench", HERE / "provision/bench.py")
 pyguest = load("trove_guestagent", HERE / "provision/trove_guestagent.py")
 backup = load("backup_bench", HERE / "backup/bench.py")
 metrics_bench = load("metrics_bench", HERE / "metrics/bench.py")
+pitr_bench = load("pitr_bench", HERE / "pitr/bench.py")
 
 
 def machine():
@@ -258,6 +262,9 @@ def print_report(result):
     if result.get("backup"):
         print()
         backup.print_backup(result["backup"])
+    if result.get("pitr"):
+        print()
+        pitr_bench.print_pitr(result["pitr"])
     print()
     print("== targets (issue #6; backup: issue 12)")
     for t in result["targets"]:
@@ -287,8 +294,9 @@ def main():
     ledger = Ledger(work)
     parts = os.environ.get("BENCH_PARTS", "api provision backup metrics").split()
     for p in parts:
-        if p not in ("api", "provision", "backup", "metrics"):
-            raise SystemExit(f"BENCH_PARTS: unknown part {p} (api, provision, backup, metrics)")
+        if p not in ("api", "provision", "backup", "metrics", "pitr"):
+            raise SystemExit(f"BENCH_PARTS: unknown part {p} "
+                             "(api, provision, backup, metrics, pitr)")
     git = subprocess.run(["git", "-C", str(TOP), "describe", "--always", "--dirty"],
                          capture_output=True, text=True, timeout=30).stdout.strip()
     result = {
@@ -337,11 +345,17 @@ def main():
         if "metrics" in parts:
             log("== part metrics: GET /metrics with 1000 instances")
             result["metrics"] = metrics_bench.run_metrics(args.ctrove, work, ledger)
+        if "pitr" in parts:
+            log("== part pitr: point-in-time recovery (issue 16)")
+            result["pitr"] = pitr_bench.run_pitr(args.ctrove, work, ledger)
         result["elapsed_s"] = round(time.monotonic() - t0, 1)
         result["targets"] = targets(result)
         if result.get("backup"):
             result["targets"] += [{"target": n, "met": ok, "figure": fig}
                                   for n, ok, fig in backup.targets(result["backup"])]
+        if result.get("pitr"):
+            result["targets"] += [{"target": n, "met": ok, "figure": fig}
+                                  for n, ok, fig in pitr_bench.targets(result["pitr"])]
         print_report(result)
         results = Path(args.results)
         results.mkdir(parents=True, exist_ok=True)
