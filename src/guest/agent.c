@@ -16,6 +16,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "guest/archive.h"
 #include "guest/backup_models.h"
 #include "guest/datastore_hooks.h"
 #include "guest/guest_log.h"
@@ -41,6 +42,12 @@ struct guest_agent {
 	bool backup_thread_started; /* joined at the next backup or at exit */
 	bool backup_running;	    /* guarded by lock */
 	json_t *backup_info;	    /* the running backup's arguments */
+	/* Continuous archiving (archive.h): a thread once archive_info exists. */
+	pthread_t archive_thread;
+	bool archive_thread_started;
+	pthread_cond_t archive_wake; /* start_archiving or stop */
+	json_t *archive_info;	     /* guarded by lock; replaced by start_archiving */
+	int archive_interval;	     /* guarded by lock */
 };
 
 /* Send one heartbeat now with the current status. */
@@ -379,11 +386,16 @@ static void *backup_main(void *arg)
 	json_t *r = guest_worker_create_backup(&a->inst, info, &err);
 	if (r) {
 		double bytes = (double)json_integer_value(json_object_get(r, "size"));
-		update_backup(a, id,
-			      json_pack("{s:s,s:b,s:O,s:O,s:f,s:s?}", "state", "COMPLETED",
-					"success", true, "checksum", json_object_get(r, "checksum"),
-					"location", json_object_get(r, "location"), "size",
-					bytes / (1024.0 * 1024.0 * 1024.0), "backup_type", type));
+		json_t *fields =
+			json_pack("{s:s,s:b,s:O,s:O,s:f,s:s?}", "state", "COMPLETED", "success",
+				  true, "checksum", json_object_get(r, "checksum"), "location",
+				  json_object_get(r, "location"), "size",
+				  bytes / (1024.0 * 1024.0 * 1024.0), "backup_type", type);
+		/* ctrove (issue 16): where point-in-time replay may start. */
+		json_t *consistent = json_object_get(r, "consistent_time");
+		if (fields && json_is_integer(consistent))
+			json_object_set(fields, "consistent_time", consistent);
+		update_backup(a, id, fields);
 		log_info("backup %s completed in about %.0f s", id, (double)time(NULL) - t0);
 	} else {
 		log_error("backup %s failed: %s", id, err.message);
@@ -435,6 +447,170 @@ static json_t *on_create_backup(void *user, const struct rpc_request *req, struc
 	json_decref(copy);
 	backup_failed(a, id, type, "The guest agent could not start the backup.");
 	return ct_fail(err, 500, "The guest agent could not start the backup."), NULL;
+}
+
+/* --- continuous archiving (the conductor hears update_archive) --- */
+
+#define ARCHIVE_BACKOFF_MAX   60 /* seconds between retries of a failing round */
+#define ARCHIVE_REPORT_PERIOD 5	 /* seconds: a moving archived_until alone is sent this often */
+
+struct archive_report {
+	json_int_t last_seq, archived_until;
+	char gap[GUEST_ARCHIVE_GAP_MAX];
+	time_t sent;
+	bool any;
+};
+
+/* update_archive after each shipped object, on a new gap, and at most every
+ * ARCHIVE_REPORT_PERIOD seconds for a moving archived_until. */
+static void report_archive(struct guest_agent *a, const json_t *round, struct archive_report *last)
+{
+	json_int_t seq = json_integer_value(json_object_get(round, "last_seq"));
+	json_int_t until = json_integer_value(json_object_get(round, "archived_until"));
+	const char *gap = json_string_value(json_object_get(round, "gap"));
+	time_t now = time(NULL);
+	bool changed = !last->any || seq != last->last_seq || strcmp(gap ? gap : "", last->gap);
+	bool moved = until != last->archived_until && now - last->sent >= ARCHIVE_REPORT_PERIOD;
+	if (!changed && !moved)
+		return;
+	cast_to_conductor(a, "update_archive",
+			  json_pack("{s:s,s:I,s:I,s:s?}", "instance_id", a->inst.id,
+				    "archived_until", until, "last_seq", seq, "gap", gap));
+	last->last_seq = seq;
+	last->archived_until = until;
+	snprintf(last->gap, sizeof last->gap, "%s", gap ? gap : "");
+	last->sent = now;
+	last->any = true;
+}
+
+static void *archive_loop(void *arg)
+{
+	struct guest_agent *a = arg;
+	log_set_context(NULL, a->inst.id);
+	struct archive_report last = {0};
+	int failures = 0;
+	pthread_mutex_lock(&a->lock);
+	while (!a->stopping) {
+		json_t *info = json_incref(a->archive_info);
+		int wait = a->archive_interval > 0 ? a->archive_interval : 1;
+		bool building = a->building;
+		pthread_mutex_unlock(&a->lock);
+		if (info && !building && guest_is_prepared(&a->inst)) {
+			struct ct_error err = {0};
+			json_t *round = guest_worker_archive_ship(&a->inst, info, &err);
+			if (round) {
+				failures = 0;
+				report_archive(a, round, &last);
+			} else {
+				failures++;
+				int backoff = wait;
+				for (int i = 1; i < failures && backoff < ARCHIVE_BACKOFF_MAX; i++)
+					backoff *= 2;
+				wait = backoff < ARCHIVE_BACKOFF_MAX ? backoff
+								     : ARCHIVE_BACKOFF_MAX;
+				if (err.status == 422)
+					log_debug("archive round waits: %s", err.message);
+				else
+					log_warning(
+						"archive round failed (%d in a row, next in %d s): "
+						"%s",
+						failures, wait, err.message);
+			}
+			json_decref(round);
+		}
+		json_decref(info);
+		pthread_mutex_lock(&a->lock);
+		if (a->stopping)
+			break;
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += wait;
+		pthread_cond_timedwait(&a->archive_wake, &a->lock, &until);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/* Take archive_info (checked by the caller) and make sure the thread runs. */
+static int archive_begin(struct guest_agent *a, json_t *info, int interval, struct ct_error *err)
+{
+	pthread_mutex_lock(&a->lock);
+	json_t *old = a->archive_info;
+	a->archive_info = info;
+	a->archive_interval = interval;
+	pthread_cond_broadcast(&a->archive_wake);
+	bool start = !a->archive_thread_started && !a->stopping;
+	pthread_mutex_unlock(&a->lock);
+	json_decref(old);
+	if (!start)
+		return 0;
+	if (pthread_create(&a->archive_thread, NULL, archive_loop, a))
+		return ct_fail(err, 500, "The guest agent could not start archiving.");
+	a->archive_thread_started = true;
+	return 0;
+}
+
+static json_t *on_start_archiving(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	const struct datastore_manager *real = datastore_manager_find(a->inst.manager);
+	if (!real || !real->archive_ship)
+		return ct_fail(err, 501, "Archiving of datastore %s is not supported.",
+			       a->inst.manager),
+		       NULL;
+	const json_t *info = json_object_get(req->args, "archive_info");
+	struct guest_archive_info *checked = malloc(sizeof *checked);
+	if (!checked)
+		return ct_fail(err, 500, "Out of memory."), NULL;
+	int rc = guest_archive_info_from_json(info, a->inst.id, checked, err);
+	int interval = checked->interval;
+	guest_archive_info_wipe(checked);
+	free(checked);
+	if (rc) {
+		log_error("start_archiving refused: %s", err->message);
+		return NULL;
+	}
+	json_t *copy = json_deep_copy(info);
+	if (!copy)
+		return ct_fail(err, 500, "Out of memory."), NULL;
+	/* Kept first, so shipping resumes after an agent restart. */
+	if (guest_archive_info_save(&a->inst, copy, err)) {
+		json_decref(copy);
+		log_error("start_archiving failed: %s", err->message);
+		return NULL;
+	}
+	if (archive_begin(a, copy, interval, err)) { /* copy is the agent's now */
+		log_error("start_archiving failed: %s", err->message);
+		return NULL;
+	}
+	log_info("archiving every %d s", interval);
+	return json_null();
+}
+
+/* At agent start: resume archiving if start_archiving came before. */
+static void archive_resume(struct guest_agent *a)
+{
+	struct ct_error err = {0};
+	json_t *info = guest_archive_info_load(&a->inst, &err);
+	if (!info) {
+		if (err.status != 404)
+			log_error("archiving not resumed: %s", err.message);
+		return;
+	}
+	struct guest_archive_info *checked = malloc(sizeof *checked);
+	int rc = checked ? guest_archive_info_from_json(info, a->inst.id, checked, &err)
+			 : ct_fail(&err, 500, "Out of memory.");
+	int interval = checked ? checked->interval : 1;
+	if (checked)
+		guest_archive_info_wipe(checked);
+	free(checked);
+	if (rc || archive_begin(a, info, interval, &err)) {
+		log_error("archiving not resumed: %s", err.message);
+		if (rc)
+			json_decref(info);
+		return;
+	}
+	log_info("archiving resumed every %d s", interval);
 }
 
 static json_t *on_rotate_tls(void *user, const struct rpc_request *req, struct ct_error *err)
@@ -561,6 +737,7 @@ static const struct rpc_arg start_conf_args[] = {
 	END};
 static const struct rpc_arg fs_args[] = {{"fs_path", RPC_T_STRING | RPC_T_NULL, false}, END};
 static const struct rpc_arg create_backup_args[] = {{"backup_info", RPC_T_OBJECT, true}, END};
+static const struct rpc_arg start_archiving_args[] = {{"archive_info", RPC_T_OBJECT, true}, END};
 
 /* Methods of §1.3 not served yet; every argument accepted, answer 501. */
 #define LATER(name)                                                                                \
@@ -609,6 +786,7 @@ static const struct rpc_method guest_methods[] = {
 	LATER("unmount_volume"),
 	LATER("resize_fs"),
 	{"create_backup", on_create_backup, create_backup_args, false},
+	{"start_archiving", on_start_archiving, start_archiving_args, false}, /* ctrove */
 	LATER("backup_required_for_replication"),
 	LATER("get_replication_snapshot"),
 	LATER("attach_replica"),
@@ -657,6 +835,7 @@ struct guest_agent *guest_agent_new(struct ct_error *err)
 	a->ds = &guest_worker_manager;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->wake, NULL);
+	pthread_cond_init(&a->archive_wake, NULL);
 	struct guest_instance *inst = &a->inst;
 	snprintf(inst->id, sizeof inst->id, "%s", id);
 	snprintf(inst->manager, sizeof inst->manager, "%s", manager);
@@ -724,6 +903,7 @@ int guest_agent_start(struct guest_agent *a, struct ct_error *err)
 	if (pthread_create(&a->heartbeat_thread, NULL, heartbeat_loop, a))
 		return ct_fail(err, 500, "cannot start the heartbeat thread");
 	a->heartbeat_running = true;
+	archive_resume(a);
 	log_info("guest agent for %s (%s) serving %s", a->inst.id, a->inst.manager, a->topic);
 	return 0;
 }
@@ -735,9 +915,13 @@ void guest_agent_free(struct guest_agent *a)
 	pthread_mutex_lock(&a->lock);
 	a->stopping = true;
 	pthread_cond_broadcast(&a->wake);
+	pthread_cond_broadcast(&a->archive_wake);
 	pthread_mutex_unlock(&a->lock);
 	if (a->heartbeat_running)
 		pthread_join(a->heartbeat_thread, NULL);
+	if (a->archive_thread_started)
+		pthread_join(a->archive_thread, NULL);
+	json_decref(a->archive_info);
 	/* A running backup finishes (its worker would outlive us otherwise). */
 	if (a->backup_thread_started)
 		pthread_join(a->backup_thread, NULL);
@@ -746,6 +930,7 @@ void guest_agent_free(struct guest_agent *a)
 	if (a->client)
 		rpc_client_free(a->client);
 	pthread_cond_destroy(&a->wake);
+	pthread_cond_destroy(&a->archive_wake);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }

@@ -5,8 +5,11 @@
  * datastore manager (each operation run in a worker process, worker.h), and
  * the heartbeat thread that casts the service status to the conductor every
  * report_interval seconds — and at once after prepare, restart and stop, so
- * the control plane sees a change without waiting for the next period. Owns
- * the agent's RPC server and client and the heartbeat thread; may not touch
+ * the control plane sees a change without waiting for the next period; and,
+ * once start_archiving came (kept on disk, resumed at start), the archive
+ * thread that runs a shipping round every interval (guest/archive.h) and casts
+ * update_archive. Owns the agent's RPC server and client and the heartbeat
+ * and archive threads; may not touch
  * the control-plane database (guests talk only to the conductor).
  */
 #ifndef CT_GUEST_AGENT_H

@@ -44,6 +44,12 @@ json_t *guest_backup_create(const struct datastore_manager *m, const struct gues
 		goto out;
 	result = json_pack("{s:s,s:s,s:I}", "checksum", info->sha256, "location", info->name,
 			   "size", (json_int_t)info->size);
+	/* ctrove (issue 16): the point-in-time base, if the manager recorded one. */
+	const char *consistent = store_meta_get(&info->meta, "consistent_time");
+	if (result && consistent && strspn(consistent, "0123456789") == strlen(consistent) &&
+	    *consistent)
+		json_object_set_new(result, "consistent_time",
+				    json_integer(strtoll(consistent, NULL, 10)));
 	if (!result)
 		ct_fail(err, 500, "Out of memory.");
 	else

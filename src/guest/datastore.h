@@ -24,6 +24,7 @@ struct guest_backup_info; /* guest/backup_models.h */
 struct backup_store;	  /* storage/store.h */
 struct backup_key;	  /* guest/backup_stream.h */
 struct store_object_info; /* storage/store.h */
+struct guest_archive_ctx; /* guest/archive.h */
 
 /*
  * One database instance. Paths are absolute. data_dir is the mounted volume:
@@ -192,6 +193,22 @@ struct datastore_manager {
 	 * "queries" (since the server started), "replication_lag"? (seconds, on a
 	 * replica only)}. */
 	json_t *(*server_stats)(const struct guest_instance *inst, struct ct_error *err);
+
+	/* ctrove (issue 16): one round of continuous archiving, called in a
+	 * worker every archive_info.interval seconds once start_archiving came
+	 * (guest/archive.h; the generic part opened ctx->store, decoded ctx->key
+	 * and loaded the progress state). Ship, in order and without skipping,
+	 * every piece of the datastore's log that is complete and not shipped
+	 * yet, each through guest_archive_put_file() (which numbers it and
+	 * saves the progress), keeping the manager's own position under
+	 * guest_archive_ds_state(ctx); then guest_archive_set_until() with the
+	 * time up to which every commit is stored (also when nothing was new);
+	 * guest_archive_set_gap() when something not shipped yet is gone. May
+	 * remove local log files only once they are shipped. 422 when the server
+	 * is not up (the round is retried); any other failure is retried with
+	 * backoff. NULL: the datastore has no archive (start_archiving → 501). */
+	int (*archive_ship)(const struct guest_instance *inst, struct guest_archive_ctx *ctx,
+			    struct ct_error *err);
 };
 
 /* list_access(): the databases of get_user, the same for every datastore.

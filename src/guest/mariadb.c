@@ -376,8 +376,9 @@ static pid_t running_pid(const struct mdb_paths *p, const char *comm)
 	return guest_proc_state(pid, comm) == GUEST_PROC_GONE ? 0 : pid;
 }
 
-static int start_server(const struct guest_instance *inst, const struct mdb_paths *p,
-			struct ct_error *err)
+/* extra: one more server option (NULL: none). */
+static int start_server_with(const struct guest_instance *inst, const struct mdb_paths *p,
+			     const char *extra, struct ct_error *err)
 {
 	struct guest_identity id;
 	const char *comm;
@@ -391,7 +392,7 @@ static int start_server(const struct guest_instance *inst, const struct mdb_path
 		return 0;
 	char a_defaults[PATH_MAX + 32];
 	snprintf(a_defaults, sizeof a_defaults, "--defaults-file=%s", p->cnf);
-	const char *argv[] = {bin, a_defaults, NULL};
+	const char *argv[] = {bin, a_defaults, extra, NULL};
 	double t0 = guest_now();
 	pid_t pid = guest_spawn_detached(argv, p->err_log, &id, err);
 	if (pid < 0)
@@ -415,6 +416,18 @@ static int start_server(const struct guest_instance *inst, const struct mdb_path
 	return 0;
 }
 
+static int start_server(const struct guest_instance *inst, const struct mdb_paths *p,
+			struct ct_error *err)
+{
+	return start_server_with(inst, p, NULL, err);
+}
+
+int mdb_start_socket_only(const struct guest_instance *inst, const struct mdb_paths *p,
+			  struct ct_error *err)
+{
+	return start_server_with(inst, p, "--skip-networking", err);
+}
+
 static int stop_server(const struct guest_instance *inst, const struct mdb_paths *p,
 		       struct ct_error *err)
 {
@@ -432,6 +445,12 @@ static int stop_server(const struct guest_instance *inst, const struct mdb_paths
 			       (int)pid, STOP_TIMEOUT_MS / 1000);
 	log_info("stopped %s (pid %d) in %.3f s", comm, (int)pid, guest_now() - t0);
 	return 0;
+}
+
+int mdb_stop_server(const struct guest_instance *inst, const struct mdb_paths *p,
+		    struct ct_error *err)
+{
+	return stop_server(inst, p, err);
 }
 
 /* SELECT 1 as os_admin. */
@@ -513,7 +532,7 @@ static int prevalidate(const json_t *kwargs, struct ct_error *err)
 						      err);
 		guest_restore_plan_wipe(plan);
 		free(plan);
-		if (rc)
+		if (rc || mdb_pitr_check(json_object_get(kwargs, "backup_info"), err))
 			return -1;
 	}
 	return guest_tls_prepare_check(kwargs, err);
@@ -593,6 +612,10 @@ static int mdb_prepare(const struct guest_instance *inst, const json_t *kwargs,
 	 * data come from the backup (databases and users are empty then). */
 	bool restoring = guest_kw_present(kwargs, "backup_info");
 	if (restoring && mdb_restore(inst, &p, &id, json_object_get(kwargs, "backup_info"), err))
+		return -1;
+	/* A point in time: the archive replayed before any client can connect. */
+	if (restoring && mdb_pitr_requested(json_object_get(kwargs, "backup_info")) &&
+	    mdb_pitr_replay(inst, &p, &id, json_object_get(kwargs, "backup_info"), err))
 		return -1;
 	if (!restoring && !has_mysql_schema(p.datadir) && init_datadir(inst, &p, &id, err))
 		return -1;
@@ -677,7 +700,7 @@ static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *
 		.apply_overrides = mdb_apply_overrides, .create_backup = mdb_create_backup,        \
 		.rotate_tls = mdb_rotate_tls, .start_with_config = mdb_start_with_config,          \
 		.log_files = mdb_log_files, .log_enable = mdb_log_enable,                          \
-		.server_stats = mdb_server_stats,                                                  \
+		.server_stats = mdb_server_stats, .archive_ship = mdb_archive_ship,                \
 	}
 
 const struct datastore_manager mariadb_manager = MDB_OPS("mariadb");

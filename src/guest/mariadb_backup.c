@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -75,9 +76,13 @@ static int write_tool_defaults(const struct mdb_paths *p, const struct backup_pa
 	return rc;
 }
 
-/* The last KB of the tool's log: its last line and the checkpoint LSN. */
+#define GTID_MARKER "GTID of the last change '"
+
+/* The last KB of the tool's log: its last line, the checkpoint LSN and the
+ * binary log GTID position of the backup. */
 struct tool_log {
 	char lsn[32];
+	char gtid[200];
 	bool completed_ok;
 	char last_line[256];
 };
@@ -116,6 +121,13 @@ static void read_tool_log(const char *path, struct tool_log *out)
 		if (len > 0 && len < sizeof out->lsn && m[len] == '\'')
 			memcpy(out->lsn, m, len);
 	}
+	char *g = strstr(buf, GTID_MARKER);
+	if (g) {
+		g += strlen(GTID_MARKER);
+		size_t len = strspn(g, "0123456789-,");
+		if (len > 0 && len < sizeof out->gtid && g[len] == '\'')
+			memcpy(out->gtid, g, len);
+	}
 	free(buf);
 }
 
@@ -142,9 +154,15 @@ static int backup_meta(void *arg, struct store_meta *meta, struct ct_error *err)
 	    store_meta_set(meta, "backup_id", b->id, err) ||
 	    store_meta_set(meta, "backup_type", b->backup_type, err) ||
 	    (b->has_parent && store_meta_set(meta, "parent_id", b->parent.id, err)) ||
-	    store_meta_set(meta, "lsn", tl.lsn, err))
+	    store_meta_set(meta, "lsn", tl.lsn, err) ||
+	    (tl.gtid[0] && store_meta_set(meta, "gtid", tl.gtid, err)))
 		return -1;
-	return 0;
+	/* Point-in-time restore (issue 16): the backup holds every commit up to
+	 * its binary log position, taken before the tool finished; replay starts
+	 * there, so the time it finished is a safe upper bound. */
+	char now[24];
+	snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+	return store_meta_set(meta, "consistent_time", now, err);
 }
 
 /* The parent's checkpoint LSN, from its object's metadata. */

@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "guest/guest_internal.h"
 #include "guest/mariadb_client.h"
@@ -145,6 +146,42 @@ int mdb_create_backup(const struct guest_instance *inst, const struct guest_back
 		      struct store_object_info *out, struct ct_error *err);
 int mdb_restore(const struct guest_instance *inst, const struct mdb_paths *p,
 		const struct guest_identity *id, const json_t *backup_info, struct ct_error *err);
+
+/* mariadb_archive.c: the binary log archive (archive_ship slot) and the
+ * event headers it reads. */
+#define MDB_BINLOG_HEADER	      19 /* timestamp, type, server_id, size, next, flags */
+#define MDB_BINLOG_FORMAT_DESCRIPTION 15
+#define MDB_BINLOG_GTID_EVENT	      162
+struct mdb_binlog_scan {
+	uint32_t first_ts, last_ts; /* smallest and largest non-zero event time */
+	char first_gtid[64], last_gtid[64];
+	unsigned events, transactions;
+	uint64_t end;
+};
+/* Walk the event headers of [from, to) of an open binary log (from < 4: the
+ * whole file from its magic number); 500 if an event crosses `to`. */
+int mdb_binlog_scan(int fd, uint64_t from, uint64_t to, struct mdb_binlog_scan *s,
+		    struct ct_error *err);
+/* Bytes of the magic number and the format description event. */
+int mdb_binlog_header_size(int fd, uint64_t *out, struct ct_error *err);
+struct guest_archive_ctx;
+int mdb_archive_ship(const struct guest_instance *inst, struct guest_archive_ctx *ctx,
+		     struct ct_error *err);
+
+/* mariadb_pitr.c: point-in-time restore — after mdb_restore, when backup_info
+ * has restore_point: replay the source's archive from the restored backup's
+ * binary log position up to and including restore_point.time, with the
+ * server reachable only over its socket. The server is stopped at the end. */
+bool mdb_pitr_requested(const json_t *backup_info);
+int mdb_pitr_check(const json_t *backup_info, struct ct_error *err);
+int mdb_pitr_replay(const struct guest_instance *inst, const struct mdb_paths *p,
+		    const struct guest_identity *id, const json_t *backup_info,
+		    struct ct_error *err);
+/* mariadb.c: start the server with networking off (replay), and stop it. */
+int mdb_start_socket_only(const struct guest_instance *inst, const struct mdb_paths *p,
+			  struct ct_error *err);
+int mdb_stop_server(const struct guest_instance *inst, const struct mdb_paths *p,
+		    struct ct_error *err);
 
 /* mariadb_stats.c: the counters heartbeats carry. */
 json_t *mdb_server_stats(const struct guest_instance *inst, struct ct_error *err);

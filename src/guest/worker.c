@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "guest/archive.h"
 #include "guest/backups.h"
 #include "guest/guest_util.h"
 
@@ -376,6 +377,13 @@ json_t *guest_worker_create_backup(const struct guest_instance *inst, const json
 		    err);
 }
 
+json_t *guest_worker_archive_ship(const struct guest_instance *inst, const json_t *archive_info,
+				  struct ct_error *err)
+{
+	return call(inst, "archive_ship", json_pack("{s:o?}", "archive_info", copy(archive_info)),
+		    err);
+}
+
 /* Paths and stat() only: nothing to isolate. */
 static int w_log_files(const struct guest_instance *inst, struct guest_log_file *out, size_t *n,
 		       struct ct_error *err)
@@ -494,6 +502,8 @@ static json_t *run(const struct datastore_manager *m, const struct guest_instanc
 		return done(m->apply_overrides(inst, ARG("overrides"), err));
 	if (!strcmp(op, "create_backup"))
 		return guest_backup_create(m, inst, ARG("backup_info"), err);
+	if (!strcmp(op, "archive_ship"))
+		return guest_archive_ship(m, inst, ARG("archive_info"), err);
 	if (!strcmp(op, "rotate_tls") && m->rotate_tls)
 		return done(m->rotate_tls(inst, ARG("tls"), err));
 	if (!strcmp(op, "start_with_config") && m->start_with_config)

@@ -39,6 +39,10 @@ extern const struct datastore_manager guest_worker_manager;
  * (bytes), a new reference, or NULL with err. */
 json_t *guest_worker_create_backup(const struct guest_instance *inst, const json_t *backup_info,
 				   struct ct_error *err);
+/* One archive shipping round in a worker (guest/archive.h): → {"last_seq",
+ * "archived_until", "gap", "shipped"}, a new reference, or NULL with err. */
+json_t *guest_worker_archive_ship(const struct guest_instance *inst, const json_t *archive_info,
+				  struct ct_error *err);
 
 /* main() of `ctrove-guestagent --worker`: one operation; 0 once the answer
  * is written (whatever it says), 1 when there is none. */

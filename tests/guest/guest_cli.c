@@ -4,7 +4,8 @@
  * stdin (so passwords never appear on a command line), calls the manager the
  * way the RPC dispatcher will (METHOD and args are Trove's guest RPC names,
  * trove-guest.md §1.3, plus get_status and config_render; create_backup runs
- * the worker's half, guest/backups.h), and prints
+ * the worker's half, guest/backups.h; archive_ship one shipping round,
+ * guest/archive.h), and prints
  * {"result": ...} or {"error": {"status", "message"}} on stdout; exit 0 or 1.
  * The agent's log goes to stderr. Owns nothing; may not touch anything the
  * manager does not.
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "guest/archive.h"
 #include "guest/backups.h"
 #include "guest/datastore.h"
 #include "guest/guest_util.h"
@@ -98,6 +100,11 @@ static int call(const struct datastore_manager *m, const struct guest_instance *
 	if (!strcmp(method, "create_backup"))
 		return (*result = guest_backup_create(m, inst, json_object_get(args, "backup_info"),
 						      err))
+			       ? 0
+			       : -1;
+	if (!strcmp(method, "archive_ship"))
+		return (*result = guest_archive_ship(m, inst, json_object_get(args, "archive_info"),
+						     err))
 			       ? 0
 			       : -1;
 	if (!strcmp(method, "get_filesystem_stats"))
