@@ -711,6 +711,10 @@ static int prevalidate(const json_t *kwargs, struct ct_error *err)
 		if (rc)
 			return -1;
 	}
+	bool pitr;
+	if (guest_kw_present(kwargs, "backup_info") &&
+	    pg_pitr_requested(json_object_get(kwargs, "backup_info"), &pitr, err))
+		return -1;
 	if (pg_check_databases(json_object_get(kwargs, "databases"), err) ||
 	    pg_check_users(json_object_get(kwargs, "users"), err))
 		return -1;
@@ -838,4 +842,5 @@ const struct datastore_manager postgresql_manager = {
 	.log_files = pg_log_files,
 	.log_enable = pg_log_enable,
 	.server_stats = pg_server_stats,
+	.archive_ship = pg_archive_ship,
 };

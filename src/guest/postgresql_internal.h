@@ -12,6 +12,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "guest/guest_internal.h"
 #include "guest/postgresql_client.h"
@@ -154,6 +155,46 @@ int pg_create_backup(const struct guest_instance *inst, const struct guest_backu
 int pg_restore_backup(const struct guest_instance *inst, const struct pg_paths *p,
 		      const struct guest_identity *id, int major, const json_t *backup_info,
 		      struct ct_error *err);
+
+/* --- WAL positions and names (postgresql_wal.c) ------------------------------------ */
+
+#define PG_LSN_TEXT_MAX 32
+#define PG_WAL_NAME_LEN 24
+int pg_lsn_parse(const char *text, uint64_t *out);
+void pg_lsn_format(uint64_t lsn, char out[PG_LSN_TEXT_MAX]);
+/* XLogFileName, and back (-1: not a segment name). */
+void pg_wal_file_name(unsigned tli, uint64_t segno, uint64_t seg_size,
+		      char out[PG_WAL_NAME_LEN + 1]);
+int pg_wal_file_parse(const char *name, uint64_t seg_size, unsigned *tli, uint64_t *segno);
+/* A power of two from 1 MB to 1 GB, as initdb --wal-segsize allows. */
+bool pg_wal_seg_size_ok(uint64_t seg_size);
+/* The one value of a one-row query (param may be NULL), copied into out. */
+int pg_select_one(PGconn *c, const char *sql, const char *param, const char *what, char *out,
+		  size_t size, struct ct_error *err);
+
+/* --- continuous archive and restore to a time (issue 16, docs/pitr.md) ------------- */
+
+struct guest_archive_ctx;
+/* The archive_ship slot (postgresql_archive.c): the WAL flushed since the
+ * last round, in order, through a physical slot of its own. */
+int pg_archive_ship(const struct guest_instance *inst, struct guest_archive_ctx *ctx,
+		    struct ct_error *err);
+/* What a restore to a time replays (postgresql_pitr.c). */
+struct pg_pitr_plan {
+	long long time;	 /* unix s: every commit up to and including it */
+	bool to_end;	 /* no commit after `time` in the archive: replay all of it */
+	char target[64]; /* recovery_target_time's value, UTC */
+};
+/* backup_info.restore_point present? (400 when it is there but malformed.) */
+int pg_pitr_requested(const json_t *backup_info, bool *yes, struct ct_error *err);
+/* The archive objects after the chain's stop_lsn up to the first one that
+ * begins after the restore point, verified and decrypted into wal_dir as
+ * whole segments (owned by id); then whether a commit after the time is in
+ * them (else recovery replays to the end: PostgreSQL refuses a time target it
+ * does not pass). 422 when the archive has a hole or does not reach. */
+int pg_pitr_fetch(const json_t *backup_info, uint64_t stop_lsn, const char *wal_dir,
+		  const struct guest_identity *id, const char *bin_dir, const char *log,
+		  struct pg_pitr_plan *plan, struct ct_error *err);
 
 /* postgresql_overrides.c: configuration groups. */
 /* pg_hba.conf (postgresql.c): tenants by password over TCP, over TLS only when

@@ -12,6 +12,7 @@ import base64
 import os
 import shutil
 import tempfile
+import time
 import uuid
 
 import pytest
@@ -44,7 +45,10 @@ def backup(inst, store, parent=None, expect_error=None):
     }
     if expect_error:
         return inst.fails("create_backup", expect_error, backup_info=info)
+    t0 = int(time.time())
     res = inst.ok("create_backup", backup_info=info)
+    # consistent_time bounds the backup's commits from above (docs/pitr.md).
+    assert t0 <= res["consistent_time"] <= int(time.time()) + 1, res
     assert res["location"] == info["location"]
     assert len(res["checksum"]) == 64 and res["size"] > 0
     return {"id": bid, "location": info["location"], "checksum": res["checksum"],
