@@ -480,10 +480,10 @@ char *guest_backup_key_open(const char *sealed, struct ct_error *err)
 
 /* --- PITR archive ------------------------------------------------------------------ */
 
-int guest_start_archiving(const struct guest_ref *g, const struct guest_archive_info *a,
+int guest_start_archiving(const struct guest_ref *g, const struct guest_archive_request *a,
 			  struct ct_error *err)
 {
-	json_t *info = guest_archive_info_to_json(a);
+	json_t *info = guest_archive_request_to_json(a);
 	return cast(g, "start_archiving", info ? json_pack("{s:o}", "archive_info", info) : NULL,
 		    err);
 }

@@ -188,7 +188,7 @@ char *guest_backup_key_open(const char *sealed, struct ct_error *err);
  * a->prefix; the guest reports through the conductor's update_archive. Sent
  * again to refresh the store's credentials. The archive's data key is made and
  * opened with guest_new_backup_key() / guest_backup_key_open(). */
-int guest_start_archiving(const struct guest_ref *g, const struct guest_archive_info *a,
+int guest_start_archiving(const struct guest_ref *g, const struct guest_archive_request *a,
 			  struct ct_error *err);
 
 #endif

@@ -462,7 +462,7 @@ json_t *guest_restore_info_to_json(const struct guest_restore_info *r)
 	return info;
 }
 
-json_t *guest_archive_info_to_json(const struct guest_archive_info *a)
+json_t *guest_archive_request_to_json(const struct guest_archive_request *a)
 {
 	json_t *store = guest_store_access_to_json(a->store);
 	return store ? json_pack("{s:s,s:s,s:o,s:I}", "prefix", a->prefix, "encryption_key",

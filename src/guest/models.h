@@ -162,7 +162,7 @@ struct guest_restore_point {
 
 /* start_archiving's archive_info: where and how to ship the instance's
  * binlogs / WAL (the PITR contract). interval: the ship period, seconds. */
-struct guest_archive_info {
+struct guest_archive_request {
 	const char *prefix, *encryption_key;
 	const struct store_access *store;
 	long interval;
@@ -174,7 +174,7 @@ json_t *guest_store_access_to_json(const struct store_access *a);
 json_t *guest_backup_request_to_json(const struct guest_backup_request *r);
 json_t *guest_restore_info_to_json(const struct guest_restore_info *r);
 /* {"prefix", "encryption_key", "store", "interval"}. */
-json_t *guest_archive_info_to_json(const struct guest_archive_info *a);
+json_t *guest_archive_request_to_json(const struct guest_archive_request *a);
 /* --- TLS material (ctrove: prepare's ctrove_tls, rotate_tls) -------------- */
 
 #define GUEST_TLS_PEM_MAX 16384

@@ -63,7 +63,7 @@ int archive_tasks_start_instance(const char *instance_id, struct ct_error *err)
 		return -1;
 	char *key = guest_backup_key_open(a.encrypted_key, err);
 	if (key) {
-		const struct guest_archive_info info = {
+		const struct guest_archive_request info = {
 			.prefix = a.prefix,
 			.encryption_key = key,
 			.store = &access,
