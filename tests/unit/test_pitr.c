@@ -18,6 +18,8 @@
 #include "conductor/conductor.h"
 #include "db/archives.h"
 #include "db/store.h"
+#include "guest/models.h"
+#include "storage/store.h"
 
 #define PROJECT "p-pitr"
 #define SRC	"11111111-1111-1111-1111-111111111111"
@@ -304,10 +306,60 @@ static void test_sweeper_candidates(void **state)
 	assert_int_equal(got.started_at, 1234);
 }
 
+/* The wire forms of the PITR contract: start_archiving's archive_info and
+ * prepare's backup_info.restore_point. */
+static void test_wire_forms(void **state)
+{
+	(void)state;
+	struct store_access access = {0};
+	snprintf(access.kind, sizeof access.kind, "local");
+	snprintf(access.backups_dir, sizeof access.backups_dir, "/srv/backups");
+	const struct guest_archive_request a = {.prefix = "database_backups/archive/i-1/",
+						.encryption_key = "a2V5",
+						.store = &access,
+						.interval = 1};
+	json_t *j = guest_archive_request_to_json(&a);
+	char *text = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+	assert_string_equal(text, "{\"encryption_key\":\"a2V5\",\"interval\":1,\"prefix\":"
+				  "\"database_backups/archive/i-1/\",\"store\":{\"backups_dir\":"
+				  "\"/srv/backups\",\"kind\":\"local\"}}");
+	free(text);
+	json_decref(j);
+
+	const struct guest_backup_link link = {.id = "b-1",
+					       .location = "database_backups/b-1.xbstream.zst.enc",
+					       .checksum = "00",
+					       .backup_type = "full",
+					       .encryption_key = "azE="};
+	const struct guest_restore_point point = {.time = 1796613255LL,
+						  .archive_prefix = "database_backups/archive/i-1/",
+						  .encryption_key = "a2V5"};
+	struct guest_restore_info r = {.id = "b-1",
+				       .instance_id = "i-1",
+				       .location = link.location,
+				       .type = "full",
+				       .checksum = "00",
+				       .chain = &link,
+				       .n_chain = 1,
+				       .store = &access};
+	j = guest_restore_info_to_json(&r);
+	assert_null(json_object_get(j, "restore_point")); /* a plain restore: as before */
+	json_decref(j);
+	r.restore_point = &point;
+	j = guest_restore_info_to_json(&r);
+	text = json_dumps(json_object_get(j, "restore_point"), JSON_SORT_KEYS | JSON_COMPACT);
+	assert_string_equal(text, "{\"archive\":{\"encryption_key\":\"a2V5\",\"prefix\":"
+				  "\"database_backups/archive/i-1/\"},\"time\":1796613255}");
+	free(text);
+	assert_string_equal(json_string_value(json_object_get(j, "id")), "b-1");
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_time_format),
+		cmocka_unit_test(test_wire_forms),
 		cmocka_unit_test(test_archive_rows_and_reports),
 		cmocka_unit_test(test_window_and_base_backup),
 		cmocka_unit_test(test_sweeper_candidates),
