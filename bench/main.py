@@ -3,7 +3,7 @@
 installs what is missing and cleans up whatever happens). Runs the parts,
 prints one report and writes it as one JSON file under bench/results/.
 
-parts (BENCH_PARTS, default "api provision backup metrics failover"):
+parts (BENCH_PARTS, default "api provision backup metrics failover pitr"):
   api        ctrove's API beside Python Trove 18's (bench/compare/bench.py),
              and the memory of both control planes, idle and after the load
   provision  create->ACTIVE and delete with the local driver beside the floor,
@@ -15,6 +15,9 @@ parts (BENCH_PARTS, default "api provision backup metrics failover"):
   failover   replica create->ACTIVE, replication lag under writes, automatic failover
              time (kill -9 -> first write on the new source), p50 over 5 runs per
              datastore, beside Trove 18's manual-only path (bench/failover/bench.py)
+  pitr       point-in-time recovery: recovery point under a steady write load, and
+             restore to a time beside restoring the base alone (bench/pitr/bench.py;
+             BENCH_PITR_MB / BENCH_PITR_WRITE_S for the issue's 1 GiB + 10 min)
 
 No assertion on speed: the targets of issue #6 are reported met / not met.
 """
@@ -50,6 +53,7 @@ pyguest = load("trove_guestagent", HERE / "provision/trove_guestagent.py")
 backup = load("backup_bench", HERE / "backup/bench.py")
 failover = load("failover_bench", HERE / "failover/bench.py")
 metrics_bench = load("metrics_bench", HERE / "metrics/bench.py")
+pitr_bench = load("pitr_bench", HERE / "pitr/bench.py")
 
 
 def machine():
@@ -265,8 +269,11 @@ def print_report(result):
     if result.get("failover"):
         print()
         failover.print_failover(result["failover"])
+    if result.get("pitr"):
+        print()
+        pitr_bench.print_pitr(result["pitr"])
     print()
-    print("== targets (issue #6; backup: issue 12; failover: issue 15)")
+    print("== targets (issue #6; backup: issue 12; failover: issue 15; pitr: issue 16)")
     for t in result["targets"]:
         mark = {True: "met    ", False: "NOT MET", None: "n/a    "}[t["met"]]
         print(f"  {mark}  {t['target']}: {t['figure']}")
@@ -292,11 +299,11 @@ def main():
     t0 = time.monotonic()
     work = Path(args.work)
     ledger = Ledger(work)
-    parts = os.environ.get("BENCH_PARTS", "api provision backup metrics failover").split()
+    parts = os.environ.get("BENCH_PARTS", "api provision backup metrics failover pitr").split()
     for p in parts:
-        if p not in ("api", "provision", "backup", "metrics", "failover"):
+        if p not in ("api", "provision", "backup", "metrics", "failover", "pitr"):
             raise SystemExit(f"BENCH_PARTS: unknown part {p} (api, provision, backup, metrics, "
-                             f"failover)")
+                             f"failover, pitr)")
     git = subprocess.run(["git", "-C", str(TOP), "describe", "--always", "--dirty"],
                          capture_output=True, text=True, timeout=30).stdout.strip()
     result = {
@@ -350,6 +357,9 @@ def main():
         if "metrics" in parts:
             log("== part metrics: GET /metrics with 1000 instances")
             result["metrics"] = metrics_bench.run_metrics(args.ctrove, work, ledger)
+        if "pitr" in parts:
+            log("== part pitr: point-in-time recovery (issue 16)")
+            result["pitr"] = pitr_bench.run_pitr(args.ctrove, work, ledger)
         result["elapsed_s"] = round(time.monotonic() - t0, 1)
         result["targets"] = targets(result)
         if result.get("backup"):
@@ -358,6 +368,9 @@ def main():
         if result.get("failover"):
             result["targets"] += [{"target": n, "met": ok, "figure": fig}
                                   for n, ok, fig in failover.targets(result["failover"])]
+        if result.get("pitr"):
+            result["targets"] += [{"target": n, "met": ok, "figure": fig}
+                                  for n, ok, fig in pitr_bench.targets(result["pitr"])]
         print_report(result)
         results = Path(args.results)
         results.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ esac
 case " $PARTS " in *" provision "*)
 	[ "${BENCH_PYGUEST:-1}" = 0 ] || PKGS="$PKGS trove-guestagent" ;;
 esac
-case " $PARTS " in *" backup "*)
+case " $PARTS " in *" backup "* | *" pitr "*)
 	PKGS="$PKGS zstd mariadb-backup postgresql-15 xfsprogs" ;;
 esac
 case " $PARTS " in *" failover "*)

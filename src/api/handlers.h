@@ -102,6 +102,8 @@ API_HANDLER(backups_create);
 API_HANDLER(backups_show);
 API_HANDLER(backups_delete);
 API_HANDLER(instance_backups_index);
+/* instance_pitr.c (ctrove extension, docs/pitr.md) */
+API_HANDLER(instance_recoverable_window);
 API_HANDLER(backup_strategies_index);
 API_HANDLER(backup_strategies_create);
 API_HANDLER(backup_strategies_delete);

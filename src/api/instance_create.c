@@ -17,6 +17,7 @@
 #include "api/instance_configuration.h"
 #include "api/instance_failover.h"
 #include "api/instance_replication.h"
+#include "api/instance_pitr.h"
 #include "api/instance_request.h"
 #include "api/instance_restore.h"
 #include "common/config.h"
@@ -181,9 +182,16 @@ API_HANDLER(instances_create)
 	if (instance_request_check_names(&r, v.manager, err))
 		return -1;
 	char backup_id[37] = "";
-	if (r.restore_point &&
-	    instance_restore_check(r.restore_point, req->who.is_admin ? NULL : req->project, &v,
-				   r.volume_size, backup_id, err))
+	struct pitr_target pitr = {0};
+	bool point_in_time = r.restore_point && instance_pitr_requested(r.restore_point);
+	if (point_in_time) {
+		if (instance_pitr_check(r.restore_point, req->who.is_admin ? NULL : req->project,
+					&v, r.volume_size, &pitr, err))
+			return -1;
+		snprintf(backup_id, sizeof backup_id, "%s", pitr.backup_id);
+	} else if (r.restore_point &&
+		   instance_restore_check(r.restore_point, req->who.is_admin ? NULL : req->project,
+					  &v, r.volume_size, backup_id, err))
 		return -1;
 	if (strlen(r.name) > 255)
 		return ct_fail(err, 400, "Instance name %.40s... is longer than 255 characters.",
@@ -247,6 +255,10 @@ API_HANDLER(instances_create)
 		v.version);
 	if (args && overrides)
 		json_object_set(args, "overrides", overrides);
+	if (args && point_in_time)
+		json_object_set_new(args, "ctrove_restore_point",
+				    json_pack("{s:s,s:I}", "instance_id", pitr.source_id, "time",
+					      (json_int_t)pitr.time));
 	json_decref(overrides);
 	int rc = args ? taskmanager_cast("create_instance", args, err) : -1;
 	json_decref(args);

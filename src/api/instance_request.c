@@ -297,12 +297,26 @@ int instance_request_parse(const json_t *body, struct instance_request *out, str
 	out->restore_point = json_object_get(inst, "restorePoint");
 	if (out->restore_point) {
 		static const char *const backup_ref[] = {"backupRef", NULL};
-		if (validate_object(out->restore_point, "instance['restorePoint']", err) ||
-		    validate_required(out->restore_point, "instance['restorePoint']", backup_ref,
-				      err) ||
-		    validate_uuid(json_object_get(out->restore_point, "backupRef"),
-				  "instance['restorePoint']['backupRef']", err))
+		/* ctrove (PITR, docs/pitr.md): {"instanceRef" | "backupRef", "time"}. */
+		const json_t *rp = out->restore_point;
+		bool by_instance = json_is_object(rp) && json_object_get(rp, "time") &&
+				   json_object_get(rp, "instanceRef");
+		if (validate_object(rp, "instance['restorePoint']", err))
 			return -1;
+		if (by_instance && json_object_get(rp, "backupRef"))
+			return validate_fail(err, "instance['restorePoint']",
+					     "instanceRef and backupRef cannot both be given");
+		if (by_instance
+			    ? validate_uuid(json_object_get(rp, "instanceRef"),
+					    "instance['restorePoint']['instanceRef']", err)
+			    : validate_required(rp, "instance['restorePoint']", backup_ref, err) ||
+				      validate_uuid(json_object_get(rp, "backupRef"),
+						    "instance['restorePoint']['backupRef']", err))
+			return -1;
+		const json_t *time = json_object_get(rp, "time");
+		if (time && !json_is_string(time))
+			return validate_fail(err, "instance['restorePoint']['time']",
+					     "must be a string");
 	}
 	out->configuration = json_object_get(inst, "configuration");
 	out->modules = json_object_get(inst, "modules");

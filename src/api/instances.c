@@ -11,6 +11,7 @@
 
 #include "api/handlers.h"
 #include "api/instance_failover.h"
+#include "api/instance_pitr.h"
 #include "api/instance_status.h"
 #include "common/config.h"
 #include "common/timefmt.h"
@@ -175,6 +176,8 @@ static void write_instance(struct json_writer *w, const struct api_request *req,
 	/* The fault is read only where it is shown: a detail view. */
 	if (detail)
 		write_fault(w, row->id);
+	if (detail)
+		instance_pitr_write_window(w, row->id);
 	if (detail && row->configuration_id) {
 		json_writer_key(w, "configuration");
 		json_writer_object_begin(w);

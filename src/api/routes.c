@@ -63,6 +63,9 @@ static const struct api_route routes[] = {
 	 "backup_schedule:show", WAIT_NONE},
 	{"DELETE", "instances/*/backup_schedules/*", backup_schedules_delete, ACCESS_PROJECT,
 	 "backup_schedule:delete", WAIT_NONE},
+	/* ctrove extension: the PITR window, deleted instances too (docs/pitr.md). */
+	{"GET", "instances/*/recoverable_window", instance_recoverable_window, ACCESS_PROJECT,
+	 "instance:recoverable_window", WAIT_NONE},
 	{"GET", "instances/*/configuration", instance_configuration_show, ACCESS_PROJECT,
 	 "instance:configuration", WAIT_NONE},
 	{"GET", "instances/*/log", instance_logs_index, ACCESS_PROJECT, "instance:guest_log_list",

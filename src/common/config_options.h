@@ -276,6 +276,17 @@
 	X(BACKUP_SEGMENT_MAX_SIZE, "DEFAULT", "backup_segment_max_size", CFG_INT, "2147483648",    \
 	  "Largest Swift segment of a backup object in bytes; larger objects are several "         \
 	  "segments under one static large object manifest.")                                      \
+	/* Point-in-time recovery (issue 16: docs/pitr.md). */                                     \
+	X(ARCHIVE_INTERVAL, "DEFAULT", "archive_interval", CFG_INT, "1",                           \
+	  "ctrove: seconds between a guest's shipments of its binary logs / WAL to the archive "   \
+	  "(start_archiving's interval; the recovery point is about this plus the upload).")       \
+	X(ARCHIVE_REFRESH_INTERVAL, "DEFAULT", "archive_refresh_interval", CFG_INT, "600",         \
+	  "ctrove: seconds between the taskmanager's start_archiving casts to every active "       \
+	  "instance on a Swift store (fresh tokens); 0 = never.")                                  \
+	X(ARCHIVE_STALE_AFTER, "DEFAULT", "archive_stale_after", CFG_INT, "120",                   \
+	  "ctrove: an active instance whose guest has not reported archive progress for this "     \
+	  "many seconds gets start_archiving again (the taskmanager checks at start and every "    \
+	  "archive_stale_after / 2 seconds).")                                                     \
 	X(SWIFT_AUTH_URL, "swift", "auth_url", CFG_STR, "",                                        \
 	  "ctrove: Swift's v1 (tempauth) authentication URL, e.g. "                                \
 	  "http://127.0.0.1:8080/auth/v1.0, for storage_strategy = swift.")                        \

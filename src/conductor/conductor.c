@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
+#include "conductor/message_trust.h"
+#include "db/archives.h"
 #include "db/guest_reports.h"
 #include "db/instance_resize.h"
 #include "db/instances.h"
@@ -145,6 +148,15 @@ int conductor_heartbeat(const json_t *args, struct ct_error *err)
 	return 0;
 }
 
+/* A time a guest reports (PITR): a whole number of seconds since the epoch,
+ * after 2000 and before 2200 — nothing else is a time of this system. */
+static bool unix_seconds(const json_t *v)
+{
+	double t = json_number_value(v);
+	return json_is_number(v) && isfinite(t) && t == floor(t) && t >= 946684800.0 &&
+	       t < 7258118400.0;
+}
+
 int conductor_update_backup(const json_t *args, struct ct_error *err)
 {
 	const char *instance_id = required_string(args, "instance_id", err);
@@ -161,6 +173,9 @@ int conductor_update_backup(const json_t *args, struct ct_error *err)
 	const json_t *size = json_object_get(args, "size");
 	if (size && !json_is_number(size) && !json_is_null(size))
 		return ct_fail(err, 400, "argument size must be a number");
+	const json_t *consistent = json_object_get(args, "consistent_time");
+	if (consistent && !json_is_null(consistent) && !unix_seconds(consistent))
+		return ct_fail(err, 400, "argument consistent_time must be unix seconds");
 	struct backup_report r = {
 		.instance_id = instance_id,
 		.backup_id = backup_id,
@@ -170,10 +185,51 @@ int conductor_update_backup(const json_t *args, struct ct_error *err)
 		.location = json_string_value(json_object_get(args, "location")),
 		.has_size = json_is_number(size),
 		.size = json_number_value(size),
+		.has_consistent_time = unix_seconds(consistent),
+		.consistent_time = (long long)json_number_value(consistent),
 	};
 	if (sent_of(args, &r.has_sent, &r.sent, err))
 		return -1;
 	return backup_report_record(&r, err) < 0 ? -1 : 0;
+}
+
+int conductor_update_archive(const json_t *args, struct ct_error *err)
+{
+	const char *instance_id = required_string(args, "instance_id", err);
+	if (!instance_id)
+		return -1;
+	const json_t *until = json_object_get(args, "archived_until");
+	const json_t *seq = json_object_get(args, "last_seq");
+	const json_t *gap = json_object_get(args, "gap");
+	/* 0: nothing shipped yet (the guest's first rounds). */
+	bool nothing_yet = json_is_integer(until) && json_integer_value(until) == 0;
+	if (!nothing_yet && !unix_seconds(until))
+		return ct_fail(err, 400, "argument archived_until must be unix seconds or 0");
+	if (!json_is_integer(seq) || json_integer_value(seq) < -1)
+		return ct_fail(err, 400, "argument last_seq must be an integer of -1 or more");
+	if (gap && !json_is_null(gap) &&
+	    (!json_is_string(gap) || !json_string_length(gap) || json_string_length(gap) > 1000))
+		return ct_fail(err, 400, "argument gap must be null or a text of 1 to 1000 bytes");
+	struct archive_report r = {
+		.instance_id = instance_id,
+		.has_archived_until = !nothing_yet,
+		.archived_until = (long long)json_number_value(until),
+		.last_seq = (long long)json_integer_value(seq),
+		.gap = json_string_value(gap),
+		.now = (long long)time(NULL),
+	};
+	/* A guest's clock cannot push the window into the future. */
+	if (r.archived_until > r.now + (long long)CONDUCTOR_SENT_WINDOW_S)
+		return ct_fail(err, 400,
+			       "argument archived_until is ahead of the conductor's clock");
+	if (archive_report_record(&r, err) < 0)
+		return -1;
+	if (r.gap)
+		log_warning("the archive of %s has a gap: %.200s", instance_id, r.gap);
+	else
+		log_debug("archive of %s reaches %lld (seq %lld)", instance_id, r.archived_until,
+			  r.last_seq);
+	return 0;
 }
 
 int conductor_report_root(const json_t *args, struct ct_error *err)

@@ -16,6 +16,9 @@
 
 int conductor_heartbeat(const json_t *args, struct ct_error *err);
 int conductor_update_backup(const json_t *args, struct ct_error *err);
+/* ctrove (PITR): the guest's archive progress {instance_id, archived_until,
+ * last_seq, gap} into ctrove_archives; a gap is a fault on the instance. */
+int conductor_update_archive(const json_t *args, struct ct_error *err);
 int conductor_report_root(const json_t *args, struct ct_error *err);
 int conductor_notify_end(const json_t *args, struct ct_error *err);
 int conductor_notify_exc_info(const json_t *args, struct ct_error *err);

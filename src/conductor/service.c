@@ -96,6 +96,14 @@ static json_t *on_update_backup(void *user, const struct rpc_request *req, struc
 	return result_of(conductor_update_backup(req->args, err));
 }
 
+static json_t *on_update_archive(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	(void)user;
+	if (check_sender(req, named_instance(req), err) || trust_sent(req, err))
+		return NULL;
+	return result_of(conductor_update_archive(req->args, err));
+}
+
 static json_t *on_report_root(void *user, const struct rpc_request *req, struct ct_error *err)
 {
 	(void)user;
@@ -139,6 +147,15 @@ static const struct rpc_arg update_backup_args[] = {
 	{"checksum", RPC_T_STRING | RPC_T_NULL, false},
 	{"location", RPC_T_STRING | RPC_T_NULL, false},
 	{"success", RPC_T_BOOL | RPC_T_NULL, false},
+	{"consistent_time", RPC_T_NUMBER | RPC_T_NULL, false}, /* ctrove: PITR */
+	{NULL, 0, false},
+};
+static const struct rpc_arg update_archive_args[] = {
+	{"instance_id", RPC_T_STRING, true},
+	{"archived_until", RPC_T_NUMBER, true},
+	{"last_seq", RPC_T_INT, true},
+	{"gap", RPC_T_STRING | RPC_T_NULL, false},
+	{"sent", RPC_T_NUMBER | RPC_T_NULL, false},
 	{NULL, 0, false},
 };
 static const struct rpc_arg report_root_args[] = {
@@ -163,6 +180,8 @@ static const struct rpc_method conductor_methods[] = {
 	{"heartbeat", on_heartbeat, heartbeat_args, false},
 	{"update_backup", on_update_backup, update_backup_args, true},
 	{"report_root", on_report_root, report_root_args, false},
+	/* ctrove (PITR): extra arguments of a newer guest are ignored. */
+	{"update_archive", on_update_archive, update_archive_args, true},
 	{"notify_end", on_notify_end, notify_end_args, true},
 	{"notify_exc_info", on_notify_exc_info, notify_exc_info_args, false},
 	{NULL, NULL, NULL, false},

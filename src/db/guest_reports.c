@@ -141,7 +141,8 @@ int backup_report_record(const struct backup_report *r, struct ct_error *err)
 	sqlite3_stmt *st = db_stmt(
 		"UPDATE backups SET state = coalesce(?3, state),"
 		" backup_type = coalesce(?4, backup_type), checksum = coalesce(?5, checksum),"
-		" location = coalesce(?6, location), size = coalesce(?7, size), updated = ?8"
+		" location = coalesce(?6, location), size = coalesce(?7, size), updated = ?8,"
+		" ctrove_consistent_time = coalesce(?9, ctrove_consistent_time)"
 		" WHERE id = ?1 AND instance_id = ?2",
 		err);
 	if (!st)
@@ -155,6 +156,8 @@ int backup_report_record(const struct backup_report *r, struct ct_error *err)
 	if (r->has_size)
 		sqlite3_bind_double(st, 7, r->size);
 	db_bind_text(st, 8, now);
+	if (r->has_consistent_time)
+		sqlite3_bind_int64(st, 9, r->consistent_time);
 	if (db_step_done(st, err))
 		goto fail;
 	if (sqlite3_changes(db_handle(NULL)) == 0) {

@@ -42,6 +42,8 @@ struct backup_report {
 	const char *state, *backup_type, *checksum, *location;
 	bool has_size;
 	double size;
+	bool has_consistent_time; /* PITR: the commits the backup holds, unix seconds */
+	long long consistent_time;
 };
 
 /* 1 recorded, 0 dropped as stale, -1 failed (404 when the instance has no

@@ -227,6 +227,20 @@ static const char *const migrations[] = {
 	 " source_id VARCHAR(36) PRIMARY KEY, claimed_by VARCHAR(255) NOT NULL,"
 	 " claimed_at DATETIME NOT NULL, new_source_id VARCHAR(36), finished_at DATETIME,"
 	 " outcome TEXT);"),
+	/* 11: PITR (issue 16, docs/pitr.md): each instance's continuous archive — where
+	 * it is, its data key (sealed like backups.ctrove_encrypted_key), how far it
+	 * reaches (unix seconds) and a gap the guest reported; kept after the
+	 * instance is deleted. Each backup's consistent_time (unix seconds: the
+	 * commits it holds) is where a replay starts. */
+	("CREATE TABLE ctrove_archives ("
+	 " instance_id VARCHAR(36) PRIMARY KEY, tenant_id VARCHAR(64) NOT NULL,"
+	 " datastore VARCHAR(64) NOT NULL, prefix VARCHAR(1024) NOT NULL,"
+	 " encrypted_key TEXT NOT NULL, archived_until BIGINT, last_seq BIGINT,"
+	 " gap TEXT, started_at BIGINT, reported_at BIGINT,"
+	 " created DATETIME NOT NULL, updated DATETIME NOT NULL);"
+	 "ALTER TABLE backups ADD COLUMN ctrove_consistent_time BIGINT;"
+	 "CREATE INDEX backups_instance_consistent ON backups(instance_id, "
+	 "ctrove_consistent_time);"),
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

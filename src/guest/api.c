@@ -482,6 +482,16 @@ char *guest_backup_key_open(const char *sealed, struct ct_error *err)
 	return rpc_crypto_decrypt(cfg_str(CFG_INST_RPC_KEY_ENCR_KEY), sealed, &len, err);
 }
 
+/* --- PITR archive ------------------------------------------------------------------ */
+
+int guest_start_archiving(const struct guest_ref *g, const struct guest_archive_request *a,
+			  struct ct_error *err)
+{
+	json_t *info = guest_archive_request_to_json(a);
+	return cast(g, "start_archiving", info ? json_pack("{s:o}", "archive_info", info) : NULL,
+		    err);
+}
+
 /* --- database logs ------------------------------------------------------------------ */
 
 /* A log view as §6.8 has it: the strings and byte counts the API shows. */

@@ -219,5 +219,13 @@ int guest_wait_for_txn(const struct guest_ref *g, const char *txn, int timeout_s
 /* A replica's [master id, last applied sequence]. */
 int guest_get_last_txn(const struct guest_ref *g, char *master_id, size_t size, long long *seq,
 		       struct ct_error *err);
+/* --- PITR archive (the PITR contract) ------------------------------------------- */
+
+/* start_archiving (ctrove, cast): ship the binlogs / WAL continuously under
+ * a->prefix; the guest reports through the conductor's update_archive. Sent
+ * again to refresh the store's credentials. The archive's data key is made and
+ * opened with guest_new_backup_key() / guest_backup_key_open(). */
+int guest_start_archiving(const struct guest_ref *g, const struct guest_archive_request *a,
+			  struct ct_error *err);
 
 #endif

@@ -446,9 +446,29 @@ json_t *guest_restore_info_to_json(const struct guest_restore_info *r)
 		json_decref(store);
 		return NULL;
 	}
-	return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:o,s:o}", "id", r->id, "instance_id",
-			 r->instance_id, "location", r->location, "type", r->type, "checksum",
-			 r->checksum, "chain", chain, "store", store);
+	json_t *info = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:o,s:o}", "id", r->id, "instance_id",
+				 r->instance_id, "location", r->location, "type", r->type,
+				 "checksum", r->checksum, "chain", chain, "store", store);
+	if (info && r->restore_point) {
+		const struct guest_restore_point *p = r->restore_point;
+		json_t *point =
+			json_pack("{s:I,s:{s:s,s:s}}", "time", (json_int_t)p->time, "archive",
+				  "prefix", p->archive_prefix, "encryption_key", p->encryption_key);
+		if (!point || json_object_set_new(info, "restore_point", point)) {
+			json_decref(info);
+			return NULL;
+		}
+	}
+	return info;
+}
+
+json_t *guest_archive_request_to_json(const struct guest_archive_request *a)
+{
+	json_t *store = guest_store_access_to_json(a->store);
+	return store ? json_pack("{s:s,s:s,s:o,s:I}", "prefix", a->prefix, "encryption_key",
+				 a->encryption_key, "store", store, "interval",
+				 (json_int_t)a->interval)
+		     : NULL;
 }
 
 /* --- TLS material ----------------------------------------------------------- */

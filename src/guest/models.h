@@ -149,6 +149,23 @@ struct guest_restore_info {
 	const struct guest_backup_link *chain;
 	size_t n_chain;
 	const struct store_access *store;
+	const struct guest_restore_point *restore_point; /* PITR; NULL = none */
+};
+
+/* PITR (the PITR contract): after the chain, replay the source's archive
+ * (objects under archive_prefix, sealed with encryption_key, base64, a secret)
+ * up to and including `time` (unix seconds, UTC). */
+struct guest_restore_point {
+	long long time;
+	const char *archive_prefix, *encryption_key;
+};
+
+/* start_archiving's archive_info: where and how to ship the instance's
+ * binlogs / WAL (the PITR contract). interval: the ship period, seconds. */
+struct guest_archive_request {
+	const char *prefix, *encryption_key;
+	const struct store_access *store;
+	long interval;
 };
 
 /* {"kind", ...}: only what the kind needs (local: backups_dir; swift:
@@ -156,6 +173,8 @@ struct guest_restore_info {
 json_t *guest_store_access_to_json(const struct store_access *a);
 json_t *guest_backup_request_to_json(const struct guest_backup_request *r);
 json_t *guest_restore_info_to_json(const struct guest_restore_info *r);
+/* {"prefix", "encryption_key", "store", "interval"}. */
+json_t *guest_archive_request_to_json(const struct guest_archive_request *a);
 /* --- TLS material (ctrove: prepare's ctrove_tls, rotate_tls) -------------- */
 
 #define GUEST_TLS_PEM_MAX 16384

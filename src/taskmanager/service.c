@@ -138,6 +138,9 @@ static const struct rpc_arg create_instance_args[] = {
 	{"locality", RPC_T_STRING | RPC_T_NULL, false},
 	{"access", RPC_T_OBJECT | RPC_T_NULL, false},
 	{"ds_version", RPC_T_STRING | RPC_T_NULL, false},
+	/* ctrove (PITR): {"instance_id": source, "time": unix seconds}, with backup_id the
+	 * base backup the API chose (docs/pitr.md). */
+	{"ctrove_restore_point", RPC_T_OBJECT | RPC_T_NULL, false},
 	END,
 };
 static const struct rpc_arg instance_only_args[] = {ID, END};

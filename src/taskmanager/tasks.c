@@ -22,6 +22,7 @@
 #include "guest/api.h"
 #include "guest/datastore_hooks.h"
 #include "rpc/broker_accounts.h"
+#include "taskmanager/archive_tasks.h"
 #include "taskmanager/backup_tasks.h"
 #include "taskmanager/instance_tls.h"
 #include "taskmanager/replication_tasks.h"
@@ -33,6 +34,7 @@ void tasks_join(void)
 {
 	schedule_tasks_stop();
 	backup_tasks_stop();
+	archive_tasks_stop();
 	task_threads_join();
 }
 
@@ -114,6 +116,17 @@ static int send_prepare(const struct instance *in, const json_t *create_args, lo
 			return -1;
 		prepare.restore = &restore.info;
 	}
+	/* PITR: replay the source's archive after the chain (docs/pitr.md). */
+	const json_t *point = json_object_get(create_args, "ctrove_restore_point");
+	struct archive_restore_point archive_point;
+	bool pitr = backup_id && json_is_object(point);
+	if (pitr) {
+		if (archive_restore_point_load(point, &archive_point, err)) {
+			backup_restore_free(&restore);
+			return -1;
+		}
+		restore.info.restore_point = &archive_point.point;
+	}
 	struct guest_database *dbs = NULL;
 	struct guest_user *users = NULL;
 	size_t n_dbs = 0, n_users = 0;
@@ -131,6 +144,8 @@ static int send_prepare(const struct instance *in, const json_t *create_args, lo
 	}
 	free(dbs);
 	guest_users_free(users, n_users);
+	if (pitr)
+		archive_restore_point_free(&archive_point);
 	if (backup_id)
 		backup_restore_free(&restore);
 	return rc ? -1 : 0;
@@ -233,6 +248,9 @@ int tasks_build_finish(struct tasks_build *b, const json_t *a, const json_t *sna
 	}
 	log_info("instance is ACTIVE at %s after %.3f s", b->server.address,
 		 now_seconds() - b->started);
+	/* The instance is usable without its archive; the sweeper retries. */
+	if (archive_tasks_start_instance(id, &err))
+		log_warning("start_archiving failed (the sweeper retries): %s", err.message);
 	return 0;
 }
 
@@ -370,4 +388,5 @@ void tasks_recover(void)
 	log_clear_context();
 	backup_tasks_start();
 	schedule_tasks_start();
+	archive_tasks_start();
 }
