@@ -143,5 +143,6 @@ def test_delete_leaves_nothing_behind(cloud):
     assert subprocess.run(["pgrep", "-af", iid], capture_output=True, text=True).stdout == ""
     assert iid not in Path("/proc/self/mounts").read_text()
     assert iid not in subprocess.run(["losetup", "-a"], capture_output=True, text=True).stdout
-    assert not [p for p in cloud.local.rglob("*") if iid in str(p)]
+    # The PITR archive in the backup store outlives the instance (docs/pitr.md).
+    assert not [p for p in cloud.local.rglob("*") if iid in str(p) and "/archive/" not in str(p)]
     assert psql(ip, "userA", "Passw0rd", "test", "SELECT 1").returncode != 0
