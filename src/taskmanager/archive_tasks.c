@@ -19,6 +19,7 @@
 #include "db/instances.h"
 #include "guest/api.h"
 #include "storage/store.h"
+#include "taskmanager/periodic.h"
 
 static void wipe_free(char *secret)
 {
@@ -158,49 +159,22 @@ static void sweep_once(void)
 	free(c);
 }
 
-static pthread_mutex_t sweep_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t sweep_wake = PTHREAD_COND_INITIALIZER;
-static bool sweep_running, sweep_stop;
-static pthread_t sweep_thread;
-
-static void *sweep_main(void *arg)
+static long sweep_interval_ms(void)
 {
-	(void)arg;
-	long interval = cfg_int(CFG_ARCHIVE_STALE_AFTER) / 2;
-	if (interval < 1)
-		interval = 1;
-	pthread_mutex_lock(&sweep_lock);
-	while (!sweep_stop) {
-		pthread_mutex_unlock(&sweep_lock);
-		sweep_once();
-		pthread_mutex_lock(&sweep_lock);
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += interval;
-		while (!sweep_stop && pthread_cond_timedwait(&sweep_wake, &sweep_lock, &until) == 0)
-			;
-	}
-	pthread_mutex_unlock(&sweep_lock);
-	return NULL;
+	long half = cfg_int(CFG_ARCHIVE_STALE_AFTER) / 2;
+	return 1000 * (half < 1 ? 1 : half);
 }
+
+static struct periodic sweeper =
+	PERIODIC("the archive sweeper", sweep_once, sweep_interval_ms, false);
 
 void archive_tasks_start(void)
 {
-	pthread_mutex_lock(&sweep_lock);
-	sweep_stop = false;
-	if (!sweep_running && pthread_create(&sweep_thread, NULL, sweep_main, NULL) == 0)
-		sweep_running = true;
-	pthread_mutex_unlock(&sweep_lock);
+	struct ct_error err = {0};
+	(void)periodic_start(&sweeper, &err);
 }
 
 void archive_tasks_stop(void)
 {
-	pthread_mutex_lock(&sweep_lock);
-	bool running = sweep_running;
-	sweep_stop = true;
-	sweep_running = false;
-	pthread_cond_broadcast(&sweep_wake);
-	pthread_mutex_unlock(&sweep_lock);
-	if (running)
-		pthread_join(sweep_thread, NULL);
+	periodic_stop(&sweeper);
 }

@@ -19,6 +19,7 @@
 #include "db/instances.h"
 #include "guest/api.h"
 #include "guest/datastore_hooks.h"
+#include "taskmanager/periodic.h"
 #include "taskmanager/task_threads.h"
 
 static void wipe_free(char *secret)
@@ -236,48 +237,23 @@ void backup_tasks_expire(void)
 
 /* --- the expiry sweeper -------------------------------------------------------- */
 
-static pthread_mutex_t sweep_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t sweep_wake = PTHREAD_COND_INITIALIZER;
-static bool sweep_running, sweep_stop;
-static pthread_t sweep_thread;
-
-static void *sweep_main(void *arg)
+/* Backups past backup_timeout are failed every quarter of it (1 s to 60 s). */
+static long expire_interval_ms(void)
 {
-	(void)arg;
-	long timeout = cfg_int(CFG_BACKUP_TIMEOUT);
-	long interval = timeout / 4 < 1 ? 1 : timeout / 4 > 60 ? 60 : timeout / 4;
-	pthread_mutex_lock(&sweep_lock);
-	while (!sweep_stop) {
-		pthread_mutex_unlock(&sweep_lock);
-		backup_tasks_expire();
-		pthread_mutex_lock(&sweep_lock);
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += interval;
-		while (!sweep_stop && pthread_cond_timedwait(&sweep_wake, &sweep_lock, &until) == 0)
-			;
-	}
-	pthread_mutex_unlock(&sweep_lock);
-	return NULL;
+	long quarter = cfg_int(CFG_BACKUP_TIMEOUT) / 4;
+	return 1000 * (quarter < 1 ? 1 : quarter > 60 ? 60 : quarter);
 }
+
+static struct periodic expirer =
+	PERIODIC("the backup expirer", backup_tasks_expire, expire_interval_ms, false);
 
 void backup_tasks_start(void)
 {
-	pthread_mutex_lock(&sweep_lock);
-	sweep_stop = false;
-	if (!sweep_running && pthread_create(&sweep_thread, NULL, sweep_main, NULL) == 0)
-		sweep_running = true;
-	pthread_mutex_unlock(&sweep_lock);
+	struct ct_error err = {0};
+	(void)periodic_start(&expirer, &err);
 }
 
 void backup_tasks_stop(void)
 {
-	pthread_mutex_lock(&sweep_lock);
-	bool running = sweep_running;
-	sweep_stop = true;
-	sweep_running = false;
-	pthread_cond_broadcast(&sweep_wake);
-	pthread_mutex_unlock(&sweep_lock);
-	if (running)
-		pthread_join(sweep_thread, NULL);
+	periodic_stop(&expirer);
 }

@@ -22,6 +22,7 @@
 #include "db/failover.h"
 #include "db/instances.h"
 #include "guest/api.h"
+#include "taskmanager/periodic.h"
 #include "taskmanager/replication_tasks.h"
 #include "taskmanager/task_threads.h"
 
@@ -220,37 +221,20 @@ int failover_detect_once(struct ct_error *err)
 	return started;
 }
 
-static pthread_t thread;
-static bool running, stopping;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-
-static void *detector_loop(void *arg)
+static void detect(void)
 {
-	(void)arg;
-	log_set_context(NULL, NULL);
-	pthread_mutex_lock(&lock);
-	while (!stopping) {
-		struct timespec until;
-		/* Twice a second: detection is most of a failover's time. */
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 500 * 1000 * 1000;
-		if (until.tv_nsec >= 1000 * 1000 * 1000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000 * 1000 * 1000;
-		}
-		pthread_cond_timedwait(&wake, &lock, &until);
-		if (stopping)
-			break;
-		pthread_mutex_unlock(&lock);
-		struct ct_error err = {0};
-		if (failover_detect_once(&err) < 0)
-			log_error("failover check failed: %s", err.message);
-		pthread_mutex_lock(&lock);
-	}
-	pthread_mutex_unlock(&lock);
-	return NULL;
+	struct ct_error err = {0};
+	if (failover_detect_once(&err) < 0)
+		log_error("failover check failed: %s", err.message);
 }
+
+/* Twice a second: detection is most of a failover's time. */
+static long twice_a_second(void)
+{
+	return 500;
+}
+
+static struct periodic detector = PERIODIC("the failover detector", detect, twice_a_second, true);
 
 int failover_detector_start(struct ct_error *err)
 {
@@ -258,24 +242,13 @@ int failover_detector_start(struct ct_error *err)
 		log_info("failover: a source is failed over after %ld s without a heartbeat (two "
 			 "[local] guest_report_interval; failover_timeout is %ld)",
 			 silence_allowed(), cfg_int(CFG_FAILOVER_TIMEOUT));
-	stopping = false;
 	detector_started = 0;
-	if (pthread_create(&thread, NULL, detector_loop, NULL))
-		return ct_fail(err, 500, "cannot start the failover detector thread");
-	running = true;
-	return 0;
+	return periodic_start(&detector, err);
 }
 
 void failover_detector_stop(void)
 {
-	if (!running)
-		return;
-	pthread_mutex_lock(&lock);
-	stopping = true;
-	pthread_cond_signal(&wake);
-	pthread_mutex_unlock(&lock);
-	pthread_join(thread, NULL);
-	running = false;
+	periodic_stop(&detector);
 	free(downs);
 	downs = NULL;
 	n_downs = 0;

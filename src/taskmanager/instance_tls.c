@@ -16,6 +16,7 @@
 #include "db/instances.h"
 #include "guest/api.h"
 #include "pki/ca.h"
+#include "taskmanager/periodic.h"
 
 static double now_ms(void)
 {
@@ -101,52 +102,28 @@ int instance_tls_renew_due(struct ct_error *err)
 	return renewed;
 }
 
-static pthread_t thread;
-static bool running, stopping;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-
-static void *rotation_loop(void *arg)
+static void renew_due(void)
 {
-	(void)arg;
-	long interval = cfg_int(CFG_SSL_INSTANCE_CERT_CHECK_INTERVAL);
-	if (interval < 1)
-		interval = 1;
-	pthread_mutex_lock(&lock);
-	while (!stopping) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += interval;
-		pthread_cond_timedwait(&wake, &lock, &until);
-		if (stopping)
-			break;
-		pthread_mutex_unlock(&lock);
-		struct ct_error err = {0};
-		if (instance_tls_renew_due(&err) < 0)
-			log_error("certificate renewal check failed: %s", err.message);
-		pthread_mutex_lock(&lock);
-	}
-	pthread_mutex_unlock(&lock);
-	return NULL;
+	struct ct_error err = {0};
+	if (instance_tls_renew_due(&err) < 0)
+		log_error("certificate renewal check failed: %s", err.message);
 }
+
+static long check_interval_ms(void)
+{
+	long seconds = cfg_int(CFG_SSL_INSTANCE_CERT_CHECK_INTERVAL);
+	return 1000 * (seconds < 1 ? 1 : seconds);
+}
+
+static struct periodic renewer =
+	PERIODIC("certificate renewal", renew_due, check_interval_ms, true);
 
 int instance_tls_rotation_start(struct ct_error *err)
 {
-	stopping = false;
-	if (pthread_create(&thread, NULL, rotation_loop, NULL))
-		return ct_fail(err, 500, "cannot start the certificate renewal thread");
-	running = true;
-	return 0;
+	return periodic_start(&renewer, err);
 }
 
 void instance_tls_rotation_stop(void)
 {
-	if (!running)
-		return;
-	pthread_mutex_lock(&lock);
-	stopping = true;
-	pthread_cond_signal(&wake);
-	pthread_mutex_unlock(&lock);
-	pthread_join(thread, NULL);
-	running = false;
+	periodic_stop(&renewer);
 }

@@ -27,6 +27,7 @@
 #include "db/quotas.h"
 #include "guest/api.h"
 #include "taskmanager/backup_tasks.h"
+#include "taskmanager/periodic.h"
 #include "taskmanager/retention.h"
 
 /* Year 9999: a pattern that never fires again is never due. */
@@ -117,10 +118,6 @@ struct pending {
 	char backup_id[37];
 };
 
-static pthread_mutex_t runner_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t runner_wake = PTHREAD_COND_INITIALIZER;
-static bool runner_running, runner_stop;
-static pthread_t runner_thread;
 /* Only the runner thread (or a test calling schedule_tasks_tick) uses these. */
 static struct pending pending[PENDING_MAX];
 static size_t n_pending;
@@ -218,42 +215,26 @@ void schedule_tasks_tick(long long now)
 	free(due);
 }
 
-static void *runner_main(void *arg)
+static void tick_now(void)
 {
-	(void)arg;
-	pthread_mutex_lock(&runner_lock);
-	while (!runner_stop) {
-		pthread_mutex_unlock(&runner_lock);
-		schedule_tasks_tick((long long)time(NULL));
-		pthread_mutex_lock(&runner_lock);
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
-		while (!runner_stop &&
-		       pthread_cond_timedwait(&runner_wake, &runner_lock, &until) == 0)
-			;
-	}
-	pthread_mutex_unlock(&runner_lock);
-	return NULL;
+	schedule_tasks_tick((long long)time(NULL));
 }
+
+static long every_second(void)
+{
+	return 1000;
+}
+
+static struct periodic runner =
+	PERIODIC("the backup schedule runner", tick_now, every_second, false);
 
 void schedule_tasks_start(void)
 {
-	pthread_mutex_lock(&runner_lock);
-	runner_stop = false;
-	if (!runner_running && pthread_create(&runner_thread, NULL, runner_main, NULL) == 0)
-		runner_running = true;
-	pthread_mutex_unlock(&runner_lock);
+	struct ct_error err = {0};
+	(void)periodic_start(&runner, &err);
 }
 
 void schedule_tasks_stop(void)
 {
-	pthread_mutex_lock(&runner_lock);
-	bool running = runner_running;
-	runner_stop = true;
-	runner_running = false;
-	pthread_cond_broadcast(&runner_wake);
-	pthread_mutex_unlock(&runner_lock);
-	if (running)
-		pthread_join(runner_thread, NULL);
+	periodic_stop(&runner);
 }
