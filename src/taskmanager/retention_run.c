@@ -121,9 +121,9 @@ static int load_plan_input(const char *instance_id, struct retention_backup **ou
 		time_t created = 0;
 		timefmt_db_parse(rows[i].created, &created);
 		b->created = created;
-		/* PITR-MERGE: use backups.ctrove_consistent_time (pitrapi's column) once
-		 * merged; the created time is earlier than it, so the archive kept from
-		 * it is a superset of what the window needs. */
+		/* struct backup_row does not carry backups.ctrove_consistent_time yet;
+		 * the created time is earlier than it, so the archive kept from it is a
+		 * superset of what the window needs (never less). */
 		b->consistent_time = created;
 		for (size_t k = 0; k < nruns; k++)
 			if (!strcmp(runs[k].backup_id, b->id))
