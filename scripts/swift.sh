@@ -79,7 +79,9 @@ write_configs() {
 	if [ ! -s "$dir/auth-key" ]; then
 		(
 			umask 077
-			head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$dir/auth-key.tmp"
+			# "k" first: a key starting with '-' reads as an option to the swift CLI.
+			printf 'k%s' "$(head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')" \
+				>"$dir/auth-key.tmp"
 		)
 		mv "$dir/auth-key.tmp" "$dir/auth-key"
 	fi

@@ -132,7 +132,11 @@ def test_start_archiving_ships_every_commit_within_seconds_and_resumes(cloud, bu
                              {"restart": {}})
     assert status == 202
     assert wait_for(lambda: "archiving resumed" in guest_log(cloud, source), timeout=90)
-    mariadb(source["ip"], "INSERT INTO t VALUES (1001)")
+    # The agent resumes shipping before the restarted server takes connections.
+    assert wait_for(lambda: subprocess.run(
+        ["mariadb", "--ssl=0", "--connect-timeout=5", "-h", source["ip"], "-u", "userA",
+         "-pPassw0rd", "-N", "-B", "test", "-e", "INSERT INTO t VALUES (1001)"],
+        capture_output=True, text=True, timeout=30).returncode == 0, timeout=90)
     assert wait_for(lambda: len(objects(store_dir, source)) >= len(before) + 1, timeout=30)
     # Continuous, whatever it started from: the taskmanager's own start_archiving
     # (another prefix) may have taken the first numbers before this test's cast.
