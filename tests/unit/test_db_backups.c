@@ -33,25 +33,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void exec(const char *sql)
-{
-	struct ct_error err = {0};
-	assert_int_equal(db_exec(sql, &err), 0);
-}
-
-static const char *query(const char *sql)
-{
-	static char out[1024];
-	struct ct_error err = {0};
-	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(&err), sql, -1, &st, NULL), SQLITE_OK);
-	int rc = sqlite3_step(st);
-	const unsigned char *t = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-	snprintf(out, sizeof out, "%s", rc == SQLITE_ROW ? (t ? (const char *)t : "") : "-");
-	sqlite3_finalize(st);
-	return out;
-}
-
 static struct backup_row row(const char *id, const char *instance, const char *parent)
 {
 	struct backup_row b = {0};
@@ -71,53 +52,56 @@ static void test_insert_quota_and_running(void **state)
 	struct ct_error err = {0};
 	struct backup_row a = row("b-a", "i-1", NULL);
 	assert_int_equal(backup_insert(&a, 2, &err), 0);
-	assert_string_equal(query("SELECT state || ' ' || ctrove_encrypted_key FROM backups"
-				  " WHERE id = 'b-a'"),
-			    "NEW sealed-b-a");
-	assert_string_equal(query("SELECT in_use FROM quota_usages WHERE tenant_id = '" PROJECT
-				  "' AND resource = 'backups'"),
-			    "1");
+	assert_string_equal(
+		scratch_db_text("SELECT state || ' ' || ctrove_encrypted_key FROM backups"
+				" WHERE id = 'b-a'"),
+		"NEW sealed-b-a");
+	assert_string_equal(
+		scratch_db_text("SELECT in_use FROM quota_usages WHERE tenant_id = '" PROJECT
+				"' AND resource = 'backups'"),
+		"1");
 	/* A second backup of the instance while one runs: 422, nothing written. */
 	struct backup_row b = row("b-b", "i-1", NULL);
 	assert_int_equal(backup_insert(&b, 2, &err), -1);
 	assert_int_equal(err.status, 422);
-	assert_string_equal(query("SELECT count(*) FROM backups"), "1");
-	assert_string_equal(query("SELECT in_use FROM quota_usages WHERE resource = 'backups'"),
-			    "1");
+	assert_string_equal(scratch_db_text("SELECT count(*) FROM backups"), "1");
+	assert_string_equal(
+		scratch_db_text("SELECT in_use FROM quota_usages WHERE resource = 'backups'"), "1");
 	assert_int_equal(backup_running_for("i-1", &err), 1);
 	/* reset_status fails it; then the quota (2) allows one more, not two. */
 	assert_int_equal(backup_fail_running("i-1", 0, &err), 1);
 	assert_int_equal(backup_running_for("i-1", &err), 0);
 	assert_int_equal(backup_insert(&b, 2, &err), 0);
-	exec("UPDATE backups SET state = 'COMPLETED' WHERE id = 'b-b'");
+	scratch_db_exec("UPDATE backups SET state = 'COMPLETED' WHERE id = 'b-b'");
 	struct backup_row c = row("b-c", "i-1", NULL);
 	assert_int_equal(backup_insert(&c, 2, &err), -1);
 	assert_int_equal(err.status, 413);
 	assert_string_equal(err.message, "Quota exceeded for resources: ['backups'].");
 	/* Deleting gives the quota back and hides the row. */
 	assert_int_equal(backup_mark_deleted("b-a", &err), 0);
-	assert_string_equal(query("SELECT in_use FROM quota_usages WHERE resource = 'backups'"),
-			    "1");
+	assert_string_equal(
+		scratch_db_text("SELECT in_use FROM quota_usages WHERE resource = 'backups'"), "1");
 	struct backup_row out;
 	assert_int_equal(backup_load("b-a", NULL, &out, &err), -1);
 	assert_int_equal(err.status, 404);
 	assert_int_equal(backup_load("b-b", "another", &out, &err), -1);
 	assert_int_equal(backup_load("b-b", PROJECT, &out, &err), 0);
 	assert_string_equal(out.state, "COMPLETED");
-	exec("DELETE FROM backups; DELETE FROM quota_usages");
+	scratch_db_exec("DELETE FROM backups; DELETE FROM quota_usages");
 }
 
 static void test_chain_and_descendants(void **state)
 {
 	(void)state;
 	struct ct_error err = {0};
-	exec("INSERT INTO backups (id, name, state, instance_id, tenant_id, deleted, updated,"
-	     " parent_id) VALUES"
-	     " ('f', 'f', 'COMPLETED', 'i-2', '" PROJECT "', 0, '2026-01-01 00:00:01', NULL),"
-	     " ('i1', 'i1', 'COMPLETED', 'i-2', '" PROJECT "', 0, '2026-01-01 00:00:02', 'f'),"
-	     " ('i2', 'i2', 'COMPLETED', 'i-2', '" PROJECT "', 0, '2026-01-01 00:00:03', 'i1'),"
-	     " ('x', 'x', 'COMPLETED', 'i-2', '" PROJECT "', 0, '2026-01-01 00:00:04', 'f'),"
-	     " ('gone', 'g', 'COMPLETED', 'i-2', '" PROJECT "', 1, '2026-01-01 00:00:05', 'f')");
+	scratch_db_exec(
+		"INSERT INTO backups (id, name, state, instance_id, tenant_id, deleted, updated,"
+		" parent_id) VALUES"
+		" ('f', 'f', 'COMPLETED', 'i-2', '" PROJECT "', 0, '2026-01-01 00:00:01', NULL),"
+		" ('i1', 'i1', 'COMPLETED', 'i-2', '" PROJECT "', 0, '2026-01-01 00:00:02', 'f'),"
+		" ('i2', 'i2', 'COMPLETED', 'i-2', '" PROJECT "', 0, '2026-01-01 00:00:03', 'i1'),"
+		" ('x', 'x', 'COMPLETED', 'i-2', '" PROJECT "', 0, '2026-01-01 00:00:04', 'f'),"
+		" ('gone', 'g', 'COMPLETED', 'i-2', '" PROJECT "', 1, '2026-01-01 00:00:05', 'f')");
 	struct backup_row *rows = NULL;
 	size_t n = 0;
 	assert_int_equal(backup_chain("i2", &rows, &n, &err), 0);
@@ -134,7 +118,7 @@ static void test_chain_and_descendants(void **state)
 	assert_int_equal(backup_latest_completed("i-2", &latest, &err), 1);
 	assert_string_equal(latest.id, "x");
 	/* A chain with a deleted link cannot be restored: 404. */
-	exec("UPDATE backups SET deleted = 1 WHERE id = 'i1'");
+	scratch_db_exec("UPDATE backups SET deleted = 1 WHERE id = 'i1'");
 	assert_int_equal(backup_chain("i2", &rows, &n, &err), -1);
 	assert_int_equal(err.status, 404);
 	/* Pages: updated descending, from an offset. */
@@ -144,22 +128,23 @@ static void test_chain_and_descendants(void **state)
 	assert_string_equal(rows[0].id, "i2");
 	assert_string_equal(rows[1].id, "f");
 	free(rows);
-	exec("DELETE FROM backups");
+	scratch_db_exec("DELETE FROM backups");
 }
 
 static void test_timeout_fails_only_old_running_backups(void **state)
 {
 	(void)state;
 	struct ct_error err = {0};
-	exec("INSERT INTO backups (id, name, state, instance_id, tenant_id, deleted, updated)"
-	     " VALUES ('old', 'o', 'BUILDING', 'i-3', 't', 0, datetime('now', '-2 hours')),"
-	     " ('new', 'n', 'NEW', 'i-4', 't', 0, datetime('now')),"
-	     " ('done', 'd', 'COMPLETED', 'i-5', 't', 0, datetime('now', '-2 hours'))");
+	scratch_db_exec(
+		"INSERT INTO backups (id, name, state, instance_id, tenant_id, deleted, updated)"
+		" VALUES ('old', 'o', 'BUILDING', 'i-3', 't', 0, datetime('now', '-2 hours')),"
+		" ('new', 'n', 'NEW', 'i-4', 't', 0, datetime('now')),"
+		" ('done', 'd', 'COMPLETED', 'i-5', 't', 0, datetime('now', '-2 hours'))");
 	assert_int_equal(backup_fail_running(NULL, 3600, &err), 1);
-	assert_string_equal(query("SELECT group_concat(id || '=' || state, ',') FROM"
-				  " (SELECT id, state FROM backups ORDER BY id)"),
+	assert_string_equal(scratch_db_text("SELECT group_concat(id || '=' || state, ',') FROM"
+					    " (SELECT id, state FROM backups ORDER BY id)"),
 			    "done=COMPLETED,new=NEW,old=FAILED");
-	exec("DELETE FROM backups");
+	scratch_db_exec("DELETE FROM backups");
 }
 
 static void test_strategy_container_precedence(void **state)
@@ -184,7 +169,7 @@ static void test_strategy_container_precedence(void **state)
 	assert_int_equal(backup_strategy_put(&i, &err), 0); /* upsert */
 	assert_int_equal(backup_strategy_container(PROJECT, "i-9", out, sizeof out, &err), 1);
 	assert_string_equal(out, "inst2");
-	assert_string_equal(query("SELECT count(*) FROM backup_strategy"), "2");
+	assert_string_equal(scratch_db_text("SELECT count(*) FROM backup_strategy"), "2");
 	assert_int_equal(backup_strategy_delete(PROJECT, "i-9", &err), 0);
 	assert_int_equal(backup_strategy_container(PROJECT, "i-9", out, sizeof out, &err), 1);
 	assert_string_equal(out, "proj");

@@ -36,25 +36,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void exec(const char *sql)
-{
-	struct ct_error err = {0};
-	assert_int_equal(db_exec(sql, &err), 0);
-}
-
-static const char *query(const char *sql)
-{
-	static char out[1024];
-	struct ct_error err = {0};
-	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(&err), sql, -1, &st, NULL), SQLITE_OK);
-	int rc = sqlite3_step(st);
-	const unsigned char *t = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-	snprintf(out, sizeof out, "%s", rc == SQLITE_ROW ? (t ? (const char *)t : "") : "-");
-	sqlite3_finalize(st);
-	return out;
-}
-
 /* An instance (replica of `of` unless NULL) whose last heartbeat was `age`
  * seconds ago. */
 static void seed(const char *id, const char *of, int age, int status)
@@ -67,7 +48,7 @@ static void seed(const char *id, const char *of, int age, int status)
 		 "INSERT INTO service_statuses (id, instance_id, status_id, status_description,"
 		 " updated_at) VALUES ('s-%s', '%s', %d, 'x', datetime('now', '-%d seconds'));",
 		 id, of ? "'" : "", of ? of : "NULL", of ? "'" : "", id, id, id, status, age);
-	exec(sql);
+	scratch_db_exec(sql);
 }
 
 static void opt_in(const char *id, bool automatic, bool synchronous)
@@ -101,26 +82,28 @@ static void test_candidates(void **state)
 	free(c);
 	c = NULL;
 	/* RESTART_REQUIRED keeps updated_at still; the guest's `sent` says it lives */
-	exec("INSERT INTO conductor_lastseen (instance_id, method_name, sent) VALUES ('" SRC "',"
-	     " 'heartbeat', (julianday('now') - 2440587.5) * 86400.0 - 1.5)");
+	scratch_db_exec(
+		"INSERT INTO conductor_lastseen (instance_id, method_name, sent) VALUES ('" SRC "',"
+		" 'heartbeat', (julianday('now') - 2440587.5) * 86400.0 - 1.5)");
 	assert_int_equal(failover_candidates(5, &c, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_true(c[0].heartbeat_age > 1.2 && c[0].heartbeat_age < 3);
 	free(c);
 	c = NULL;
-	exec("DELETE FROM conductor_lastseen");
+	scratch_db_exec("DELETE FROM conductor_lastseen");
 	/* every replica silent too: the control plane, not the source, is suspect */
-	exec("UPDATE service_statuses SET updated_at = datetime('now', '-60 seconds')"
-	     " WHERE instance_id = '" REP "'");
+	scratch_db_exec("UPDATE service_statuses SET updated_at = datetime('now', '-60 seconds')"
+			" WHERE instance_id = '" REP "'");
 	assert_int_equal(failover_candidates(5, &c, &n, &err), 0);
 	assert_int_equal(n, 0);
-	exec("UPDATE service_statuses SET updated_at = datetime('now') WHERE instance_id = '" REP
-	     "'");
+	scratch_db_exec(
+		"UPDATE service_statuses SET updated_at = datetime('now') WHERE instance_id = '" REP
+		"'");
 	/* busy with a task: left alone */
-	exec("UPDATE instances SET task_id = 3 WHERE id = '" SRC "'");
+	scratch_db_exec("UPDATE instances SET task_id = 3 WHERE id = '" SRC "'");
 	assert_int_equal(failover_candidates(5, &c, &n, &err), 0);
 	assert_int_equal(n, 0);
-	exec("UPDATE instances SET task_id = 1 WHERE id = '" SRC "'");
+	scratch_db_exec("UPDATE instances SET task_id = 1 WHERE id = '" SRC "'");
 	/* claimed: shown no more */
 	assert_int_equal(failover_claim(SRC, "me", &err), 1);
 	assert_int_equal(failover_candidates(5, &c, &n, &err), 0);
@@ -141,7 +124,7 @@ static void test_claim_refused_unless_opted_in_source(void **state)
 	assert_int_equal(failover_claim(SRC, "me", &err), 0); /* not opted in */
 	opt_in(REP, true, false);
 	assert_int_equal(failover_claim(REP, "me", &err), 0); /* a replica */
-	assert_string_equal(query("SELECT COUNT(*) FROM ctrove_failover_claims"), "0");
+	assert_string_equal(scratch_db_text("SELECT COUNT(*) FROM ctrove_failover_claims"), "0");
 	opt_in(SRC, true, false);
 	assert_int_equal(failover_claim(SRC, "me", &err), 1);
 	assert_int_equal(failover_claim(SRC, "me", &err), 0); /* exactly once, even for me */
@@ -150,7 +133,8 @@ static void test_claim_refused_unless_opted_in_source(void **state)
 	assert_int_equal(failover_claim_get(SRC, by, new_id, &err), 1);
 	assert_string_equal(by, "me");
 	assert_string_equal(new_id, REP);
-	assert_string_equal(query("SELECT outcome FROM ctrove_failover_claims"), "failed over");
+	assert_string_equal(scratch_db_text("SELECT outcome FROM ctrove_failover_claims"),
+			    "failed over");
 	assert_int_equal(failover_claim_release(SRC, &err), 0);
 	assert_int_equal(failover_claim_get(SRC, by, new_id, &err), 0);
 }
@@ -205,8 +189,9 @@ static void test_claim_race_processes(void **state)
 	assert_int_equal(db_configure(url, &err), 0);
 	char expect[16];
 	snprintf(expect, sizeof expect, "racer-%d", winner);
-	assert_string_equal(query("SELECT claimed_by FROM ctrove_failover_claims"), expect);
-	assert_string_equal(query("SELECT COUNT(*) FROM ctrove_failover_claims"), "1");
+	assert_string_equal(scratch_db_text("SELECT claimed_by FROM ctrove_failover_claims"),
+			    expect);
+	assert_string_equal(scratch_db_text("SELECT COUNT(*) FROM ctrove_failover_claims"), "1");
 }
 
 struct racer {
@@ -248,7 +233,7 @@ static void test_claim_race_threads(void **state)
 	}
 	pthread_barrier_destroy(&start_line);
 	assert_int_equal(winners, 1);
-	assert_string_equal(query("SELECT COUNT(*) FROM ctrove_failover_claims"), "1");
+	assert_string_equal(scratch_db_text("SELECT COUNT(*) FROM ctrove_failover_claims"), "1");
 }
 
 static void test_settings_move(void **state)
@@ -263,9 +248,10 @@ static void test_settings_move(void **state)
 	assert_int_equal(failover_settings_get(SRC, &s, &err), 0);
 	assert_int_equal(failover_settings_get(REP, &s, &err), 1);
 	assert_true(s.automatic && s.synchronous);
-	assert_string_equal(query("SELECT instance_id FROM ctrove_failover_settings"), REP);
+	assert_string_equal(scratch_db_text("SELECT instance_id FROM ctrove_failover_settings"),
+			    REP);
 	assert_int_equal(failover_settings_forget(REP, &err), 0);
-	assert_string_equal(query("SELECT COUNT(*) FROM ctrove_failover_settings"), "0");
+	assert_string_equal(scratch_db_text("SELECT COUNT(*) FROM ctrove_failover_settings"), "0");
 }
 
 int main(void)

@@ -40,26 +40,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void exec(const char *sql)
-{
-	struct ct_error err = {0};
-	assert_int_equal(db_exec(sql, &err), 0);
-}
-
 /* The first column of the first row of `sql` as text ("" NULL, "-" no row). */
-static const char *query(const char *sql)
-{
-	static char out[1024];
-	struct ct_error err = {0};
-	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(&err), sql, -1, &st, NULL), SQLITE_OK);
-	int rc = sqlite3_step(st);
-	const unsigned char *t = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-	snprintf(out, sizeof out, "%s", rc == SQLITE_ROW ? (t ? (const char *)t : "") : "-");
-	sqlite3_finalize(st);
-	return out;
-}
-
 /* An instance of PROJECT with its service status (code), not deleted. */
 static void seed_instance(const char *id, int status)
 {
@@ -72,7 +53,7 @@ static void seed_instance(const char *id, int status)
 		 "INSERT INTO service_statuses (id, instance_id, status_id, status_description,"
 		 " updated_at) VALUES ('s-%s', '%s', %d, 'x', '2026-01-01 00:00:00');",
 		 id, id + strlen(id) - 2, id, id, id, id, status);
-	exec(sql);
+	scratch_db_exec(sql);
 }
 
 static void test_heartbeat_fresh_stale_and_restart_required(void **state)
@@ -89,11 +70,11 @@ static void test_heartbeat_fresh_stale_and_restart_required(void **state)
 				     .volume_used_gb = 0.25,
 				     .volume_total_gb = 1.0};
 	assert_int_equal(heartbeat_record(&r, &err), 1);
-	assert_string_equal(query("SELECT status_id FROM service_statuses"
-				  " WHERE instance_id = 'hb-01'"),
+	assert_string_equal(scratch_db_text("SELECT status_id FROM service_statuses"
+					    " WHERE instance_id = 'hb-01'"),
 			    "33");
-	assert_string_equal(query("SELECT used_gb FROM ctrove_volume_usage"
-				  " WHERE instance_id = 'hb-01'"),
+	assert_string_equal(scratch_db_text("SELECT used_gb FROM ctrove_volume_usage"
+					    " WHERE instance_id = 'hb-01'"),
 			    "0.25");
 	double used = 0;
 	assert_int_equal(volume_usage_recent("hb-01", 60, &used, &err), 1);
@@ -104,36 +85,36 @@ static void test_heartbeat_fresh_stale_and_restart_required(void **state)
 	r.status_description = "shutdown";
 	r.volume_used_gb = 0.5;
 	assert_int_equal(heartbeat_record(&r, &err), 0);
-	assert_string_equal(query("SELECT status_id FROM service_statuses"
-				  " WHERE instance_id = 'hb-01'"),
+	assert_string_equal(scratch_db_text("SELECT status_id FROM service_statuses"
+					    " WHERE instance_id = 'hb-01'"),
 			    "33");
-	assert_string_equal(query("SELECT used_gb FROM ctrove_volume_usage"
-				  " WHERE instance_id = 'hb-01'"),
+	assert_string_equal(scratch_db_text("SELECT used_gb FROM ctrove_volume_usage"
+					    " WHERE instance_id = 'hb-01'"),
 			    "0.25");
 
 	/* RESTART_REQUIRED sticks; the volume figures still move. */
-	exec("UPDATE service_statuses SET status_id = 32 WHERE instance_id = 'hb-01'");
+	scratch_db_exec("UPDATE service_statuses SET status_id = 32 WHERE instance_id = 'hb-01'");
 	r.sent = 101.0;
 	assert_int_equal(heartbeat_record(&r, &err), 1);
-	assert_string_equal(query("SELECT status_id FROM service_statuses"
-				  " WHERE instance_id = 'hb-01'"),
+	assert_string_equal(scratch_db_text("SELECT status_id FROM service_statuses"
+					    " WHERE instance_id = 'hb-01'"),
 			    "32");
-	assert_string_equal(query("SELECT used_gb FROM ctrove_volume_usage"
-				  " WHERE instance_id = 'hb-01'"),
+	assert_string_equal(scratch_db_text("SELECT used_gb FROM ctrove_volume_usage"
+					    " WHERE instance_id = 'hb-01'"),
 			    "0.5");
 
 	/* Without `sent` a report is always fresh; without volume figures the
 	 * last ones stay. */
-	exec("UPDATE service_statuses SET status_id = 33 WHERE instance_id = 'hb-01'");
+	scratch_db_exec("UPDATE service_statuses SET status_id = 33 WHERE instance_id = 'hb-01'");
 	struct heartbeat_report bare = {.instance_id = "hb-01",
 					.status_id = SERVICE_SHUTDOWN,
 					.status_description = "shutdown"};
 	assert_int_equal(heartbeat_record(&bare, &err), 1);
-	assert_string_equal(query("SELECT status_id FROM service_statuses"
-				  " WHERE instance_id = 'hb-01'"),
+	assert_string_equal(scratch_db_text("SELECT status_id FROM service_statuses"
+					    " WHERE instance_id = 'hb-01'"),
 			    "4");
-	assert_string_equal(query("SELECT used_gb FROM ctrove_volume_usage"
-				  " WHERE instance_id = 'hb-01'"),
+	assert_string_equal(scratch_db_text("SELECT used_gb FROM ctrove_volume_usage"
+					    " WHERE instance_id = 'hb-01'"),
 			    "0.5");
 }
 
@@ -141,15 +122,16 @@ static void test_volume_usage_age_and_forget(void **state)
 {
 	(void)state;
 	struct ct_error err = {0};
-	exec("INSERT INTO ctrove_volume_usage (instance_id, used_gb, total_gb, updated_at)"
-	     " VALUES ('vu-old', 0.1, 1, '2000-01-01 00:00:00')");
+	scratch_db_exec(
+		"INSERT INTO ctrove_volume_usage (instance_id, used_gb, total_gb, updated_at)"
+		" VALUES ('vu-old', 0.1, 1, '2000-01-01 00:00:00')");
 	double used = -1;
 	assert_int_equal(volume_usage_recent("vu-old", 60, &used, &err), 0);
 	assert_true(used == -1);
 	assert_int_equal(volume_usage_recent("vu-none", 60, &used, &err), 0);
 	assert_int_equal(volume_usage_forget("vu-old", &err), 0);
-	assert_string_equal(query("SELECT count(*) FROM ctrove_volume_usage"
-				  " WHERE instance_id = 'vu-old'"),
+	assert_string_equal(scratch_db_text("SELECT count(*) FROM ctrove_volume_usage"
+					    " WHERE instance_id = 'vu-old'"),
 			    "0");
 }
 
@@ -157,8 +139,8 @@ static void test_backup_report(void **state)
 {
 	(void)state;
 	struct ct_error err = {0};
-	exec("INSERT INTO backups (id, name, state, instance_id, location, deleted)"
-	     " VALUES ('b-1', 'b', 'NEW', 'bk-01', 'somewhere', 0)");
+	scratch_db_exec("INSERT INTO backups (id, name, state, instance_id, location, deleted)"
+			" VALUES ('b-1', 'b', 'NEW', 'bk-01', 'somewhere', 0)");
 	struct backup_report r = {.instance_id = "bk-01",
 				  .backup_id = "b-1",
 				  .has_sent = true,
@@ -167,12 +149,14 @@ static void test_backup_report(void **state)
 				  .has_size = true,
 				  .size = 1.5};
 	assert_int_equal(backup_report_record(&r, &err), 1);
-	assert_string_equal(query("SELECT state || ' ' || location || ' ' || size FROM backups"
-				  " WHERE id = 'b-1'"),
-			    "COMPLETED somewhere 1.5");
+	assert_string_equal(
+		scratch_db_text("SELECT state || ' ' || location || ' ' || size FROM backups"
+				" WHERE id = 'b-1'"),
+		"COMPLETED somewhere 1.5");
 	r.state = "FAILED";
 	assert_int_equal(backup_report_record(&r, &err), 0); /* same `sent`: stale */
-	assert_string_equal(query("SELECT state FROM backups WHERE id = 'b-1'"), "COMPLETED");
+	assert_string_equal(scratch_db_text("SELECT state FROM backups WHERE id = 'b-1'"),
+			    "COMPLETED");
 
 	/* Another instance's backup: 404, and its `sent` is not recorded. */
 	struct backup_report other = {.instance_id = "bk-02",
@@ -182,9 +166,10 @@ static void test_backup_report(void **state)
 				      .state = "DELETED"};
 	assert_int_equal(backup_report_record(&other, &err), -1);
 	assert_int_equal(err.status, 404);
-	assert_string_equal(query("SELECT state FROM backups WHERE id = 'b-1'"), "COMPLETED");
-	assert_string_equal(query("SELECT count(*) FROM conductor_lastseen"
-				  " WHERE instance_id = 'bk-02'"),
+	assert_string_equal(scratch_db_text("SELECT state FROM backups WHERE id = 'b-1'"),
+			    "COMPLETED");
+	assert_string_equal(scratch_db_text("SELECT count(*) FROM conductor_lastseen"
+					    " WHERE instance_id = 'bk-02'"),
 			    "0");
 }
 
@@ -200,10 +185,11 @@ static void test_root_history_keeps_the_first(void **state)
 	assert_int_equal(root_history_record("rh-02", NULL, &err), 0);
 	assert_int_equal(root_history_enabled("rh-01", &enabled, &err), 0);
 	assert_true(enabled);
-	assert_string_equal(query("SELECT user FROM root_enabled_history WHERE id = 'rh-01'"),
-			    "alice");
-	assert_string_equal(query("SELECT user IS NULL FROM root_enabled_history"
-				  " WHERE id = 'rh-02'"),
+	assert_string_equal(
+		scratch_db_text("SELECT user FROM root_enabled_history WHERE id = 'rh-01'"),
+		"alice");
+	assert_string_equal(scratch_db_text("SELECT user IS NULL FROM root_enabled_history"
+					    " WHERE id = 'rh-02'"),
 			    "1");
 }
 
@@ -234,9 +220,9 @@ static void test_version_metadata(void **state)
 {
 	(void)state;
 	struct ct_error err = {0};
-	exec("INSERT INTO datastores (id, name) VALUES ('ds-m', 'm');"
-	     "INSERT INTO datastore_versions (id, datastore_id, name, manager, active)"
-	     " VALUES ('dsv-m', 'ds-m', '1', 'mysql', 1)");
+	scratch_db_exec("INSERT INTO datastores (id, name) VALUES ('ds-m', 'm');"
+			"INSERT INTO datastore_versions (id, datastore_id, name, manager, active)"
+			" VALUES ('dsv-m', 'ds-m', '1', 'mysql', 1)");
 	assert_int_equal(dsv_metadata_add("dsv-m", "volume_type", "ssd", &err), 0);
 	assert_int_equal(dsv_metadata_add("dsv-m", "volume_type", "hdd", &err), 0);
 	assert_int_equal(dsv_metadata_add("dsv-m", "flavor", "7", &err), 0);
@@ -260,8 +246,8 @@ static void test_version_metadata(void **state)
 	free(names);
 	/* A removed association comes back as the same row. */
 	assert_int_equal(dsv_metadata_add("dsv-m", "volume_type", "ssd", &err), 0);
-	assert_string_equal(query("SELECT count(*) FROM datastore_version_metadata"
-				  " WHERE value = 'ssd'"),
+	assert_string_equal(scratch_db_text("SELECT count(*) FROM datastore_version_metadata"
+					    " WHERE value = 'ssd'"),
 			    "1");
 	char(*flavors)[256] = NULL;
 	assert_int_equal(dsv_flavor_ids("dsv-m", &flavors, &n, &err), 0);
@@ -309,9 +295,10 @@ static void test_instance_rows(void **state)
 	seed_instance("ir-01", SERVICE_HEALTHY);
 	seed_instance("ir-02", SERVICE_HEALTHY);
 	seed_instance("ir-03", SERVICE_HEALTHY);
-	exec("INSERT INTO ctrove_addresses (address, instance_id) VALUES ('127.9.1.2', 'ir-02');"
-	     "INSERT INTO backups (id, name, state, instance_id, deleted)"
-	     " VALUES ('b-ir', 'b', 'BUILDING', 'ir-02', 0)");
+	scratch_db_exec(
+		"INSERT INTO ctrove_addresses (address, instance_id) VALUES ('127.9.1.2', 'ir-02');"
+		"INSERT INTO backups (id, name, state, instance_id, deleted)"
+		" VALUES ('b-ir', 'b', 'BUILDING', 'ir-02', 0)");
 	struct seen s = {.fail_at = -1};
 	bool more = false;
 	assert_int_equal(instance_rows_page(PROJECT, "ir-00", false, 2, collect, &s, &more, &err),
@@ -340,7 +327,7 @@ static void test_instance_rows(void **state)
 	assert_int_equal(instance_rows_one("elsewhere-too", "ir-02", collect, &s, &err), -1);
 	assert_int_equal(err.status, 404);
 	assert_int_equal(s.count, 0);
-	exec("UPDATE instances SET deleted = 1 WHERE id = 'ir-03'");
+	scratch_db_exec("UPDATE instances SET deleted = 1 WHERE id = 'ir-03'");
 	assert_int_equal(instance_rows_one(PROJECT, "ir-03", collect, &s, &err), -1);
 	assert_int_equal(err.status, 404);
 }
@@ -353,7 +340,7 @@ static void test_instance_fault_and_key(void **state)
 	struct instance_fault fault;
 	assert_int_equal(instance_latest_fault("fk-01", &fault, &err), 0);
 	assert_int_equal(instance_add_fault("fk-01", "first", NULL, &err), 0);
-	exec("UPDATE instance_faults SET created = '2000-01-01 00:00:00'");
+	scratch_db_exec("UPDATE instance_faults SET created = '2000-01-01 00:00:00'");
 	assert_int_equal(instance_add_fault("fk-01", "second", "trace", &err), 0);
 	assert_int_equal(instance_latest_fault("fk-01", &fault, &err), 1);
 	assert_string_equal(fault.message, "second");
@@ -364,7 +351,7 @@ static void test_instance_fault_and_key(void **state)
 	char tiny[4];
 	assert_int_equal(instance_encrypted_key("fk-01", tiny, sizeof tiny, &err), 0);
 	assert_int_equal(instance_encrypted_key("no-such", key, sizeof key, &err), 0);
-	exec("UPDATE instances SET encrypted_key = NULL WHERE id = 'fk-01'");
+	scratch_db_exec("UPDATE instances SET encrypted_key = NULL WHERE id = 'fk-01'");
 	assert_int_equal(instance_encrypted_key("fk-01", key, sizeof key, &err), 0);
 }
 
@@ -392,8 +379,9 @@ static void test_replication_rows(void **state)
 	assert_int_equal(replication_set_source("rp-02", "rp-01", &err), 0);
 	assert_int_equal(replication_set_source("rp-03", "rp-01", &err), 0);
 	assert_int_equal(replication_set_source("rp-04", "rp-01", &err), 0);
-	exec("UPDATE instances SET deleted = 1 WHERE id = 'rp-04'");
-	assert_string_equal(query("SELECT slave_of_id FROM instances WHERE id = 'rp-02'"), "rp-01");
+	scratch_db_exec("UPDATE instances SET deleted = 1 WHERE id = 'rp-04'");
+	assert_string_equal(scratch_db_text("SELECT slave_of_id FROM instances WHERE id = 'rp-02'"),
+			    "rp-01");
 	assert_int_equal(replication_source_of("rp-02", source, &err), 1);
 	assert_string_equal(source, "rp-01");
 	char(*ids)[37] = NULL;
@@ -408,9 +396,9 @@ static void test_replication_rows(void **state)
 	char seen[256];
 	assert_int_equal(instance_rows_one(PROJECT, "rp-01", read_replication, seen, &err), 0);
 	assert_string_equal(seen, "-|rp-02,rp-03|nolag");
-	exec("INSERT INTO ctrove_guest_metrics (instance_id, connections, queries,"
-	     " queries_per_second, replication_lag, sampled_at, updated_at)"
-	     " VALUES ('rp-02', 1, 1, 0, 0.5, 0, '2026-01-01 00:00:00')");
+	scratch_db_exec("INSERT INTO ctrove_guest_metrics (instance_id, connections, queries,"
+			" queries_per_second, replication_lag, sampled_at, updated_at)"
+			" VALUES ('rp-02', 1, 1, 0, 0.5, 0, '2026-01-01 00:00:00')");
 	assert_int_equal(instance_rows_one(PROJECT, "rp-02", read_replication, seen, &err), 0);
 	assert_string_equal(seen, "rp-01|-|lag");
 

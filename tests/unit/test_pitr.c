@@ -41,25 +41,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void exec(const char *sql)
-{
-	struct ct_error err = {0};
-	assert_int_equal(db_exec(sql, &err), 0);
-}
-
-static const char *query(const char *sql)
-{
-	static char out[1024];
-	struct ct_error err = {0};
-	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(&err), sql, -1, &st, NULL), SQLITE_OK);
-	int rc = sqlite3_step(st);
-	const unsigned char *t = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-	snprintf(out, sizeof out, "%s", rc == SQLITE_ROW ? (t ? (const char *)t : "") : "-");
-	sqlite3_finalize(st);
-	return out;
-}
-
 static void test_time_format(void **state)
 {
 	(void)state;
@@ -98,7 +79,7 @@ static void seed_instance(const char *id, int task_id, int deleted)
 		 "INSERT INTO instances (id, created, name, task_id, tenant_id, deleted)"
 		 " VALUES ('%s', '2026-12-01 00:00:00', 'n', %d, '" PROJECT "', %d)",
 		 id, task_id, deleted);
-	exec(sql);
+	scratch_db_exec(sql);
 }
 
 static struct archive_row archive(const char *id)
@@ -187,8 +168,8 @@ static void test_archive_rows_and_reports(void **state)
 		 now - 5);
 	assert_int_equal(update_archive(json), 0);
 	assert_int_equal(update_archive(json), 0);
-	assert_string_equal(query("SELECT count(*) || ' ' || message FROM instance_faults"
-				  " WHERE instance_id = '" SRC "' AND deleted = 0"),
+	assert_string_equal(scratch_db_text("SELECT count(*) || ' ' || message FROM instance_faults"
+					    " WHERE instance_id = '" SRC "' AND deleted = 0"),
 			    "1 mariadb-bin.000003 was purged before it was shipped");
 	assert_int_equal(archive_load(SRC, NULL, &got, &err), 1);
 	assert_string_equal(got.gap, "mariadb-bin.000003 was purged before it was shipped");
@@ -198,8 +179,8 @@ static void test_archive_rows_and_reports(void **state)
 		 " \"gap\": null}",
 		 now - 1);
 	assert_int_equal(update_archive(json), 0);
-	assert_string_equal(query("SELECT count(*) FROM instance_faults"
-				  " WHERE instance_id = '" SRC "' AND deleted = 0"),
+	assert_string_equal(scratch_db_text("SELECT count(*) FROM instance_faults"
+					    " WHERE instance_id = '" SRC "' AND deleted = 0"),
 			    "0");
 	assert_int_equal(archive_load(SRC, NULL, &got, &err), 1);
 	assert_string_equal(got.gap, "");
@@ -214,12 +195,12 @@ static void seed_backup(const char *id, const char *state, long long consistent,
 		 " updated, backup_type) VALUES ('%s', 'n', '%s', '" SRC "', '" PROJECT "', %d,"
 		 " '2026-12-01 00:00:00', '2026-12-01 00:00:00', 'full')",
 		 id, state, deleted);
-	exec(sql);
+	scratch_db_exec(sql);
 	if (consistent) {
 		snprintf(sql, sizeof sql,
 			 "UPDATE backups SET ctrove_consistent_time = %lld WHERE id = '%s'",
 			 consistent, id);
-		exec(sql);
+		scratch_db_exec(sql);
 	}
 }
 
@@ -265,7 +246,7 @@ static void test_window_and_base_backup(void **state)
 	assert_int_equal(archive_base_backup(SRC, now - 501, id, &consistent, &err), 0);
 
 	/* The source deleted: its rows and its window stay. */
-	exec("UPDATE instances SET deleted = 1 WHERE id = '" SRC "'");
+	scratch_db_exec("UPDATE instances SET deleted = 1 WHERE id = '" SRC "'");
 	assert_int_equal(instance_pitr_window(SRC, &from, &to, &err), 1);
 	assert_int_equal(from, now - 500);
 	/* No archive, or no backup: no window. */
