@@ -170,6 +170,7 @@ out:
 	if (conductor)
 		rpc_server_free(conductor);
 	tasks_join();
+	compute_driver_shutdown();
 	rpc_thread_clients_free();
 	pki_ca_shutdown();
 	return rc;
