@@ -44,6 +44,8 @@ static void reply_unauthorized(struct api_response *resp, const struct api_reque
 static void add_www_authenticate(struct api_response *resp, const struct api_request *req)
 {
 	const char *uri = cfg_str(CFG_WWW_AUTHENTICATE_URI);
+	if (!*uri && auth_is_keystone())
+		uri = cfg_str(CFG_KEYSTONE_AUTH_URL);
 	if (*uri) {
 		api_add_header(resp, "WWW-Authenticate", "Keystone uri=\"%s\"", uri);
 		return;
@@ -136,7 +138,13 @@ static void dispatch_v1(struct api_request *req, struct api_response *resp, char
 
 	if (!req->auth_token || !*req->auth_token ||
 	    auth_validate(req->auth_token, &req->who, &err)) {
-		reply_unauthorized(resp, req);
+		if (err.status == 503)
+			/* Keystone could not say: not the caller's fault (keystonemiddleware). */
+			api_reply(resp, 503,
+				  json_pack("{s:{s:i,s:s,s:s}}", "error", "code", 503, "title",
+					    "Service Unavailable", "message", err.message));
+		else
+			reply_unauthorized(resp, req);
 		return;
 	}
 	log_set_context(req->request_id, req->who.project_id);
@@ -232,6 +240,9 @@ void api_dispatch(struct api_request *req, struct api_response *resp)
 		struct ct_error err = {0};
 		if (versions_index(req, resp, &err))
 			api_reply_error(resp, &err);
+	} else if (!strcmp(segments[0], "identity") && auth_is_keystone()) {
+		/* Clients authenticate at the real Keystone (its catalog). */
+		not_found(resp);
 	} else if (!strcmp(segments[0], "identity")) {
 		req->route_index = -1 - API_METRICS_IDENTITY;
 		identity_dispatch(req, resp, segments, nsegments);
