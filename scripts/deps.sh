@@ -8,7 +8,7 @@ RUN_PKGS="meson ninja-build gcc pkg-config libmicrohttpd-dev libgnutls28-dev lib
 libsqlite3-dev libinih-dev libssl-dev nettle-dev uuid-dev libcurl4-openssl-dev librabbitmq-dev
 libmariadb-dev libpq-dev libzstd-dev mariadb-backup python3-openstackclient python3-troveclient sqlite3 curl
 rabbitmq-server mariadb-server mariadb-client postgresql-15 postgresql-client-15
-xfsprogs nftables procps mount"
+xfsprogs nftables procps mount libyaml-dev"
 CHECK_PKGS="$RUN_PKGS libcmocka-dev python3-pytest clang libclang-rt-14-dev
 python3-oslo.messaging python3-amqp python3-kombu python3-cryptography openssl
 python3-prometheus-client

@@ -8,6 +8,7 @@
 #define LOG_MODULE "auth"
 #include "api/auth.h"
 
+#include "api/auth_keystone.h"
 #include "api/https.h"
 #include "api/token_revocation.h"
 
@@ -35,6 +36,8 @@
 
 static unsigned char signing_key[KEY_LEN];
 static bool have_key;
+/* auth_strategy = keystone: tokens are Keystone's (auth_keystone.h). */
+static bool use_keystone;
 
 /* A keyed HMAC-SHA256 context made once per key; each signature works on a
  * copy, so no thread looks the algorithm up or re-keys per request. */
@@ -98,9 +101,12 @@ static int load_or_create_key(const char *path, struct ct_error *err)
 int auth_init(struct ct_error *err)
 {
 	const char *strategy = cfg_str(CFG_AUTH_STRATEGY);
-	if (!strcmp(strategy, "keystone"))
-		return ct_fail(err, 501,
-			       "auth_strategy = keystone is not implemented yet; use embedded");
+	if (!strcmp(strategy, "keystone")) {
+		if (auth_keystone_init(err))
+			return -1;
+		use_keystone = true;
+		return 0;
+	}
 	if (strcmp(strategy, "embedded"))
 		return ct_fail(err, 400, "unknown auth_strategy '%s'", strategy);
 	if (have_key)
@@ -112,6 +118,9 @@ int auth_init(struct ct_error *err)
 
 void auth_shutdown(void)
 {
+	if (use_keystone)
+		auth_keystone_shutdown();
+	use_keystone = false;
 	drop_keyed_ctx();
 	OPENSSL_cleanse(signing_key, sizeof signing_key);
 	have_key = false;
@@ -231,6 +240,8 @@ int auth_verify(const char *token, struct api_identity *who, struct ct_error *er
 
 int auth_validate(const char *token, struct api_identity *who, struct ct_error *err)
 {
+	if (use_keystone)
+		return auth_keystone_validate(token, who, err);
 	if (auth_verify(token, who, err))
 		return -1;
 	if (!token_revocation_allows(who->user_id, who->project_id, who->issued_us))
@@ -250,4 +261,9 @@ void auth_public_base(const struct api_request *req, char *out, size_t size)
 	}
 	const char *host = req && req->host && *req->host ? req->host : "localhost";
 	snprintf(out, size, "%s://%s", https_enabled() ? "https" : "http", host);
+}
+
+bool auth_is_keystone(void)
+{
+	return use_keystone;
 }

@@ -7,8 +7,9 @@
  *             issue time, its signature checked without I/O and its revocation
  *             against a cache (token_revocation.h). The key lives in
  *             <state_path>/token.key.
- *   keystone  validation against a real Keystone ([keystone_authtoken]); not
- *             implemented yet, so auth_init() refuses it clearly.
+ *   keystone  validation against a real Keystone ([keystone_authtoken]) with a
+ *             bounded cache (auth_keystone.h); the embedded identity's /identity
+ *             routes are not served then.
  * Owns the signing key.
  */
 #ifndef CT_API_AUTH_H
@@ -24,12 +25,15 @@ int auth_init(struct ct_error *err);
 void auth_set_key(const unsigned char *key, size_t len);
 void auth_shutdown(void);
 
+/* Whether auth_init chose auth_strategy = keystone. */
+bool auth_is_keystone(void);
+
 /* Sign a token for user/project/roles (comma-separated) valid until expires. */
 int auth_issue(const char *user_id, const char *project_id, const char *roles, time_t expires,
 	       char *out, size_t size);
 /* 401-class failure for an unknown, forged, expired or revoked token (its
  * user deleted, disabled or given a new password since, its project deleted
- * or disabled). */
+ * or disabled); under keystone, 503 when Keystone cannot be asked. */
 int auth_validate(const char *token, struct api_identity *who, struct ct_error *err);
 /* The signature and expiry alone, without I/O (auth_validate's first half). */
 int auth_verify(const char *token, struct api_identity *who, struct ct_error *err);

@@ -17,6 +17,7 @@
 #include "api/backups_view.h"
 #include "api/handlers.h"
 #include "api/instance_checks.h"
+#include "api/policy.h"
 #include "api/validate.h"
 #include "common/config.h"
 #include "common/ids.h"
@@ -81,10 +82,8 @@ API_HANDLER(backups_index)
 	const char *project_id = api_query(req, "project_id");
 	bool all_projects = truthy(api_query(req, "all_projects"));
 	if ((project_id && *project_id) || all_projects) {
-		if (!req->who.is_admin)
-			return ct_fail(err, 403,
-				       "Policy doesn't allow backup:index:all_projects to be "
-				       "performed.");
+		if (policy_enforce(req, "backup:index:all_projects", err))
+			return -1;
 	}
 	struct backup_filter f = {
 		.project = project_id && *project_id ? project_id

@@ -12,6 +12,7 @@
 #include "api/auth.h"
 #include "api/metrics.h"
 #include "api/object_store.h"
+#include "api/policy.h"
 #include "api/ratelimit.h"
 #include "api/request_metrics.h"
 #include "api/routes.h"
@@ -43,6 +44,8 @@ static void reply_unauthorized(struct api_response *resp, const struct api_reque
 static void add_www_authenticate(struct api_response *resp, const struct api_request *req)
 {
 	const char *uri = cfg_str(CFG_WWW_AUTHENTICATE_URI);
+	if (!*uri && auth_is_keystone())
+		uri = cfg_str(CFG_KEYSTONE_AUTH_URL);
 	if (*uri) {
 		api_add_header(resp, "WWW-Authenticate", "Keystone uri=\"%s\"", uri);
 		return;
@@ -116,8 +119,8 @@ static void check_access_and_run(const struct api_route *route, struct api_reque
 		api_reply_error(resp, &err);
 		return;
 	}
-	if (route->access == ACCESS_ADMIN_RULE && !req->who.is_admin) {
-		ct_fail(&err, 403, "Policy doesn't allow %s to be performed.", route->rule);
+	/* Every other route is the policy's decision (api/policy.h). */
+	if (route->access != ACCESS_ADMIN_CTX && policy_enforce(req, route->rule, &err)) {
 		api_reply_error(resp, &err);
 		return;
 	}
@@ -135,7 +138,13 @@ static void dispatch_v1(struct api_request *req, struct api_response *resp, char
 
 	if (!req->auth_token || !*req->auth_token ||
 	    auth_validate(req->auth_token, &req->who, &err)) {
-		reply_unauthorized(resp, req);
+		if (err.status == 503)
+			/* Keystone could not say: not the caller's fault (keystonemiddleware). */
+			api_reply(resp, 503,
+				  json_pack("{s:{s:i,s:s,s:s}}", "error", "code", 503, "title",
+					    "Service Unavailable", "message", err.message));
+		else
+			reply_unauthorized(resp, req);
 		return;
 	}
 	log_set_context(req->request_id, req->who.project_id);
@@ -231,6 +240,9 @@ void api_dispatch(struct api_request *req, struct api_response *resp)
 		struct ct_error err = {0};
 		if (versions_index(req, resp, &err))
 			api_reply_error(resp, &err);
+	} else if (!strcmp(segments[0], "identity") && auth_is_keystone()) {
+		/* Clients authenticate at the real Keystone (its catalog). */
+		not_found(resp);
 	} else if (!strcmp(segments[0], "identity")) {
 		req->route_index = -1 - API_METRICS_IDENTITY;
 		identity_dispatch(req, resp, segments, nsegments);

@@ -16,10 +16,11 @@
 #include "api/handlers.h"
 #include "api/instance_configuration.h"
 #include "api/instance_failover.h"
-#include "api/instance_replication.h"
 #include "api/instance_pitr.h"
+#include "api/instance_replication.h"
 #include "api/instance_request.h"
 #include "api/instance_restore.h"
+#include "api/policy.h"
 #include "common/config.h"
 #include "common/dbnames.h"
 #include "common/ids.h"
@@ -160,12 +161,31 @@ static json_t *flavor_dict(const struct flavor *f)
 			 (json_int_t)f->ephemeral);
 }
 
+/* What the request carries besides the instance needs its own rule, as in
+ * Trove's create. */
+static int authorize_parts(const struct api_request *req, const struct instance_request *r,
+			   struct ct_error *err)
+{
+	if (r->configuration && !json_is_null(r->configuration) &&
+	    policy_enforce(req, "instance:update", err))
+		return -1;
+	if (r->modules && !json_is_null(r->modules) &&
+	    policy_enforce(req, "instance:module_apply", err))
+		return -1;
+	if (r->users && policy_enforce(req, "instance:extension:user:create", err))
+		return -1;
+	if (r->databases && policy_enforce(req, "instance:extension:database:create", err))
+		return -1;
+	return 0;
+}
+
 API_HANDLER(instances_create)
 {
 	struct instance_request r;
 	struct ds_version v;
 	struct flavor f;
-	if (instance_request_parse(req->json, &r, err) || refuse_unimplemented(&r, err))
+	if (instance_request_parse(req->json, &r, err) || authorize_parts(req, &r, err) ||
+	    refuse_unimplemented(&r, err))
 		return -1;
 	if (r.replica_of)
 		return instance_replicas_create(req, resp, &r, err);

@@ -17,6 +17,7 @@
 #include "api/instance_request.h"
 #include "api/instance_resize.h"
 #include "api/instance_status.h"
+#include "api/policy.h"
 #include "api/validate.h"
 #include "common/log.h"
 #include "db/backups.h"
@@ -169,10 +170,7 @@ static int action_restart(struct api_request *req, struct instance *in, struct c
 
 static int action_reset_status(struct api_request *req, struct instance *in, struct ct_error *err)
 {
-	if (!req->who.is_admin)
-		return ct_fail(err, 403,
-			       "Policy doesn't allow instance:reset_status to be "
-			       "performed.");
+	(void)req;
 	if (instance_set_task(in->id, TASK_NONE, err) ||
 	    instance_set_service_status(in->id, SERVICE_UNKNOWN, err) ||
 	    backup_fail_running(in->id, 0, err) < 0)
@@ -181,16 +179,28 @@ static int action_reset_status(struct api_request *req, struct instance *in, str
 	return 0;
 }
 
+/* Each action is authorised by its own policy rule, as in Trove (resize's
+ * depends on what is resized). */
 static const struct {
 	const char *name;
+	const char *rule;
 	int (*run)(struct api_request *req, struct instance *in, struct ct_error *err);
 } actions[] = {
-	{"restart", action_restart},
-	{"reset_status", action_reset_status},
-	{"resize", instance_action_resize},
-	{"promote_to_replica_source", instance_action_promote},
-	{"eject_replica_source", instance_action_eject},
+	{"restart", "instance:restart", action_restart},
+	{"reset_status", "instance:reset_status", action_reset_status},
+	{"resize", "instance:resize_flavor", instance_action_resize},
+	{"promote_to_replica_source", "instance:promote_to_replica_source",
+	 instance_action_promote},
+	{"eject_replica_source", "instance:eject_replica_source", instance_action_eject},
 };
+
+static const char *action_rule(const struct api_request *req, size_t i)
+{
+	const json_t *args = json_object_get(req->json, actions[i].name);
+	if (!strcmp(actions[i].name, "resize") && json_object_get(args, "volume"))
+		return "instance:resize_volume";
+	return actions[i].rule;
+}
 
 API_HANDLER(instances_action)
 {
@@ -209,7 +219,7 @@ API_HANDLER(instances_action)
 			return -1;
 		struct instance in;
 		if (instance_load(req->params[0], project_scope(req), &in, err) ||
-		    actions[i].run(req, &in, err))
+		    policy_enforce(req, action_rule(req, i), err) || actions[i].run(req, &in, err))
 			return -1;
 		return api_reply(resp, 202, NULL);
 	}

@@ -16,6 +16,7 @@
 
 #include "api/auth.h"
 #include "api/login_guard.h"
+#include "api/policy.h"
 #include "api/ratelimit.h"
 #include "api/routes.h"
 #include "api/server.h"
@@ -57,6 +58,7 @@ static void usage(FILE *out)
 		"  --debug             log at DEBUG level\n"
 		"  --help-config       print every configuration option (Markdown)\n"
 		"  --help-routes       print the API route table (Markdown)\n"
+		"  --help-policy       print the built-in policy rules (a policy.yaml sample)\n"
 		"  --version           print the version\n");
 }
 
@@ -207,6 +209,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--help-config")) {
 			cfg_print_help(stdout);
 			return 0;
+		} else if (!strcmp(argv[i], "--help-policy")) {
+			policy_print_sample(stdout);
+			return 0;
 		} else if (!strcmp(argv[i], "--help-routes")) {
 			routes_print(stdout);
 			return 0;
@@ -262,6 +267,13 @@ int main(int argc, char **argv)
 	if (db_configure(cfg_str(CFG_DB_CONNECTION), &err)) {
 		fprintf(stderr, "ctrove: %s\n", err.message);
 		rc = 1;
+	} else if ((services_of(command) & SERVICE_API) &&
+		   policy_init(config_files, nconfig, &err)) {
+		/* A policy file that does not say what the operator meant must not
+		 * start an API with other rules. */
+		log_error("%s", err.message);
+		fprintf(stderr, "ctrove: %s\n", err.message);
+		rc = 1;
 	} else if (is_manage) {
 		rc = manage_main(argc - i - 1, argv + i + 1);
 	} else if (!strcmp(command, "openstack-check")) {
@@ -274,6 +286,7 @@ int main(int argc, char **argv)
 		rc = 2;
 	}
 	auth_shutdown();
+	policy_shutdown();
 	ratelimit_shutdown();
 	login_guard_shutdown();
 	db_shutdown();

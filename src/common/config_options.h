@@ -34,8 +34,7 @@
 	  "Host.")                                                                                 \
 	X(AUTH_STRATEGY, "DEFAULT", "auth_strategy", CFG_STR, "embedded",                          \
 	  "ctrove: 'embedded' serves a Keystone v3 subset at /identity/v3 and checks "             \
-	  "its own tokens; 'keystone' validates tokens against [keystone_authtoken] "              \
-	  "(not implemented yet).")                                                                \
+	  "its own tokens; 'keystone' validates tokens against [keystone_authtoken].")             \
 	X(ADMIN_ROLES, "DEFAULT", "admin_roles", CFG_LIST, "admin",                                \
 	  "Roles that make a request context admin.")                                              \
 	X(HTTP_GET_RATE, "DEFAULT", "http_get_rate", CFG_INT, "200",                               \
@@ -123,6 +122,34 @@
 	X(WWW_AUTHENTICATE_URI, "keystone_authtoken", "www_authenticate_uri", CFG_STR, "",         \
 	  "Identity URI announced in WWW-Authenticate on 401; empty = the embedded "               \
 	  "identity URL.")                                                                         \
+	X(KEYSTONE_AUTH_URL, "keystone_authtoken", "auth_url", CFG_STR, "",                        \
+	  "Keystone v3 URL (http://host:5000/v3) of the service user that validates tokens when "  \
+	  "auth_strategy = keystone.")                                                             \
+	X(KEYSTONE_USERNAME, "keystone_authtoken", "username", CFG_STR, "",                        \
+	  "Service user that validates tokens (it needs the service or admin role).")              \
+	X(KEYSTONE_PASSWORD, "keystone_authtoken", "password", CFG_STR, "",                        \
+	  "Password of the service user; never logged.")                                           \
+	X(KEYSTONE_PROJECT_NAME, "keystone_authtoken", "project_name", CFG_STR, "service",         \
+	  "Project the service user's token is scoped to.")                                        \
+	X(KEYSTONE_USER_DOMAIN_NAME, "keystone_authtoken", "user_domain_name", CFG_STR, "Default", \
+	  "Domain of the service user.")                                                           \
+	X(KEYSTONE_PROJECT_DOMAIN_NAME, "keystone_authtoken", "project_domain_name", CFG_STR,      \
+	  "Default", "Domain of the service user's project.")                                      \
+	X(KEYSTONE_REGION_NAME, "keystone_authtoken", "region_name", CFG_STR, "",                  \
+	  "Region of the identity endpoint; empty = any.")                                         \
+	X(KEYSTONE_HTTP_TIMEOUT, "keystone_authtoken", "http_connect_timeout", CFG_INT, "10",      \
+	  "Seconds a token validation may take before Keystone counts as unreachable (503). "      \
+	  "ctrove: default 10.")                                                                   \
+	X(KEYSTONE_TOKEN_CACHE_TIME, "keystone_authtoken", "token_cache_time", CFG_INT, "300",     \
+	  "Seconds a validated token is trusted without asking Keystone again (never beyond "      \
+	  "its expiry); a revoked token is refused at most this long after. 0 = no cache.")        \
+	X(KEYSTONE_TOKEN_CACHE_SIZE, "keystone_authtoken", "token_cache_size", CFG_INT, "10000",   \
+	  "ctrove: most validated tokens cached (a hash of each, never the token); the oldest "    \
+	  "entry makes room.")                                                                     \
+	X(POLICY_FILE, "oslo_policy", "policy_file", CFG_STR, "policy.yaml",                       \
+	  "Policy rules in oslo.policy's YAML shape overriding the built-in ones (`ctrove "        \
+	  "--help-policy`); a relative name is looked for beside the configuration files. "        \
+	  "Absent = the built-in rules.")                                                          \
 	X(ENABLE_SECURE_RPC, "DEFAULT", "enable_secure_rpc_messaging", CFG_BOOL, "true",           \
 	  "Encrypt RPC arguments, results and contexts (Trove payload encryption).")               \
 	X(TASKMANAGER_RPC_ENCR_KEY, "DEFAULT", "taskmanager_rpc_encr_key", CFG_STR, "",            \

@@ -21,6 +21,11 @@ def test_route_reference_is_current():
         "docs/api.md is stale: ctrove --help-routes > docs/api.md"
 
 
+def test_policy_sample_is_current():
+    assert (REPO / "docs" / "policy.yaml.sample").read_text() == generated("--help-policy"), \
+        "docs/policy.yaml.sample is stale: ctrove --help-policy > docs/policy.yaml.sample"
+
+
 def test_manage_lists_trove_manage_subcommands():
     out = subprocess.run([CTROVE, "manage", "help"], capture_output=True, text=True).stderr
     for sub in ("db_sync", "datastore_update", "datastore_version_update",
