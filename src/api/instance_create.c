@@ -245,14 +245,14 @@ API_HANDLER(instances_create)
 	log_set_context(req->request_id, in.id);
 
 	json_t *args = json_pack(
-		"{s:s,s:s,s:o,s:n,s:o,s:o,s:s,s:s,s:I,s:s?,s:s?,s:n,s:O?,s:n,s:n,s:n,s:n,s:[],"
+		"{s:s,s:s,s:o,s:n,s:o,s:o,s:s,s:s,s:I,s:s?,s:s?,s:n,s:O?,s:n,s:n,s:n,s:s?,s:[],"
 		"s:s?,s:o,s:s}",
 		"instance_id", in.id, "name", in.name, "flavor", flavor_dict(&f), "image_id",
 		"databases", databases, "users", users, "datastore_manager", v.manager, "packages",
 		v.packages, "volume_size", (json_int_t)r.volume_size, "backup_id",
 		backup_id[0] ? backup_id : NULL, "availability_zone", r.availability_zone,
 		"root_password", "nics", r.nics, "overrides", "slave_of_id", "cluster_config",
-		"volume_type", "modules", "locality", r.locality, "access", access, "ds_version",
+		"volume_type", r.volume_type, "modules", "locality", r.locality, "access", access, "ds_version",
 		v.version);
 	if (args && overrides)
 		json_object_set(args, "overrides", overrides);

@@ -20,6 +20,7 @@
 #include "api/routes.h"
 #include "api/server.h"
 #include "cmd/manage.h"
+#include "cmd/openstack_check.h"
 #include "common/config.h"
 #include "common/core_dumps.h"
 #include "common/log.h"
@@ -51,6 +52,7 @@ static void usage(FILE *out)
 		"  conductor           the conductor RPC server (guest heartbeats)\n"
 		"  all                 api, taskmanager and conductor in one process\n"
 		"  manage SUBCOMMAND   administer the database (ctrove manage help)\n"
+		"  openstack-check     authenticate with [service_credentials], print the catalog\n"
 		"\n"
 		"options:\n"
 		"  --config-file FILE  trove.conf to read; repeat to layer files\n"
@@ -179,6 +181,7 @@ out:
 	if (conductor)
 		rpc_server_free(conductor);
 	tasks_join();
+	compute_driver_shutdown();
 	notifier_stop();
 	rpc_thread_clients_free();
 	pki_ca_shutdown();
@@ -273,6 +276,8 @@ int main(int argc, char **argv)
 		rc = 1;
 	} else if (is_manage) {
 		rc = manage_main(argc - i - 1, argv + i + 1);
+	} else if (!strcmp(command, "openstack-check")) {
+		rc = openstack_check_main();
 	} else if (services_of(command)) {
 		rc = run_services(services_of(command));
 	} else {

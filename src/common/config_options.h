@@ -236,6 +236,58 @@
 	  "ctrove: uids (first-last) of the per-instance OS users the local driver "               \
 	  "creates (ct-<id>, group of the same name); each instance's server runs as "             \
 	  "its own. Outside Debian's user (1000-60000) and subuid (100000-) ranges.")              \
+	/* The cloud path (issue 19: docs/openstack.md): Keystone service credentials and the   \
+	 * nova compute driver's Nova, Cinder, Neutron and Glance options. */                     \
+	X(SC_AUTH_URL, "service_credentials", "auth_url", CFG_STR, "https://0.0.0.0/identity/v3", \
+	  "Keystone v3 URL the control plane authenticates its service user at (the nova "        \
+	  "compute driver; its root or its /v3).")                                                 \
+	X(SC_USERNAME, "service_credentials", "username", CFG_STR, "",                             \
+	  "Service user that owns instances' servers, volumes, ports and security groups.")       \
+	X(SC_PASSWORD, "service_credentials", "password", CFG_STR, "",                             \
+	  "That user's password (a secret: never logged).")                                       \
+	X(SC_PROJECT_NAME, "service_credentials", "project_name", CFG_STR, "",                     \
+	  "Project the service user's token is scoped to (Trove's service project).")             \
+	X(SC_USER_DOMAIN_NAME, "service_credentials", "user_domain_name", CFG_STR, "Default",      \
+	  "Domain of username.")                                                                   \
+	X(SC_PROJECT_DOMAIN_NAME, "service_credentials", "project_domain_name", CFG_STR,          \
+	  "Default", "Domain of project_name.")                                                    \
+	X(SC_REGION_NAME, "service_credentials", "region_name", CFG_STR, "RegionOne",              \
+	  "Region whose catalog endpoints are used.")                                              \
+	X(SC_INTERFACE, "service_credentials", "interface", CFG_STR, "public",                     \
+	  "ctrove: catalog interface of the endpoints used: public, internal or admin (Trove's "   \
+	  "*_endpoint_type).")                                                                     \
+	X(SC_TIMEOUT, "service_credentials", "timeout", CFG_INT, "60",                             \
+	  "ctrove: seconds one request to an OpenStack API may take.")                             \
+	X(NOVA_KEYPAIR, "DEFAULT", "nova_keypair", CFG_STR, "",                                    \
+	  "Nova keypair injected into instances' servers; empty = none.")                          \
+	X(MANAGEMENT_NETWORKS, "DEFAULT", "management_networks", CFG_LIST, "",                     \
+	  "Neutron network ids the guest reaches the control plane on; one port each, after "     \
+	  "the user's nics.")                                                                      \
+	X(MANAGEMENT_SECURITY_GROUPS, "DEFAULT", "management_security_groups", CFG_LIST, "",       \
+	  "Security group ids of the management ports; empty = the instance's own group.")        \
+	X(USE_NOVA_SERVER_CONFIG_DRIVE, "DEFAULT", "use_nova_server_config_drive", CFG_BOOL,       \
+	  "false", "Also give servers their user data on a config drive.")                         \
+	X(CINDER_VOLUME_TYPE, "DEFAULT", "cinder_volume_type", CFG_STR, "",                        \
+	  "Volume type of instances' volumes when the request names none; empty = Cinder's "      \
+	  "default.")                                                                              \
+	X(BLOCK_DEVICE_MAPPING, "DEFAULT", "block_device_mapping", CFG_STR, "vdb",                 \
+	  "Device name of the volume in the server's block device mapping.")                       \
+	X(DEVICE_PATH, "DEFAULT", "device_path", CFG_STR, "/dev/vdb",                              \
+	  "Where the guest finds its volume inside the server.")                                   \
+	X(TROVE_SG_NAME_PREFIX, "DEFAULT", "trove_security_group_name_prefix", CFG_STR,            \
+	  "trove_sg", "Name prefix of each instance's security group (<prefix>-<id>).")            \
+	X(TROVE_SG_RULE_CIDR, "DEFAULT", "trove_security_group_rule_cidr", CFG_STR, "0.0.0.0/0",   \
+	  "CIDR of the database port's rule when an instance has no allowed_cidrs.")               \
+	X(VOLUME_TIME_OUT, "DEFAULT", "volume_time_out", CFG_INT, "60",                            \
+	  "Seconds a Cinder volume may take to become available, or to be extended.")             \
+	X(SERVER_DELETE_TIME_OUT, "DEFAULT", "server_delete_time_out", CFG_INT, "60",              \
+	  "Seconds a deleted Nova server may take to disappear.")                                  \
+	X(RESIZE_TIME_OUT, "DEFAULT", "resize_time_out", CFG_INT, "900",                           \
+	  "Seconds a Nova flavor resize may take to reach VERIFY_RESIZE.")                         \
+	X(NOVA_GUEST_MOUNT_POINT, "DEFAULT", "ctrove_guest_mount_point", CFG_STR,                  \
+	  "/var/lib/ctrove/data",                                                                  \
+	  "ctrove: where the guest in a Nova server mounts its volume (device_path); written "     \
+	  "into the guest's config.")                                                              \
 	X(USAGE_TIMEOUT, "DEFAULT", "usage_timeout", CFG_INT, "1800",                              \
 	  "Seconds a new instance may take to become active before it goes to ERROR.")             \
 	X(BACKUP_SWIFT_CONTAINER, "DEFAULT", "backup_swift_container", CFG_STR,                    \

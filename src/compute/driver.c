@@ -8,9 +8,11 @@
 
 #include "common/config.h"
 #include "compute/local.h"
+#include "compute/nova.h"
 
 static const struct compute_driver *const drivers[] = {
 	&compute_local_driver,
+	&compute_nova_driver,
 };
 
 const struct compute_driver *compute_driver_find(const char *name)
@@ -26,8 +28,15 @@ const struct compute_driver *compute_driver_current(struct ct_error *err)
 	const char *name = cfg_str(CFG_COMPUTE_DRIVER);
 	const struct compute_driver *d = compute_driver_find(name);
 	if (!d)
-		ct_fail(err, 500, "Unknown compute_driver '%.64s' (ctrove has: local).", name);
+		ct_fail(err, 500, "Unknown compute_driver '%.64s' (ctrove has: local, nova).", name);
 	return d;
+}
+
+void compute_driver_shutdown(void)
+{
+	const struct compute_driver *d = compute_driver_find(cfg_str(CFG_COMPUTE_DRIVER));
+	if (d && d->shutdown)
+		d->shutdown();
 }
 
 static int not_implemented(const struct compute_driver *d, const char *what, struct ct_error *err)

@@ -31,6 +31,14 @@ struct compute_spec {
 	long volume_gb;
 	long memory_mb;
 	const json_t *allowed_cidrs; /* array of CIDR strings, NULL/empty = anyone */
+	/* What a driver that builds machines elsewhere (nova) also needs; the
+	 * local driver ignores them. NULL/"" = not given. */
+	const char *flavor_id;	       /* ctrove's flavor id, which is the Nova flavor's */
+	const char *availability_zone; /* the request's; "" = the scheduler's choice */
+	const char *volume_type;       /* the request's; "" = the driver's default */
+	const char *image_id;	       /* the datastore version's image; "" = by tags */
+	const char *image_tags;	       /* comma-separated Glance tags of the version */
+	const json_t *nics;	       /* the request's nics ([{"net-id": ...}, ...]) */
 };
 
 /* What a created instance got. */
@@ -73,6 +81,8 @@ struct compute_driver {
 	 * unfence undoes the traffic part (an operator re-attaching it). */
 	int (*fence)(const char *id, struct ct_error *err);
 	int (*unfence)(const char *id, struct ct_error *err);
+	/* At exit: release what init made (sessions, caches). May be NULL. */
+	void (*shutdown)(void);
 };
 
 /* The driver called name, or NULL. */
@@ -80,6 +90,9 @@ const struct compute_driver *compute_driver_find(const char *name);
 /* The configured driver ([DEFAULT] compute_driver); NULL with 500 naming the
  * bad value and the known ones (ctrove refuses to start with one). */
 const struct compute_driver *compute_driver_current(struct ct_error *err);
+
+/* The configured driver's shutdown, if it has one and one was chosen. */
+void compute_driver_shutdown(void);
 
 /* The optional operations: 501 when d does not implement them. */
 int compute_resize_volume(const struct compute_driver *d, const char *id, long new_size_gb,

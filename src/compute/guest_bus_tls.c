@@ -46,9 +46,10 @@ static int copy_ca(const char *from, const char *to, struct ct_error *err)
 	return 0;
 }
 
-int guest_bus_tls_write(FILE *f, const char *guest_url, const char *dir, struct ct_error *err)
+int guest_bus_tls_ca_file(const char *guest_url, const char **ca_file, struct ct_error *err)
 {
 	struct rpc_url u;
+	*ca_file = NULL;
 	if (rpc_url_parse(guest_url, &u, err))
 		return -1;
 	bool tls = rpc_tls_wanted(u.tls, cfg_bool(CFG_RABBIT_SSL), rpc_url_option(&u, "ssl"));
@@ -59,6 +60,17 @@ int guest_bus_tls_write(FILE *f, const char *guest_url, const char *dir, struct 
 	if (!*ca)
 		return ct_fail(err, 500,
 			       "the bus uses TLS but [oslo_messaging_rabbit] ssl_ca_file is unset");
+	*ca_file = ca;
+	return 0;
+}
+
+int guest_bus_tls_write(FILE *f, const char *guest_url, const char *dir, struct ct_error *err)
+{
+	const char *ca;
+	if (guest_bus_tls_ca_file(guest_url, &ca, err))
+		return -1;
+	if (!ca)
+		return 0;
 	char copy[PATH_MAX];
 	if ((size_t)snprintf(copy, sizeof copy, "%s/bus-ca.pem", dir) >= sizeof copy)
 		return ct_fail(err, 500, "path too long");

@@ -25,7 +25,7 @@ static int url_valid(const char *url)
 static struct swift_store *store_alloc(uint64_t segment, long timeout, long page,
 				       struct ct_error *err)
 {
-	if (swift_curl_load(err)) /* before any curl call, slists included */
+	if (curl_library_load(err)) /* before any curl call, slists included */
 		return NULL;
 	struct swift_store *st = calloc(1, sizeof *st);
 	if (!st) {

@@ -184,7 +184,7 @@ int swift_http_do(const struct swift_request *req, struct swift_response *resp,
 		  struct ct_error *err)
 {
 	memset(resp, 0, sizeof *resp);
-	if (swift_curl_load(err))
+	if (curl_library_load(err))
 		return -1;
 	CURL *c = ctcurl.easy_init();
 	if (!c)
@@ -325,7 +325,7 @@ static size_t on_stream_body(char *data, size_t size, size_t n, void *arg)
 static struct swift_stream *stream_new(const char *url, const struct curl_slist *headers,
 				       long timeout, struct ct_error *err)
 {
-	if (swift_curl_load(err))
+	if (curl_library_load(err))
 		return NULL;
 	struct swift_stream *s = calloc(1, sizeof *s);
 	if (!s) {

@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/curl_library.h"
 #include "common/error.h"
-#include "storage/curl_library.h"
 #include "storage/store.h"
 
 /* What swift_store.c reads from a response; fixed-size, owned by the caller. */

@@ -16,6 +16,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "compute/driver.h"
+#include "db/datastores.h"
 #include "db/flavors.h"
 #include "db/instances.h"
 #include "db/store.h"
@@ -175,6 +176,10 @@ int tasks_build_machine(const char *id, const json_t *a, struct tasks_build *b)
 		return -1;
 	}
 	json_t *access = json_loads(b->in.access, 0, NULL);
+	/* The machine's image (a driver that boots one: nova) is the version's. */
+	struct ds_version version = {0};
+	if (dsv_by_id(b->in.datastore_version_id, 500, &version, &err))
+		log_warning("the instance's datastore version is unreadable: %s", err.message);
 	struct compute_spec spec = {
 		.id = id,
 		.tenant_id = b->in.tenant_id,
@@ -184,6 +189,12 @@ int tasks_build_machine(const char *id, const json_t *a, struct tasks_build *b)
 		.volume_gb = b->in.volume_size,
 		.memory_mb = b->memory,
 		.allowed_cidrs = json_object_get(access, "allowed_cidrs"),
+		.flavor_id = b->in.flavor_id,
+		.availability_zone = json_string_value(json_object_get(a, "availability_zone")),
+		.volume_type = json_string_value(json_object_get(a, "volume_type")),
+		.image_id = version.image_is_null ? "" : version.image_id,
+		.image_tags = version.image_tags,
+		.nics = json_object_get(a, "nics"),
 	};
 	b->started = now_seconds();
 	/* The guest's queue exists before the agent does, so prepare waits for it;

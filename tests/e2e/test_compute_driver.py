@@ -7,12 +7,12 @@ from conftest import CTROVE, Server, sanitizer_env
 
 
 def test_unknown_compute_driver_stops_start_up(tmp_path):
-    srv = Server(tmp_path, extra="[DEFAULT]\ncompute_driver = nova\n")
+    srv = Server(tmp_path, extra="[DEFAULT]\ncompute_driver = xen\n")
     srv.manage("db_sync")
     proc = subprocess.run([CTROVE, "--config-file", str(srv.conf), "api"],
                           capture_output=True, text=True, timeout=30, env=sanitizer_env())
     assert proc.returncode == 1
-    assert "Unknown compute_driver 'nova' (ctrove has: local)." in srv.log.read_text()
+    assert "Unknown compute_driver 'xen' (ctrove has: local, nova)." in srv.log.read_text()
 
 
 def test_help_config_lists_the_option():

@@ -47,13 +47,27 @@ static void test_unknown_driver_is_an_error(void **state)
 {
 	(void)state;
 	struct ct_error err = {0};
-	assert_null(compute_driver_find("nova"));
+	assert_null(compute_driver_find("xen"));
 	assert_null(compute_driver_find(""));
 	assert_null(compute_driver_find(NULL));
-	assert_int_equal(cfg_set(CFG_COMPUTE_DRIVER, "nova", &err), 0);
+	assert_int_equal(cfg_set(CFG_COMPUTE_DRIVER, "xen", &err), 0);
 	assert_null(compute_driver_current(&err));
 	assert_int_equal(err.status, 500);
-	assert_string_equal(err.message, "Unknown compute_driver 'nova' (ctrove has: local).");
+	assert_string_equal(err.message, "Unknown compute_driver 'xen' (ctrove has: local, nova).");
+	/* The cloud driver is a row of the table, with the mandatory slots. */
+	const struct compute_driver *nova = compute_driver_find("nova");
+	assert_non_null(nova);
+	assert_true(nova->volume_types);
+	assert_non_null(nova->init);
+	assert_non_null(nova->create);
+	assert_non_null(nova->destroy);
+	assert_non_null(nova->agent_alive);
+	assert_non_null(nova->ensure_running);
+	assert_non_null(nova->set_access);
+	assert_non_null(nova->resize_volume);
+	/* Fencing is the local driver's only: the wrappers answer 501. */
+	assert_int_equal(compute_fence(nova, "i1", &err), -1);
+	assert_int_equal(err.status, 501);
 }
 
 static void test_missing_slots_answer_501(void **state)

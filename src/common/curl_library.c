@@ -2,7 +2,7 @@
  * curl_library.c — libcurl through dlopen() (curl_library.h says why).
  * Owns the one handle and the function table; never unloads them.
  */
-#include "storage/curl_library.h"
+#include "common/curl_library.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -32,6 +32,7 @@ static void load(void)
 		{"curl_easy_pause", (void **)&ctcurl.easy_pause},
 		{"curl_easy_perform", (void **)&ctcurl.easy_perform},
 		{"curl_easy_setopt", (void **)&ctcurl.easy_setopt},
+		{"curl_easy_getinfo", (void **)&ctcurl.easy_getinfo},
 		{"curl_easy_strerror", (void **)&ctcurl.easy_strerror},
 		{"curl_multi_init", (void **)&ctcurl.multi_init},
 		{"curl_multi_add_handle", (void **)&ctcurl.multi_add_handle},
@@ -58,12 +59,13 @@ static void load(void)
 	loaded = true;
 }
 
-int swift_curl_load(struct ct_error *err)
+int curl_library_load(struct ct_error *err)
 {
 	pthread_once(&load_once, load);
 	if (!loaded)
 		return ct_fail(err, 500,
-			       "The Swift store needs libcurl (Debian package libcurl4): %s.",
+			       "Talking to Swift or OpenStack needs libcurl (Debian package "
+			       "libcurl4): %s.",
 			       load_error);
 	return 0;
 }

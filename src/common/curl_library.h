@@ -1,16 +1,17 @@
 /*
- * curl_library.h — libcurl, loaded with dlopen() the first time a Swift store
- * is opened, so that processes that never talk to Swift (every guest agent on
- * the local store, and each of its short-lived workers) do not map libcurl and
- * the two dozen libraries it pulls in (GnuTLS, Kerberos, LDAP, ...): that cost
- * each guest agent 4 MiB of RSS and its workers a slower exec.
+ * curl_library.h — libcurl, loaded with dlopen() the first time something
+ * speaks HTTP to another service (a Swift store, an OpenStack API), so that
+ * processes that never do (every guest agent on the local store, and each of
+ * its short-lived workers) do not map libcurl and the two dozen libraries it
+ * pulls in (GnuTLS, Kerberos, LDAP, ...): that cost each guest agent 4 MiB of
+ * RSS and its workers a slower exec.
  *
- * Owns the table of the curl functions the Swift store calls; the Swift files
- * call them as ctcurl.<name>(...) after swift_curl_load() succeeded. May not
- * know anything about Swift.
+ * Owns the table of the curl functions its users call as ctcurl.<name>(...)
+ * after curl_library_load() succeeded. May not know anything about Swift or
+ * OpenStack.
  */
-#ifndef CT_STORAGE_CURL_LIBRARY_H
-#define CT_STORAGE_CURL_LIBRARY_H
+#ifndef CT_COMMON_CURL_LIBRARY_H
+#define CT_COMMON_CURL_LIBRARY_H
 
 #include <curl/curl.h>
 
@@ -23,6 +24,7 @@ struct curl_library {
 	CURLcode (*easy_pause)(CURL *curl, int bitmask);
 	CURLcode (*easy_perform)(CURL *curl);
 	CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
+	CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
 	const char *(*easy_strerror)(CURLcode code);
 	CURLM *(*multi_init)(void);
 	CURLMcode (*multi_add_handle)(CURLM *multi, CURL *curl);
@@ -36,11 +38,11 @@ struct curl_library {
 	void (*slist_free_all)(struct curl_slist *list);
 };
 
-/* Filled by swift_curl_load(); read-only afterwards. */
+/* Filled by curl_library_load(); read-only afterwards. */
 extern struct curl_library ctcurl;
 
 /* Loads libcurl once (thread-safe) and runs curl_global_init; 500 naming the
  * Debian package when it is missing. Every later call is free. */
-int swift_curl_load(struct ct_error *err);
+int curl_library_load(struct ct_error *err);
 
 #endif
