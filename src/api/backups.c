@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/api_notify.h"
 #include "api/backups_view.h"
 #include "api/handlers.h"
 #include "api/instance_checks.h"
@@ -304,6 +305,11 @@ API_HANDLER(backups_create)
 	    quota_get(req->project, &q, err) || backup_insert(&b, q.limit[QUOTA_BACKUPS], err))
 		return -1;
 	log_set_context(req->request_id, in.id);
+	api_notify_start(req, "backup_create",
+			 json_pack("{s:s,s:s,s:s,s:s,s:s?}", "backup_id", b.id, "name", b.name,
+				   "instance_id", in.id, "description",
+				   b.has_description ? b.description : "", "parent_id",
+				   has_parent ? parent.id : NULL));
 	if (cast_create(&b, &in, has_parent ? &parent : NULL, container, err)) {
 		/* The taskmanager never heard of it: take the row and the quota back. */
 		struct ct_error ignored;
@@ -351,6 +357,7 @@ API_HANDLER(backups_delete)
 		return -1;
 	}
 	int rc = 0;
+	api_notify_start(req, "backup_delete", json_pack("{s:s}", "backup_id", b.id));
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = cast_delete(children[i].id, err);
 	if (!rc)

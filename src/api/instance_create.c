@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_notify.h"
 #include "api/datastore_choice.h"
 #include "api/handlers.h"
 #include "api/instance_configuration.h"
@@ -280,6 +281,14 @@ API_HANDLER(instances_create)
 				    json_pack("{s:s,s:I}", "instance_id", pitr.source_id, "time",
 					      (json_int_t)pitr.time));
 	json_decref(overrides);
+	api_notify_start(req, "instance_create",
+			 json_pack("{s:s,s:s,s:s,s:s,s:n,s:s?,s:s,s:s,s:I,s:s?,s:O?}",
+				   "instance_id", in.id, "name", in.name, "flavor_id", f.id,
+				   "datastore", v.datastore_name, "image_id", "availability_zone",
+				   r.availability_zone, "region_name", cfg_str(CFG_REGION_NAME),
+				   "datastore_version", v.name, "volume_size",
+				   (json_int_t)r.volume_size, "backup_id",
+				   backup_id[0] ? backup_id : NULL, "nics", r.nics));
 	int rc = args ? taskmanager_cast("create_instance", args, err) : -1;
 	json_decref(args);
 	if (rc) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_notify.h"
 #include "api/validate.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -55,7 +56,8 @@ static int cast_or_undo(const char *method, json_t *args, const struct instance 
 	return rc;
 }
 
-static int resize_volume(const struct instance *in, const json_t *volume, struct ct_error *err)
+static int resize_volume(const struct api_request *req, const struct instance *in,
+			 const json_t *volume, struct ct_error *err)
 {
 	static const char *const required[] = {"size", NULL};
 	if (validate_object(volume, "resize['volume']", err) ||
@@ -82,6 +84,9 @@ static int resize_volume(const struct instance *in, const json_t *volume, struct
 	    instance_resize_begin(in->id, in->tenant_id, QUOTA_VOLUMES, delta, err))
 		return -1;
 	json_t *args = json_pack("{s:s,s:I}", "instance_id", in->id, "new_size", (json_int_t)size);
+	api_notify_start(
+		req, "instance_resize_volume",
+		json_pack("{s:s,s:I}", "instance_id", in->id, "new_size", (json_int_t)size));
 	if (cast_or_undo("resize_volume", args, in, QUOTA_VOLUMES, delta, err))
 		return -1;
 	log_info("volume of %s resizing from %ld to %ld GB", in->id, in->volume_size, size);
@@ -96,7 +101,8 @@ static json_t *flavor_dict(const struct flavor *f)
 			 (json_int_t)f->ephemeral);
 }
 
-static int resize_flavor(const struct instance *in, const json_t *ref, struct ct_error *err)
+static int resize_flavor(const struct api_request *req, const struct instance *in,
+			 const json_t *ref, struct ct_error *err)
 {
 	char flavor_id[256];
 	if (parse_flavor_ref(ref, flavor_id, sizeof flavor_id, err) || instance_can_act(in, err))
@@ -121,6 +127,8 @@ static int resize_flavor(const struct instance *in, const json_t *ref, struct ct
 		return -1;
 	json_t *args = json_pack("{s:s,s:o,s:o}", "instance_id", in->id, "old_flavor",
 				 flavor_dict(&old_f), "new_flavor", flavor_dict(&new_f));
+	api_notify_start(req, "instance_resize_instance",
+			 json_pack("{s:s,s:s}", "instance_id", in->id, "new_flavor_id", new_f.id));
 	if (cast_or_undo("resize_flavor", args, in, QUOTA_RAM, delta, err))
 		return -1;
 	log_info("%s resizing from flavor %s to %s", in->id, old_f.id, new_f.id);
@@ -135,14 +143,15 @@ int instance_action_resize(struct api_request *req, struct instance *in, struct 
 	if (first && !strcmp(first, "volume")) {
 		static const char *const only[] = {"volume", NULL};
 		return validate_only(body, "resize", only, err) ||
-				       resize_volume(in, json_object_get(body, "volume"), err)
+				       resize_volume(req, in, json_object_get(body, "volume"), err)
 			       ? -1
 			       : 0;
 	}
 	if (first && !strcmp(first, "flavorRef")) {
 		static const char *const only[] = {"flavorRef", NULL};
 		return validate_only(body, "resize", only, err) ||
-				       resize_flavor(in, json_object_get(body, "flavorRef"), err)
+				       resize_flavor(req, in, json_object_get(body, "flavorRef"),
+						     err)
 			       ? -1
 			       : 0;
 	}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_notify.h"
 #include "api/handlers.h"
 #include "api/instance_checks.h"
 #include "api/instance_configuration.h"
@@ -67,6 +68,7 @@ API_HANDLER(instances_delete)
 		return ct_fail(err, 422, "Instance %s is not ready. (Status is BUILD).", in.id);
 	if (instance_check_no_replicas(&in, err) || instance_set_task(in.id, TASK_DELETING, err))
 		return -1;
+	api_notify_start(req, "instance_delete", json_pack("{s:s}", "instance_id", in.id));
 	if (cast_instance("delete_instance", in.id, err)) {
 		struct ct_error ignored;
 		instance_set_task(in.id, in.task_id, &ignored);
@@ -155,10 +157,10 @@ API_HANDLER(instances_update)
 
 static int action_restart(struct api_request *req, struct instance *in, struct ct_error *err)
 {
-	(void)req;
 	if (check_can_act(in, err) || instance_set_task(in->id, TASK_REBOOTING, err) ||
 	    instance_set_service_status(in->id, SERVICE_RESTARTING, err))
 		return -1;
+	api_notify_start(req, "instance_restart", json_pack("{s:s}", "instance_id", in->id));
 	if (cast_instance("restart", in->id, err)) {
 		struct ct_error ignored;
 		instance_set_task(in->id, TASK_NONE, &ignored);

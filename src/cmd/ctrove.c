@@ -31,10 +31,12 @@
 #include "db/store.h"
 #include "pki/ca.h"
 #include "rpc/master_keys.h"
+#include "rpc/notifier.h"
 #include "rpc/thread_client.h"
 #include "rpc/transport.h"
 #include "taskmanager/failover.h"
 #include "taskmanager/instance_tls.h"
+#include "taskmanager/notifications.h"
 #include "taskmanager/service.h"
 #include "taskmanager/tasks.h"
 
@@ -142,15 +144,23 @@ static int run_services(unsigned services)
 		log_error("%s", err.message);
 		return 1;
 	}
+	/* Publishing never blocks a service: a bus that is down only delays them. */
+	if (notifier_start(&err)) {
+		log_error("%s", err.message);
+		if (cfg_str(CFG_LOG_FILE)[0])
+			fprintf(stderr, "ctrove: %s\n", err.message);
+		return 1;
+	}
 	if (services & SERVICE_TASKMANAGER) {
 		if (driver->init(&err)) {
 			log_error("%s", err.message);
+			notifier_stop();
 			return 1;
 		}
 		tasks_recover();
 		if (!(taskmanager = taskmanager_service_new(&err)) ||
 		    rpc_server_start(taskmanager, &err) || instance_tls_rotation_start(&err) ||
-		    failover_detector_start(&err))
+		    failover_detector_start(&err) || tm_notify_exists_start(&err))
 			goto out;
 	}
 	if ((services & SERVICE_CONDUCTOR) &&
@@ -167,12 +177,14 @@ out:
 	api_server_stop();
 	instance_tls_rotation_stop();
 	failover_detector_stop();
+	tm_notify_exists_stop();
 	if (taskmanager)
 		rpc_server_free(taskmanager);
 	if (conductor)
 		rpc_server_free(conductor);
 	tasks_join();
 	compute_driver_shutdown();
+	notifier_stop();
 	rpc_thread_clients_free();
 	pki_ca_shutdown();
 	return rc;

@@ -200,6 +200,26 @@
 	  "Client certificate (PEM) presented to the broker; empty = none.")                       \
 	X(RABBIT_SSL_KEY_FILE, "oslo_messaging_rabbit", "ssl_key_file", CFG_STR, "",               \
 	  "Private key (PEM) of ssl_cert_file.")                                                   \
+	X(NOTIFY_DRIVER, "oslo_messaging_notifications", "driver", CFG_LIST, "",                   \
+	  "Where notifications go: messagingv2 (oslo's 2.0 envelope), messaging (no envelope), "   \
+	  "log (event types to the log only) or noop; empty = noop, Trove's default "              \
+	  "(docs/notifications.md).")                                                              \
+	X(NOTIFY_TOPICS, "oslo_messaging_notifications", "topics", CFG_LIST, "notifications",      \
+	  "Topics notifications are published to, as <topic>.<priority> on the control "           \
+	  "exchange.")                                                                             \
+	X(NOTIFY_TRANSPORT_URL, "oslo_messaging_notifications", "transport_url", CFG_STR, "",      \
+	  "Bus for notifications; empty = [DEFAULT] transport_url.")                               \
+	X(NOTIFY_QUEUE_SIZE, "oslo_messaging_notifications", "ctrove_queue_size", CFG_INT, "1000", \
+	  "ctrove: notifications held while the bus is slow or down; beyond it new ones are "      \
+	  "dropped (and counted in the log), so publishing never holds an operation.")             \
+	X(EXISTS_NOTIFICATION_TRANSFORMER, "DEFAULT", "exists_notification_transformer", CFG_STR,  \
+	  "", "Any value turns on the periodic trove.instance.exists audit of every instance "     \
+	  "(ctrove builds Trove's payload itself; the class named is not loaded).")                \
+	X(EXISTS_NOTIFICATION_INTERVAL, "DEFAULT", "exists_notification_interval", CFG_INT,        \
+	  "3600", "Seconds between trove.instance.exists rounds, and the length of their audit "   \
+	  "period.")                                                                               \
+	X(REGION, "DEFAULT", "region", CFG_STR, "LOCAL_DEV",                                       \
+	  "The region this service is located (the region of usage notifications).")              \
 	X(API_SSL_CERT_FILE, "ssl", "cert_file", CFG_STR, "",                                      \
 	  "Certificate (PEM, the server's first, then its chain) the API serves HTTPS with; "      \
 	  "empty = plain HTTP, allowed only on a loopback bind_host (see allow_plain_http).")      \

@@ -17,6 +17,7 @@
 #include "db/instance_resize.h"
 #include "db/instances.h"
 #include "db/root_history.h"
+#include "rpc/notifier.h"
 
 static const struct {
 	int code;
@@ -157,6 +158,26 @@ static bool unix_seconds(const json_t *v)
 	       t < 7258118400.0;
 }
 
+/* dbaas.backup_create.end or .error: the guest's end of the backup the API started
+ * (Trove's guest forwards its end notification here). */
+static void notify_backup_done(const struct backup_report *r)
+{
+	if (!notifier_enabled())
+		return;
+	struct instance in = {0};
+	struct ct_error ignored = {0};
+	if (instance_load(r->instance_id, NULL, &in, &ignored))
+		in.tenant_id[0] = '\0';
+	const struct notifier_origin origin = {.service = "conductor", .tenant_id = in.tenant_id};
+	bool ok = !strcmp(r->state, "COMPLETED");
+	notifier_dbaas(&origin, "backup_create", ok ? "end" : "error",
+		       ok ? json_pack("{s:s,s:s}", "backup_id", r->backup_id, "instance_id",
+				      r->instance_id)
+			  : json_pack("{s:s,s:s,s:[s],s:s}", "backup_id", r->backup_id, "message",
+				      "The backup failed.", "exception", "BackupCreationError",
+				      "instance_id", r->instance_id));
+}
+
 int conductor_update_backup(const json_t *args, struct ct_error *err)
 {
 	const char *instance_id = required_string(args, "instance_id", err);
@@ -190,7 +211,12 @@ int conductor_update_backup(const json_t *args, struct ct_error *err)
 	};
 	if (sent_of(args, &r.has_sent, &r.sent, err))
 		return -1;
-	return backup_report_record(&r, err) < 0 ? -1 : 0;
+	int recorded = backup_report_record(&r, err);
+	if (recorded < 0)
+		return -1;
+	if (recorded && r.state && (!strcmp(r.state, "COMPLETED") || !strcmp(r.state, "FAILED")))
+		notify_backup_done(&r);
+	return 0;
 }
 
 int conductor_update_archive(const json_t *args, struct ct_error *err)

@@ -4,6 +4,8 @@
 #define LOG_MODULE "taskmanager"
 #include "taskmanager/api.h"
 
+#include <string.h>
+
 #include "common/config.h"
 #include "common/log.h"
 #include "rpc/thread_client.h"
@@ -19,7 +21,16 @@ int taskmanager_cast(const char *method, const json_t *args, struct ct_error *er
 		.key = cfg_bool(CFG_ENABLE_SECURE_RPC) ? cfg_str(CFG_TASKMANAGER_RPC_ENCR_KEY)
 						       : NULL,
 	};
-	if (rpc_cast(client, &target, method, args, NULL, err)) {
+	/* The request id travels in the context, as Trove's does, so the taskmanager's
+	 * log lines and end notifications name the API request they finish. */
+	const char *request_id = log_request_id();
+	json_t *ctx = request_id
+			      ? json_pack("{s:s+}", "request_id",
+					  strncmp(request_id, "req-", 4) ? "req-" : "", request_id)
+			      : NULL;
+	int rc = rpc_cast(client, &target, method, args, ctx, err);
+	json_decref(ctx);
+	if (rc) {
 		log_error("cannot cast %s to the taskmanager: %s", method, err->message);
 		return -1;
 	}

@@ -19,6 +19,7 @@
 #include "db/instances.h"
 #include "guest/api.h"
 #include "guest/datastore_hooks.h"
+#include "taskmanager/notifications.h"
 #include "taskmanager/periodic.h"
 #include "taskmanager/task_threads.h"
 
@@ -118,6 +119,7 @@ static void run_create_backup(const char *instance_id, const json_t *args)
 		log_error("backup %s failed: %s", b.id, err.message);
 		backup_set_state(b.id, "FAILED", &ignored);
 		instance_add_fault(instance_id, err.message, "", &ignored);
+		tm_notify_error("backup_create", b.tenant_id, instance_id, err.message);
 	}
 }
 
@@ -159,8 +161,16 @@ static void run_delete_backup(const char *backup_id, const json_t *args)
 {
 	(void)args;
 	struct ct_error err = {0};
+	struct backup_row b = {0};
+	struct ct_error ignored = {0};
+	backup_load(backup_id, NULL, &b, &ignored);
 	if (backup_delete_now(backup_id, &err) && err.status == 404)
 		log_warning("delete of an unknown backup ignored: %s", err.message);
+	else if (err.message[0])
+		tm_notify_error("backup_delete", b.tenant_id, NULL, err.message);
+	else
+		tm_notify_end("backup_delete", b.tenant_id, NULL,
+			      json_pack("{s:s}", "backup_id", backup_id));
 }
 
 int tasks_delete_backup(const char *backup_id, struct ct_error *err)

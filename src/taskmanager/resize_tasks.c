@@ -18,6 +18,7 @@
 #include "db/instances.h"
 #include "guest/api.h"
 #include "guest/datastore_hooks.h"
+#include "taskmanager/notifications.h"
 #include "taskmanager/task_threads.h"
 
 /* How long a server that is up but unhealthy after a grow gets to recover
@@ -41,6 +42,8 @@ static void resize_failed(const struct instance *in, const char *what, enum quot
 	snprintf(message, sizeof message, "%s failed: %.900s", what, cause->message);
 	log_error("%s", message);
 	instance_add_fault(in->id, message, "", &ignored);
+	tm_notify_error(r == QUOTA_VOLUMES ? "instance_resize_volume" : "instance_resize_instance",
+			in->tenant_id, in->id, message);
 	if (instance_resize_refund(in->tenant_id, r, delta, &ignored))
 		log_error("cannot give the quota back: %s", ignored.message);
 	instance_set_task(in->id, TASK_NONE, &ignored);
@@ -101,6 +104,8 @@ static void run_resize_volume(const char *id, const json_t *args)
 		 took);
 	restart_if_down(id, in.encrypted_key);
 	instance_set_task(id, TASK_NONE, &ignored);
+	tm_notify_end("instance_resize_volume", in.tenant_id, id,
+		      json_pack("{s:s,s:I}", "instance_id", id, "new_size", (json_int_t)new_size));
 }
 
 int tasks_resize_volume(const json_t *args, struct ct_error *err)
@@ -191,6 +196,11 @@ static void run_resize_flavor(const char *id, const json_t *args)
 	instance_set_task(id, TASK_NONE, &ignored);
 	log_info("flavor resized from %s to %s (%ld MB) in %.3f s", in.flavor_id, new_id, new_ram,
 		 now_seconds() - started);
+	tm_notify_usage("modify_flavor", id,
+			json_pack("{s:I,s:I}", "old_instance_size", (json_int_t)old_ram,
+				  "instance_size", (json_int_t)new_ram));
+	tm_notify_end("instance_resize_instance", in.tenant_id, id,
+		      json_pack("{s:s,s:s}", "instance_id", id, "new_flavor_id", new_id));
 }
 
 int tasks_resize_flavor(const json_t *args, struct ct_error *err)

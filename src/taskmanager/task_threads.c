@@ -15,6 +15,7 @@
 struct task {
 	task_run_fn *run;
 	char instance_id[37];
+	char request_id[64]; /* the cast's, so a task's log lines and notifications name it */
 	json_t *args;
 	pthread_t thread;
 	bool done;
@@ -27,7 +28,7 @@ static struct task *tasks;
 static void *task_main(void *arg)
 {
 	struct task *t = arg;
-	log_set_context(NULL, t->instance_id);
+	log_set_context(t->request_id[0] ? t->request_id : NULL, t->instance_id);
 	t->run(t->instance_id, t->args);
 	pthread_mutex_lock(&tasks_lock);
 	t->done = true;
@@ -66,6 +67,8 @@ int task_threads_submit(task_run_fn *run, const char *instance_id, const json_t 
 		return ct_fail(err, 500, "out of memory");
 	t->run = run;
 	snprintf(t->instance_id, sizeof t->instance_id, "%s", instance_id);
+	snprintf(t->request_id, sizeof t->request_id, "%s",
+		 log_request_id() ? log_request_id() : "");
 	t->args = args ? json_deep_copy(args) : NULL;
 	pthread_mutex_lock(&tasks_lock);
 	if (pthread_create(&t->thread, NULL, task_main, t)) {

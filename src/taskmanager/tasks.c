@@ -26,6 +26,7 @@
 #include "taskmanager/archive_tasks.h"
 #include "taskmanager/backup_tasks.h"
 #include "taskmanager/instance_tls.h"
+#include "taskmanager/notifications.h"
 #include "taskmanager/replication_tasks.h"
 #include "taskmanager/resize_tasks.h"
 #include "taskmanager/schedule_tasks.h"
@@ -46,6 +47,7 @@ static void fail_build(const char *id, int task_id, const char *message)
 	log_error("build failed: %s", message);
 	if (instance_set_task(id, task_id, &err) || instance_add_fault(id, message, "", &err))
 		log_error("cannot record the failure: %s", err.message);
+	tm_notify_error("instance_create", NULL, id, message);
 }
 
 static double now_seconds(void)
@@ -259,6 +261,9 @@ int tasks_build_finish(struct tasks_build *b, const json_t *a, const json_t *sna
 	}
 	log_info("instance is ACTIVE at %s after %.3f s", b->server.address,
 		 now_seconds() - b->started);
+	tm_notify_usage("create", id, NULL);
+	tm_notify_end("instance_create", b->in.tenant_id, id,
+		      json_pack("{s:s}", "instance_id", id));
 	/* The instance is usable without its archive; the sweeper retries. */
 	if (archive_tasks_start_instance(id, &err))
 		log_warning("start_archiving failed (the sweeper retries): %s", err.message);
@@ -315,6 +320,7 @@ static void run_delete(const char *id, const json_t *args)
 		log_error("delete failed: %s", err.message);
 		instance_add_fault(id, err.message, "", &ignored);
 		instance_set_server_status(id, "ERROR", &ignored);
+		tm_notify_error("instance_delete", in.tenant_id, id, err.message);
 		return;
 	}
 	if (instance_mark_deleted(id, f.ram, &err)) {
@@ -322,6 +328,8 @@ static void run_delete(const char *id, const json_t *args)
 		return;
 	}
 	log_info("instance deleted");
+	tm_notify_usage("delete", id, NULL);
+	tm_notify_end("instance_delete", in.tenant_id, id, json_pack("{s:s}", "instance_id", id));
 }
 
 int tasks_delete_instance(const char *instance_id, struct ct_error *err)
@@ -341,6 +349,9 @@ static void run_restart(const char *id, const json_t *args)
 	if (!driver || driver->ensure_running(id, &err) || guest_restart(&guest, &err)) {
 		log_error("restart failed: %s", err.message);
 		instance_add_fault(id, err.message, "", &ignored);
+		tm_notify_error("instance_restart", in.tenant_id, id, err.message);
+	} else {
+		tm_notify_end("instance_restart", in.tenant_id, id, NULL);
 	}
 	instance_set_task(id, TASK_NONE, &ignored);
 }
