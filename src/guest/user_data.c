@@ -83,6 +83,17 @@ static bool name_char(char c)
 	       c == '.' || c == '_' || c == '-';
 }
 
+/* A name from the bundle as it may appear in an error message: the message
+ * reaches the console and the journal, where a control character could forge a
+ * line. */
+static const char *shown(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			return "(a name with unprintable characters)";
+	return s;
+}
+
 /* /etc/ctrove/<name>[/<name>]...: each name plain, not starting with a dot (no
  * "." or "..", and our temporary files start with one). */
 static int check_path(const char *path, struct ct_error *err)
@@ -91,8 +102,8 @@ static int check_path(const char *path, struct ct_error *err)
 	if (len >= sizeof((struct user_data_file *)0)->path)
 		return ct_fail(err, 400, "user data: path too long");
 	if (strncmp(path, USER_DATA_DIR, strlen(USER_DATA_DIR)) != 0)
-		return ct_fail(err, 400, "user data: path %s is not an absolute path under %s",
-			       path, USER_DATA_DIR);
+		return ct_fail(err, 400, "user data: path %.200s is not an absolute path under %s",
+			       shown(path), USER_DATA_DIR);
 	const char *p = path + strlen(USER_DATA_DIR);
 	int depth = 0;
 	for (;;) {
@@ -100,19 +111,20 @@ static int check_path(const char *path, struct ct_error *err)
 		size_t n = slash ? (size_t)(slash - p) : strlen(p);
 		if (n == 0 || p[0] == '.')
 			return ct_fail(err, 400,
-				       "user data: path %s has an empty, hidden, '.' or '..' "
+				       "user data: path %.200s has an empty, hidden, '.' or '..' "
 				       "component",
-				       path);
+				       shown(path));
 		for (size_t i = 0; i < n; i++)
 			if (!name_char(p[i]))
-				return ct_fail(err, 400,
-					       "user data: path %s may hold only letters, digits, "
-					       "'.', '_', '-' and '/'",
-					       path);
+				return ct_fail(
+					err, 400,
+					"user data: path %.200s may hold only letters, digits, "
+					"'.', '_', '-' and '/'",
+					shown(path));
 		if (!slash)
 			return 0;
 		if (++depth > MAX_DEPTH)
-			return ct_fail(err, 400, "user data: path %s is too deep", path);
+			return ct_fail(err, 400, "user data: path %.200s is too deep", shown(path));
 		p = slash + 1;
 	}
 }
@@ -131,14 +143,15 @@ static int parse_mode(const char *s, unsigned *mode, struct ct_error *err)
 		m = m * 8 + (unsigned)(digits[i] - '0');
 	}
 	if (m & 0002)
-		return ct_fail(err, 400, "user data: permissions %s would let anyone write", s);
+		return ct_fail(err, 400, "user data: permissions %s would let anyone write",
+			       shown(s));
 	*mode = m;
 	return 0;
 bad:
 	return ct_fail(err, 400,
 		       "user data: permissions '%s' are not an octal mode such as \"0600\" "
 		       "(set-id bits are refused)",
-		       s);
+		       shown(s));
 }
 
 static int parse_file(json_t *entry, size_t index, struct user_data_file *f, struct ct_error *err)

@@ -215,6 +215,15 @@ static void test_paths_outside(void **state)
 		strdup("#cloud-config\n{\"write_files\":[{\"path\":\"/etc/ctrove/a\\u0000/x\","
 		       "\"encoding\":\"b64\",\"content\":\"YWI=\"}]}\n"),
 		400, "NUL");
+	/* A control character in a refused path never reaches the message (it goes
+	 * to the console and the journal). */
+	char *text = one_file("/tmp/x\n2026 forged line", "YWI=");
+	struct ct_error err = {0};
+	assert_null(user_data_parse(text, strlen(text), &err));
+	assert_int_equal(err.status, 400);
+	assert_null(strchr(err.message, '\n'));
+	assert_null(strstr(err.message, "forged"));
+	free(text);
 	assert_false(exists("/etc/ctrove"));
 }
 
