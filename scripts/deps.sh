@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages ctrove needs to build, run and test, if any is
 # missing. Idempotent and quick when everything is there: apt-get runs only
-# when dpkg reports a package absent. Usage: scripts/deps.sh [run|check|bench]
+# when dpkg reports a package absent. Usage: scripts/deps.sh [run|check|bench|image|image-check]
 set -eu
 
 RUN_PKGS="meson ninja-build gcc pkg-config libmicrohttpd-dev libgnutls28-dev libjansson-dev
@@ -14,12 +14,17 @@ python3-oslo.messaging python3-amqp python3-kombu python3-cryptography openssl
 python3-prometheus-client
 swift swift-proxy swift-account swift-container swift-object memcached python3-swiftclient"
 BENCH_PKGS="$RUN_PKGS wrk zstd"
+# The guest image (scripts/build_guest_image.sh) and its boot test (make check-image).
+IMAGE_PKGS="debootstrap qemu-utils extlinux syslinux-common fdisk e2fsprogs util-linux mount"
+IMAGE_CHECK_PKGS="$IMAGE_PKGS $RUN_PKGS qemu-system-x86 genisoimage python3-pytest python3-amqp"
 
 case "${1:-run}" in
 run) want=$RUN_PKGS ;;
 check) want=$CHECK_PKGS ;;
 bench) want=$BENCH_PKGS ;;
-*) echo "usage: $0 [run|check|bench]" >&2; exit 2 ;;
+image) want=$IMAGE_PKGS ;;
+image-check) want=$IMAGE_CHECK_PKGS ;;
+*) echo "usage: $0 [run|check|bench|image|image-check]" >&2; exit 2 ;;
 esac
 
 missing=""

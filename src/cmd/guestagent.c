@@ -5,7 +5,8 @@
  * per layer, or every *.conf of --config-dir), serves the guest RPC API and
  * heartbeats to the conductor until SIGTERM. `ctrove-guestagent --worker` is
  * the same program run by the agent for one datastore operation
- * (guest/worker.h).
+ * (guest/worker.h); `--apply-user-data FILE [--root DIR]` writes the cloud's
+ * user data bundle under /etc/ctrove/ at boot (guest/user_data.h).
  */
 #define LOG_MODULE "guest"
 #include <dirent.h>
@@ -18,6 +19,7 @@
 #include "common/core_dumps.h"
 #include "common/log.h"
 #include "guest/agent.h"
+#include "guest/user_data.h"
 #include "guest/worker.h"
 
 static int load_dir(const char *dir, struct ct_error *err)
@@ -56,6 +58,15 @@ int main(int argc, char **argv)
 		core_dumps_allow_leak_check();
 		return rc;
 	}
+	/* Boot time, before the agent has a config (docs/guest-image.md). */
+	if ((argc == 3 || (argc == 5 && !strcmp(argv[3], "--root"))) &&
+	    !strcmp(argv[1], "--apply-user-data")) {
+		int rc = user_data_apply_file(argv[2], argc == 5 ? argv[4] : "/", &err);
+		if (rc)
+			fprintf(stderr, "ctrove-guestagent: %s\n", err.message);
+		core_dumps_allow_leak_check();
+		return rc ? 1 : 0;
+	}
 	cfg_reset();
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config-file") && i + 1 < argc) {
@@ -69,7 +80,9 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr, "usage: ctrove-guestagent [--config-file FILE]... "
 					"[--config-dir DIR] "
-					"[--debug]\n");
+					"[--debug]\n"
+					"       ctrove-guestagent --apply-user-data FILE "
+					"[--root DIR]\n");
 			cfg_free();
 			return 2;
 		}
