@@ -18,6 +18,7 @@
 #include "api/instance_resize.h"
 #include "api/instance_status.h"
 #include "api/validate.h"
+#include "common/crash_point.h"
 #include "common/log.h"
 #include "db/backups.h"
 #include "db/instances.h"
@@ -66,6 +67,7 @@ API_HANDLER(instances_delete)
 		return ct_fail(err, 422, "Instance %s is not ready. (Status is BUILD).", in.id);
 	if (instance_check_no_replicas(&in, err) || instance_set_task(in.id, TASK_DELETING, err))
 		return -1;
+	CT_CRASH_POINT("delete.deleting_set");
 	if (cast_instance("delete_instance", in.id, err)) {
 		struct ct_error ignored;
 		instance_set_task(in.id, in.task_id, &ignored);
