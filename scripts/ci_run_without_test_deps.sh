@@ -66,6 +66,10 @@ rm -rf "$build"
 make --no-print-directory build BUILD="$build"
 [ -x "$build/src/ctrove" ] || fail "no $build/src/ctrove"
 [ ! -e "$build/tests/unit/test_auth" ] || fail "the run build built the unit tests"
+# Fault-injection points (src/common/crash_point.h) exist only in test builds.
+if grep -qa -e CTROVE_CRASH_AT -e create.volume_mounted "$build/src/ctrove"; then
+	fail "the run build has crash points in it"
+fi
 
 export CTROVE_RUN_DIR="$work/state" CTROVE_OPENRC="$work/openrc"
 export CTROVE_PORT=$(scripts/free_port.sh 29100 1) CTROVE_AMQP_PORT=$(scripts/free_port.sh 29300 4)

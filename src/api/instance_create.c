@@ -23,6 +23,7 @@
 #include "api/instance_restore.h"
 #include "api/policy.h"
 #include "common/config.h"
+#include "common/crash_point.h"
 #include "common/dbnames.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -30,9 +31,11 @@
 #include "db/configurations.h"
 #include "db/datastores.h"
 #include "db/flavors.h"
+#include "db/instance_claims.h"
 #include "db/instances.h"
 #include "guest/api.h"
 #include "taskmanager/api.h"
+#include "taskmanager/task_claims.h"
 
 /* The request's databases (already checked) as guest models, serialized:
  * create_instance carries them to the taskmanager for prepare, as in Trove. */
@@ -289,12 +292,22 @@ API_HANDLER(instances_create)
 				   "datastore_version", v.name, "volume_size",
 				   (json_int_t)r.volume_size, "backup_id",
 				   backup_id[0] ? backup_id : NULL, "nics", r.nics));
-	int rc = args ? taskmanager_cast("create_instance", args, err) : -1;
+	/* Queued with its arguments before the cast: if this process dies before
+	 * the cast, or a taskmanager before it finishes, a restarted one resumes
+	 * the build from here (docs/crash_recovery.md). */
+	int rc = args ? task_claims_queue_build(in.id, key, args, err) : -1;
+	explicit_bzero(key, sizeof key);
+	if (!rc)
+		CT_CRASH_POINT("create.row_inserted");
+	rc = rc ? -1 : taskmanager_cast("create_instance", args, err);
 	json_decref(args);
+	if (!rc)
+		CT_CRASH_POINT("create.cast_sent");
 	if (rc) {
 		/* The taskmanager never heard of it: take the row and the quota back. */
 		struct ct_error ignored;
 		instance_mark_deleted(in.id, f.ram, &ignored);
+		claim_forget_instance(in.id, &ignored);
 		if (!err->status || err->status == 500)
 			ct_fail(err, 503, "The taskmanager cannot be reached; try again later.");
 		return -1;

@@ -20,6 +20,7 @@
 #include "api/instance_status.h"
 #include "api/policy.h"
 #include "api/validate.h"
+#include "common/crash_point.h"
 #include "common/log.h"
 #include "db/backups.h"
 #include "db/instances.h"
@@ -69,6 +70,7 @@ API_HANDLER(instances_delete)
 	if (instance_check_no_replicas(&in, err) || instance_set_task(in.id, TASK_DELETING, err))
 		return -1;
 	api_notify_start(req, "instance_delete", json_pack("{s:s}", "instance_id", in.id));
+	CT_CRASH_POINT("delete.deleting_set");
 	if (cast_instance("delete_instance", in.id, err)) {
 		struct ct_error ignored;
 		instance_set_task(in.id, in.task_id, &ignored);

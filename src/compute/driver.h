@@ -27,7 +27,8 @@ struct compute_spec {
 	const char *manager; /* mariadb, mysql, postgresql */
 	const char *datastore_version;
 	const char *rpc_key;	   /* the instance's plain RPC key, "" = none */
-	const char *transport_url; /* the guest's own bus login (never the control plane's) */
+	const char *transport_url; /* the guest's own bus login (never the control plane's);
+				    * NULL when the agent already runs */
 	long volume_gb;
 	long memory_mb;
 	const json_t *allowed_cidrs; /* array of CIDR strings, NULL/empty = anyone */
@@ -57,7 +58,10 @@ struct compute_driver {
 	 * cannot work at all. */
 	int (*init)(struct ct_error *err);
 	/* Address, volume, access rules, guest config and a running agent;
-	 * idempotent, so running it again finishes an interrupted build. */
+	 * idempotent, so running it again finishes an interrupted build. When
+	 * the agent already runs (a build resumed after a crash) every step is
+	 * done: it only reports the server, and transport_url is NULL (the agent
+	 * keeps the bus login it runs with; docs/crash_recovery.md). */
 	int (*create)(const struct compute_spec *spec, struct compute_server *out,
 		      struct ct_error *err);
 	/* Stop everything of the instance and remove it; 0 when nothing is left. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/crash_point.h"
 #include "common/log.h"
 #include "compute/address.h"
 #include "compute/guest_bus_tls.h"
@@ -241,6 +242,21 @@ static void *ensure_user(void *arg)
 	return NULL;
 }
 
+static bool local_agent_alive(const char *id);
+
+/* The machine of a build resumed after a crash whose agent already runs:
+ * every step before the agent is done, and its config holds the broker
+ * password it runs with, so nothing is made or written again. */
+static int report_running(const struct compute_spec *s, struct compute_server *out,
+			  struct ct_error *err)
+{
+	if (address_lookup(s->id, out->address, err) ||
+	    volume_mount_point(s->id, out->mount_point, err))
+		return -1;
+	log_info("the guest agent already runs at %s: the machine is up", out->address);
+	return 0;
+}
+
 static int local_create(const struct compute_spec *s, struct compute_server *out,
 			struct ct_error *err)
 {
@@ -249,6 +265,8 @@ static int local_create(const struct compute_spec *s, struct compute_server *out
 	/* An unknown datastore fails here, before anything is made. */
 	if (!datastore_hooks_find(s->manager, err))
 		return -1;
+	if (local_agent_alive(s->id))
+		return report_running(s, out, err);
 	if (instance_dir(s->id, dir, err) || paths_mkdir_p(dir, 0711, err) ||
 	    traversable(dir, err) || seal_run_root(err))
 		return -1;
@@ -262,6 +280,7 @@ static int local_create(const struct compute_spec *s, struct compute_server *out
 	int rc = address_allocate(s->id, address, err);
 	if (!rc) {
 		log_info("address %s", address);
+		CT_CRASH_POINT("create.address_allocated");
 		snprintf(out->address, sizeof out->address, "%s", address);
 		rc = volume_create(s->id, (int)s->volume_gb, err) ||
 		     volume_mount_point(s->id, mount, err);
@@ -288,9 +307,11 @@ static int local_create(const struct compute_spec *s, struct compute_server *out
 		}
 		log_warning("outgoing connections leave from 127.0.0.1: %s", no_snat.message);
 	}
+	CT_CRASH_POINT("create.rules_applied");
 	if (agent_cmd(s->id, &cmd, err) ||
 	    write_guest_conf(s, cmd.conf, address, mount, &job.user, err))
 		return -1;
+	CT_CRASH_POINT("create.config_written");
 	struct proc_spec spec = {.argv = cmd.argv,
 				 .pid_file = cmd.pid_file,
 				 .log_file = cmd.log_file,
@@ -299,6 +320,7 @@ static int local_create(const struct compute_spec *s, struct compute_server *out
 	if (proc_spawn(&spec, &pid, err))
 		return -1;
 	log_info("guest agent running as pid %d", (int)pid);
+	CT_CRASH_POINT("create.agent_spawned");
 	return 0;
 }
 
@@ -469,20 +491,24 @@ static int local_destroy(const char *id, struct ct_error *err)
 		return -1;
 	if (proc_stop(cmd.pid_file, cmd.argv, 5000, err))
 		return -1;
+	CT_CRASH_POINT("delete.agent_stopped");
 	kill_leftovers(rdir);
 	kill_leftovers(dir);
 	if (instance_user_stop_processes(id, err))
 		return -1;
+	CT_CRASH_POINT("delete.server_stopped");
 	if ((netfilter_snat_remove(id, err) || netfilter_remove(id, err)) && err->status != 501)
 		return -1;
+	CT_CRASH_POINT("delete.rules_removed");
 	if (volume_delete(id, err))
 		return -1;
 	if (paths_remove_tree(rdir, err) || paths_remove_tree(dir, err))
 		return -1;
 	/* Last: until the files are gone a uid given again could own them. */
-	if (instance_user_remove(id, err))
+	if (instance_user_remove(id, err) || address_free(id, err))
 		return -1;
-	return address_free(id, err);
+	CT_CRASH_POINT("delete.address_released");
+	return 0;
 }
 
 /* Traffic first (a server still running can take no write from then on),

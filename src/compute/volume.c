@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/crash_point.h"
 #include "common/log.h"
 #include "compute/mounts.h"
 #include "compute/paths.h"
@@ -245,6 +246,7 @@ static int make_image(const struct vol_paths *p, const char *id, int size_gb, st
 			       "cannot size %s to %d GiB: %s", p->image_new, size_gb, strerror(e));
 	}
 	close(fd);
+	CT_CRASH_POINT("create.volume_file");
 	struct run_result res;
 	const char *const mkxfs[] = {"mkfs.xfs", "-q", "-f", p->image_new, NULL};
 	const char *const mkext4[] = {"mkfs.ext4", "-q", "-F", "-m", "0", p->image_new, NULL};
@@ -254,6 +256,7 @@ static int make_image(const struct vol_paths *p, const char *id, int size_gb, st
 	}
 	if (rename(p->image_new, p->image))
 		return ct_fail(err, 500, "cannot rename %s: %s", p->image_new, strerror(errno));
+	CT_CRASH_POINT("create.mkfs");
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s", p->image);
 	*strrchr(dir, '/') = '\0';
@@ -282,6 +285,7 @@ static int attach(const struct vol_paths *p, char dev[MOUNTS_DEV_MAX], struct ct
 	if (!len || len >= MOUNTS_DEV_MAX)
 		return ct_fail(err, 500, "losetup printed no device for %s", p->image);
 	snprintf(dev, MOUNTS_DEV_MAX, "%.*s", (int)len, res.out);
+	CT_CRASH_POINT("create.loop_attached");
 	return 0;
 }
 
@@ -376,6 +380,7 @@ int volume_create(const char *instance_id, int size_gb, struct ct_error *err)
 	if (paths_mkdir_p(vdir, 0700, err) || make_image(&p, instance_id, size_gb, err) ||
 	    attach_and_mount(&p, dev, err))
 		return -1;
+	CT_CRASH_POINT("create.volume_mounted");
 	log_info("volume of instance %s: %d GiB %s on %s mounted at %s", instance_id, size_gb,
 		 image_fs(p.image) ? image_fs(p.image) : "?", dev, p.mount_point);
 	return 0;
@@ -552,6 +557,7 @@ int volume_delete(const char *instance_id, struct ct_error *err)
 	}
 	if (mounted)
 		return ct_fail(err, 500, "%s is still mounted", p.mount_point);
+	CT_CRASH_POINT("delete.unmounted");
 	char devs[8][MOUNTS_DEV_MAX];
 	int n = mounts_loops_for(p.image, devs, 8);
 	found |= n > 0;
@@ -568,6 +574,7 @@ int volume_delete(const char *instance_id, struct ct_error *err)
 				       res.errtext);
 		}
 	}
+	CT_CRASH_POINT("delete.loop_detached");
 	const char *files[] = {p.image, p.image_new};
 	for (size_t i = 0; i < 2; i++) {
 		if (!unlink(files[i]))

@@ -245,6 +245,14 @@ static const char *const migrations[] = {
 	 * instance list (db/instance_rows.c): unindexed, GET /instances (N=100)
 	 * cost 2.8 times its CPU. */
 	("CREATE INDEX instances_slave_of_id ON instances(slave_of_id);"),
+	/* 13: crash recovery (issue 18, docs/crash_recovery.md): who works on an
+	 * instance's build or delete, under a lease; a build's create_instance
+	 * arguments sealed with the instance's RPC key, and when it began. */
+	("CREATE TABLE ctrove_instance_claims ("
+	 " instance_id VARCHAR(36) NOT NULL, task VARCHAR(16) NOT NULL,"
+	 " owner VARCHAR(255) NOT NULL, lease_until BIGINT NOT NULL,"
+	 " started_at BIGINT NOT NULL, phase VARCHAR(16) NOT NULL, sealed_args TEXT,"
+	 " PRIMARY KEY (instance_id, task));"),
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -141,10 +141,21 @@ static json_t *on_prepare(void *user, const struct rpc_request *req, struct ct_e
 	const char *mount = arg_string(req, "mount_point");
 	if (!inst.data_dir[0] && mount)
 		snprintf(inst.data_dir, sizeof inst.data_dir, "%s", mount);
+	/* A control plane that crashed while prepare was on its way may send it
+	 * again when it resumes the build: a second one is ignored, never run
+	 * over the first's data (docs/crash_recovery.md). */
 	pthread_mutex_lock(&a->lock);
-	a->building = true;
-	a->failed = false;
+	bool again = a->building || guest_is_prepared(&a->inst);
+	if (!again) {
+		a->building = true;
+		a->failed = false;
+	}
 	pthread_mutex_unlock(&a->lock);
+	if (again) {
+		log_warning("prepare again: ignored (prepare is done or in progress)");
+		send_heartbeat(a);
+		return json_null();
+	}
 	send_heartbeat(a);
 	int rc = a->ds->prepare(&inst, req->args, err);
 	/* Trove §2.3 step 11: a replica starts replicating before it is ACTIVE. */

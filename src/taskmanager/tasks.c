@@ -14,15 +14,18 @@
 #include <time.h>
 
 #include "common/config.h"
+#include "common/crash_point.h"
 #include "common/log.h"
 #include "compute/driver.h"
 #include "db/datastores.h"
 #include "db/flavors.h"
+#include "db/instance_claims.h"
 #include "db/instances.h"
 #include "db/store.h"
 #include "guest/api.h"
 #include "guest/datastore_hooks.h"
 #include "rpc/broker_accounts.h"
+#include "rpc/crypto.h"
 #include "taskmanager/archive_tasks.h"
 #include "taskmanager/backup_tasks.h"
 #include "taskmanager/instance_tls.h"
@@ -30,10 +33,12 @@
 #include "taskmanager/replication_tasks.h"
 #include "taskmanager/resize_tasks.h"
 #include "taskmanager/schedule_tasks.h"
+#include "taskmanager/task_claims.h"
 #include "taskmanager/task_threads.h"
 
 void tasks_join(void)
 {
+	task_claims_stop();
 	schedule_tasks_stop();
 	backup_tasks_stop();
 	archive_tasks_stop();
@@ -198,12 +203,17 @@ int tasks_build_machine(const char *id, const json_t *a, struct tasks_build *b)
 	};
 	b->started = now_seconds();
 	/* The guest's queue exists before the agent does, so prepare waits for it;
-	 * so does its broker account, whose password goes only into its config. */
-	char bus[2048];
+	 * so does its broker account, whose password goes only into its config.
+	 * A build resumed after a crash whose agent already runs keeps the
+	 * account it runs with: the driver then only reports the machine. */
+	char bus[2048] = "";
+	bool agent_up = driver->agent_alive(id);
 	int rc = guest_declare_queue(id, &err) ||
-		 broker_guest_account_create(id, bus, sizeof bus, &err);
+		 (!agent_up && broker_guest_account_create(id, bus, sizeof bus, &err));
 	if (!rc) {
-		spec.transport_url = bus;
+		if (!agent_up)
+			CT_CRASH_POINT("create.broker_account");
+		spec.transport_url = agent_up ? NULL : bus;
 		rc = driver->create(&spec, &b->server, &err);
 	}
 	explicit_bzero(bus, sizeof bus);
@@ -225,6 +235,42 @@ int tasks_build_machine(const char *id, const json_t *a, struct tasks_build *b)
 	return 0;
 }
 
+/* The build's time limit: usage_timeout, restore_usage_timeout for a restore. */
+static long build_timeout(const json_t *a)
+{
+	bool restoring = json_is_string(json_object_get(a, "backup_id"));
+	return cfg_int(restoring ? CFG_RESTORE_USAGE_TIMEOUT : CFG_USAGE_TIMEOUT);
+}
+
+/* Prepare was sent: wait up to wait_s for the guest, then ACTIVE. */
+static int await_active(const char *id, long wait_s, const json_t *snapshot, double started,
+			const char *address)
+{
+	struct ct_error err = {0};
+	if (wait_for_service(id, wait_s, &err)) {
+		fail_build(id,
+			   err.status == 504 ? TASK_BUILDING_ERROR_TIMEOUT_GA
+			   : snapshot	     ? TASK_BUILDING_ERROR_REPLICA
+					     : TASK_BUILDING_ERROR_SERVER,
+			   err.message);
+		if (err.status == 504)
+			instance_set_service_status(id, SERVICE_FAILED_TIMEOUT_GUESTAGENT, &err);
+		return -1;
+	}
+	CT_CRASH_POINT("create.before_active");
+	if (instance_set_task(id, TASK_NONE, &err)) {
+		log_error("cannot finish the build: %s", err.message);
+		return -1;
+	}
+	log_info("instance is ACTIVE at %s after %.3f s", address, now_seconds() - started);
+	tm_notify_usage("create", id, NULL);
+	tm_notify_end("instance_create", NULL, id, json_pack("{s:s}", "instance_id", id));
+	/* The instance is usable without its archive; the sweeper retries. */
+	if (archive_tasks_start_instance(id, &err))
+		log_warning("start_archiving failed (the sweeper retries): %s", err.message);
+	return 0;
+}
+
 int tasks_build_finish(struct tasks_build *b, const json_t *a, const json_t *snapshot)
 {
 	struct ct_error err = {0};
@@ -243,31 +289,13 @@ int tasks_build_finish(struct tasks_build *b, const json_t *a, const json_t *sna
 			   err.message);
 		return -1;
 	}
-	bool restoring = json_is_string(json_object_get(a, "backup_id"));
-	if (wait_for_service(id, cfg_int(restoring ? CFG_RESTORE_USAGE_TIMEOUT : CFG_USAGE_TIMEOUT),
-			     &err)) {
-		fail_build(id,
-			   err.status == 504 ? TASK_BUILDING_ERROR_TIMEOUT_GA
-			   : snapshot	     ? TASK_BUILDING_ERROR_REPLICA
-					     : TASK_BUILDING_ERROR_SERVER,
-			   err.message);
-		if (err.status == 504)
-			instance_set_service_status(id, SERVICE_FAILED_TIMEOUT_GUESTAGENT, &err);
-		return -1;
-	}
-	if (instance_set_task(id, TASK_NONE, &err)) {
-		log_error("cannot finish the build: %s", err.message);
-		return -1;
-	}
-	log_info("instance is ACTIVE at %s after %.3f s", b->server.address,
-		 now_seconds() - b->started);
-	tm_notify_usage("create", id, NULL);
-	tm_notify_end("instance_create", b->in.tenant_id, id,
-		      json_pack("{s:s}", "instance_id", id));
-	/* The instance is usable without its archive; the sweeper retries. */
-	if (archive_tasks_start_instance(id, &err))
-		log_warning("start_archiving failed (the sweeper retries): %s", err.message);
-	return 0;
+	CT_CRASH_POINT("create.prepare_sent");
+	/* A resumed build sends no second prepare once this is recorded (and
+	 * the guest ignores one that crosses it: agent.c). */
+	if (claim_set_phase(id, CLAIM_BUILD, CLAIM_PREPARED, &err))
+		log_warning("cannot record that prepare was sent: %s", err.message);
+	return await_active(id, b->wait_s > 0 ? b->wait_s : build_timeout(a), snapshot, b->started,
+			    b->server.address);
 }
 
 static void run_create(const char *id, const json_t *a)
@@ -277,9 +305,85 @@ static void run_create(const char *id, const json_t *a)
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, "out of memory");
 		return;
 	}
+	/* Of a taskmanager's cast and a resumed build only one goes on. */
+	if (!task_claims_take_queued_build(id)) {
+		free(b);
+		return;
+	}
+	CT_CRASH_POINT("create.claimed");
 	if (!tasks_build_machine(id, a, b))
 		tasks_build_finish(b, a, NULL);
 	free(b);
+	struct ct_error err = {0};
+	if (claim_release(id, CLAIM_BUILD, &err))
+		log_warning("cannot release the build's claim: %s", err.message);
+}
+
+/* create_instance's arguments as the API sealed them into the claim. */
+static json_t *unsealed_args(const struct instance *in, struct ct_error *err)
+{
+	char *key = guest_instance_key(in->encrypted_key, err);
+	if (!key)
+		return NULL;
+	char *sealed = claim_sealed_args(in->id, err);
+	json_t *args = sealed ? rpc_crypto_decrypt_json(key, sealed, err) : NULL;
+	explicit_bzero(key, strlen(key));
+	free(key);
+	free(sealed);
+	return args;
+}
+
+/* A build this process took over from a dead owner (task_claims.c): the
+ * machine again (the driver's create is idempotent) and prepare, unless the
+ * guest has it already; all within the time limit from the build's start. */
+static void run_resume(const char *id, const json_t *unused)
+{
+	(void)unused;
+	struct ct_error err = {0};
+	struct instance_claim c;
+	struct instance in;
+	if (claim_get(id, CLAIM_BUILD, &c, &err) <= 0)
+		return;
+	if (instance_load(id, NULL, &in, &err) || in.task_id != TASK_BUILDING) {
+		log_info("nothing to resume: the instance is no longer building");
+		claim_release(id, CLAIM_BUILD, &err);
+		return;
+	}
+	json_t *a = unsealed_args(&in, &err);
+	long long left = a ? c.started_at + build_timeout(a) - task_claims_now() : 0;
+	if (!a || left <= 0) {
+		fail_build(id, TASK_BUILDING_ERROR_SERVER,
+			   a ? "The taskmanager restarted while the instance was building, "
+			       "and its time to build ran out."
+			     : "The taskmanager restarted while the instance was building.");
+		/* A half-built guest keeps no way onto the bus; delete finishes the rest. */
+		if (broker_guest_account_remove(id, &err))
+			log_error("cannot remove the broker account: %s", err.message);
+	} else if (!strcmp(c.phase, CLAIM_PREPARED) || in.service_status != SERVICE_NEW) {
+		/* The guest has prepare: it is not sent twice. */
+		const struct compute_driver *driver = compute_driver_current(&err);
+		if (!driver || driver->ensure_running(id, &err))
+			fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
+		else
+			await_active(id, (long)left, NULL, now_seconds(), "its address");
+	} else {
+		struct tasks_build *b = malloc(sizeof *b);
+		if (!b) {
+			fail_build(id, TASK_BUILDING_ERROR_SERVER, "out of memory");
+		} else if (!tasks_build_machine(id, a, b)) {
+			b->wait_s = (long)left;
+			tasks_build_finish(b, a, NULL);
+		}
+		free(b);
+	}
+	json_decref(a);
+	if (claim_release(id, CLAIM_BUILD, &err))
+		log_warning("cannot release the build's claim: %s", err.message);
+}
+
+int tasks_resume_build(const char *instance_id, struct ct_error *err)
+{
+	return task_threads_submit(run_resume, instance_id, NULL, err);
 }
 
 int tasks_create_instance(const json_t *args, struct ct_error *err)
@@ -299,11 +403,15 @@ static void run_delete(const char *id, const json_t *args)
 	struct instance in;
 	if (instance_load(id, NULL, &in, &err)) {
 		log_warning("delete of an unknown instance ignored: %s", err.message);
+		claim_forget_instance(id, &err);
 		return;
 	}
+	if (!task_claims_take_delete(id))
+		return;
 	const struct compute_driver *driver = compute_driver_current(&err);
 	if (!driver) {
 		log_error("delete failed: %s", err.message);
+		claim_release(id, CLAIM_DELETE, &err);
 		return;
 	}
 	/* Ask the guest to stop its database cleanly; the driver kills what is left. */
@@ -321,10 +429,14 @@ static void run_delete(const char *id, const json_t *args)
 		instance_add_fault(id, err.message, "", &ignored);
 		instance_set_server_status(id, "ERROR", &ignored);
 		tm_notify_error("instance_delete", in.tenant_id, id, err.message);
+		claim_release(id, CLAIM_DELETE, &ignored);
 		return;
 	}
-	if (instance_mark_deleted(id, f.ram, &err)) {
+	CT_CRASH_POINT("delete.broker_account_removed");
+	CT_CRASH_POINT("delete.before_row_removed");
+	if (instance_mark_deleted(id, f.ram, &err) || claim_forget_instance(id, &err)) {
 		log_error("cannot mark deleted: %s", err.message);
+		claim_release(id, CLAIM_DELETE, &ignored);
 		return;
 	}
 	log_info("instance deleted");
@@ -389,6 +501,11 @@ void tasks_recover(void)
 	size_t n = 0;
 	if (!instance_ids_in_task(TASK_BUILDING, &ids, &n, &err)) {
 		for (size_t i = 0; i < n; i++) {
+			/* A build with a claim is resumed by the sweep below (or left to
+			 * the live taskmanager that has it); others (replicas) fail. */
+			struct instance_claim c;
+			if (claim_get(ids[i], CLAIM_BUILD, &c, &err) != 0)
+				continue;
 			log_set_context(NULL, ids[i]);
 			fail_build(ids[i], TASK_BUILDING_ERROR_SERVER,
 				   "The taskmanager restarted while the instance was building.");
@@ -399,12 +516,15 @@ void tasks_recover(void)
 		}
 		free(ids);
 	}
+	task_claims_sweep();
 	ids = NULL;
 	if (!instance_ids_in_task(TASK_DELETING, &ids, &n, &err)) {
 		for (size_t i = 0; i < n; i++)
 			tasks_delete_instance(ids[i], &err);
 		free(ids);
 	}
+	if (task_claims_start(&err))
+		log_error("crash recovery of later builds is off: %s", err.message);
 	tasks_resize_recover();
 	tasks_replication_recover();
 	log_clear_context();

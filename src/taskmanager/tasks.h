@@ -31,10 +31,16 @@ struct tasks_build {
 	struct compute_server server;
 	char config[8192];
 	double started;
+	long wait_s; /* how long to wait for the guest; 0 = the build's timeout */
 };
 int tasks_build_machine(const char *id, const json_t *create_args, struct tasks_build *b);
 int tasks_build_finish(struct tasks_build *b, const json_t *create_args, const json_t *snapshot);
-/* At start: builds that were interrupted go to ERROR, deletes are finished. */
+/* Carry on a build taken over from a dead owner (task_claims.h), on a task
+ * thread: it becomes ACTIVE within its time limit from its start, or ERROR. */
+int tasks_resume_build(const char *instance_id, struct ct_error *err);
+/* At start: builds with a claim whose owner died are resumed, others that
+ * were interrupted (replicas) go to ERROR; deletes are finished; the claims
+ * keeper starts (docs/crash_recovery.md). */
 void tasks_recover(void);
 /* Wait for running tasks (at shutdown). */
 void tasks_join(void);

@@ -1,0 +1,24 @@
+/*
+ * crash_point.h — named fault-injection points (like PostgreSQL's injection
+ * points) for the crash-recovery tests: CT_CRASH_POINT("create.volume_mounted")
+ * kills the process with SIGKILL — a real kill -9, no cleanup, no atexit —
+ * when the environment variable CTROVE_CRASH_AT names that point.
+ *
+ * Compiled in only when the build has its tests (meson -Dtests=true defines
+ * CTROVE_CRASH_POINTS: build-asan, build-fuzz); in the run and release builds
+ * the macro is nothing and no point's name is in the binary (.ci's run step
+ * and tests/unit/test_crash_point.c check both). docs/crash_recovery.md lists
+ * the points. Owns nothing; may not touch anything but its own process.
+ */
+#ifndef CT_COMMON_CRASH_POINT_H
+#define CT_COMMON_CRASH_POINT_H
+
+#ifdef CTROVE_CRASH_POINTS
+/* SIGKILL to this process when CTROVE_CRASH_AT equals name; else nothing. */
+void ct_crash_point(const char *name);
+#define CT_CRASH_POINT(name) ct_crash_point(name)
+#else
+#define CT_CRASH_POINT(name) ((void)0)
+#endif
+
+#endif
