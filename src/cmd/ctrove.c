@@ -32,6 +32,7 @@
 #include "rpc/thread_client.h"
 #include "rpc/transport.h"
 #include "taskmanager/failover.h"
+#include "taskmanager/instance_supervisor.h"
 #include "taskmanager/instance_tls.h"
 #include "taskmanager/service.h"
 #include "taskmanager/tasks.h"
@@ -146,7 +147,7 @@ static int run_services(unsigned services)
 		tasks_recover();
 		if (!(taskmanager = taskmanager_service_new(&err)) ||
 		    rpc_server_start(taskmanager, &err) || instance_tls_rotation_start(&err) ||
-		    failover_detector_start(&err))
+		    failover_detector_start(&err) || instance_supervisor_start(&err))
 			goto out;
 	}
 	if ((services & SERVICE_CONDUCTOR) &&
@@ -163,6 +164,7 @@ out:
 	api_server_stop();
 	instance_tls_rotation_stop();
 	failover_detector_stop();
+	instance_supervisor_stop();
 	if (taskmanager)
 		rpc_server_free(taskmanager);
 	if (conductor)
