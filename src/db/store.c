@@ -217,12 +217,25 @@ int db_exec(const char *sql, struct ct_error *err)
 
 int db_begin(struct ct_error *err)
 {
+	/* A transaction some failed caller left open would hold the write lock
+	 * for good and stop every other writer: ended here, loudly. */
+	if (thread_conn && thread_generation == generation &&
+	    !sqlite3_get_autocommit(thread_conn->db)) {
+		log_error("a transaction was left open on this thread: rolled back");
+		db_rollback();
+	}
 	return db_exec("BEGIN IMMEDIATE", err);
 }
 
 int db_commit(struct ct_error *err)
 {
-	return db_exec("COMMIT", err);
+	/* A COMMIT that fails (disk full, I/O error) may leave the transaction
+	 * open, holding the write lock: nothing of it is written, so say so. */
+	if (db_exec("COMMIT", err)) {
+		db_rollback();
+		return -1;
+	}
+	return 0;
 }
 
 void db_rollback(void)
