@@ -8,7 +8,10 @@
 #
 # The environment may move it (.ci/run starts a second one this way):
 # CTROVE_RUN_DIR (state, default .run), CTROVE_OPENRC (default ./openrc),
-# CTROVE_PORT and CTROVE_AMQP_PORT (first ports tried on the first run).
+# CTROVE_PORT and CTROVE_AMQP_PORT (first ports tried on the first run),
+# CTROVE_RUN_EXTRA_CONF (a file appended to trove.conf when the first run
+# writes it: a second machine-wide run needs its own [local] run_root,
+# nft_table, address_range and instance_uid_range).
 set -eu
 CTROVE=$(realpath "$1")
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,6 +50,9 @@ transport_url = rabbit://127.0.0.1:$amqp/
 [database]
 connection = sqlite:///$state/trove.sqlite
 CONF
+	if [ -n "${CTROVE_RUN_EXTRA_CONF:-}" ]; then
+		cat "$CTROVE_RUN_EXTRA_CONF" >>"$conf"
+	fi
 fi
 chmod 600 "$conf"
 port=$(sed -n 's/^bind_port = //p' "$conf")

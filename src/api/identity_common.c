@@ -21,6 +21,7 @@ static const char *title_of(int status)
 	case 409: return "Conflict";
 	case 413: return "Request Entity Too Large";
 	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
 	default: return "Internal Server Error";
 	}
 }

@@ -35,6 +35,7 @@
 #include "rpc/thread_client.h"
 #include "rpc/transport.h"
 #include "taskmanager/failover.h"
+#include "taskmanager/instance_supervisor.h"
 #include "taskmanager/instance_tls.h"
 #include "taskmanager/notifications.h"
 #include "taskmanager/service.h"
@@ -160,7 +161,8 @@ static int run_services(unsigned services)
 		tasks_recover();
 		if (!(taskmanager = taskmanager_service_new(&err)) ||
 		    rpc_server_start(taskmanager, &err) || instance_tls_rotation_start(&err) ||
-		    failover_detector_start(&err) || tm_notify_exists_start(&err))
+		    failover_detector_start(&err) || tm_notify_exists_start(&err) ||
+		    instance_supervisor_start(&err))
 			goto out;
 	}
 	if ((services & SERVICE_CONDUCTOR) &&
@@ -178,6 +180,7 @@ out:
 	instance_tls_rotation_stop();
 	failover_detector_stop();
 	tm_notify_exists_stop();
+	instance_supervisor_stop();
 	if (taskmanager)
 		rpc_server_free(taskmanager);
 	if (conductor)

@@ -69,6 +69,13 @@
 	X(VOLUME_USAGE_MAX_AGE, "DEFAULT", "volume_usage_max_age", CFG_INT, "60",                  \
 	  "ctrove: seconds a volume usage reported with a guest heartbeat is shown instead of "    \
 	  "asking the guest.")                                                                     \
+	X(GUEST_AGENT_CHECK_INTERVAL, "DEFAULT", "guest_agent_check_interval", CFG_INT, "5",       \
+	  "ctrove: seconds between the taskmanager's checks that the guest agent of every "        \
+	  "ACTIVE instance with no task runs; one that does not (killed, crashed, or the "         \
+	  "machine rebooted) is started again through the compute driver, which first "            \
+	  "restores what a reboot loses (the local driver: volume mount, packet filter rules), "   \
+	  "as systemd restarts trove-guestagent in a Trove VM. Checked once at taskmanager "       \
+	  "start as well; 0 = only then.")                                                         \
 	X(DEFAULT_DATASTORE, "DEFAULT", "default_datastore", CFG_STR, "",                          \
 	  "Datastore used when a create request names none.")                                      \
 	X(TRANSPORT_URL, "DEFAULT", "transport_url", CFG_STR, "rabbit://", "Message bus URL(s).")  \

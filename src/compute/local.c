@@ -343,6 +343,23 @@ static int fence_marker(const char *id, char *out, struct ct_error *err)
 	return 0;
 }
 
+/* The rule netfilter_snat_apply() made at create, again (idempotent). */
+static int restore_snat(const char *id, struct ct_error *err)
+{
+	char address[ADDRESS_MAX];
+	struct instance_user user;
+	if (address_lookup(id, address, err) || instance_user_lookup(id, &user, err))
+		return -1;
+	struct ct_error no_snat;
+	if (netfilter_snat_apply(id, address, (unsigned)user.uid, &no_snat)) {
+		if (no_snat.status != 501) {
+			*err = no_snat;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int local_ensure_running(const char *id, struct ct_error *err)
 {
 	struct agent_cmd cmd;
@@ -357,8 +374,11 @@ static int local_ensure_running(const char *id, struct ct_error *err)
 		return ct_fail(err, 500, "instance %s has no guest configuration", id);
 	char dir[PATH_MAX];
 	/* After a reboot run_root (on tmpfs) is gone: made again 0711 before the
-	 * agent would make it with its own, wider, default. */
-	if (instance_dir(id, dir, err) || seal_run_root(err))
+	 * agent would make it with its own, wider, default. The loop device,
+	 * mount and outgoing-address rule went too: made again from the image
+	 * file and the rows before the agent starts its database on them. */
+	if (instance_dir(id, dir, err) || seal_run_root(err) || volume_attach(id, err) ||
+	    restore_snat(id, err))
 		return -1;
 	struct proc_spec spec = {.argv = cmd.argv,
 				 .pid_file = cmd.pid_file,

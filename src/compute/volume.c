@@ -386,6 +386,28 @@ int volume_create(const char *instance_id, int size_gb, struct ct_error *err)
 	return 0;
 }
 
+int volume_attach(const char *instance_id, struct ct_error *err)
+{
+	struct vol_paths p;
+	if (vol_paths(instance_id, &p, err) || ensure_init(err))
+		return -1;
+	struct stat st;
+	if (stat(p.image, &st)) {
+		if (errno == ENOENT && vol_mode == VOL_DIR)
+			return 0; /* a plain directory: nothing to attach */
+		return ct_fail(err, 404, "instance %s has no volume image %s", instance_id,
+			       p.image);
+	}
+	char source[MOUNTS_DEV_MAX], dev[MOUNTS_DEV_MAX];
+	int mounted = mounts_find(p.mount_point, source, NULL, err);
+	if (mounted < 0 || attach_and_mount(&p, dev, err))
+		return -1;
+	if (!mounted)
+		log_info("volume of instance %s mounted again from %s at %s", instance_id, dev,
+			 p.mount_point);
+	return 0;
+}
+
 static _Thread_local unsigned long long du_bytes;
 
 static int du_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)

@@ -47,6 +47,10 @@ int volume_image_path(const char *instance_id, char *out, struct ct_error *err);
 
 /* Create, format and mount (or finish doing so) a volume of size_gb GiB. */
 int volume_create(const char *instance_id, int size_gb, struct ct_error *err);
+/* Mount an existing volume again (a reboot dropped its loop device and mount);
+ * 0 when it is mounted already or is a plain directory, 404 when the image is
+ * gone. Never makes a new, empty volume. */
+int volume_attach(const char *instance_id, struct ct_error *err);
 /* Used and total space; 404 when the instance has no volume mounted. */
 int volume_stats(const char *instance_id, struct volume_stats *out, struct ct_error *err);
 /* Grow to new_size_gb GiB: XFS online; ext4 unmounts, checks, resizes and

@@ -56,11 +56,37 @@ const char *db_path(void)
 	return database_path;
 }
 
+/* A database another process holds locked past the busy timeout, a full disk
+ * or storage that cannot be read or written is the service being unavailable
+ * for now, not a fault of ctrove's: Trove's 503, with the reason, so that a
+ * client retries and an operator knows where to look. Everything else is 500. */
+static int fail_with_code(struct ct_error *err, int code)
+{
+	switch (code & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return ct_fail(err, 503,
+			       "The control-plane database is locked by another process; try "
+			       "again later.");
+	case SQLITE_FULL:
+		return ct_fail(err, 503,
+			       "The control-plane database has no space left on its disk; try "
+			       "again later.");
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+		return ct_fail(err, 503,
+			       "The control-plane database cannot be read or written; try again "
+			       "later.");
+	default: return ct_fail(err, 500, "control-plane database error");
+	}
+}
+
 int db_fail(struct ct_error *err, const char *what)
 {
 	sqlite3 *db = thread_conn ? thread_conn->db : NULL;
 	log_error("%s: %s", what, db ? sqlite3_errmsg(db) : "no connection");
-	return ct_fail(err, 500, "control-plane database error");
+	return fail_with_code(err, db ? sqlite3_extended_errcode(db) : SQLITE_ERROR);
 }
 
 static struct db_conn *open_conn(struct ct_error *err)
@@ -82,7 +108,7 @@ static struct db_conn *open_conn(struct ct_error *err)
 			  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		sqlite3_close(c->db);
 		free(c);
-		ct_fail(err, 500, "control-plane database error");
+		fail_with_code(err, rc);
 		return NULL;
 	}
 	sqlite3_busy_timeout(c->db, 10000);
@@ -93,9 +119,10 @@ static struct db_conn *open_conn(struct ct_error *err)
 			 NULL, NULL, &msg) != SQLITE_OK) {
 		log_error("cannot set up %s: %s", database_path, msg ? msg : "?");
 		sqlite3_free(msg);
+		int code = sqlite3_extended_errcode(c->db);
 		sqlite3_close(c->db);
 		free(c);
-		ct_fail(err, 500, "control-plane database error");
+		fail_with_code(err, code);
 		return NULL;
 	}
 	pthread_mutex_lock(&conns_lock);
@@ -183,19 +210,32 @@ int db_exec(const char *sql, struct ct_error *err)
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		log_error("exec failed: %s", msg ? msg : "?");
 		sqlite3_free(msg);
-		return ct_fail(err, 500, "control-plane database error");
+		return fail_with_code(err, sqlite3_extended_errcode(db));
 	}
 	return 0;
 }
 
 int db_begin(struct ct_error *err)
 {
+	/* A transaction some failed caller left open would hold the write lock
+	 * for good and stop every other writer: ended here, loudly. */
+	if (thread_conn && thread_generation == generation &&
+	    !sqlite3_get_autocommit(thread_conn->db)) {
+		log_error("a transaction was left open on this thread: rolled back");
+		db_rollback();
+	}
 	return db_exec("BEGIN IMMEDIATE", err);
 }
 
 int db_commit(struct ct_error *err)
 {
-	return db_exec("COMMIT", err);
+	/* A COMMIT that fails (disk full, I/O error) may leave the transaction
+	 * open, holding the write lock: nothing of it is written, so say so. */
+	if (db_exec("COMMIT", err)) {
+		db_rollback();
+		return -1;
+	}
+	return 0;
 }
 
 void db_rollback(void)

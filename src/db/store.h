@@ -38,7 +38,10 @@ void db_rollback(void);
 
 /* Step a statement that returns no row; -1 (500) on failure. */
 int db_step_done(sqlite3_stmt *stmt, struct ct_error *err);
-/* Fail with 500 and log the SQLite message. Returns -1. */
+/* Fail and log the SQLite message: 503 (with the reason) when the database is
+ * locked past the busy timeout, its disk is full or it cannot be read or
+ * written; 500 for anything else. Every -1 of this header carries that status.
+ * Returns -1. */
 int db_fail(struct ct_error *err, const char *what);
 
 /* Reads the current row of a statement into one element of a row array. */
