@@ -77,13 +77,14 @@ class Hostile:
 
     # -- one request -------------------------------------------------------
     def send(self, kind, method, path, body=None, raw_body=None, token="intruder",
-             victim=False, headers=None, allow_501=True):
+             victim=False, headers=None, allow_501=True, allow_reset=False):
         """A well-framed hostile request. victim: it names the soak tenant's
         project or resources, so only a 4xx is right."""
         tok = self.cloud.token(token) if token in ("intruder", "admin", "soak") else token
         expect = CLIENT_ERRORS if victim else CLIENT_ERRORS + tuple(range(200, 300))
         return self.tally.call(kind, method, path, body=body, raw_body=raw_body, token=tok,
-                               expect=expect, headers=headers, allow_501=allow_501)
+                               expect=expect, headers=headers, allow_501=allow_501,
+                               allow_reset=allow_reset)
 
     def raw(self, kind, text, expect=CLIENT_ERRORS, allow_close=False):
         data = text if isinstance(text, bytes) else text.encode()
@@ -179,10 +180,18 @@ class Hostile:
                              "Connection: close\r\n\r\n"),
             lambda: self.raw("hostile huge", f"GET {base}/flavors HTTP/1.1\r\n{host}"
                              + "".join(f"X-H{i}: {i}\r\n" for i in range(600))
-                             + "Connection: close\r\n\r\n"),
+                             + "Connection: close\r\n\r\n", allow_close=True),
             lambda: self.send("hostile huge", "POST", f"{base}/configurations",
                               raw_body=b'{"configuration": {"name": "' + b"x" * 200000 + b'"}}'),
-            lambda: self.send("hostile huge", "GET", f"{base}/instances?" + "limit=1&" * 2000),
+            lambda: self.send("hostile huge", "GET", f"{base}/instances?" + "limit=1&" * 100),
+            # libmicrohttpd 0.9.75 keeps every query argument and header in the
+            # connection's 16 KiB pool (server.c): past about 130 of them, or a
+            # head over 15 KiB, it closes without an answer (its 431 page no
+            # longer fits) — a known limit, not a ctrove answer to judge.
+            lambda: self.send("hostile huge", "GET", f"{base}/instances?" + "limit=1&" * 400,
+                              allow_reset=True),
+            lambda: self.send("hostile huge", "GET", f"{base}/instances?" + "limit=1&" * 4000,
+                              allow_reset=True),
             # bad UTF-8 and control bytes
             lambda: self.send("hostile utf8", "GET", f"{base}/instances/%FF%FE%00"),
             lambda: self.raw("hostile utf8", b"GET /v1.0/" + own.encode() +
@@ -202,7 +211,8 @@ class Hostile:
             lambda: self.raw("hostile method", f"TRACE {base}/instances HTTP/1.1\r\n{host}"
                              f"X-Auth-Token: {tok}\r\nConnection: close\r\n\r\n",
                              expect=CLIENT_ERRORS + (501,)),
-            lambda: self.raw("hostile method", "GARBAGE\r\n\r\n"),
+            # (a head that is not HTTP may be closed without an answer)
+            lambda: self.raw("hostile method", "GARBAGE\r\n\r\n", allow_close=True),
             lambda: self.raw("hostile method", f"GET {base}/flavors HTTP/9.9\r\n{host}\r\n",
                              expect=CLIENT_ERRORS + (505,)),
             # path traversal

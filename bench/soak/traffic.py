@@ -72,6 +72,20 @@ class Soak:
         return self.tally.call(kind, method, f"/v1.0/{self.cloud.project(user)}{path}", body,
                                token=self.cloud.token(user), expect=expect, **kw)
 
+    def change(self, kind, method, path, body=None, expect=(202,)):
+        """A change to an instance, retried while Trove answers that the
+        instance is busy with its own task (client.BUSY); a stuck task
+        becomes a failure after OP_TIMEOUT."""
+        end = time.monotonic() + OP_TIMEOUT
+        while True:
+            ans = self.api(kind, method, path, body, expect=expect, busy_ok=True)
+            if not ans.busy:
+                return ans
+            if time.monotonic() > end:
+                self.tally.note_failure("stuck", f"{kind} {path}: busy for {OP_TIMEOUT:.0f} s")
+                return ans
+            time.sleep(0.5)
+
     def wait(self, what, probe, timeout):
         """probe() -> True when done, None to keep waiting; a failure when the
         time is up (a stuck operation)."""
@@ -188,7 +202,7 @@ class Soak:
         db = f"soak_{rng.randrange(1 << 30):x}"
         user = f"u{rng.randrange(1 << 30):x}"
         base = f"/instances/{iid}"
-        if not self.api("database create", "POST", f"{base}/databases",
+        if not self.change("database create", "POST", f"{base}/databases",
                         {"databases": [{"name": db}]}, expect=(202,)).ok:
             return
         if not self.wait(f"database {db} on {iid} to be listed",
@@ -196,7 +210,7 @@ class Soak:
                          OP_TIMEOUT):
             return
         self.fleet.done("database create")
-        if not self.api("user create", "POST", f"{base}/users", {"users": [{
+        if not self.change("user create", "POST", f"{base}/users", {"users": [{
                 "name": user, "password": "S0ak-" + db, "databases": [{"name": db}]}]},
                 expect=(202,)).ok:
             return
@@ -206,9 +220,9 @@ class Soak:
             return
         self.fleet.done("user create")
         self.api("user access", "GET", f"{base}/users/{user}/databases")
-        if self.api("user delete", "DELETE", f"{base}/users/{user}", expect=(202,)).ok:
+        if self.change("user delete", "DELETE", f"{base}/users/{user}").ok:
             self.fleet.done("user delete")
-        if self.api("database delete", "DELETE", f"{base}/databases/{db}", expect=(202,)).ok:
+        if self.change("database delete", "DELETE", f"{base}/databases/{db}").ok:
             if self.wait(f"database {db} on {iid} to go",
                          lambda: True if db not in (self.listed(iid, "databases", db) or {db})
                          else None, OP_TIMEOUT):
@@ -226,7 +240,8 @@ class Soak:
             iid, datastore = got
             try:
                 if rng.random() < 0.3:
-                    if self.api("root enable", "POST", f"/instances/{iid}/root").ok:
+                    if self.change("root enable", "POST", f"/instances/{iid}/root",
+                                   expect=(200,)).ok:
                         self.fleet.done("root enable")
                     self.api("root show", "GET", f"/instances/{iid}/root")
                 else:
@@ -237,9 +252,13 @@ class Soak:
 
     def group_round(self, iid, datastore):
         group = self.groups[datastore]
-        for step, value in (("configuration attach", group), ("configuration detach", None)):
-            if not self.api(step, "PUT", f"/instances/{iid}",
-                            {"instance": {"configuration": value}}, expect=(202,)).ok:
+        steps = [("configuration attach", group), ("configuration detach", None)]
+        shown = self.api("instance show", "GET", f"/instances/{iid}")
+        if shown.ok and shown.body["instance"].get("configuration"):
+            steps = steps[1:]  # a round cut short left it attached
+        for step, value in steps:
+            if not self.change(step, "PUT", f"/instances/{iid}",
+                               {"instance": {"configuration": value}}).ok:
                 return
             if not self.wait(f"{step} on {iid} to finish",
                              lambda: self.attached(iid, value), OP_TIMEOUT):
@@ -284,8 +303,8 @@ class Soak:
             time.sleep(5)
 
     def backup_round(self, iid):
-        ans = self.api("backup create", "POST", "/backups", {"backup": {
-            "name": self.fleet.next_name("b"), "instance": iid}}, expect=(202,))
+        ans = self.change("backup create", "POST", "/backups", {"backup": {
+            "name": self.fleet.next_name("b"), "instance": iid}})
         if not ans.ok:
             return
         bid = ans.body["backup"]["id"]
