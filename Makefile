@@ -2,7 +2,8 @@
 #   make run     build and run ctrove on its embedded defaults (foreground)
 #   make check   build with sanitizers and run every test
 # Other targets: build, fuzz (FUZZ_SECONDS=600), bench (ctrove beside Trove 18), bench-api,
-# bench-rpc, bench-provision, bench-backup, clean.
+# bench-rpc, bench-provision, bench-backup, soak (SOAK_SECONDS=600: mixed traffic and
+# hostile requests on 20 instances; RSS flat, no stuck status, no server error), clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -108,3 +109,14 @@ format:
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+
+# The soak (bench/README.md): SOAK_SECONDS (600) of mixed API traffic, creates,
+# deletes, database, user, root, configuration and backup operations on 20
+# instances, with the fuzz corpus's and other hostile requests from a second
+# tenant, against the ASan build (SOAK_BIN= for another); fails on any 5xx,
+# reset, timeout or unexpected status, a growing RSS, a stuck status, a
+# sanitizer report or an unclean exit.
+.PHONY: soak
+soak: deps-check $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	scripts/soak.sh $(ASAN_BUILD)/src/ctrove

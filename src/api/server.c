@@ -348,7 +348,12 @@ int api_server_start(struct ct_error *err)
 		https_free(&tls);
 		return -1;
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	/* poll(), not epoll: libmicrohttpd 0.9.75's edge-triggered epoll stops
+	 * reading after a short read, so a partial request whose FIN came in the
+	 * same segment was never seen closed and held its connection for the
+	 * whole connection timeout (a client could fill the server that way with
+	 * no state of its own; found by `make soak`). poll() is level-triggered. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
