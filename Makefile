@@ -99,6 +99,11 @@ bench-backup: build
 .PHONY: bench-metrics
 bench-metrics: build
 	bench/metrics/run.sh $(BUILD)/src/ctrove
+# N instances on one machine alone (also a part of bench; issue 18):
+# make bench-density BENCH_DENSITY_N=100 BUILD=build-bench
+.PHONY: bench-density
+bench-density: build
+	bench/density/run.sh $(BUILD)/src/ctrove
 # Replicas and automatic failover alone (also a part of bench).
 .PHONY: bench-failover
 bench-failover: build

@@ -3,7 +3,7 @@
 installs what is missing and cleans up whatever happens). Runs the parts,
 prints one report and writes it as one JSON file under bench/results/.
 
-parts (BENCH_PARTS, default "api provision backup metrics failover pitr"):
+parts (BENCH_PARTS, default "api provision backup metrics failover pitr density"):
   api        ctrove's API beside Python Trove 18's (bench/compare/bench.py),
              and the memory of both control planes, idle and after the load
   provision  create->ACTIVE and delete with the local driver beside the floor,
@@ -18,6 +18,10 @@ parts (BENCH_PARTS, default "api provision backup metrics failover pitr"):
   pitr       point-in-time recovery: recovery point under a steady write load, and
              restore to a time beside restoring the base alone (bench/pitr/bench.py;
              BENCH_PITR_MB / BENCH_PITR_WRITE_S for the issue's 1 GiB + 10 min)
+  density    N instances on one machine (BENCH_DENSITY_N, 10; the issue's 100): all
+             ACTIVE at once, PSS and idle CPU per instance, control plane RSS and
+             GET /instances p99 with them running, nothing left after
+             (bench/density/bench.py)
 
 No assertion on speed: the targets of issue #6 are reported met / not met.
 """
@@ -54,6 +58,7 @@ backup = load("backup_bench", HERE / "backup/bench.py")
 failover = load("failover_bench", HERE / "failover/bench.py")
 metrics_bench = load("metrics_bench", HERE / "metrics/bench.py")
 pitr_bench = load("pitr_bench", HERE / "pitr/bench.py")
+density_bench = load("density_bench", HERE / "density/bench.py")
 
 
 def machine():
@@ -272,8 +277,12 @@ def print_report(result):
     if result.get("pitr"):
         print()
         pitr_bench.print_pitr(result["pitr"])
+    if result.get("density"):
+        print()
+        density_bench.print_density(result["density"])
     print()
-    print("== targets (issue #6; backup: issue 12; failover: issue 15; pitr: issue 16)")
+    print("== targets (issue #6; backup: issue 12; failover: issue 15; pitr: issue 16; "
+          "density: issue 18)")
     for t in result["targets"]:
         mark = {True: "met    ", False: "NOT MET", None: "n/a    "}[t["met"]]
         print(f"  {mark}  {t['target']}: {t['figure']}")
@@ -299,11 +308,12 @@ def main():
     t0 = time.monotonic()
     work = Path(args.work)
     ledger = Ledger(work)
-    parts = os.environ.get("BENCH_PARTS", "api provision backup metrics failover pitr").split()
+    parts = os.environ.get("BENCH_PARTS",
+                           "api provision backup metrics failover pitr density").split()
     for p in parts:
-        if p not in ("api", "provision", "backup", "metrics", "failover", "pitr"):
+        if p not in ("api", "provision", "backup", "metrics", "failover", "pitr", "density"):
             raise SystemExit(f"BENCH_PARTS: unknown part {p} (api, provision, backup, metrics, "
-                             f"failover, pitr)")
+                             f"failover, pitr, density)")
     git = subprocess.run(["git", "-C", str(TOP), "describe", "--always", "--dirty"],
                          capture_output=True, text=True, timeout=30).stdout.strip()
     result = {
@@ -360,6 +370,12 @@ def main():
         if "pitr" in parts:
             log("== part pitr: point-in-time recovery (issue 16)")
             result["pitr"] = pitr_bench.run_pitr(args.ctrove, work, ledger)
+        if "density" in parts:
+            log("== part density: N instances on one machine (issue 18)")
+            result["density"] = density_bench.run_density(args.ctrove, work, ledger)
+            result["skipped"]["trove"].append(
+                "density: Trove 18 cannot run instances here (no Nova); its control plane's "
+                "RSS and GET /instances (N=100 seeded rows) from ../shared/peer/RESULTS.md")
         result["elapsed_s"] = round(time.monotonic() - t0, 1)
         result["targets"] = targets(result)
         if result.get("backup"):
@@ -371,6 +387,9 @@ def main():
         if result.get("pitr"):
             result["targets"] += [{"target": n, "met": ok, "figure": fig}
                                   for n, ok, fig in pitr_bench.targets(result["pitr"])]
+        if result.get("density"):
+            result["targets"] += [{"target": n, "met": ok, "figure": fig}
+                                  for n, ok, fig in density_bench.targets(result["density"])]
         print_report(result)
         results = Path(args.results)
         results.mkdir(parents=True, exist_ok=True)

@@ -5,13 +5,13 @@
 # (SIGKILL after 90 s) and its cleanup ledger replayed. See bench/README.md.
 #
 # usage: bench/run.sh [path/to/ctrove]
-# env:   BENCH_PARTS="api provision backup failover" (also: metrics) and the knobs of
+# env:   BENCH_PARTS="api provision backup failover density" (also: metrics) and the knobs of
 #        bench/README.md
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 CTROVE=$(realpath "${1:-$top/build/src/ctrove}")
 [ -x "$CTROVE" ] || { echo "no ctrove binary at $CTROVE (make build)" >&2; exit 1; }
-PARTS=${BENCH_PARTS:-api provision backup failover}
+PARTS=${BENCH_PARTS:-api provision backup failover density}
 started=$(date +%s)
 
 # --- what the run needs ------------------------------------------------------
@@ -24,6 +24,9 @@ case " $PARTS " in *" provision "*)
 esac
 case " $PARTS " in *" backup "* | *" pitr "*)
 	PKGS="$PKGS zstd mariadb-backup postgresql-15 xfsprogs" ;;
+esac
+case " $PARTS " in *" density "*)
+	PKGS="$PKGS mariadb-server postgresql-15 xfsprogs" ;;
 esac
 case " $PARTS " in *" failover "*)
 	PKGS="$PKGS zstd mariadb-backup mariadb-client postgresql-15 postgresql-client-15 xfsprogs" ;;
