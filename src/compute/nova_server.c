@@ -69,6 +69,26 @@ static json_t *boot_body(const struct nova_boot *b)
 	return json_pack("{s:o}", "server", server);
 }
 
+/* No answer to the POST: Nova may still have taken it (a loaded nova-api
+ * answers after the client gave up). The server, once it shows up under its
+ * name, is this build's; otherwise the first error stands. */
+static int adopt_late_server(const char *id, char out[NOVA_ID_MAX], struct ct_error *err)
+{
+	struct ct_error first = *err;
+	double deadline = nova_now() + (double)cfg_int(CFG_SC_TIMEOUT);
+	for (int attempt = 0; nova_now() < deadline; attempt++) {
+		char status[32];
+		struct ct_error ignored = {0};
+		if (nova_server_find(id, out, status, &ignored) == 1) {
+			log_warning("Nova took the server create after all: %s", out);
+			return 0;
+		}
+		nova_poll_sleep(attempt + 10);
+	}
+	*err = first;
+	return -1;
+}
+
 int nova_server_ensure(const struct nova_boot *b, char out[NOVA_ID_MAX], struct ct_error *err)
 {
 	char status[32];
@@ -81,6 +101,8 @@ int nova_server_ensure(const struct nova_boot *b, char out[NOVA_ID_MAX], struct 
 				  NULL, &reply, err)
 		      : ct_fail(err, 500, "out of memory");
 	json_decref(body);
+	if (rc && (err->status == 502 || err->status == 504))
+		return adopt_late_server(b->spec->id, out, err);
 	if (rc)
 		return -1;
 	const char *sid = json_string_value(json_object_get(json_object_get(reply, "server"), "id"));

@@ -88,7 +88,8 @@ static char *guest_conf(const struct compute_spec *s, bool tls, struct ct_error 
 	if (tls)
 		text_buffer_puts(&b, "\n[oslo_messaging_rabbit]\nssl = true\nssl_ca_file = " GUEST_DIR
 				     "/bus-ca.pem\n");
-	char *text = text_buffer_take(&b, NULL);
+	size_t len;
+	char *text = text_buffer_take(&b, &len);
 	if (!text)
 		ct_fail(err, 500, "out of memory");
 	return text;

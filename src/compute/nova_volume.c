@@ -171,9 +171,19 @@ int nova_volume_delete(const char *id, struct ct_error *err)
 	char path[128];
 	snprintf(path, sizeof path, "/volumes/%s", vid);
 	static const long ok[] = {202, 204, 404, 0};
-	if (nova_call("volumev3", "DELETE", path, NULL, "deleting a volume", ok, NULL, NULL, err))
-		return -1;
 	double deadline = nova_now() + (double)cfg_int(CFG_VOLUME_TIME_OUT);
+	/* 400: its detachment is still being recorded (reserved, detaching). */
+	for (int attempt = 0;; attempt++) {
+		struct ct_error refused = {0};
+		if (!nova_call("volumev3", "DELETE", path, NULL, "deleting a volume", ok, NULL, NULL,
+			       &refused))
+			break;
+		if (refused.status != 400 || nova_now() > deadline) {
+			*err = refused;
+			return -1;
+		}
+		nova_poll_sleep(attempt + 10);
+	}
 	for (int attempt = 0;; attempt++) {
 		char status[32];
 		long size;
