@@ -136,7 +136,7 @@ def cloud_conf(user, res, extra=""):
             f"nova_keypair = {res.keypair}\n"
             "use_nova_server_config_drive = true\n"
             f"cinder_volume_type = {res.volume_type}\n"
-            "usage_timeout = 120\n"
+            "usage_timeout = 600\n"  # the host agent initialises MariaDB; a loaded machine
             "report_interval = 2\n"
             + user.conf() + extra)
 

@@ -151,7 +151,9 @@ def test_instance_on_nova_from_create_to_delete(nova_cloud, openstack, service_u
     assert first == "#cloud-config"
     paths = {f["path"]: f for f in document["write_files"]}
     assert paths["/etc/ctrove/guest.conf"]["permissions"] == "0600"
-    prefix = cloud.local / "vm"
+    # Under instances/ so that the harness's guest_logs() shows (and checks)
+    # the agent's log as it does the local driver's.
+    prefix = cloud.local / "instances" / "vm"
     prefix.mkdir()
     written = write_guest_files(document, prefix)
     guest_conf = written["/etc/ctrove/guest.conf"].read_text()
@@ -164,9 +166,9 @@ def test_instance_on_nova_from_create_to_delete(nova_cloud, openstack, service_u
     status, _, body = cloud.api("GET", f"/instances/{iid}")
     assert status == 200 and body["instance"]["status"] == "BUILD"
     overlay = host_overlay(prefix, cloud.run_root / "g1", f"127.{77}.0.{1 + free_port() % 250}",
-                           free_port(), cache_dir=str(cloud.local / "templates"))
+                           free_port())
     cloud.agents.append(start_host_agent(prefix, overlay))
-    inst = cloud.wait_status("nova-i1", "ACTIVE", operating="HEALTHY", timeout=180)
+    inst = cloud.wait_status("nova-i1", "ACTIVE", operating="HEALTHY", timeout=600)
     detail = cloud.api("GET", f"/instances/{iid}")[2]["instance"]
     assert address in [a["address"] for a in detail.get("addresses", [])] or \
         detail.get("ip") == [address], detail
