@@ -16,8 +16,8 @@
 #include "api/handlers.h"
 #include "api/instance_configuration.h"
 #include "api/instance_failover.h"
-#include "api/instance_replication.h"
 #include "api/instance_pitr.h"
+#include "api/instance_replication.h"
 #include "api/instance_request.h"
 #include "api/instance_restore.h"
 #include "common/config.h"
@@ -251,8 +251,8 @@ API_HANDLER(instances_create)
 		v.packages, "volume_size", (json_int_t)r.volume_size, "backup_id",
 		backup_id[0] ? backup_id : NULL, "availability_zone", r.availability_zone,
 		"root_password", "nics", r.nics, "overrides", "slave_of_id", "cluster_config",
-		"volume_type", r.volume_type, "modules", "locality", r.locality, "access", access, "ds_version",
-		v.version);
+		"volume_type", r.volume_type, "modules", "locality", r.locality, "access", access,
+		"ds_version", v.version);
 	if (args && overrides)
 		json_object_set(args, "overrides", overrides);
 	if (args && point_in_time)
