@@ -3,7 +3,7 @@
 installs what is missing and cleans up whatever happens). Runs the parts,
 prints one report and writes it as one JSON file under bench/results/.
 
-parts (BENCH_PARTS, default "api provision backup metrics failover pitr"):
+parts (BENCH_PARTS, default "api provision backup metrics failover pitr openstack"):
   api        ctrove's API beside Python Trove 18's (bench/compare/bench.py),
              and the memory of both control planes, idle and after the load
   provision  create->ACTIVE and delete with the local driver beside the floor,
@@ -18,6 +18,8 @@ parts (BENCH_PARTS, default "api provision backup metrics failover pitr"):
   pitr       point-in-time recovery: recovery point under a steady write load, and
              restore to a time beside restoring the base alone (bench/pitr/bench.py;
              BENCH_PITR_MB / BENCH_PITR_WRITE_S for the issue's 1 GiB + 10 min)
+  openstack  create->ACTIVE with compute_driver = nova beside the local driver
+             (bench/openstack/bench.py; skipped, saying why, without CTROVE_OS_STATE)
 
 No assertion on speed: the targets of issue #6 are reported met / not met.
 """
@@ -53,6 +55,7 @@ pyguest = load("trove_guestagent", HERE / "provision/trove_guestagent.py")
 backup = load("backup_bench", HERE / "backup/bench.py")
 failover = load("failover_bench", HERE / "failover/bench.py")
 metrics_bench = load("metrics_bench", HERE / "metrics/bench.py")
+openstack_bench = load("openstack_bench", HERE / "openstack/bench.py")
 pitr_bench = load("pitr_bench", HERE / "pitr/bench.py")
 
 
@@ -266,6 +269,10 @@ def print_report(result):
     if result.get("backup"):
         print()
         backup.print_backup(result["backup"])
+    if result.get("openstack"):
+        print()
+        print("== the cloud path (compute_driver = nova; bench/openstack)")
+        openstack_bench.print_openstack(result["openstack"])
     if result.get("failover"):
         print()
         failover.print_failover(result["failover"])
@@ -299,11 +306,12 @@ def main():
     t0 = time.monotonic()
     work = Path(args.work)
     ledger = Ledger(work)
-    parts = os.environ.get("BENCH_PARTS", "api provision backup metrics failover pitr").split()
+    parts = os.environ.get("BENCH_PARTS",
+                           "api provision backup metrics failover pitr openstack").split()
     for p in parts:
-        if p not in ("api", "provision", "backup", "metrics", "failover", "pitr"):
+        if p not in ("api", "provision", "backup", "metrics", "failover", "pitr", "openstack"):
             raise SystemExit(f"BENCH_PARTS: unknown part {p} (api, provision, backup, metrics, "
-                             f"failover, pitr)")
+                             f"failover, pitr, openstack)")
     git = subprocess.run(["git", "-C", str(TOP), "describe", "--always", "--dirty"],
                          capture_output=True, text=True, timeout=30).stdout.strip()
     result = {
@@ -360,6 +368,9 @@ def main():
         if "pitr" in parts:
             log("== part pitr: point-in-time recovery (issue 16)")
             result["pitr"] = pitr_bench.run_pitr(args.ctrove, work, ledger)
+        if "openstack" in parts:
+            log("== part openstack: create->ACTIVE with compute_driver = nova (issue 19)")
+            result["openstack"] = openstack_bench.run_openstack(args.ctrove, work, ledger)
         result["elapsed_s"] = round(time.monotonic() - t0, 1)
         result["targets"] = targets(result)
         if result.get("backup"):
