@@ -3,7 +3,7 @@
 installs what is missing and cleans up whatever happens). Runs the parts,
 prints one report and writes it as one JSON file under bench/results/.
 
-parts (BENCH_PARTS, default "api provision backup metrics failover pitr density"):
+parts (BENCH_PARTS, default "api provision backup metrics failover pitr density openstack"):
   api        ctrove's API beside Python Trove 18's (bench/compare/bench.py),
              and the memory of both control planes, idle and after the load
   provision  create->ACTIVE and delete with the local driver beside the floor,
@@ -22,6 +22,8 @@ parts (BENCH_PARTS, default "api provision backup metrics failover pitr density"
              ACTIVE at once, PSS and idle CPU per instance, control plane RSS and
              GET /instances p99 with them running, nothing left after
              (bench/density/bench.py)
+  openstack  create->ACTIVE with compute_driver = nova beside the local driver
+             (bench/openstack/bench.py; skipped, saying why, without CTROVE_OS_STATE)
 
 No assertion on speed: the targets of issue #6 are reported met / not met.
 """
@@ -57,6 +59,7 @@ pyguest = load("trove_guestagent", HERE / "provision/trove_guestagent.py")
 backup = load("backup_bench", HERE / "backup/bench.py")
 failover = load("failover_bench", HERE / "failover/bench.py")
 metrics_bench = load("metrics_bench", HERE / "metrics/bench.py")
+openstack_bench = load("openstack_bench", HERE / "openstack/bench.py")
 pitr_bench = load("pitr_bench", HERE / "pitr/bench.py")
 density_bench = load("density_bench", HERE / "density/bench.py")
 
@@ -271,6 +274,10 @@ def print_report(result):
     if result.get("backup"):
         print()
         backup.print_backup(result["backup"])
+    if result.get("openstack"):
+        print()
+        print("== the cloud path (compute_driver = nova; bench/openstack)")
+        openstack_bench.print_openstack(result["openstack"])
     if result.get("failover"):
         print()
         failover.print_failover(result["failover"])
@@ -309,11 +316,12 @@ def main():
     work = Path(args.work)
     ledger = Ledger(work)
     parts = os.environ.get("BENCH_PARTS",
-                           "api provision backup metrics failover pitr density").split()
+                           "api provision backup metrics failover pitr density openstack").split()
     for p in parts:
-        if p not in ("api", "provision", "backup", "metrics", "failover", "pitr", "density"):
+        if p not in ("api", "provision", "backup", "metrics", "failover", "pitr", "density",
+                     "openstack"):
             raise SystemExit(f"BENCH_PARTS: unknown part {p} (api, provision, backup, metrics, "
-                             f"failover, pitr, density)")
+                             f"failover, pitr, density, openstack)")
     git = subprocess.run(["git", "-C", str(TOP), "describe", "--always", "--dirty"],
                          capture_output=True, text=True, timeout=30).stdout.strip()
     result = {
@@ -376,6 +384,9 @@ def main():
             result["skipped"]["trove"].append(
                 "density: Trove 18 cannot run instances here (no Nova); its control plane's "
                 "RSS and GET /instances (N=100 seeded rows) from ../shared/peer/RESULTS.md")
+        if "openstack" in parts:
+            log("== part openstack: create->ACTIVE with compute_driver = nova (issue 19)")
+            result["openstack"] = openstack_bench.run_openstack(args.ctrove, work, ledger)
         result["elapsed_s"] = round(time.monotonic() - t0, 1)
         result["targets"] = targets(result)
         if result.get("backup"):

@@ -5,13 +5,13 @@
 # (SIGKILL after 90 s) and its cleanup ledger replayed. See bench/README.md.
 #
 # usage: bench/run.sh [path/to/ctrove]
-# env:   BENCH_PARTS="api provision backup failover density" (also: metrics) and the knobs of
+# env:   BENCH_PARTS="api provision backup failover density openstack" (also: metrics) and the knobs of
 #        bench/README.md
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 CTROVE=$(realpath "${1:-$top/build/src/ctrove}")
 [ -x "$CTROVE" ] || { echo "no ctrove binary at $CTROVE (make build)" >&2; exit 1; }
-PARTS=${BENCH_PARTS:-api provision backup failover density}
+PARTS=${BENCH_PARTS:-api provision backup failover density openstack}
 started=$(date +%s)
 
 # --- what the run needs ------------------------------------------------------

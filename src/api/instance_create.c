@@ -275,8 +275,8 @@ API_HANDLER(instances_create)
 		v.packages, "volume_size", (json_int_t)r.volume_size, "backup_id",
 		backup_id[0] ? backup_id : NULL, "availability_zone", r.availability_zone,
 		"root_password", "nics", r.nics, "overrides", "slave_of_id", "cluster_config",
-		"volume_type", r.volume_type, "modules", "locality", r.locality, "access", access, "ds_version",
-		v.version);
+		"volume_type", r.volume_type, "modules", "locality", r.locality, "access", access,
+		"ds_version", v.version);
 	if (args && overrides)
 		json_object_set(args, "overrides", overrides);
 	if (args && point_in_time)

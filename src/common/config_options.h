@@ -237,7 +237,9 @@
 	  "TLS-terminating proxy); false = ctrove refuses to start there without cert_file.")      \
 	X(COMPUTE_DRIVER, "DEFAULT", "compute_driver", CFG_STR, "local",                           \
 	  "ctrove: what gives instances their machines: local (processes, loop volumes "           \
-	  "and nftables rules on this host); another value stops ctrove at start-up.")             \
+	  "and nftables rules on this host) or nova (Nova servers, Cinder volumes, Neutron "       \
+	  "ports and security groups: docs/openstack.md); another value stops ctrove at "          \
+	  "start-up.")                                                                             \
 	X(LOCAL_INSTANCES_DIR, "local", "instances_dir", CFG_STR, "",                              \
 	  "ctrove: directory holding one directory per instance of the local compute "             \
 	  "driver (its volume is mounted at <dir>/<id>/data); empty = <state_path>/"               \
@@ -270,20 +272,20 @@
 	  "ctrove: uids (first-last) of the per-instance OS users the local driver "               \
 	  "creates (ct-<id>, group of the same name); each instance's server runs as "             \
 	  "its own. Outside Debian's user (1000-60000) and subuid (100000-) ranges.")              \
-	/* The cloud path (issue 19: docs/openstack.md): Keystone service credentials and the   \
-	 * nova compute driver's Nova, Cinder, Neutron and Glance options. */                     \
-	X(SC_AUTH_URL, "service_credentials", "auth_url", CFG_STR, "https://0.0.0.0/identity/v3", \
-	  "Keystone v3 URL the control plane authenticates its service user at (the nova "        \
+	/* The cloud path (issue 19: docs/openstack.md): Keystone service credentials and the      \
+	 * nova compute driver's Nova, Cinder, Neutron and Glance options. */                      \
+	X(SC_AUTH_URL, "service_credentials", "auth_url", CFG_STR, "https://0.0.0.0/identity/v3",  \
+	  "Keystone v3 URL the control plane authenticates its service user at (the nova "         \
 	  "compute driver; its root or its /v3).")                                                 \
 	X(SC_USERNAME, "service_credentials", "username", CFG_STR, "",                             \
-	  "Service user that owns instances' servers, volumes, ports and security groups.")       \
+	  "Service user that owns instances' servers, volumes, ports and security groups.")        \
 	X(SC_PASSWORD, "service_credentials", "password", CFG_STR, "",                             \
-	  "That user's password (a secret: never logged).")                                       \
+	  "That user's password (a secret: never logged).")                                        \
 	X(SC_PROJECT_NAME, "service_credentials", "project_name", CFG_STR, "",                     \
-	  "Project the service user's token is scoped to (Trove's service project).")             \
+	  "Project the service user's token is scoped to (Trove's service project).")              \
 	X(SC_USER_DOMAIN_NAME, "service_credentials", "user_domain_name", CFG_STR, "Default",      \
 	  "Domain of username.")                                                                   \
-	X(SC_PROJECT_DOMAIN_NAME, "service_credentials", "project_domain_name", CFG_STR,          \
+	X(SC_PROJECT_DOMAIN_NAME, "service_credentials", "project_domain_name", CFG_STR,           \
 	  "Default", "Domain of project_name.")                                                    \
 	X(SC_REGION_NAME, "service_credentials", "region_name", CFG_STR, "RegionOne",              \
 	  "Region whose catalog endpoints are used.")                                              \
@@ -295,14 +297,14 @@
 	X(NOVA_KEYPAIR, "DEFAULT", "nova_keypair", CFG_STR, "",                                    \
 	  "Nova keypair injected into instances' servers; empty = none.")                          \
 	X(MANAGEMENT_NETWORKS, "DEFAULT", "management_networks", CFG_LIST, "",                     \
-	  "Neutron network ids the guest reaches the control plane on; one port each, after "     \
+	  "Neutron network ids the guest reaches the control plane on; one port each, after "      \
 	  "the user's nics.")                                                                      \
 	X(MANAGEMENT_SECURITY_GROUPS, "DEFAULT", "management_security_groups", CFG_LIST, "",       \
-	  "Security group ids of the management ports; empty = the instance's own group.")        \
+	  "Security group ids of the management ports; empty = the instance's own group.")         \
 	X(USE_NOVA_SERVER_CONFIG_DRIVE, "DEFAULT", "use_nova_server_config_drive", CFG_BOOL,       \
 	  "false", "Also give servers their user data on a config drive.")                         \
 	X(CINDER_VOLUME_TYPE, "DEFAULT", "cinder_volume_type", CFG_STR, "",                        \
-	  "Volume type of instances' volumes when the request names none; empty = Cinder's "      \
+	  "Volume type of instances' volumes when the request names none; empty = Cinder's "       \
 	  "default.")                                                                              \
 	X(BLOCK_DEVICE_MAPPING, "DEFAULT", "block_device_mapping", CFG_STR, "vdb",                 \
 	  "Device name of the volume in the server's block device mapping.")                       \
@@ -313,7 +315,7 @@
 	X(TROVE_SG_RULE_CIDR, "DEFAULT", "trove_security_group_rule_cidr", CFG_STR, "0.0.0.0/0",   \
 	  "CIDR of the database port's rule when an instance has no allowed_cidrs.")               \
 	X(VOLUME_TIME_OUT, "DEFAULT", "volume_time_out", CFG_INT, "60",                            \
-	  "Seconds a Cinder volume may take to become available, or to be extended.")             \
+	  "Seconds a Cinder volume may take to become available, or to be extended.")              \
 	X(SERVER_DELETE_TIME_OUT, "DEFAULT", "server_delete_time_out", CFG_INT, "60",              \
 	  "Seconds a deleted Nova server may take to disappear.")                                  \
 	X(RESIZE_TIME_OUT, "DEFAULT", "resize_time_out", CFG_INT, "900",                           \
@@ -335,7 +337,7 @@
 	X(BACKUP_TIMEOUT, "DEFAULT", "backup_timeout", CFG_INT, "86400",                           \
 	  "ctrove: seconds a backup may stay NEW or BUILDING without news from its guest "         \
 	  "before the taskmanager marks it FAILED.")                                               \
-	/* Backup schedules (issue 16, sched: docs/backups.md "Schedules and retention"). */     \
+	/* Backup schedules (issue 16, sched: docs/backups.md "Schedules and retention"). */       \
 	X(BACKUP_SCHEDULE_MINUTE_SECONDS, "DEFAULT", "backup_schedule_minute_seconds", CFG_INT,    \
 	  "60",                                                                                    \
 	  "ctrove, for tests only: real seconds one minute of a backup schedule's cron pattern "   \
@@ -419,22 +421,22 @@
 	  "(tests).")                                                                              \
 	X(SSL_INSTANCE_CERT_CHECK_INTERVAL, "ssl", "instance_cert_check_interval", CFG_INT,        \
 	  "3600", "ctrove: seconds between the taskmanager's checks for certificates to renew.")   \
-	/* Database logs and metrics (issue 14: docs/logs.md, docs/metrics.md). */                \
+	/* Database logs and metrics (issue 14: docs/logs.md, docs/metrics.md). */                 \
 	X(GUEST_LOG_CONTAINER, "DEFAULT", "guest_log_container_name", CFG_STR, "database_logs",    \
-	  "Container of the backup store that published database logs go to.")                   \
+	  "Container of the backup store that published database logs go to.")                     \
 	X(GUEST_LOG_LIMIT, "DEFAULT", "guest_log_limit", CFG_INT, "1000000",                       \
-	  "Largest part (bytes) a log is published in; parts end on whole lines.")                \
+	  "Largest part (bytes) a log is published in; parts end on whole lines.")                 \
 	X(MARIADB_LOG_EXPOSED, "mariadb", "guest_log_exposed_logs", CFG_LIST,                      \
 	  "general,slow_query,error",                                                              \
-	  "Logs a non-admin may list and act on ('all' = every one). ctrove: error added.")       \
+	  "Logs a non-admin may list and act on ('all' = every one). ctrove: error added.")        \
 	X(MARIADB_LONG_QUERY_MS, "mariadb", "guest_log_long_query_time", CFG_INT, "1000",          \
-	  "Milliseconds a statement takes to reach the slow_query log (long_query_time).")        \
+	  "Milliseconds a statement takes to reach the slow_query log (long_query_time).")         \
 	X(POSTGRESQL_LOG_EXPOSED, "postgresql", "guest_log_exposed_logs", CFG_LIST,                \
 	  "general,slow_query,error",                                                              \
-	  "Logs a non-admin may list and act on ('all' = every one). ctrove: slow_query and "     \
+	  "Logs a non-admin may list and act on ('all' = every one). ctrove: slow_query and "      \
 	  "error added.")                                                                          \
 	X(POSTGRESQL_LONG_QUERY_MS, "postgresql", "guest_log_long_query_time", CFG_INT, "1000",    \
-	  "ctrove: milliseconds a statement takes to reach the slow_query log "                   \
+	  "ctrove: milliseconds a statement takes to reach the slow_query log "                    \
 	  "(log_min_duration_statement; Trove's 0 applied to its general log).")
 
 #endif

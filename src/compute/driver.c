@@ -28,7 +28,8 @@ const struct compute_driver *compute_driver_current(struct ct_error *err)
 	const char *name = cfg_str(CFG_COMPUTE_DRIVER);
 	const struct compute_driver *d = compute_driver_find(name);
 	if (!d)
-		ct_fail(err, 500, "Unknown compute_driver '%.64s' (ctrove has: local, nova).", name);
+		ct_fail(err, 500, "Unknown compute_driver '%.64s' (ctrove has: local, nova).",
+			name);
 	return d;
 }
 

@@ -52,8 +52,7 @@ static const char *service_label(const char *service)
 }
 
 int nova_call(const char *service, const char *method, const char *path, const json_t *body,
-	      const char *what, const long *ok, long *status, json_t **reply,
-	      struct ct_error *err)
+	      const char *what, const long *ok, long *status, json_t **reply, struct ct_error *err)
 {
 	struct os_session *s = driver_session(err);
 	if (!s)
@@ -80,7 +79,10 @@ int nova_call(const char *service, const char *method, const char *path, const j
 		char msg[512];
 		os_reply_message(answer, msg, sizeof msg);
 		json_decref(answer);
-		int trove = got == 404 ? 404 : got == 409 ? 409 : got >= 400 && got < 500 ? 400 : 500;
+		int trove = got == 404		      ? 404
+			    : got == 409	      ? 409
+			    : got >= 400 && got < 500 ? 400
+						      : 500;
 		return ct_fail(err, trove, "%s: %s failed (HTTP %ld)%s%s", service_label(service),
 			       what, got, *msg ? ": " : ".", msg);
 	}
@@ -149,7 +151,7 @@ static int build(const struct compute_spec *s, struct compute_server *out, struc
 		return -1;
 	log_info("image %s", image);
 	const char *type = s->volume_type && *s->volume_type ? s->volume_type
-							    : cfg_str(CFG_CINDER_VOLUME_TYPE);
+							     : cfg_str(CFG_CINDER_VOLUME_TYPE);
 	if (nova_secgroup_ensure(s->id, hooks->port, s->allowed_cidrs, secgroup, err) ||
 	    nova_ports_ensure(s->id, s->nics, secgroup, &ports, err) ||
 	    nova_volume_ensure(s->id, s->volume_gb, type, volume, err))
@@ -255,7 +257,8 @@ static int nova_resize_volume(const char *id, long new_size_gb, struct ct_error 
 static int nova_init(struct ct_error *err)
 {
 	if (cfg_int(CFG_VOLUME_TIME_OUT) < 1 || cfg_int(CFG_SERVER_DELETE_TIME_OUT) < 1)
-		return ct_fail(err, 500, "volume_time_out and server_delete_time_out must be positive.");
+		return ct_fail(err, 500,
+			       "volume_time_out and server_delete_time_out must be positive.");
 	/* Credentials that do not work stop the taskmanager at start-up. */
 	struct os_session *s = driver_session(err);
 	if (!s)

@@ -59,9 +59,11 @@ static int tag_query(const char *tags, char *out, size_t len, struct ct_error *e
 		while (tn && t[tn - 1] == ' ')
 			tn--;
 		for (size_t i = 0; i < tn; i++)
-			if (!(t[i] == '-' || t[i] == '_' || t[i] == '.' || (t[i] >= '0' && t[i] <= '9') ||
-			      (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z')))
-				return ct_fail(err, 400, "Image tag '%.*s' is not valid.", (int)tn, t);
+			if (!(t[i] == '-' || t[i] == '_' || t[i] == '.' ||
+			      (t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'z') ||
+			      (t[i] >= 'A' && t[i] <= 'Z')))
+				return ct_fail(err, 400, "Image tag '%.*s' is not valid.", (int)tn,
+					       t);
 		if (tn) {
 			int w = snprintf(out + used, len - used, "%stag=%.*s", count ? "&" : "",
 					 (int)tn, t);
@@ -93,7 +95,8 @@ int nova_image_resolve(const char *image_id, const char *tags, char out[NOVA_ID_
 	if (!images)
 		return -1;
 	int rc = json_array_size(images)
-			 ? copy_id(json_string_value(json_object_get(json_array_get(images, 0), "id")),
+			 ? copy_id(json_string_value(
+					   json_object_get(json_array_get(images, 0), "id")),
 				   out, err)
 			 : ct_fail(err, 404, "No active image has the tags %s.", tags);
 	json_decref(images);

@@ -15,8 +15,8 @@
 #include "common/error.h"
 #include "compute/driver.h"
 
-#define NOVA_ID_MAX 64	 /* OpenStack resource ids are UUIDs */
-#define NOVA_NAME_MAX 128 /* trove-<instance id>, <prefix>-<instance id> */
+#define NOVA_ID_MAX    64  /* OpenStack resource ids are UUIDs */
+#define NOVA_NAME_MAX  128 /* trove-<instance id>, <prefix>-<instance id> */
 #define NOVA_PORTS_MAX 8
 
 /* One request through the driver's session. Statuses in ok (0-terminated;
@@ -24,15 +24,14 @@
  * what and OpenStack's own message, with Trove's status for it (404 stays
  * 404, 4xx → 400, the rest 500). *reply may be NULL (not wanted). */
 int nova_call(const char *service, const char *method, const char *path, const json_t *body,
-	      const char *what, const long *ok, long *status, json_t **reply,
-	      struct ct_error *err);
+	      const char *what, const long *ok, long *status, json_t **reply, struct ct_error *err);
 /* The same, GET, for a list under key: the array (a new reference) or NULL. */
 json_t *nova_list(const char *service, const char *path, const char *key, const char *what,
 		  struct ct_error *err);
 
 /* The names every resource of an instance is found by (Trove's). */
-void nova_resource_name(const char *id, char out[NOVA_NAME_MAX]);     /* trove-<id> */
-void nova_secgroup_name(const char *id, char out[NOVA_NAME_MAX]);     /* trove_sg-<id> */
+void nova_resource_name(const char *id, char out[NOVA_NAME_MAX]); /* trove-<id> */
+void nova_secgroup_name(const char *id, char out[NOVA_NAME_MAX]); /* trove_sg-<id> */
 /* Sleeps between polls: short first, then up to a second. */
 void nova_poll_sleep(int attempt);
 double nova_now(void);

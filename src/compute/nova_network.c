@@ -36,8 +36,8 @@ static int secgroup_find(const char *id, char out[NOVA_ID_MAX], struct ct_error 
 	char name[NOVA_NAME_MAX], path[256];
 	nova_secgroup_name(id, name);
 	snprintf(path, sizeof path, "/v2.0/security-groups?name=%s&fields=id&fields=name", name);
-	json_t *list = nova_list("network", path, "security_groups", "listing security groups",
-				 err);
+	json_t *list =
+		nova_list("network", path, "security_groups", "listing security groups", err);
 	if (!list)
 		return -1;
 	const char *sid = json_string_value(json_object_get(json_array_get(list, 0), "id"));
@@ -51,7 +51,7 @@ static int secgroup_find(const char *id, char out[NOVA_ID_MAX], struct ct_error 
 static const char *cidr_at(const json_t *cidrs, size_t i)
 {
 	return json_array_size(cidrs) ? json_string_value(json_array_get(cidrs, i))
-				       : cfg_str(CFG_TROVE_SG_RULE_CIDR);
+				      : cfg_str(CFG_TROVE_SG_RULE_CIDR);
 }
 
 static size_t cidr_count(const json_t *cidrs)
@@ -76,8 +76,8 @@ static bool rule_wanted(const json_t *rule, int port, const json_t *cidrs)
 static int rules_replace(const char *sid, int port, const json_t *cidrs, struct ct_error *err)
 {
 	char path[256];
-	snprintf(path, sizeof path, "/v2.0/security-group-rules?security_group_id=%s&direction=ingress",
-		 sid);
+	snprintf(path, sizeof path,
+		 "/v2.0/security-group-rules?security_group_id=%s&direction=ingress", sid);
 	json_t *rules = nova_list("network", path, "security_group_rules",
 				  "listing security group rules", err);
 	if (!rules)
@@ -88,8 +88,7 @@ static int rules_replace(const char *sid, int port, const json_t *cidrs, struct 
 	size_t i;
 	json_t *rule;
 	static const long gone_ok[] = {204, 404, 0};
-	json_array_foreach(rules, i, rule)
-	{
+	json_array_foreach (rules, i, rule) {
 		if (rc)
 			break;
 		const char *rid = json_string_value(json_object_get(rule, "id"));
@@ -116,9 +115,9 @@ static int rules_replace(const char *sid, int port, const json_t *cidrs, struct 
 		}
 		json_t *body = json_pack("{s:{s:s,s:s,s:s,s:s,s:i,s:i,s:s}}", "security_group_rule",
 					 "security_group_id", sid, "direction", "ingress",
-					 "ethertype", strchr(cidr, ':') ? "IPv6" : "IPv4", "protocol",
-					 "tcp", "port_range_min", port, "port_range_max", port,
-					 "remote_ip_prefix", cidr);
+					 "ethertype", strchr(cidr, ':') ? "IPv6" : "IPv4",
+					 "protocol", "tcp", "port_range_min", port,
+					 "port_range_max", port, "remote_ip_prefix", cidr);
 		static const long made[] = {201, 409, 0}; /* 409: the same rule exists */
 		rc = body ? nova_call("network", "POST", "/v2.0/security-group-rules", body,
 				      "adding a security group rule", made, NULL, NULL, err)
@@ -153,7 +152,8 @@ int nova_secgroup_ensure(const char *id, int port, const json_t *cidrs, char out
 			json_object_get(json_object_get(reply, "security_group"), "id"));
 		if (!sid || strlen(sid) >= NOVA_ID_MAX) {
 			json_decref(reply);
-			return ct_fail(err, 500, "Neutron: creating a security group answered no id.");
+			return ct_fail(err, 500,
+				       "Neutron: creating a security group answered no id.");
 		}
 		snprintf(out, NOVA_ID_MAX, "%s", sid);
 		json_decref(reply);
@@ -203,8 +203,7 @@ static int wanted_ports(const json_t *nics, struct wanted_port *out, size_t *cou
 {
 	size_t n = 0, i;
 	const json_t *nic;
-	json_array_foreach(nics, i, nic)
-	{
+	json_array_foreach (nics, i, nic) {
 		if (n == NOVA_PORTS_MAX)
 			return ct_fail(err, 400, "An instance may have at most %d nics.",
 				       NOVA_PORTS_MAX);
@@ -304,8 +303,7 @@ int nova_ports_ensure(const char *id, const json_t *nics, const char *secgroup,
 		json_t *port = NULL;
 		size_t i;
 		json_t *p;
-		json_array_foreach(existing, i, p)
-		{
+		json_array_foreach (existing, i, p) {
 			const char *net = json_string_value(json_object_get(p, "network_id"));
 			if (net && !strcmp(net, wanted[w].network)) {
 				port = json_incref(p);
@@ -318,9 +316,8 @@ int nova_ports_ensure(const char *id, const json_t *nics, const char *secgroup,
 			break;
 		}
 		const char *pid = json_string_value(json_object_get(port, "id"));
-		const char *ip = json_string_value(
-			json_object_get(json_array_get(json_object_get(port, "fixed_ips"), 0),
-					"ip_address"));
+		const char *ip = json_string_value(json_object_get(
+			json_array_get(json_object_get(port, "fixed_ips"), 0), "ip_address"));
 		if (!pid || strlen(pid) >= NOVA_ID_MAX) {
 			rc = ct_fail(err, 500, "Neutron: a port has no id.");
 		} else {
@@ -332,8 +329,9 @@ int nova_ports_ensure(const char *id, const json_t *nics, const char *secgroup,
 	}
 	json_decref(existing);
 	if (!rc && !out->address[0])
-		rc = ct_fail(err, 400, "No port of the instance got a fixed IP: its networks need "
-				       "a subnet.");
+		rc = ct_fail(err, 400,
+			     "No port of the instance got a fixed IP: its networks need "
+			     "a subnet.");
 	return rc;
 }
 
@@ -346,8 +344,7 @@ int nova_ports_delete(const char *id, struct ct_error *err)
 	size_t i;
 	json_t *p;
 	static const long ok[] = {204, 404, 0};
-	json_array_foreach(ports, i, p)
-	{
+	json_array_foreach (ports, i, p) {
 		const char *pid = json_string_value(json_object_get(p, "id"));
 		char path[128];
 		if (!pid || strlen(pid) >= NOVA_ID_MAX)

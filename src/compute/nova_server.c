@@ -47,26 +47,45 @@ static json_t *boot_body(const struct nova_boot *b)
 	for (size_t i = 0; networks && i < b->ports->count; i++)
 		json_array_append_new(networks, json_pack("{s:s}", "port", b->ports->ids[i]));
 	/* The image's own disk boots; the volume is the second disk (vdb). */
-	json_t *bdm = json_pack("[{s:i,s:s,s:s,s:s,s:b},{s:i,s:s,s:s,s:s,s:s,s:b}]", "boot_index",
-				0, "uuid", b->image, "source_type", "image", "destination_type",
-				"local", "delete_on_termination", 1, "boot_index", -1, "uuid",
-				b->volume, "source_type", "volume", "destination_type", "volume",
-				"device_name", cfg_str(CFG_BLOCK_DEVICE_MAPPING),
-				"delete_on_termination", 0);
+	json_t *bdm =
+		json_pack("[{s:i,s:s,s:s,s:s,s:b},{s:i,s:s,s:s,s:s,s:s,s:b}]", "boot_index", 0,
+			  "uuid", b->image, "source_type", "image", "destination_type", "local",
+			  "delete_on_termination", 1, "boot_index", -1, "uuid", b->volume,
+			  "source_type", "volume", "destination_type", "volume", "device_name",
+			  cfg_str(CFG_BLOCK_DEVICE_MAPPING), "delete_on_termination", 0);
 	json_t *server = json_pack(
 		"{s:s,s:s,s:s,s:o,s:o,s:s,s:b,s:{s:s,s:s}}", "name", name, "imageRef", b->image,
 		"flavorRef", s->flavor_id, "networks", networks, "block_device_mapping_v2", bdm,
-		"user_data", b->user_data, "config_drive", cfg_bool(CFG_USE_NOVA_SERVER_CONFIG_DRIVE),
-		"metadata", "trove_project_id", s->tenant_id ? s->tenant_id : "",
-		"trove_instance_id", s->id);
+		"user_data", b->user_data, "config_drive",
+		cfg_bool(CFG_USE_NOVA_SERVER_CONFIG_DRIVE), "metadata", "trove_project_id",
+		s->tenant_id ? s->tenant_id : "", "trove_instance_id", s->id);
 	if (!server)
 		return NULL;
 	if (*cfg_str(CFG_NOVA_KEYPAIR))
 		json_object_set_new(server, "key_name", json_string(cfg_str(CFG_NOVA_KEYPAIR)));
 	if (s->availability_zone && *s->availability_zone)
-		json_object_set_new(server, "availability_zone",
-				    json_string(s->availability_zone));
+		json_object_set_new(server, "availability_zone", json_string(s->availability_zone));
 	return json_pack("{s:o}", "server", server);
+}
+
+/* No answer to the POST: Nova may still have taken it (a loaded nova-api
+ * answers after the client gave up). The server, once it shows up under its
+ * name, is this build's; otherwise the first error stands. */
+static int adopt_late_server(const char *id, char out[NOVA_ID_MAX], struct ct_error *err)
+{
+	struct ct_error first = *err;
+	double deadline = nova_now() + (double)cfg_int(CFG_SC_TIMEOUT);
+	for (int attempt = 0; nova_now() < deadline; attempt++) {
+		char status[32];
+		struct ct_error ignored = {0};
+		if (nova_server_find(id, out, status, &ignored) == 1) {
+			log_warning("Nova took the server create after all: %s", out);
+			return 0;
+		}
+		nova_poll_sleep(attempt + 10);
+	}
+	*err = first;
+	return -1;
 }
 
 int nova_server_ensure(const struct nova_boot *b, char out[NOVA_ID_MAX], struct ct_error *err)
@@ -81,9 +100,12 @@ int nova_server_ensure(const struct nova_boot *b, char out[NOVA_ID_MAX], struct 
 				  NULL, &reply, err)
 		      : ct_fail(err, 500, "out of memory");
 	json_decref(body);
+	if (rc && (err->status == 502 || err->status == 504))
+		return adopt_late_server(b->spec->id, out, err);
 	if (rc)
 		return -1;
-	const char *sid = json_string_value(json_object_get(json_object_get(reply, "server"), "id"));
+	const char *sid =
+		json_string_value(json_object_get(json_object_get(reply, "server"), "id"));
 	rc = sid && strlen(sid) < NOVA_ID_MAX
 		     ? (snprintf(out, NOVA_ID_MAX, "%s", sid), 0)
 		     : ct_fail(err, 500, "Nova: creating a server answered no id.");
@@ -102,7 +124,8 @@ static int show(const char *server, char status[32], char *fault, size_t fault_l
 		return -1;
 	const json_t *s = json_object_get(reply, "server");
 	const char *st = json_string_value(json_object_get(s, "status"));
-	const char *msg = json_string_value(json_object_get(json_object_get(s, "fault"), "message"));
+	const char *msg =
+		json_string_value(json_object_get(json_object_get(s, "fault"), "message"));
 	snprintf(status, 32, "%s", st ? st : "");
 	snprintf(fault, fault_len, "%s", msg ? msg : "no fault given");
 	json_decref(reply);
@@ -119,7 +142,8 @@ int nova_server_wait_active(const char *server, long timeout, struct ct_error *e
 		if (!strcmp(status, "ACTIVE"))
 			return 0;
 		if (!strcmp(status, "ERROR"))
-			return ct_fail(err, 500, "Nova: server %s went to ERROR: %s", server, fault);
+			return ct_fail(err, 500, "Nova: server %s went to ERROR: %s", server,
+				       fault);
 		if (nova_now() > deadline)
 			return ct_fail(err, 504, "Nova: server %s is still %s after %ld s.", server,
 				       status, timeout);

@@ -20,7 +20,7 @@
 #include "compute/nova_internal.h"
 
 #define GUEST_DIR "/etc/ctrove"
-#define CA_MAX (1024 * 1024)
+#define CA_MAX	  (1024 * 1024)
 
 static char *base64(const char *data, size_t len)
 {
@@ -86,9 +86,11 @@ static char *guest_conf(const struct compute_spec *s, bool tls, struct ct_error 
 			   cfg_bool(CFG_DEBUG) ? "true" : "false", cfg_str(CFG_DEVICE_PATH),
 			   cfg_str(CFG_NOVA_GUEST_MOUNT_POINT), s->memory_mb);
 	if (tls)
-		text_buffer_puts(&b, "\n[oslo_messaging_rabbit]\nssl = true\nssl_ca_file = " GUEST_DIR
-				     "/bus-ca.pem\n");
-	char *text = text_buffer_take(&b, NULL);
+		text_buffer_puts(&b,
+				 "\n[oslo_messaging_rabbit]\nssl = true\nssl_ca_file = " GUEST_DIR
+				 "/bus-ca.pem\n");
+	size_t len;
+	char *text = text_buffer_take(&b, &len);
 	if (!text)
 		ct_fail(err, 500, "out of memory");
 	return text;

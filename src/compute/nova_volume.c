@@ -24,8 +24,7 @@ int nova_volume_find(const char *id, char out[NOVA_ID_MAX], struct ct_error *err
 	const char *vid = NULL;
 	size_t i;
 	json_t *v;
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach (list, i, v) {
 		const char *n = json_string_value(json_object_get(v, "name"));
 		if (n && !strcmp(n, name)) { /* the filter may be a prefix match */
 			vid = json_string_value(json_object_get(v, "id"));
@@ -48,9 +47,10 @@ static int show(const char *vid, char status[32], long *size, struct ct_error *e
 	if (nova_call("volumev3", "GET", path, NULL, "showing a volume", NULL, NULL, &reply, err))
 		return -1;
 	json_t *vol = json_object_get(reply, "volume");
-	snprintf(status, 32, "%s", json_string_value(json_object_get(vol, "status"))
-					   ? json_string_value(json_object_get(vol, "status"))
-					   : "");
+	snprintf(status, 32, "%s",
+		 json_string_value(json_object_get(vol, "status"))
+			 ? json_string_value(json_object_get(vol, "status"))
+			 : "");
 	*size = (long)json_integer_value(json_object_get(vol, "size"));
 	json_decref(reply);
 	return 0;
@@ -58,8 +58,8 @@ static int show(const char *vid, char status[32], long *size, struct ct_error *e
 
 /* Until the status is one of want (NULL-terminated) and the size at least
  * min_size; "error*" ends it at once. */
-static int wait_status(const char *vid, const char *const *want, long min_size,
-		       const char *doing, struct ct_error *err)
+static int wait_status(const char *vid, const char *const *want, long min_size, const char *doing,
+		       struct ct_error *err)
 {
 	double deadline = nova_now() + (double)cfg_int(CFG_VOLUME_TIME_OUT);
 	char status[32] = "";
@@ -71,13 +71,14 @@ static int wait_status(const char *vid, const char *const *want, long min_size,
 			if (!strcmp(status, want[i]) && size >= min_size)
 				return 0;
 		if (!strncmp(status, "error", 5))
-			return ct_fail(err, 500, "Cinder: volume %s went to %s while %s.", vid, status,
-				       doing);
+			return ct_fail(err, 500, "Cinder: volume %s went to %s while %s.", vid,
+				       status, doing);
 		if (nova_now() > deadline)
-			return ct_fail(err, 500,
-				       "Cinder: volume %s is still %s after %ld s (volume_time_out) "
-				       "while %s.",
-				       vid, status, cfg_int(CFG_VOLUME_TIME_OUT), doing);
+			return ct_fail(
+				err, 500,
+				"Cinder: volume %s is still %s after %ld s (volume_time_out) "
+				"while %s.",
+				vid, status, cfg_int(CFG_VOLUME_TIME_OUT), doing);
 		nova_poll_sleep(attempt);
 	}
 }
@@ -171,9 +172,19 @@ int nova_volume_delete(const char *id, struct ct_error *err)
 	char path[128];
 	snprintf(path, sizeof path, "/volumes/%s", vid);
 	static const long ok[] = {202, 204, 404, 0};
-	if (nova_call("volumev3", "DELETE", path, NULL, "deleting a volume", ok, NULL, NULL, err))
-		return -1;
 	double deadline = nova_now() + (double)cfg_int(CFG_VOLUME_TIME_OUT);
+	/* 400: its detachment is still being recorded (reserved, detaching). */
+	for (int attempt = 0;; attempt++) {
+		struct ct_error refused = {0};
+		if (!nova_call("volumev3", "DELETE", path, NULL, "deleting a volume", ok, NULL,
+			       NULL, &refused))
+			break;
+		if (refused.status != 400 || nova_now() > deadline) {
+			*err = refused;
+			return -1;
+		}
+		nova_poll_sleep(attempt + 10);
+	}
 	for (int attempt = 0;; attempt++) {
 		char status[32];
 		long size;
@@ -184,8 +195,8 @@ int nova_volume_delete(const char *id, struct ct_error *err)
 			return ct_fail(err, 500, "Cinder: volume %s went to error_deleting.", vid);
 		if (nova_now() > deadline)
 			return ct_fail(err, 500,
-				       "Cinder: volume %s is still %s %ld s after its deletion.", vid,
-				       status, cfg_int(CFG_VOLUME_TIME_OUT));
+				       "Cinder: volume %s is still %s %ld s after its deletion.",
+				       vid, status, cfg_int(CFG_VOLUME_TIME_OUT));
 		nova_poll_sleep(attempt);
 	}
 }

@@ -1,0 +1,234 @@
+"""The nova compute driver against the real OpenStack (Keystone, Glance,
+Nova with the fake virt driver, Neutron, Cinder) with the real CLI.
+
+`ctrove all` runs with compute_driver = nova on a service user of the test's
+own; the datastore version is registered with --image-tags and found in
+Glance by them; `openstack database instance create` gives a Nova server, a
+Cinder volume (attached, of the configured type), a port on the management
+network in the instance's and the management security groups, and the
+instance's security group with the allowed CIDR on the database port. The
+fake virt driver boots nothing, so the test reads the server's user data back
+as admin, writes exactly those files under a prefix and runs the guest agent
+on the host with them plus the host overlay (docs/openstack.md); the instance
+then reaches ACTIVE, databases and users work, access and volume resizes reach
+Neutron and Cinder, and delete leaves no server, volume, port or group.
+"""
+import subprocess
+import time
+
+import pytest
+
+from conftest import CTROVE, broker, e2e, free_port, sanitizer_env  # noqa: F401
+from nova_lib import (CloudResources, ServiceUser, cloud_conf, host_overlay, read_user_data,
+                      start_host_agent, write_guest_files)
+
+PASSWORD = "Nova-pw-7319"
+
+
+@pytest.fixture(scope="module")
+def service_user(openstack):
+    user = ServiceUser(openstack)
+    yield user
+    user.remove()
+
+
+@pytest.fixture(scope="module")
+def resources(openstack, service_user, tmp_path_factory):
+    res = CloudResources(openstack, service_user, tmp_path_factory.mktemp("nova-res"))
+    yield res
+    res.remove()
+
+
+def leftovers(openstack, user, instance_id):
+    """Every server, volume, port and security group named after the instance."""
+    name = f"trove-{instance_id}"
+    found = {}
+    servers = openstack.cli_json("server", "list", "--all-projects", "--name", f"^{name}$")
+    found["servers"] = [s["ID"] for s in servers or []]
+    volumes = user.cli_json("volume", "list", "--name", name)
+    found["volumes"] = [v["ID"] for v in volumes or []]
+    ports = openstack.cli_json("port", "list", "--project", user.project_id)
+    found["ports"] = [p["ID"] for p in ports or [] if p["Name"] == name]
+    groups = openstack.cli_json("security", "group", "list", "--project", user.project_id)
+    found["groups"] = [g["ID"] for g in groups or [] if g["Name"] == f"trove_sg-{instance_id}"]
+    return found
+
+
+def nothing_left(openstack, user, instance_id):
+    return leftovers(openstack, user, instance_id) == {
+        "servers": [], "volumes": [], "ports": [], "groups": []}
+
+
+@pytest.fixture(scope="module")
+def nova_cloud(tmp_path_factory, broker, openstack, service_user, resources):  # noqa: F811
+    srv = e2e.Cloud(tmp_path_factory.mktemp("nova"), broker,
+                    extra_conf=cloud_conf(service_user, resources))
+    srv.agents = []
+    try:
+        srv.bootstrap()
+        srv.manage("flavor_create", resources.flavor_id, resources.flavor_id, "512", "1", "1")
+        srv.start()
+        srv.cli("datastore", "version", "create", "10.11", "mariadb", "mariadb", "",
+                "--image-tags", resources.image_tags, "--active", "--default")
+        yield srv
+        srv.stop()
+    finally:
+        for proc in srv.agents:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        srv.cleanup()
+    log = srv.log.read_text()
+    assert service_user.password not in log and PASSWORD not in log
+
+
+def wait_for(what, check, timeout=60, interval=0.5):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"{what}: not within {timeout} s (last: {last})")
+
+
+def the_server(openstack, instance_id):
+    servers = openstack.cli_json("server", "list", "--all-projects", "--name",
+                                 f"^trove-{instance_id}$")
+    return servers[0] if servers and servers[0]["Status"] == "ACTIVE" else None
+
+
+def sg_rules(user, instance_id):
+    rules = user.cli_json("security", "group", "rule", "list", "--ingress", "--long",
+                          f"trove_sg-{instance_id}")
+    return sorted((r["IP Protocol"], r["Port Range"], r["IP Range"]) for r in rules)
+
+
+def test_instance_on_nova_from_create_to_delete(nova_cloud, openstack, service_user,
+                                                 resources):
+    cloud, user, res = nova_cloud, service_user, resources
+    made = cloud.cli_json("database", "instance", "create", "nova-i1", "--flavor",
+                          res.flavor_id, "--size", "1", "--datastore", "mariadb",
+                          "--datastore-version", "10.11", "--is-public", "--allowed-cidr",
+                          "10.20.0.0/16", "--databases", "db1", "--users",
+                          f"u1:{PASSWORD}")
+    iid = made["id"]
+
+    # Nova: the server, booted as the driver says.
+    server = wait_for("the Nova server ACTIVE", lambda: the_server(openstack, iid),
+                      timeout=240, interval=2)
+    shown = openstack.cli_json("--os-compute-api-version", "2.3", "server", "show",
+                               server["ID"])
+    assert shown["project_id"] == user.project_id
+    assert res.flavor_id in shown["flavor"]
+    assert res.image_id in shown["image"]
+    assert shown["key_name"] == res.keypair
+    assert shown["config_drive"] in ("True", True)
+    assert shown["properties"]["trove_instance_id"] == iid if isinstance(
+        shown.get("properties"), dict) else f"trove_instance_id='{iid}'" in shown["properties"]
+
+    # Cinder: the volume, attached, of the configured type.
+    vol = user.cli_json("volume", "show", f"trove-{iid}")
+    assert vol["size"] == 1 and vol["status"] == "in-use"
+    assert vol["type"] == res.volume_type
+    assert [a["server_id"] for a in vol["attachments"]] == [server["ID"]]
+
+    # Neutron: one port on the management network with both groups, and the
+    # instance's group holding the allowed CIDR on MariaDB's port.
+    ports = [p for p in openstack.cli_json("port", "list", "--network", res.network_id,
+                                           "--long") if p["Name"] == f"trove-{iid}"]
+    assert len(ports) == 1
+    port = openstack.cli_json("port", "show", ports[0]["ID"])
+    assert port["device_id"] == server["ID"]
+    sg = user.cli_json("security", "group", "show", f"trove_sg-{iid}")
+    assert sorted(port["security_group_ids"]) == sorted([sg["id"], res.mgmt_sg_id])
+    assert sg_rules(user, iid) == [("tcp", "3306:3306", "10.20.0.0/16")]
+    address = port["fixed_ips"][0]["ip_address"]
+
+    # The user data (contract part 2), read back as admin.
+    first, document = read_user_data(openstack, server["ID"])
+    assert first == "#cloud-config"
+    paths = {f["path"]: f for f in document["write_files"]}
+    assert paths["/etc/ctrove/guest.conf"]["permissions"] == "0600"
+    # Under instances/ so that the harness's guest_logs() shows (and checks)
+    # the agent's log as it does the local driver's.
+    prefix = cloud.local / "instances" / "vm"
+    prefix.mkdir()
+    written = write_guest_files(document, prefix)
+    guest_conf = written["/etc/ctrove/guest.conf"].read_text()
+    assert f"guest_id = {iid}" in guest_conf
+    assert "device_path = /dev/vdb" in guest_conf
+    assert "transport_url = rabbit" in guest_conf
+    assert user.password not in guest_conf
+
+    # The instance's address is its port's; then the agent, run on the host.
+    status, _, body = cloud.api("GET", f"/instances/{iid}")
+    assert status == 200 and body["instance"]["status"] == "BUILD"
+    overlay = host_overlay(prefix, cloud.run_root / "g1", f"127.{77}.0.{1 + free_port() % 250}",
+                           free_port())
+    cloud.agents.append(start_host_agent(prefix, overlay))
+    inst = cloud.wait_status("nova-i1", "ACTIVE", operating="HEALTHY", timeout=600)
+    detail = cloud.api("GET", f"/instances/{iid}")[2]["instance"]
+    assert address in [a["address"] for a in detail.get("addresses", [])] or \
+        detail.get("ip") == [address], detail
+
+    # Databases and users through the CLI, carried out by the agent.
+    assert {d["Name"] for d in cloud.cli_json("database", "db", "list", iid)} >= {"db1"}
+    cloud.cli("database", "db", "create", iid, "db2")
+    assert {d["Name"] for d in cloud.cli_json("database", "db", "list", iid)} >= {"db1", "db2"}
+    cloud.cli("database", "user", "create", iid, "u2", PASSWORD, "--databases", "db2")
+    assert {u["Name"] for u in cloud.cli_json("database", "user", "list", iid)} >= {"u1", "u2"}
+
+    # Access: the group's rules are replaced.
+    cloud.cli("database", "instance", "update", iid, "--allowed-cidr", "10.30.0.0/16")
+    wait_for("the new allowed CIDR in Neutron",
+             lambda: sg_rules(user, iid) == [("tcp", "3306:3306", "10.30.0.0/16")])
+
+    # Resize volume: Cinder grows it, the instance records it.
+    cloud.cli("database", "instance", "resize", "volume", iid, "2")
+    wait_for("Cinder's volume at 2 GB",
+             lambda: user.cli_json("volume", "show", f"trove-{iid}")["size"] == 2)
+    wait_for("the instance at 2 GB", lambda: cloud.api("GET", f"/instances/{iid}")[2][
+        "instance"]["volume"]["size"] == 2 and cloud.api("GET", f"/instances/{iid}")[2][
+        "instance"]["status"] == "ACTIVE", timeout=60)
+
+    # Delete: nothing of it is left in any service.
+    cloud.cli("database", "instance", "delete", iid)
+    assert cloud.wait_deleted(iid, timeout=120)
+    assert leftovers(openstack, user, iid) == {"servers": [], "volumes": [], "ports": [],
+                                               "groups": []}
+    assert inst["id"] == iid
+
+
+def test_image_tags_matching_nothing_fail_cleanly(nova_cloud, openstack, service_user,
+                                                  resources):
+    cloud = nova_cloud
+    cloud.cli("datastore", "version", "create", "10.11-untagged", "mariadb", "mariadb", "",
+              "--image-tags", f"trove,{resources.tag}-none", "--active")
+    made = cloud.cli_json("database", "instance", "create", "nova-bad", "--flavor",
+                          resources.flavor_id, "--size", "1", "--datastore", "mariadb",
+                          "--datastore-version", "10.11-untagged")
+    iid = made["id"]
+    cloud.wait_status("nova-bad", "ERROR", timeout=60)
+    fault = cloud.api("GET", f"/instances/{iid}")[2]["instance"].get("fault", {})
+    assert f"No active image has the tags trove,{resources.tag}-none" in fault["message"], fault
+    assert nothing_left(openstack, service_user, iid)
+    cloud.cli("database", "instance", "delete", iid)
+    assert cloud.wait_deleted(iid, timeout=60)
+
+
+def test_bad_service_credentials_stop_the_taskmanager(tmp_path, service_user, resources):
+    bad = ServiceUser.__new__(ServiceUser)
+    bad.__dict__.update(service_user.__dict__)
+    bad.password = "not-the-password"
+    srv = e2e.Server(tmp_path, extra=cloud_conf(bad, resources).replace(
+        "[DEFAULT]\n", f"[DEFAULT]\ntransport_url = rabbit://x:y@127.0.0.1:{free_port()}/\n", 1))
+    srv.manage("db_sync")
+    proc = subprocess.run([CTROVE, "--config-file", str(srv.conf), "taskmanager"],
+                          capture_output=True, text=True, timeout=60, env=sanitizer_env())
+    assert proc.returncode == 1
+    log = srv.log.read_text()
+    assert (f"refused the service credentials of user {service_user.username} on project "
+            f"{service_user.project} (HTTP 401)") in log
+    assert "not-the-password" not in log and service_user.password not in log
