@@ -12,7 +12,8 @@ xfsprogs nftables procps mount libyaml-dev"
 CHECK_PKGS="$RUN_PKGS libcmocka-dev python3-pytest clang libclang-rt-14-dev
 python3-oslo.messaging python3-amqp python3-kombu python3-cryptography openssl
 python3-prometheus-client
-swift swift-proxy swift-account swift-container swift-object memcached python3-swiftclient"
+swift swift-proxy swift-account swift-container swift-object memcached python3-swiftclient
+python3-keystonemiddleware"
 BENCH_PKGS="$RUN_PKGS wrk zstd"
 # The guest image (scripts/build_guest_image.sh) and its boot test (make check-image).
 IMAGE_PKGS="debootstrap qemu-utils extlinux syslinux-common fdisk e2fsprogs util-linux mount"

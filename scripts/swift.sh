@@ -16,6 +16,15 @@
 # tempauth account is AUTH_ctrove, user ctrove:backup, with a random key written to
 # DIR/auth-key (0600) on the first start; `env` prints the CTROVE_TEST_SWIFT_*
 # variables the tests read.
+#
+# Keystone mode: with SWIFT_KEYSTONE_AUTH_URL (e.g. http://127.0.0.1:5000) set at
+# start, the proxy authenticates through Keystone instead of tempauth —
+# keystonemiddleware's authtoken (validating tokens as SWIFT_KEYSTONE_USER /
+# SWIFT_KEYSTONE_PASSWORD in SWIFT_KEYSTONE_PROJECT, Default domain; that user needs
+# Keystone's `service` role) then Swift's keystoneauth (operator roles admin and
+# member; accounts AUTH_<project id>). The mode is kept in DIR/keystone.env (0600)
+# for restarts. Registering Swift's endpoint in the catalog is the caller's
+# (tests/openstack/test_swift_keystone.py does it under a region of its own).
 set -eu
 
 usage() {
@@ -86,6 +95,20 @@ write_configs() {
 		mv "$dir/auth-key.tmp" "$dir/auth-key"
 	fi
 	key=$(cat "$dir/auth-key")
+	if [ -n "${SWIFT_KEYSTONE_AUTH_URL:-}" ]; then
+		(
+			umask 077
+			printf 'SWIFT_KEYSTONE_AUTH_URL=%s\nSWIFT_KEYSTONE_USER=%s\nSWIFT_KEYSTONE_PASSWORD=%s\nSWIFT_KEYSTONE_PROJECT=%s\n' \
+				"$SWIFT_KEYSTONE_AUTH_URL" "$SWIFT_KEYSTONE_USER" \
+				"$SWIFT_KEYSTONE_PASSWORD" "$SWIFT_KEYSTONE_PROJECT" >"$dir/keystone.env"
+		)
+	fi
+	if [ -s "$dir/keystone.env" ]; then
+		. "$dir/keystone.env"
+		auth_filters="authtoken keystoneauth"
+	else
+		auth_filters=tempauth
+	fi
 	mkdir -p "$dir/srv/d1" "$dir/log" "$dir/run"
 	hash=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	[ -s "$dir/swift.conf" ] || cat >"$dir/swift.conf" <<CONF
@@ -124,6 +147,7 @@ use = egg:swift#healthcheck
 [$s-updater]
 CONF
 	done
+	(umask 077 && : >"$dir/proxy-server.conf")
 	cat >"$dir/proxy-server.conf" <<CONF
 [DEFAULT]
 bind_ip = 127.0.0.1
@@ -135,7 +159,7 @@ log_name = swift-proxy
 log_level = INFO
 
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempauth copy slo dlo proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk $auth_filters copy slo dlo proxy-logging proxy-server
 
 [app:proxy-server]
 use = egg:swift#proxy
@@ -148,6 +172,26 @@ user_ctrove_backup = $key .admin
 [filter:cache]
 use = egg:swift#memcache
 memcache_servers = 127.0.0.1:$memcached_port
+
+[filter:authtoken]
+paste.filter_factory = keystonemiddleware.auth_token:filter_factory
+www_authenticate_uri = ${SWIFT_KEYSTONE_AUTH_URL:-}
+auth_url = ${SWIFT_KEYSTONE_AUTH_URL:-}
+auth_type = password
+username = ${SWIFT_KEYSTONE_USER:-}
+password = ${SWIFT_KEYSTONE_PASSWORD:-}
+project_name = ${SWIFT_KEYSTONE_PROJECT:-}
+user_domain_name = Default
+project_domain_name = Default
+delay_auth_decision = true
+memcached_servers = 127.0.0.1:$memcached_port
+http_connect_timeout = 10
+http_request_max_retries = 2
+
+[filter:keystoneauth]
+use = egg:swift#keystoneauth
+operator_roles = admin, member
+reseller_prefix = AUTH_
 
 [filter:catch_errors]
 use = egg:swift#catch_errors

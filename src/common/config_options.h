@@ -407,6 +407,14 @@
 	X(SWIFT_LIST_PAGE, "swift", "list_page_size", CFG_INT, "10000",                            \
 	  "ctrove: names asked of Swift per container listing request (its "                       \
 	  "container_listing_limit, 10000 by default, is the most it answers).")                   \
+	X(SWIFT_URL, "DEFAULT", "swift_url", CFG_STR, "",                                          \
+	  "URL ending in AUTH_ (the service project's id is appended) for Swift through "          \
+	  "Keystone; empty = the catalog's swift_service_type endpoint. Used when [swift] "        \
+	  "auth_url is empty (docs/storage.md).")                                                  \
+	X(SWIFT_SERVICE_TYPE, "DEFAULT", "swift_service_type", CFG_STR, "object-store",            \
+	  "Service type of Swift in the Keystone catalog.")                                        \
+	X(SWIFT_ENDPOINT_TYPE, "DEFAULT", "swift_endpoint_type", CFG_STR, "publicURL",             \
+	  "Which of Swift's catalog endpoints: publicURL, internalURL or adminURL.")               \
 	X(SSL_CA_CERT_FILE, "ssl", "ca_cert_file", CFG_STR, "",                                    \
 	  "ctrove: PEM certificate of the CA that signs instances' server certificates; empty = "  \
 	  "ctrove's own CA, created on first run in <state_path>/ca/ (0700, key 0600).")           \

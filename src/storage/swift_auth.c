@@ -1,8 +1,10 @@
 /*
  * swift_auth.c — the Swift store's configuration and tokens: tempauth (v1:
  * GET <auth_url> with X-Auth-User / X-Auth-Key → X-Storage-Url + X-Auth-Token)
- * for the control plane, a given storage URL and token for a guest agent, and
- * the request helper every Swift operation goes through.
+ * or Keystone v3 (the [service_credentials] session: its token, and Swift's
+ * endpoint from the catalog or swift_url + the project id) for the control
+ * plane, a given storage URL and token for a guest agent, and the request
+ * helper every Swift operation goes through.
  *
  * Owns struct swift_store's lifetime and its secrets (the key and tokens are
  * wiped when released). May not log a key or a token.
@@ -39,11 +41,76 @@ static struct swift_store *store_alloc(uint64_t segment, long timeout, long page
 	return st;
 }
 
+/* Trove's swift_endpoint_type names (publicURL, ...) as Keystone v3 interfaces. */
+static const char *interface_of(const char *endpoint_type)
+{
+	if (!strcmp(endpoint_type, "internalURL") || !strcmp(endpoint_type, "internal"))
+		return "internal";
+	if (!strcmp(endpoint_type, "adminURL") || !strcmp(endpoint_type, "admin"))
+		return "admin";
+	return "public";
+}
+
+/* The store the control plane uses when [swift] auth_url is empty: Trove's way,
+ * Swift behind Keystone. The service user's own account holds the backups (Trove
+ * uses the requesting user's token, which neither a schedule nor a guest working
+ * for minutes after the request could rely on). */
+static struct swift_store *keystone_store(uint64_t segment, long timeout, long page,
+					  struct ct_error *err)
+{
+	const struct os_credentials c = {
+		.auth_url = cfg_str(CFG_SC_AUTH_URL),
+		.username = cfg_str(CFG_SC_USERNAME),
+		.password = cfg_str(CFG_SC_PASSWORD),
+		.project_name = cfg_str(CFG_SC_PROJECT_NAME),
+		.user_domain_name = cfg_str(CFG_SC_USER_DOMAIN_NAME),
+		.project_domain_name = cfg_str(CFG_SC_PROJECT_DOMAIN_NAME),
+		.region_name = cfg_str(CFG_SC_REGION_NAME),
+		.interface = interface_of(cfg_str(CFG_SWIFT_ENDPOINT_TYPE)),
+		.timeout = timeout,
+	};
+	if (!url_valid(c.auth_url) || !c.username[0] || !c.password[0] || !c.project_name[0]) {
+		ct_fail(err, 500,
+			"storage_strategy = swift needs [swift] auth_url (tempauth) or, for Swift "
+			"through Keystone, [service_credentials] auth_url, username, password "
+			"and project_name.");
+		return NULL;
+	}
+	const char *swift_url = cfg_str(CFG_SWIFT_URL);
+	if (swift_url[0] && !url_valid(swift_url)) {
+		ct_fail(err, 500, "[DEFAULT] swift_url must start with http:// or https://.");
+		return NULL;
+	}
+	struct swift_store *st = store_alloc(segment, timeout, page, err);
+	if (!st)
+		return NULL;
+	if (!(st->keystone = os_session_new(&c, err))) {
+		log_error("swift: no Keystone session for %s: %s", c.username, err->message);
+		swift_store_release(st);
+		return NULL;
+	}
+	st->can_auth = true;
+	snprintf(st->auth_url, sizeof st->auth_url, "%s", c.auth_url);
+	snprintf(st->auth_user, sizeof st->auth_user, "%s", c.username);
+	return st;
+}
+
 struct swift_store *swift_store_configured(struct ct_error *err)
 {
 	const char *url = cfg_str(CFG_SWIFT_AUTH_URL);
 	const char *user = cfg_str(CFG_SWIFT_AUTH_USER);
 	const char *key = cfg_str(CFG_SWIFT_AUTH_KEY);
+	long segment = cfg_int(CFG_BACKUP_SEGMENT_MAX_SIZE);
+	long timeout = cfg_int(CFG_SWIFT_TIMEOUT);
+	long page = cfg_int(CFG_SWIFT_LIST_PAGE);
+	if (segment < 1 || timeout < 1 || page < 1) {
+		ct_fail(err, 500,
+			"[DEFAULT] backup_segment_max_size, [swift] timeout and list_page_size "
+			"must be positive.");
+		return NULL;
+	}
+	if (!*url && !*user && !*key)
+		return keystone_store((uint64_t)segment, timeout, page, err);
 	if (!url_valid(url) || !*user || !*key) {
 		ct_fail(err, 500,
 			"storage_strategy = swift needs [swift] auth_url (http:// or https://), "
@@ -54,15 +121,6 @@ struct swift_store *swift_store_configured(struct ct_error *err)
 	    strlen(user) >= sizeof((struct swift_store *)0)->auth_user ||
 	    strlen(key) >= sizeof((struct swift_store *)0)->auth_key) {
 		ct_fail(err, 500, "[swift] auth_url, auth_user or auth_key is too long.");
-		return NULL;
-	}
-	long segment = cfg_int(CFG_BACKUP_SEGMENT_MAX_SIZE);
-	long timeout = cfg_int(CFG_SWIFT_TIMEOUT);
-	long page = cfg_int(CFG_SWIFT_LIST_PAGE);
-	if (segment < 1 || timeout < 1 || page < 1) {
-		ct_fail(err, 500,
-			"[DEFAULT] backup_segment_max_size, [swift] timeout and list_page_size "
-			"must be positive.");
 		return NULL;
 	}
 	struct swift_store *st = store_alloc((uint64_t)segment, timeout, page, err);
@@ -104,9 +162,45 @@ void swift_store_release(struct swift_store *st)
 {
 	if (!st)
 		return;
+	os_session_free(st->keystone);
 	pthread_mutex_destroy(&st->lock);
 	explicit_bzero(st, sizeof *st);
 	free(st);
+}
+
+/* Keystone: the session's token (a new one after a 401) and Swift's URL for the
+ * session's project; called with st->lock held. */
+static int authenticate_keystone(struct swift_store *st, bool renew, struct ct_error *err)
+{
+	struct swift_auth fresh;
+	if (renew)
+		os_session_invalidate(st->keystone);
+	if (os_session_token(st->keystone, fresh.token, sizeof fresh.token, err))
+		return -1;
+	const char *swift_url = cfg_str(CFG_SWIFT_URL);
+	if (swift_url[0]) {
+		char project[128];
+		if (os_session_project_id(st->keystone, project, sizeof project, err))
+			goto fail;
+		if ((size_t)snprintf(fresh.storage_url, sizeof fresh.storage_url, "%s%s", swift_url,
+				     project) >= sizeof fresh.storage_url) {
+			ct_fail(err, 500, "[DEFAULT] swift_url is too long.");
+			goto fail;
+		}
+	} else if (os_session_endpoint(st->keystone, cfg_str(CFG_SWIFT_SERVICE_TYPE),
+				       fresh.storage_url, sizeof fresh.storage_url, err)) {
+		goto fail;
+	}
+	if (!url_valid(fresh.storage_url)) {
+		ct_fail(err, 503, "Swift's endpoint in the catalog is not an http(s) URL.");
+		goto fail;
+	}
+	st->current = fresh;
+	explicit_bzero(&fresh, sizeof fresh);
+	return 0;
+fail:
+	explicit_bzero(&fresh, sizeof fresh);
+	return -1;
 }
 
 /* tempauth; called with st->lock held. */
@@ -149,7 +243,7 @@ static int auth_copy(struct swift_store *st, bool renew, struct swift_auth *out,
 	pthread_mutex_lock(&st->lock);
 	int rc = 0;
 	if (st->can_auth && (renew || !st->current.token[0]))
-		rc = authenticate(st, err);
+		rc = st->keystone ? authenticate_keystone(st, renew, err) : authenticate(st, err);
 	if (!rc)
 		*out = st->current;
 	pthread_mutex_unlock(&st->lock);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "openstack/session.h"
 #include "storage/store.h"
 #include "storage/swift_http.h"
 
@@ -26,6 +27,9 @@ struct swift_store {
 	pthread_mutex_t lock; /* guards current */
 	struct swift_auth current;
 	bool can_auth; /* [swift] credentials (the control plane), or a given token (a guest) */
+	/* Keystone instead of tempauth ([swift] auth_url empty): the service session
+	 * ([service_credentials]) whose token and catalog give the storage URL. */
+	struct os_session *keystone;
 	char auth_url[STORE_ACCESS_URL_MAX + 1];
 	char auth_user[256];
 	char auth_key[256];
