@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case "$datastore" in
-mariadb) ds_pkgs="mariadb-server mariadb-client mariadb-backup libmariadb3"; ds_units="mariadb.service" ;;
+mariadb) ds_pkgs="mariadb-server mariadb-client mariadb-backup libmariadb3"; ds_units="mariadb.service mariadb.socket mariadb-extra.socket" ;;
 postgresql) ds_pkgs="postgresql-15 postgresql-client-15 libpq5"; ds_units="postgresql.service postgresql@15-main.service" ;;
 *) echo "error: datastore must be mariadb or postgresql, not '$datastore'" >&2; exit 2 ;;
 esac
@@ -71,10 +71,12 @@ fi
 
 # The agent's shared libraries, as the Debian packages that hold them (this
 # machine is Debian 12 too, so the names are the image's).
-agent_pkgs=$(ldd "$agent" | awk '$3 ~ /^\// {print $3}' | while read -r lib; do
-	dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null ||
-		{ echo "error: no package holds $lib" >&2; exit 1; }
-done | cut -d: -f1 | sort -u | tr '\n' ' ')
+agent_pkgs=""
+for lib in $(ldd "$agent" | awk '$3 ~ /^\// {print $3}'); do
+	pkg=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null) ||
+		{ echo "error: no Debian package holds $lib (needed by $agent)" >&2; exit 1; }
+	agent_pkgs="$agent_pkgs ${pkg%%:*}"
+done
 
 work=$(mktemp -d /tmp/ctrove-image-XXXXXX)
 root=$work/root
@@ -117,8 +119,7 @@ mount -t sysfs sys "$root/sys"
 mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
 
-base_pkgs="linux-image-amd64 systemd-sysv udev kmod e2fsprogs xfsprogs curl ca-certificates
-iproute2 procps"
+base_pkgs="linux-image-amd64 systemd-sysv udev kmod e2fsprogs xfsprogs curl ca-certificates iproute2 procps"
 step "apt-get install ($datastore, kernel, agent libraries)"
 # shellcheck disable=SC2086
 chroot "$root" sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -154,6 +155,10 @@ chroot "$root" systemctl enable systemd-networkd.service ctrove-guest-config.ser
 chroot "$root" systemctl disable $ds_units >/dev/null 2>&1 || true
 # shellcheck disable=SC2086
 chroot "$root" systemctl mask $ds_units >/dev/null 2>&1
+# Nothing else runs on its own: no package updates or file system scrubs
+# under the database (the image is replaced, not upgraded in place).
+chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
+	e2scrub_reap.service >/dev/null 2>&1
 echo ctrove-guest >"$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tctrove-guest\n' >"$root/etc/hosts"
 # Each server gets its own machine id at first boot.

@@ -28,7 +28,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from buslib import Bus, decrypt, sealed_request  # noqa: E402
 
 PASSWORD = "Im4ge-Passw0rd"
-BOOT_TIMEOUT = int(os.environ.get("CTROVE_IMAGE_BOOT_TIMEOUT", "480"))
+# TCG on a shared 2-core machine: boot to the agent took 343 s at load 26,
+# prepare (mariadb-install-db in the VM) minutes more.
+BOOT_TIMEOUT = int(os.environ.get("CTROVE_IMAGE_BOOT_TIMEOUT", "900"))
+PREPARE_TIMEOUT = int(os.environ.get("CTROVE_IMAGE_PREPARE_TIMEOUT", "900"))
 
 
 def free_port():
@@ -62,7 +65,7 @@ class Vm:
                         drive], check=True)
         shutil.rmtree(drive)
         self.proc = subprocess.Popen(
-            ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "1024", "-smp", "2",
+            ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "1024", "-smp", "1",
              "-nographic", "-no-reboot", "-monitor", "none", "-serial", "file:" + self.console,
              "-drive", "file=%s,if=virtio,format=qcow2" % overlay,
              "-drive", "file=%s,if=virtio,format=raw,readonly=on" % iso,
@@ -219,7 +222,7 @@ def test_boot_connect_prepare(image, work, conductor):
         bus = conductor.bus
         msg_id = bus.send("guestagent." + guest_id, sealed_request("prepare", args, key),
                           call=True)
-        reply = bus.wait_reply(msg_id, timeout=max(60, deadline - time.time()))
+        reply = bus.wait_reply(msg_id, timeout=PREPARE_TIMEOUT)
         assert reply is not None, "prepare: no answer; console:\n" + vm.text()[-6000:]
         assert not reply.get("failure"), reply["failure"]
         print("boot to prepared: %.1f s" % (time.time() - started))
@@ -233,7 +236,8 @@ def test_boot_connect_prepare(image, work, conductor):
                         c.get("_context_csz-instance-id") == guest_id:
                     payload = decrypt(key, json.loads(c["args"]["payload"])["entity"])
                     statuses.append(payload["service_status"])
-            assert time.time() < deadline + 60, "no heartbeat: %s" % conductor.casts[-5:]
+            assert time.time() < deadline + PREPARE_TIMEOUT + 60, \
+                "no heartbeat: %s" % conductor.casts[-5:]
         assert statuses[-1] in ("running", "healthy"), statuses
 
         # The server in the VM serves the prepared user and database.
@@ -253,6 +257,9 @@ def test_boot_connect_prepare(image, work, conductor):
         assert p.returncode == 0, p.stderr
         assert p.stdout.strip() == "42"
         # Secrets stay out of the console (and so out of the journal's copy).
-        assert PASSWORD not in vm.text() and key not in vm.text()
+        broker_password = conductor.url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+        console = vm.text()
+        assert PASSWORD not in console and key not in console
+        assert broker_password not in console
     finally:
         vm.stop()
