@@ -47,8 +47,8 @@ DELETE_POINTS = [
     "delete.broker_account_removed",
     "delete.before_row_removed",
 ]
-POSTGRESQL_POINTS = ["create.cast_sent", "create.volume_mounted", "create.agent_spawned",
-                     "create.prepare_sent", "delete.server_stopped", "delete.loop_detached"]
+POSTGRESQL_POINTS = ["create.volume_mounted", "create.prepare_sent", "delete.server_stopped",
+                     "delete.loop_detached"]
 
 
 def mariadb(address, sql):
