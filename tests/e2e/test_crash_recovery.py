@@ -13,11 +13,12 @@ import os
 import sqlite3
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
-from conftest import CTROVE, SANITIZER, Cloud
-from orphans import assert_nothing_left
+from conftest import CTROVE, SANITIZER, Cloud, sanitizer_env
+from orphans import assert_nothing_left, leftovers
 
 CREATE_POINTS = [
     "create.row_inserted",       # the API: row and queued claim written, no cast yet
@@ -46,8 +47,8 @@ DELETE_POINTS = [
     "delete.broker_account_removed",
     "delete.before_row_removed",
 ]
-POSTGRESQL_POINTS = ["create.cast_sent", "create.volume_mounted", "create.agent_spawned",
-                     "create.prepare_sent", "delete.server_stopped", "delete.loop_detached"]
+POSTGRESQL_POINTS = ["create.volume_mounted", "create.prepare_sent", "delete.server_stopped",
+                     "delete.loop_detached"]
 
 
 def mariadb(address, sql):
@@ -82,16 +83,19 @@ def cloud(tmp_path_factory, broker):
         srv.cleanup()
 
 
-def start(cloud, crash_at=None):
-    """(Re)start ctrove all on the same state, CTROVE_CRASH_AT=crash_at if given."""
+def start(cloud, crash_at=None, wait_at=None):
+    """(Re)start ctrove all on the same state, CTROVE_CRASH_AT=crash_at and
+    CTROVE_WAIT_AT=wait_at when given."""
     if cloud.proc and cloud.proc.poll() is None:
         cloud.stop()
-    if crash_at:
-        os.environ["CTROVE_CRASH_AT"] = crash_at
+    for var, value in (("CTROVE_CRASH_AT", crash_at), ("CTROVE_WAIT_AT", wait_at)):
+        if value:
+            os.environ[var] = value
     try:
         cloud.start()
     finally:
         os.environ.pop("CTROVE_CRASH_AT", None)
+        os.environ.pop("CTROVE_WAIT_AT", None)
 
 
 def wait_killed(cloud, point, timeout=60):
@@ -103,11 +107,11 @@ def wait_killed(cloud, point, timeout=60):
     cloud.stderr.close()
     cloud.proc = None
     assert rc == -9, f"ctrove exited with {rc}, not SIGKILL: {cloud.stderr_text()[-3000:]}"
-    assert f"crash point {point}: SIGKILL" in cloud.log.read_text()
+    assert point is None or f"crash point {point}: SIGKILL" in cloud.log.read_text()
     assert not SANITIZER.search(cloud.stderr_text()), cloud.stderr_text()[-4000:]
 
 
-def create(cloud, name, datastore):
+def create(cloud, name, datastore, allowed_cidrs=None):
     """POST /instances as admin; the process may die before it answers."""
     version, _ = DATASTORES[datastore]
     body = {"instance": {"name": name, "flavorRef": "12", "volume": {"size": 1},
@@ -115,6 +119,8 @@ def create(cloud, name, datastore):
                          "databases": [{"name": "test"}],
                          "users": [{"name": "userA", "password": "Passw0rd",
                                     "databases": [{"name": "test"}]}]}}
+    if allowed_cidrs:
+        body["instance"]["access"] = {"allowed_cidrs": allowed_cidrs}
     try:
         cloud.api("POST", "/instances", body)
     except OSError:  # connection reset: the crash point was in the API itself
@@ -249,3 +255,111 @@ def test_crash_points_are_in_the_test_build():
     assert b"CTROVE_CRASH_AT" in data
     for point in CREATE_POINTS + DELETE_POINTS:
         assert point.encode() in data, point
+
+
+class SecondTaskmanager:
+    """`ctrove taskmanager` beside the cloud's `ctrove all`, on the same
+    config and database (as the failover tests run two)."""
+
+    def __init__(self, cloud, wait_at):
+        self.stderr = open(cloud.root / "taskmanager2.stderr", "ab")
+        self.proc = subprocess.Popen(
+            [CTROVE, "--config-file", str(cloud.conf), "taskmanager"],
+            stdout=self.stderr, stderr=self.stderr,
+            env=dict(sanitizer_env(), CTROVE_WAIT_AT=wait_at))
+        self.log = cloud.log
+        deadline = time.time() + 20
+        while not self.lines() and time.time() < deadline:
+            time.sleep(0.1)
+        assert self.lines(), "the second taskmanager wrote no log line"
+
+    def lines(self):
+        return process_lines(self.log, self.proc.pid)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            rc = self.proc.wait(30)
+            assert rc == 0, f"the second taskmanager exited with {rc}"
+        self.stderr.close()
+        text = Path(self.stderr.name).read_text(errors="replace")
+        assert not SANITIZER.search(text), text[-3000:]
+
+
+def process_lines(log, pid):
+    """The log lines one process wrote ("<date> <time> <pid> ...")."""
+    return [line for line in log.read_text(errors="replace").splitlines()
+            if len(line.split()) > 3 and line.split()[2] == str(pid)]
+
+
+def holder_of(cloud, iid, point, timeout=30):
+    """The pid of the process waiting at `point` in iid's build."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for line in cloud.log.read_text(errors="replace").splitlines():
+            if iid in line and f"crash point {point}: waiting" in line:
+                return int(line.split()[2])
+        time.sleep(0.1)
+    raise AssertionError(f"no process waits at {point} for {iid}")
+
+
+def test_live_taskmanager_keeps_its_build(cloud):
+    """A taskmanager started while another one builds leaves that build alone;
+    when the builder is killed, the live one takes it over at once."""
+    wait = "create.volume_mounted:8"
+    name = "c-live"
+    # The only taskmanager there is gets the cast and holds the build.
+    start(cloud, wait_at=wait)
+    create(cloud, name, "mariadb")
+    iid = instance_id(cloud, name)
+    assert holder_of(cloud, iid, "create.volume_mounted") == cloud.proc.pid
+    second = SecondTaskmanager(cloud, wait)
+    try:
+        cloud.wait_status(name, "ACTIVE", timeout=60, operating="HEALTHY")
+        assert not [l for l in second.lines() if "resuming" in l], second.lines()
+        assert [l for l in process_lines(cloud.log, cloud.proc.pid) if "is ACTIVE" in l]
+        works(cloud, name, "mariadb")
+
+        # Whichever of the two gets the next build dies holding it.
+        name2 = "c-taken"
+        create(cloud, name2, "mariadb")
+        iid2 = instance_id(cloud, name2)
+        holder = holder_of(cloud, iid2, "create.volume_mounted")
+        survivor = second.proc.pid if holder == cloud.proc.pid else cloud.proc.pid
+        if holder == cloud.proc.pid:
+            cloud.proc.kill()
+            wait_killed(cloud, None)
+        else:
+            second.proc.kill()
+            assert second.proc.wait(10) == -9
+        killed = time.time()
+        while time.time() - killed < 30 and not [
+                l for l in process_lines(cloud.log, survivor)
+                if "resuming the build" in l and iid2 in l]:
+            time.sleep(0.2)
+        assert time.time() - killed < 10, "not taken over within a keeper's round"
+        if not cloud.proc:
+            start(cloud)
+        cloud.wait_status(name2, "ACTIVE", timeout=60, operating="HEALTHY")
+        works(cloud, name2, "mariadb")
+    finally:
+        second.stop()
+    start(cloud)  # without the wait
+    delete_and_check(cloud, name)
+    delete_and_check(cloud, name2)
+
+
+def test_orphan_check_sees_a_live_instance(cloud):
+    """orphans.py finds every kind of thing a running instance has (so an
+    empty answer after a delete means something)."""
+    start(cloud)
+    name = "c-seen"
+    create(cloud, name, "mariadb", allowed_cidrs=["127.0.0.1/32"])
+    cloud.wait_status(name, "ACTIVE", timeout=60, operating="HEALTHY")
+    iid = instance_id(cloud, name)
+    address = works(cloud, name, "mariadb")
+    left = "\n".join(leftovers(cloud, iid, address))
+    for kind in ("process", "mount", "loop device", "nft chain", "broker user", "OS user",
+                 "file", "instances row"):
+        assert kind in left, f"{kind} not seen:\n{left}"
+    delete_and_check(cloud, name, address)
