@@ -19,8 +19,16 @@ int taskmanager_cast(const char *method, const json_t *args, struct ct_error *er
 		.key = cfg_bool(CFG_ENABLE_SECURE_RPC) ? cfg_str(CFG_TASKMANAGER_RPC_ENCR_KEY)
 						       : NULL,
 	};
-	if (rpc_cast(client, &target, method, args, NULL, err)) {
+	/* Only the API casts here: it answers 503 soon rather than hold an HTTP
+	 * thread while the bus is away (Trove's would wait as oslo retries). */
+	if (rpc_cast_within(client, &target, method, args, NULL,
+			    1000 * cfg_int(CFG_API_BUS_TIMEOUT), err)) {
 		log_error("cannot cast %s to the taskmanager: %s", method, err->message);
+		if (err->status == 503 || err->status == 504)
+			return ct_fail(
+				err, 503,
+				"The message bus is unavailable, so the taskmanager cannot be "
+				"reached; nothing was changed. Try again later.");
 		return -1;
 	}
 	return 0;

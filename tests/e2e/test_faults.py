@@ -267,9 +267,10 @@ def test_rabbitmq_stopped_30s_during_creates_and_heartbeats(buscloud):
     assert query("mariadb", ip0, "CREATE TABLE t (x INT); INSERT INTO t VALUES (7)").returncode == 0
     # Two creates accepted, then the broker goes while they build.
     flying = [create(cloud, f"bus-fly-{i}") for i in range(2)]
-    stopped_at = time.time()
+    t0 = time.time()
     cloud.node.stop()
-    stop_took = time.time() - stopped_at
+    stopped_at = time.time()
+    stop_took = stopped_at - t0
     # While it is down the API answers: reads 200, a create a clear 503.
     slowest = 0
     refused = None
@@ -285,8 +286,8 @@ def test_rabbitmq_stopped_30s_during_creates_and_heartbeats(buscloud):
             refused_s = time.time() - t0
         time.sleep(1)
     assert slowest < 3, f"a read took {slowest:.1f} s with the broker down"
-    assert_service_unavailable(refused[0], refused[2], "try again later")
-    assert refused_s < 20
+    assert_service_unavailable(refused[0], refused[2], "Try again later")
+    assert refused_s < 10
     names = [i["name"] for i in cloud.api("GET", "/instances")[2]["instances"]]
     assert "bus-down" not in names
     restarted_at = time.time()
