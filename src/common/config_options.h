@@ -76,6 +76,10 @@
 	  "restores what a reboot loses (the local driver: volume mount, packet filter rules), "   \
 	  "as systemd restarts trove-guestagent in a Trove VM. Checked once at taskmanager "       \
 	  "start as well; 0 = only then.")                                                         \
+	X(API_BUS_TIMEOUT, "DEFAULT", "api_bus_timeout", CFG_INT, "5",                             \
+	  "ctrove: seconds an API request waits for the message bus (its cast to the "             \
+	  "taskmanager) before it answers 503 and changes nothing; Trove's API waits as long "     \
+	  "as oslo.messaging retries. 0 = rpc_response_timeout.")                                  \
 	X(DEFAULT_DATASTORE, "DEFAULT", "default_datastore", CFG_STR, "",                          \
 	  "Datastore used when a create request names none.")                                      \
 	X(TRANSPORT_URL, "DEFAULT", "transport_url", CFG_STR, "rabbit://", "Message bus URL(s).")  \

@@ -226,6 +226,27 @@ static int seal_run_root(struct ct_error *err)
 	return 0;
 }
 
+/* <run_root>/<id> is a link to <instance dir>/run: sockets keep short paths
+ * under run_root (tmpfs), while what the guest keeps in its run directory (the
+ * server's config, the agent's credentials, the prepared and stopped markers)
+ * is on disk and survives a reboot. An instance made before this keeps its
+ * plain directory. */
+static int link_run_dir(const char *id, struct ct_error *err)
+{
+	char dir[PATH_MAX], rdir[PATH_MAX], target[PATH_MAX + 8];
+	if (instance_dir(id, dir, err) || run_dir(id, rdir, err))
+		return -1;
+	snprintf(target, sizeof target, "%s/run", dir);
+	if (mkdir(target, 0711) && errno != EEXIST)
+		return ct_fail(err, 500, "cannot create %s: %s", target, strerror(errno));
+	struct stat st;
+	if (!lstat(rdir, &st))
+		return 0;
+	if (symlink(target, rdir) && errno != EEXIST)
+		return ct_fail(err, 500, "cannot link %s: %s", rdir, strerror(errno));
+	return 0;
+}
+
 struct user_job {
 	const char *id;
 	const char *request_id; /* the task's, for the log lines */
@@ -268,7 +289,7 @@ static int local_create(const struct compute_spec *s, struct compute_server *out
 	if (local_agent_alive(s->id))
 		return report_running(s, out, err);
 	if (instance_dir(s->id, dir, err) || paths_mkdir_p(dir, 0711, err) ||
-	    traversable(dir, err) || seal_run_root(err))
+	    traversable(dir, err) || seal_run_root(err) || link_run_dir(s->id, err))
 		return -1;
 	/* useradd takes 25-100 ms (it locks and rewrites four files): it runs
 	 * while the volume is made, which takes longer. */
@@ -377,8 +398,8 @@ static int local_ensure_running(const char *id, struct ct_error *err)
 	 * agent would make it with its own, wider, default. The loop device,
 	 * mount and outgoing-address rule went too: made again from the image
 	 * file and the rows before the agent starts its database on them. */
-	if (instance_dir(id, dir, err) || seal_run_root(err) || volume_attach(id, err) ||
-	    restore_snat(id, err))
+	if (instance_dir(id, dir, err) || seal_run_root(err) || link_run_dir(id, err) ||
+	    volume_attach(id, err) || restore_snat(id, err))
 		return -1;
 	struct proc_spec spec = {.argv = cmd.argv,
 				 .pid_file = cmd.pid_file,

@@ -193,10 +193,11 @@ static int send_request(struct rpc_client *c, const struct rpc_target *target, b
 }
 
 static int cast(struct rpc_client *c, const struct rpc_target *target, bool fanout,
-		const char *method, const json_t *args, const json_t *ctx, struct ct_error *err)
+		const char *method, const json_t *args, const json_t *ctx, long timeout_ms,
+		struct ct_error *err)
 {
 	pthread_mutex_lock(&c->lock);
-	int64_t deadline = rpc_now_ms() + c->cast_timeout_ms;
+	int64_t deadline = rpc_now_ms() + (timeout_ms > 0 ? timeout_ms : c->cast_timeout_ms);
 	int rc = send_request(c, target, fanout, method, args, ctx, NULL, 0, deadline, err);
 	pthread_mutex_unlock(&c->lock);
 	rpc_metrics_cast(rc == 0);
@@ -209,13 +210,19 @@ static int cast(struct rpc_client *c, const struct rpc_target *target, bool fano
 int rpc_cast(struct rpc_client *c, const struct rpc_target *target, const char *method,
 	     const json_t *args, const json_t *ctx, struct ct_error *err)
 {
-	return cast(c, target, false, method, args, ctx, err);
+	return cast(c, target, false, method, args, ctx, 0, err);
+}
+
+int rpc_cast_within(struct rpc_client *c, const struct rpc_target *target, const char *method,
+		    const json_t *args, const json_t *ctx, long timeout_ms, struct ct_error *err)
+{
+	return cast(c, target, false, method, args, ctx, timeout_ms, err);
 }
 
 int rpc_fanout_cast(struct rpc_client *c, const struct rpc_target *target, const char *method,
 		    const json_t *args, const json_t *ctx, struct ct_error *err)
 {
-	return cast(c, target, true, method, args, ctx, err);
+	return cast(c, target, true, method, args, ctx, 0, err);
 }
 
 static bool seen_before(struct rpc_client *c, const char *unique_id)

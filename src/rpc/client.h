@@ -55,6 +55,11 @@ void rpc_client_free(struct rpc_client *c);
 /* Fire and forget; 0 once the broker confirmed. Gives up after rpc_response_timeout. */
 int rpc_cast(struct rpc_client *c, const struct rpc_target *target, const char *method,
 	     const json_t *args, const json_t *ctx, struct ct_error *err);
+/* rpc_cast giving up after timeout_ms (<= 0: rpc_response_timeout), for a
+ * caller that must answer its own client soon (the API: 503 while the bus is
+ * down, instead of holding an HTTP thread until it returns). */
+int rpc_cast_within(struct rpc_client *c, const struct rpc_target *target, const char *method,
+		    const json_t *args, const json_t *ctx, long timeout_ms, struct ct_error *err);
 /* Cast to every server of the topic (<topic>_fanout exchange). */
 int rpc_fanout_cast(struct rpc_client *c, const struct rpc_target *target, const char *method,
 		    const json_t *args, const json_t *ctx, struct ct_error *err);

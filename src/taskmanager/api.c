@@ -28,10 +28,18 @@ int taskmanager_cast(const char *method, const json_t *args, struct ct_error *er
 			      ? json_pack("{s:s+}", "request_id",
 					  strncmp(request_id, "req-", 4) ? "req-" : "", request_id)
 			      : NULL;
-	int rc = rpc_cast(client, &target, method, args, ctx, err);
+	/* Only the API casts here: it answers 503 soon rather than hold an HTTP
+	 * thread while the bus is away (Trove's would wait as oslo retries). */
+	int rc = rpc_cast_within(client, &target, method, args, ctx,
+				 1000 * cfg_int(CFG_API_BUS_TIMEOUT), err);
 	json_decref(ctx);
 	if (rc) {
 		log_error("cannot cast %s to the taskmanager: %s", method, err->message);
+		if (err->status == 503 || err->status == 504)
+			return ct_fail(
+				err, 503,
+				"The message bus is unavailable, so the taskmanager cannot be "
+				"reached; nothing was changed. Try again later.");
 		return -1;
 	}
 	return 0;

@@ -267,9 +267,10 @@ def test_rabbitmq_stopped_30s_during_creates_and_heartbeats(buscloud):
     assert query("mariadb", ip0, "CREATE TABLE t (x INT); INSERT INTO t VALUES (7)").returncode == 0
     # Two creates accepted, then the broker goes while they build.
     flying = [create(cloud, f"bus-fly-{i}") for i in range(2)]
-    stopped_at = time.time()
+    t0 = time.time()
     cloud.node.stop()
-    stop_took = time.time() - stopped_at
+    stopped_at = time.time()
+    stop_took = stopped_at - t0
     # While it is down the API answers: reads 200, a create a clear 503.
     slowest = 0
     refused = None
@@ -285,8 +286,8 @@ def test_rabbitmq_stopped_30s_during_creates_and_heartbeats(buscloud):
             refused_s = time.time() - t0
         time.sleep(1)
     assert slowest < 3, f"a read took {slowest:.1f} s with the broker down"
-    assert_service_unavailable(refused[0], refused[2], "try again later")
-    assert refused_s < 20
+    assert_service_unavailable(refused[0], refused[2], "Try again later")
+    assert refused_s < 10
     names = [i["name"] for i in cloud.api("GET", "/instances")[2]["instances"]]
     assert "bus-down" not in names
     restarted_at = time.time()
@@ -320,3 +321,240 @@ def test_rabbitmq_stopped_30s_during_creates_and_heartbeats(buscloud):
     for iid in all_ids:
         assert cloud.wait_deleted(iid, timeout=60)
     assert not orphans(cloud.local / "volumes"), orphans(cloud.local / "volumes")
+
+
+# --- the machine "rebooted" under make run ---------------------------------------------
+
+REBOOT_BOUND = 90  # seconds from `make run` again to every instance serving its data
+
+
+class MakeRun:
+    """scripts/run.sh (what `make run` runs) in a scratch directory, on ports,
+    addresses, a run_root, an nftables table and a uid block of its own."""
+
+    def __init__(self):
+        self.scratch = Path(tempfile.mkdtemp(prefix="ctrove-e2e-reboot-", dir="/tmp"))
+        os.chmod(self.scratch, 0o711)
+        self.state = self.scratch / "run"
+        self.run_root = Path(tempfile.mkdtemp(prefix="ctr", dir="/run"))
+        tag = os.getpid()
+        self.nft_table = f"ctrove_reboot_{tag}"
+        self.octet = 20 + (tag + 151) % 200
+        self.uid_first = 70000 + ((tag + 23) % 90) * 100
+        self.amqp = free_port_block(5)
+        extra = self.scratch / "extra.conf"
+        extra.write_text(
+            "\n[DEFAULT]\nguest_agent_check_interval = 2\n"
+            "[local]\n"
+            f"run_root = {self.run_root}\nnft_table = {self.nft_table}\n"
+            f"address_range = 127.{self.octet}.0.1-127.{self.octet}.255.254\n"
+            f"instance_uid_range = {self.uid_first}-{self.uid_first + 99}\n"
+            "guest_report_interval = 1\n")
+        self.env = dict(os.environ, CTROVE_RUN_DIR=str(self.state),
+                        CTROVE_OPENRC=str(self.scratch / "openrc"),
+                        CTROVE_PORT=str(free_port()), CTROVE_AMQP_PORT=str(self.amqp),
+                        CTROVE_RUN_EXTRA_CONF=str(extra))
+        self.log = self.scratch / "make-run.log"
+        self.proc = None
+
+    def start(self):
+        out = open(self.log, "ab")
+        self.proc = subprocess.Popen([str(REPO / "scripts" / "run.sh"), CTROVE], env=self.env,
+                                     stdout=out, stderr=out, start_new_session=True)
+        out.close()
+        wait_until(lambda: self.listening(), 180, "make run's API")
+
+    def listening(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"run.sh exited: {self.log.read_text()[-3000:]}")
+        conf = self.state / "trove.conf"
+        if not (self.scratch / "openrc").exists() or not conf.exists():
+            return False
+        port = int(next(line.split("=")[1] for line in conf.read_text().splitlines()
+                        if line.startswith("bind_port")))
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.5):
+                return "ctrove: API on" in self.log.read_text()
+        except OSError:
+            return False
+
+    def cli(self, *args):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        for line in (self.scratch / "openrc").read_text().splitlines():
+            if line.startswith("export "):
+                key, value = line[len("export "):].split("=", 1)
+                env[key] = value
+        proc = subprocess.run(["openstack", *args], env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 0, f"openstack {' '.join(args)}: {proc.stderr}"
+        return proc.stdout
+
+    def instances(self):
+        return {i["Name"]: i for i in json.loads(
+            self.cli("database", "instance", "list", "-f", "json"))}
+
+    def crash(self):
+        """What a power cut does to processes: every one of ctrove, its broker
+        and its instances dies at once (SIGKILL), nothing runs its exit path."""
+        epmd = subprocess.run(["ss", "-Hltnp", f"sport = :{self.amqp + 2}"],
+                              capture_output=True, text=True).stdout
+        pids = set(processes_mentioning(str(self.scratch)))
+        pids |= set(processes_mentioning(str(self.run_root)))
+        pids |= {int(p) for p in __import__("re").findall(r"pid=(\d+)", epmd)}
+        pids.add(self.proc.pid)
+        for user in self.instance_users():
+            out = subprocess.run(["pgrep", "-U", user], capture_output=True, text=True).stdout
+            pids |= {int(p) for p in out.split()}
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait(10)
+        wait_until(lambda: not processes_mentioning(str(self.scratch))
+                   and not processes_mentioning(str(self.run_root)), 20, "every process gone")
+
+    def lose_volatile_state(self):
+        """What a reboot loses besides processes: mounts, loop devices, the
+        nftables table and everything under /run."""
+        for line in reversed(Path("/proc/self/mounts").read_text().splitlines()):
+            point = line.split()[1]
+            if point.startswith(str(self.scratch)):
+                subprocess.run(["umount", point], check=True)
+        for line in subprocess.run(["losetup", "-a"], capture_output=True,
+                                   text=True).stdout.splitlines():
+            if str(self.scratch) in line:
+                subprocess.run(["losetup", "-d", line.split(":")[0]], check=True)
+        subprocess.run(["nft", "delete", "table", "inet", self.nft_table], capture_output=True)
+        subprocess.run(["rm", "-rf", str(self.run_root)], check=True)
+
+    def instance_users(self):
+        users = []
+        for line in Path("/etc/passwd").read_text().splitlines():
+            f = line.split(":")
+            if (len(f) > 4 and self.uid_first <= int(f[2]) < self.uid_first + 100
+                    and f[4].startswith("ctrove instance ")):
+                users.append(f[0])
+        return users
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(60)
+
+    def cleanup(self):
+        # The logs of a failed run, for whoever reads the failure.
+        for log in [self.log] + list(self.scratch.glob("run/instances/*/guestagent.log")):
+            if log.exists():
+                keep = Path(tempfile.gettempdir()) / f"ctrove-faults-reboot-{log.parent.name}.log"
+                keep.write_bytes(log.read_bytes()[-200000:])
+        for pid in processes_mentioning(str(self.scratch)) + processes_mentioning(
+                str(self.run_root)):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.3)
+        for line in reversed(Path("/proc/self/mounts").read_text().splitlines()):
+            if line.split()[1].startswith(str(self.scratch)):
+                subprocess.run(["umount", "-l", line.split()[1]], check=False)
+        for line in subprocess.run(["losetup", "-a"], capture_output=True,
+                                   text=True).stdout.splitlines():
+            if str(self.scratch) in line:
+                subprocess.run(["losetup", "-d", line.split(":")[0]], check=False)
+        subprocess.run(["nft", "delete", "table", "inet", self.nft_table], capture_output=True)
+        for user in self.instance_users():
+            subprocess.run(["pkill", "-KILL", "-U", user], check=False)
+            time.sleep(0.1)
+            subprocess.run(["userdel", user], capture_output=True, check=False)
+        subprocess.run(["rm", "-rf", str(self.scratch), str(self.run_root)], check=False)
+
+
+@pytest.fixture
+def make_run():
+    run = MakeRun()
+    try:
+        yield run
+    finally:
+        try:
+            run.stop()
+        finally:
+            run.cleanup()
+
+
+def connects_from(source, address, port):
+    s = socket.socket()
+    s.settimeout(3)
+    try:
+        s.bind((source, 0))
+        s.connect((address, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def test_machine_reboot_brings_every_instance_back_with_its_data(make_run):
+    run = make_run
+    run.start()
+    wanted = {"rb-maria": ("mariadb", "10.11", 3306), "rb-pg": ("postgresql", "15", 5432),
+              "rb-maria2": ("mariadb", "10.11", 3306)}
+    for name, (datastore, version, _) in wanted.items():
+        run.cli("database", "instance", "create", name, "--flavor", "d1", "--size", "1",
+                "--databases", "test", "--users", "userA:Passw0rd", "--datastore", datastore,
+                "--datastore-version", version, "--allowed-cidr", "127.0.0.1/32")
+    shown = wait_until(lambda: (i := run.instances()) and all(
+        i.get(n, {}).get("Status") == "ACTIVE" for n in wanted) and i, 180, "3 ACTIVE")
+    ips, ids = {}, {}
+    for name, (datastore, _, _) in wanted.items():
+        info = json.loads(run.cli("database", "instance", "show", name, "-f", "json"))
+        ips[name] = info["ip"].split(",")[0].strip("[]' ")
+        ids[name] = info["id"]
+        out = query(datastore, ips[name],
+                    f"CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('{name}-before')")
+        assert out.returncode == 0, out.stderr
+    assert set(shown) >= set(wanted)
+    # No instance address is configured on an interface: 127/8 is all local, so
+    # a reboot has none to lose.
+    assert f"127.{run.octet}." not in subprocess.run(["ip", "-o", "addr"], capture_output=True,
+                                                     text=True).stdout
+    run.crash()
+    run.lose_volatile_state()
+    for name, (datastore, _, _) in wanted.items():
+        assert query(datastore, ips[name], "SELECT 1").returncode != 0
+    rebooted = time.time()
+    run.start()
+
+    def serving():
+        for name, (datastore, _, _) in wanted.items():
+            out = query(datastore, ips[name], "SELECT x FROM t")
+            if out.returncode or out.stdout.strip() != f"{name}-before":
+                return False
+        return True
+
+    wait_until(serving, REBOOT_BOUND, "every instance serving its data after the reboot",
+               interval=1)
+    back = time.time() - rebooted
+    ages = wait_until(lambda: (a := heartbeat_ages(run.state / "trove.sqlite", ids.values()))
+                      and all(v is not None and v < time.time() - rebooted for v in a.values())
+                      and a, 30, "heartbeats after the reboot")
+    status = run.instances()
+    assert all(status[n]["Status"] == "ACTIVE" for n in wanted), status
+    print(f"make run again -> every instance serving its rows: {back:.1f} s "
+          f"(bound {REBOOT_BOUND} s); heartbeat ages {sorted(round(a, 1) for a in ages.values())}")
+    # What the reboot lost is back: mounts, loop devices and the packet filter.
+    mounts = Path("/proc/self/mounts").read_text()
+    for iid in ids.values():
+        assert f"{iid}/data" in mounts
+    for name, (_, _, port) in wanted.items():
+        assert connects_from("127.0.0.1", ips[name], port)
+        assert not connects_from("127.0.0.9", ips[name], port)
+    for name in wanted:
+        run.cli("database", "instance", "delete", name)
+    wait_until(lambda: not set(wanted) & set(run.instances()), 60, "instances deleted")
+    run.stop()
+    text = run.log.read_text(errors="replace")
+    assert "Sanitizer" not in text and "runtime error:" not in text, text[-3000:]
+    left = orphans(run.scratch, run.nft_table)
+    assert not left or set(left) == {"nft table"}, left
