@@ -24,6 +24,18 @@ BUSY = re.compile(r"cannot be executed because the instance status is currently|
                   r"is not currently available for an action to be performed")
 
 
+def describe(statuses):
+    """200/202, or 2xx/4xx for whole classes."""
+    statuses = set(statuses)
+    parts = []
+    for base in (200, 300, 400, 500):
+        block = set(range(base, base + 100))
+        if block <= statuses:
+            parts.append(f"{base // 100}xx")
+            statuses -= block
+    return "/".join(parts + [str(s) for s in sorted(statuses)])
+
+
 class Answer:
     def __init__(self, status, body, headers=None, seconds=0.0):
         self.status = status
@@ -163,7 +175,7 @@ class Tally:
             self._count(kind, cls, 0, shown, ans.seconds)
             return ans
         return self._record(kind, shown, ans, f"answered {ans.status} (expected "
-                            f"{'/'.join(map(str, sorted(expect)))}): {str(ans.body)[:400]}", 0)
+                            f"{describe(expect)}): {str(ans.body)[:400]}", 0)
 
     def _count(self, kind, cls, t0, shown, seconds=None):
         seconds = seconds if seconds is not None else time.monotonic() - t0

@@ -1,7 +1,8 @@
 /*
  * thread_client.h — one RPC client per thread, made on first use, for code
  * that sends from many threads at once (API workers, taskmanager workers).
- * rpc_thread_clients_free() releases every thread's client at shutdown.
+ * A thread's client is released when the thread exits;
+ * rpc_thread_clients_free() releases every client still held at shutdown.
  */
 #ifndef CT_RPC_THREAD_CLIENT_H
 #define CT_RPC_THREAD_CLIENT_H
