@@ -284,7 +284,8 @@ def idle_cpu(ctl, fleet, seconds):
 
     def snap():
         servers = fleet.server_pids()
-        return ({it["id"]: (ticks([it["agent"]]), ticks(servers[it["id"]]))
+        return ({it["id"]: (ticks([it["agent"]]), ticks(servers[it["id"]]),
+                            ticks([it["agent"]], reaped=False))
                  for it in fleet.items}, ticks(ctrl), ticks(broker), time.monotonic())
 
     a, c0, b0, t0 = snap()
@@ -294,8 +295,10 @@ def idle_cpu(ctl, fleet, seconds):
 
     rows = []
     for it in fleet.items:
-        (ag0, sv0), (ag1, sv1) = a[it["id"]], z[it["id"]]
+        (ag0, sv0, own0), (ag1, sv1, own1) = a[it["id"]], z[it["id"]]
         rows.append({"datastore": it["datastore"], "agent_pct": (ag1 - ag0) / wall,
+                     "agent_own_pct": (own1 - own0) / wall,
+                     "workers_pct": (ag1 - ag0 - own1 + own0) / wall,
                      "server_pct": (sv1 - sv0) / wall,
                      "cpu_pct": (ag1 - ag0 + sv1 - sv0) / wall})
     return {"seconds": round(t1 - t0, 1), "instances": rows,
@@ -435,7 +438,8 @@ def run_density(ctrove, work, ledger):
         cpu = idle_cpu(ctl, fleet, idle_s)
         out["cpu"] = {**{k: v for k, v in cpu.items() if k != "instances"},
                       "per_instance": {k: summarise(cpu["instances"], k)
-                                       for k in ("cpu_pct", "agent_pct", "server_pct")},
+                                       for k in ("cpu_pct", "agent_pct", "server_pct",
+                                                 "agent_own_pct", "workers_pct")},
                       "control_pct_per_instance": cpu["control_pct"] / len(fleet.items),
                       "broker_pct_per_instance": cpu["broker_pct"] / len(fleet.items)}
         out["control_loaded"] = memory_kb(control_pids(ctl))
@@ -523,11 +527,12 @@ def print_density(d):
             rows.append([ds, str(p["n"]), _mib(p["mean"]), _mib(p["max"]), _mib(sv["mean"]),
                          _mib(a["mean"]), f"{c['cpu_pct'][ds]['mean']:.3f}",
                          f"{c['cpu_pct'][ds]['max']:.3f}", f"{c['server_pct'][ds]['mean']:.3f}",
-                         f"{c['agent_pct'][ds]['mean']:.3f}"])
+                         f"{c['agent_own_pct'][ds]['mean']:.3f}",
+                         f"{c['workers_pct'][ds]['mean']:.3f}"])
         print(f"per idle instance (PSS MiB from smaps_rollup; CPU % of one core over "
               f"{cpu['seconds']:.0f} s, from /proc, agent including its reaped workers):")
         print(table(["datastore", "n", "PSS mean", "PSS max", "server", "agent", "CPU % mean",
-                     "max", "server", "agent"], rows))
+                     "max", "server", "agent", "workers"], rows))
         print(f"heartbeat and worker cost of the idle fleet: control plane "
               f"{cpu['control_pct']:.2f} % of a core ({cpu['control_pct_per_instance']:.4f} % "
               f"per instance), broker {cpu['broker_pct']:.2f} % "

@@ -40,6 +40,25 @@ struct rpc_client *rpc_thread_client(struct ct_error *err)
 	return mine;
 }
 
+void rpc_thread_client_release(void)
+{
+	struct client_entry *found = NULL;
+	pthread_mutex_lock(&lock);
+	if (mine && my_generation == generation)
+		for (struct client_entry **p = &all; *p; p = &(*p)->next)
+			if ((*p)->client == mine) {
+				found = *p;
+				*p = found->next;
+				break;
+			}
+	pthread_mutex_unlock(&lock);
+	mine = NULL;
+	if (found) {
+		rpc_client_free(found->client); /* its connection closes outside the lock */
+		free(found);
+	}
+}
+
 void rpc_thread_clients_free(void)
 {
 	pthread_mutex_lock(&lock);
