@@ -254,16 +254,34 @@ def wait_all_healthy(api, n, timeout):
         time.sleep(1)
 
 
+def pss_parts(pids):
+    """Pss_Anon (private heap, buffers), Pss_File (binaries, libraries,
+    templates: shared through the page cache) and Pss_Shmem summed."""
+    out = {"Pss_Anon": 0, "Pss_File": 0, "Pss_Shmem": 0}
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                f = line.split()
+                if f and f[0].rstrip(":") in out:
+                    out[f[0].rstrip(":")] += int(f[1])
+        except OSError:
+            continue
+    return {"anon_kb": out["Pss_Anon"], "file_kb": out["Pss_File"],
+            "shmem_kb": out["Pss_Shmem"]}
+
+
 def memory_per_instance(fleet):
     servers = fleet.server_pids()
     rows = []
     for it in fleet.items:
         a = memory_kb([it["agent"]])
         s = memory_kb(servers[it["id"]])
+        parts = pss_parts([it["agent"]] + servers[it["id"]])
         rows.append({"datastore": it["datastore"], "agent_pss_kb": a["pss_kb"],
                      "agent_rss_kb": a["rss_kb"], "server_pss_kb": s["pss_kb"],
                      "server_rss_kb": s["rss_kb"], "server_procs": s["procs"],
-                     "pss_kb": a["pss_kb"] + s["pss_kb"]})
+                     "pss_kb": a["pss_kb"] + s["pss_kb"], "pss_anon_kb": parts["anon_kb"],
+                     "pss_file_kb": parts["file_kb"], "pss_shmem_kb": parts["shmem_kb"]})
     return rows
 
 
@@ -432,8 +450,9 @@ def run_density(ctrove, work, ledger):
         time.sleep(5)  # the last creates' guests settle (template copy, first archive round)
         mem = memory_per_instance(fleet)
         out["memory_rows"] = mem
-        out["memory"] = {k: summarise(mem, k) for k in ("pss_kb", "agent_pss_kb",
-                                                          "server_pss_kb", "agent_rss_kb")}
+        out["memory"] = {k: summarise(mem, k)
+                         for k in ("pss_kb", "agent_pss_kb", "server_pss_kb", "agent_rss_kb",
+                                   "pss_anon_kb", "pss_file_kb", "pss_shmem_kb")}
         log(f"density: idle CPU over {idle_s:.0f} s")
         cpu = idle_cpu(ctl, fleet, idle_s)
         out["cpu"] = {**{k: v for k, v in cpu.items() if k != "instances"},
@@ -533,6 +552,12 @@ def print_density(d):
               f"{cpu['seconds']:.0f} s, from /proc, agent including its reaped workers):")
         print(table(["datastore", "n", "PSS mean", "PSS max", "server", "agent", "CPU % mean",
                      "max", "server", "agent", "workers"], rows))
+        parts = [f"{ds} {_mib(mem['pss_anon_kb'][ds]['mean'])} / "
+                 f"{_mib(mem['pss_file_kb'][ds]['mean'])} / {_mib(mem['pss_shmem_kb'][ds]['mean'])}"
+                 for ds in DATASTORES if ds in mem.get("pss_anon_kb", {})]
+        if parts:
+            print("PSS per instance by kind, anonymous / file-backed (binaries, libraries, "
+                  "shared through the page cache) / shared memory, MiB: " + "; ".join(parts))
         print(f"heartbeat and worker cost of the idle fleet: control plane "
               f"{cpu['control_pct']:.2f} % of a core ({cpu['control_pct_per_instance']:.4f} % "
               f"per instance), broker {cpu['broker_pct']:.2f} % "
