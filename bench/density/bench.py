@@ -159,16 +159,24 @@ class Fleet:
 
     def __init__(self, ctl, instances):
         self.items = []
+        self.skipped = []
         for inst in instances:
             iid = inst["id"]
             d = ctl.local / "instances" / iid
-            agent = int((d / "guestagent.pid").read_text().split()[0])
-            user = None
-            for line in (d / "guest.conf").read_text().splitlines():
-                if line.startswith("service_user"):
-                    user = line.split("=", 1)[1].strip()
+            try:
+                if inst["status"] != "ACTIVE":
+                    raise ValueError(inst["status"])
+                agent = int((d / "guestagent.pid").read_text().split()[0])
+                user = None
+                for line in (d / "guest.conf").read_text().splitlines():
+                    if line.startswith("service_user"):
+                        user = line.split("=", 1)[1].strip()
+                uid = pwd.getpwnam(user).pw_uid
+            except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+                self.skipped.append((iid, repr(e)))  # not measured: not a live instance
+                continue
             self.items.append({"id": iid, "datastore": inst["datastore"]["type"],
-                               "agent": agent, "uid": pwd.getpwnam(user).pw_uid})
+                               "agent": agent, "uid": uid})
 
     def server_pids(self):
         by = pids_by_uid()
@@ -447,6 +455,8 @@ def run_density(ctrove, work, ledger):
         log(f"density: {reached}/{n} ACTIVE and HEALTHY at once")
         live = [i for i in insts if i["id"] in ids]
         fleet = Fleet(ctl, live)
+        out["measured_instances"] = len(fleet.items)
+        out["not_measured"] = fleet.skipped
         time.sleep(5)  # the last creates' guests settle (template copy, first archive round)
         mem = memory_per_instance(fleet)
         out["memory_rows"] = mem
@@ -455,12 +465,13 @@ def run_density(ctrove, work, ledger):
                                    "pss_anon_kb", "pss_file_kb", "pss_shmem_kb")}
         log(f"density: idle CPU over {idle_s:.0f} s")
         cpu = idle_cpu(ctl, fleet, idle_s)
+        live_n = max(1, len(fleet.items))
         out["cpu"] = {**{k: v for k, v in cpu.items() if k != "instances"},
                       "per_instance": {k: summarise(cpu["instances"], k)
                                        for k in ("cpu_pct", "agent_pct", "server_pct",
                                                  "agent_own_pct", "workers_pct")},
-                      "control_pct_per_instance": cpu["control_pct"] / len(fleet.items),
-                      "broker_pct_per_instance": cpu["broker_pct"] / len(fleet.items)}
+                      "control_pct_per_instance": cpu["control_pct"] / live_n,
+                      "broker_pct_per_instance": cpu["broker_pct"] / live_n}
         out["control_loaded"] = memory_kb(control_pids(ctl))
         out["list"] = list_latency(api, requests)
         out["control_after_list"] = memory_kb(control_pids(ctl))
