@@ -33,6 +33,7 @@ import pwd
 import statistics
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -97,16 +98,21 @@ class Api:
                     raise
 
     def all_instances(self):
-        out, marker = [], None
+        """Every instance, following the pages' `next` links (a page is sorted
+        by creation, so its last entry is not the marker), each once."""
+        out, marker = {}, None
         while True:
             status, body = self.call("GET", "/instances?limit=1000"
                                      + (f"&marker={marker}" if marker else ""))
             if status != 200:
                 raise RuntimeError(f"GET /instances answered {status}: {body}")
-            out += body["instances"]
-            if not body.get("links") or not body["instances"]:
-                return out
-            marker = body["instances"][-1]["id"]
+            for inst in body["instances"]:
+                out.setdefault(inst["id"], inst)
+            nxt = [link["href"] for link in body.get("links") or [] if link.get("rel") == "next"]
+            query = urllib.parse.urlparse(nxt[0]).query if nxt else ""
+            marker = urllib.parse.parse_qs(query).get("marker", [None])[0]
+            if not body["instances"] or not marker:
+                return list(out.values())
 
 
 # ---------------------------------------------------------------- /proc

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "db/store.h"
 #include "rpc/thread_client.h"
 
 struct task {
@@ -30,7 +31,9 @@ static void *task_main(void *arg)
 	struct task *t = arg;
 	log_set_context(NULL, t->instance_id);
 	t->run(t->instance_id, t->args);
-	rpc_thread_client_release(); /* its broker connection ends with the task */
+	/* Its broker and database connections end with the task. */
+	rpc_thread_client_release();
+	db_thread_release();
 	pthread_mutex_lock(&tasks_lock);
 	t->done = true;
 	pthread_mutex_unlock(&tasks_lock);
