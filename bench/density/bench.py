@@ -33,6 +33,7 @@ import pwd
 import statistics
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -97,16 +98,21 @@ class Api:
                     raise
 
     def all_instances(self):
-        out, marker = [], None
+        """Every instance, following the pages' `next` links (a page is sorted
+        by creation, so its last entry is not the marker), each once."""
+        out, marker = {}, None
         while True:
             status, body = self.call("GET", "/instances?limit=1000"
                                      + (f"&marker={marker}" if marker else ""))
             if status != 200:
                 raise RuntimeError(f"GET /instances answered {status}: {body}")
-            out += body["instances"]
-            if not body.get("links") or not body["instances"]:
-                return out
-            marker = body["instances"][-1]["id"]
+            for inst in body["instances"]:
+                out.setdefault(inst["id"], inst)
+            nxt = [link["href"] for link in body.get("links") or [] if link.get("rel") == "next"]
+            query = urllib.parse.urlparse(nxt[0]).query if nxt else ""
+            marker = urllib.parse.parse_qs(query).get("marker", [None])[0]
+            if not body["instances"] or not marker:
+                return list(out.values())
 
 
 # ---------------------------------------------------------------- /proc
@@ -159,16 +165,24 @@ class Fleet:
 
     def __init__(self, ctl, instances):
         self.items = []
+        self.skipped = []
         for inst in instances:
             iid = inst["id"]
             d = ctl.local / "instances" / iid
-            agent = int((d / "guestagent.pid").read_text().split()[0])
-            user = None
-            for line in (d / "guest.conf").read_text().splitlines():
-                if line.startswith("service_user"):
-                    user = line.split("=", 1)[1].strip()
+            try:
+                if inst["status"] != "ACTIVE":
+                    raise ValueError(inst["status"])
+                agent = int((d / "guestagent.pid").read_text().split()[0])
+                user = None
+                for line in (d / "guest.conf").read_text().splitlines():
+                    if line.startswith("service_user"):
+                        user = line.split("=", 1)[1].strip()
+                uid = pwd.getpwnam(user).pw_uid
+            except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+                self.skipped.append((iid, repr(e)))  # not measured: not a live instance
+                continue
             self.items.append({"id": iid, "datastore": inst["datastore"]["type"],
-                               "agent": agent, "uid": pwd.getpwnam(user).pw_uid})
+                               "agent": agent, "uid": uid})
 
     def server_pids(self):
         by = pids_by_uid()
@@ -254,16 +268,34 @@ def wait_all_healthy(api, n, timeout):
         time.sleep(1)
 
 
+def pss_parts(pids):
+    """Pss_Anon (private heap, buffers), Pss_File (binaries, libraries,
+    templates: shared through the page cache) and Pss_Shmem summed."""
+    out = {"Pss_Anon": 0, "Pss_File": 0, "Pss_Shmem": 0}
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                f = line.split()
+                if f and f[0].rstrip(":") in out:
+                    out[f[0].rstrip(":")] += int(f[1])
+        except OSError:
+            continue
+    return {"anon_kb": out["Pss_Anon"], "file_kb": out["Pss_File"],
+            "shmem_kb": out["Pss_Shmem"]}
+
+
 def memory_per_instance(fleet):
     servers = fleet.server_pids()
     rows = []
     for it in fleet.items:
         a = memory_kb([it["agent"]])
         s = memory_kb(servers[it["id"]])
+        parts = pss_parts([it["agent"]] + servers[it["id"]])
         rows.append({"datastore": it["datastore"], "agent_pss_kb": a["pss_kb"],
                      "agent_rss_kb": a["rss_kb"], "server_pss_kb": s["pss_kb"],
                      "server_rss_kb": s["rss_kb"], "server_procs": s["procs"],
-                     "pss_kb": a["pss_kb"] + s["pss_kb"]})
+                     "pss_kb": a["pss_kb"] + s["pss_kb"], "pss_anon_kb": parts["anon_kb"],
+                     "pss_file_kb": parts["file_kb"], "pss_shmem_kb": parts["shmem_kb"]})
     return rows
 
 
@@ -284,7 +316,8 @@ def idle_cpu(ctl, fleet, seconds):
 
     def snap():
         servers = fleet.server_pids()
-        return ({it["id"]: (ticks([it["agent"]]), ticks(servers[it["id"]]))
+        return ({it["id"]: (ticks([it["agent"]]), ticks(servers[it["id"]]),
+                            ticks([it["agent"]], reaped=False))
                  for it in fleet.items}, ticks(ctrl), ticks(broker), time.monotonic())
 
     a, c0, b0, t0 = snap()
@@ -294,8 +327,10 @@ def idle_cpu(ctl, fleet, seconds):
 
     rows = []
     for it in fleet.items:
-        (ag0, sv0), (ag1, sv1) = a[it["id"]], z[it["id"]]
+        (ag0, sv0, own0), (ag1, sv1, own1) = a[it["id"]], z[it["id"]]
         rows.append({"datastore": it["datastore"], "agent_pct": (ag1 - ag0) / wall,
+                     "agent_own_pct": (own1 - own0) / wall,
+                     "workers_pct": (ag1 - ag0 - own1 + own0) / wall,
                      "server_pct": (sv1 - sv0) / wall,
                      "cpu_pct": (ag1 - ag0 + sv1 - sv0) / wall})
     return {"seconds": round(t1 - t0, 1), "instances": rows,
@@ -426,18 +461,23 @@ def run_density(ctrove, work, ledger):
         log(f"density: {reached}/{n} ACTIVE and HEALTHY at once")
         live = [i for i in insts if i["id"] in ids]
         fleet = Fleet(ctl, live)
+        out["measured_instances"] = len(fleet.items)
+        out["not_measured"] = fleet.skipped
         time.sleep(5)  # the last creates' guests settle (template copy, first archive round)
         mem = memory_per_instance(fleet)
         out["memory_rows"] = mem
-        out["memory"] = {k: summarise(mem, k) for k in ("pss_kb", "agent_pss_kb",
-                                                          "server_pss_kb", "agent_rss_kb")}
+        out["memory"] = {k: summarise(mem, k)
+                         for k in ("pss_kb", "agent_pss_kb", "server_pss_kb", "agent_rss_kb",
+                                   "pss_anon_kb", "pss_file_kb", "pss_shmem_kb")}
         log(f"density: idle CPU over {idle_s:.0f} s")
         cpu = idle_cpu(ctl, fleet, idle_s)
+        live_n = max(1, len(fleet.items))
         out["cpu"] = {**{k: v for k, v in cpu.items() if k != "instances"},
                       "per_instance": {k: summarise(cpu["instances"], k)
-                                       for k in ("cpu_pct", "agent_pct", "server_pct")},
-                      "control_pct_per_instance": cpu["control_pct"] / len(fleet.items),
-                      "broker_pct_per_instance": cpu["broker_pct"] / len(fleet.items)}
+                                       for k in ("cpu_pct", "agent_pct", "server_pct",
+                                                 "agent_own_pct", "workers_pct")},
+                      "control_pct_per_instance": cpu["control_pct"] / live_n,
+                      "broker_pct_per_instance": cpu["broker_pct"] / live_n}
         out["control_loaded"] = memory_kb(control_pids(ctl))
         out["list"] = list_latency(api, requests)
         out["control_after_list"] = memory_kb(control_pids(ctl))
@@ -523,11 +563,18 @@ def print_density(d):
             rows.append([ds, str(p["n"]), _mib(p["mean"]), _mib(p["max"]), _mib(sv["mean"]),
                          _mib(a["mean"]), f"{c['cpu_pct'][ds]['mean']:.3f}",
                          f"{c['cpu_pct'][ds]['max']:.3f}", f"{c['server_pct'][ds]['mean']:.3f}",
-                         f"{c['agent_pct'][ds]['mean']:.3f}"])
+                         f"{c['agent_own_pct'][ds]['mean']:.3f}",
+                         f"{c['workers_pct'][ds]['mean']:.3f}"])
         print(f"per idle instance (PSS MiB from smaps_rollup; CPU % of one core over "
               f"{cpu['seconds']:.0f} s, from /proc, agent including its reaped workers):")
         print(table(["datastore", "n", "PSS mean", "PSS max", "server", "agent", "CPU % mean",
-                     "max", "server", "agent"], rows))
+                     "max", "server", "agent", "workers"], rows))
+        parts = [f"{ds} {_mib(mem['pss_anon_kb'][ds]['mean'])} / "
+                 f"{_mib(mem['pss_file_kb'][ds]['mean'])} / {_mib(mem['pss_shmem_kb'][ds]['mean'])}"
+                 for ds in DATASTORES if ds in mem.get("pss_anon_kb", {})]
+        if parts:
+            print("PSS per instance by kind, anonymous / file-backed (binaries, libraries, "
+                  "shared through the page cache) / shared memory, MiB: " + "; ".join(parts))
         print(f"heartbeat and worker cost of the idle fleet: control plane "
               f"{cpu['control_pct']:.2f} % of a core ({cpu['control_pct_per_instance']:.4f} % "
               f"per instance), broker {cpu['broker_pct']:.2f} % "

@@ -270,6 +270,10 @@
 	  "ctrove: path of ctrove-guestagent; empty = beside the running ctrove.")                 \
 	X(LOCAL_GUEST_REPORT_INTERVAL, "local", "guest_report_interval", CFG_INT, "5",             \
 	  "ctrove: heartbeat period (s) written into local guest agents' config.")                 \
+	X(LOCAL_GUEST_PROBE_INTERVAL, "local", "guest_probe_interval", CFG_INT, "30",              \
+	  "ctrove: [guest_agent] server_probe_interval written into local guest agents' "          \
+	  "config (issue 18: a healthy idle instance then costs one worker process and one "       \
+	  "database connection per this many seconds, not per heartbeat).")                        \
 	X(LOCAL_RUN_ROOT, "local", "run_root", CFG_STR, "/run/ctrove",                             \
 	  "ctrove: parent of the guests' run directories (sockets must stay short).")              \
 	X(LOCAL_INSTANCE_UID_RANGE, "local", "instance_uid_range", CFG_STR, "70000-79999",         \
@@ -378,6 +382,11 @@
 	X(GUEST_MEMORY_MB, "guest_agent", "memory_mb", CFG_INT, "512",                             \
 	  "ctrove guest agent: flavor RAM used to size the server when prepare brings "            \
 	  "no config.")                                                                            \
+	X(GUEST_PROBE_INTERVAL, "guest_agent", "server_probe_interval", CFG_INT, "0",              \
+	  "ctrove guest agent: seconds between full probes of a HEALTHY server (a query over a "   \
+	  "connection, and the counters heartbeats carry); the heartbeats in between check only "  \
+	  "that its process is alive and not stopped, so a dead or stopped server still shows at " \
+	  "the next heartbeat, a hung one within this. 0 = every heartbeat.")                      \
 	X(STORAGE_STRATEGY, "DEFAULT", "storage_strategy", CFG_STR, "local",                       \
 	  "Backup store: local (a directory on this machine, [local_storage]) or swift "           \
 	  "([swift]); s3 is not implemented yet. ctrove: the default is local (Trove's is "        \

@@ -136,12 +136,13 @@ static int write_guest_conf(const struct compute_spec *s, const char *path, cons
 		"bind_address = %s\n"
 		"port = %d\n"
 		"memory_mb = %ld\n"
-		"service_user = %s\n",
+		"service_user = %s\n"
+		"server_probe_interval = %ld\n",
 		s->id, s->id, s->manager, s->datastore_version, s->tenant_id,
 		s->rpc_key ? s->rpc_key : "", s->transport_url, cfg_str(CFG_CONTROL_EXCHANGE),
 		cfg_str(CFG_CONDUCTOR_QUEUE), cfg_int(CFG_LOCAL_GUEST_REPORT_INTERVAL),
 		cfg_bool(CFG_DEBUG) ? "true" : "false", mount_point, rdir, templates, address,
-		hooks->port, s->memory_mb, user->name);
+		hooks->port, s->memory_mb, user->name, cfg_int(CFG_LOCAL_GUEST_PROBE_INTERVAL));
 	char dir[PATH_MAX];
 	if (instance_dir(s->id, dir, err) || guest_bus_tls_write(f, s->transport_url, dir, err)) {
 		fclose(f);

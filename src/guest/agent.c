@@ -6,6 +6,7 @@
 #define LOG_MODULE "guest"
 #include "guest/agent.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "guest/archive.h"
+#include "guest/archive_mark.h"
 #include "guest/backup_models.h"
 #include "guest/datastore_hooks.h"
 #include "guest/guest_log.h"
@@ -48,23 +50,73 @@ struct guest_agent {
 	pthread_cond_t archive_wake; /* start_archiving or stop */
 	json_t *archive_info;	     /* guarded by lock; replaced by start_archiving */
 	int archive_interval;	     /* guarded by lock */
+	bool archive_fresh;	     /* guarded by lock: new archive_info, run a round */
+	/* The last full probe of the server (guarded by lock): when it was
+	 * (CLOCK_MONOTONIC s) and whether it found the server HEALTHY. */
+	time_t probed_at;
+	bool probed_healthy;
 };
 
-/* Send one heartbeat now with the current status. */
-static void send_heartbeat(struct guest_agent *a)
+static time_t monotonic_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* A server found HEALTHY less than server_probe_interval ago whose process
+ * is still alive and running is still HEALTHY: no worker, no connection. */
+static bool still_healthy(struct guest_agent *a)
+{
+	long every = cfg_int(CFG_GUEST_PROBE_INTERVAL);
+	const struct datastore_manager *real = datastore_manager_find(a->inst.manager);
+	if (every <= 0 || !real || !real->process_status)
+		return false;
+	pthread_mutex_lock(&a->lock);
+	bool recent = a->probed_healthy && monotonic_s() - a->probed_at < every;
+	pthread_mutex_unlock(&a->lock);
+	return recent && real->process_status(&a->inst) == GUEST_STATUS_RUNNING;
+}
+
+/* The server's status and, when HEALTHY, its counters (new reference or
+ * NULL): one worker with the health slot, else status then server_stats. */
+static json_t *probe_server(struct guest_agent *a, enum guest_status *status)
+{
+	json_t *counters = NULL;
+	if (a->ds->health) {
+		counters = a->ds->health(&a->inst, status);
+	} else {
+		*status = a->ds->status(&a->inst);
+		struct ct_error stats_err = {0};
+		if (*status == GUEST_STATUS_HEALTHY && a->ds->server_stats)
+			counters = a->ds->server_stats(&a->inst, &stats_err);
+	}
+	pthread_mutex_lock(&a->lock);
+	a->probed_at = monotonic_s();
+	a->probed_healthy = *status == GUEST_STATUS_HEALTHY;
+	pthread_mutex_unlock(&a->lock);
+	return counters;
+}
+
+/* Send one heartbeat now with the current status; a periodic one
+ * (may_skip_probe) only checks the process of a recently HEALTHY server. */
+static void send_heartbeat_probing(struct guest_agent *a, bool may_skip_probe)
 {
 	pthread_mutex_lock(&a->lock);
 	bool building = a->building, failed = a->failed;
 	pthread_mutex_unlock(&a->lock);
 	enum guest_status status;
+	json_t *counters = NULL;
 	if (building)
 		status = GUEST_STATUS_BUILDING;
 	else if (failed)
 		status = GUEST_STATUS_FAILED;
 	else if (!guest_is_prepared(&a->inst))
 		return; /* nothing to report before prepare, as in Trove */
+	else if (may_skip_probe && still_healthy(a))
+		status = GUEST_STATUS_HEALTHY;
 	else
-		status = a->ds->status(&a->inst);
+		counters = probe_server(a, &status);
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	json_t *args = json_pack("{s:s,s:{s:s},s:f}", "instance_id", a->inst.id, "payload",
@@ -84,13 +136,9 @@ static void send_heartbeat(struct guest_agent *a)
 	}
 	/* ctrove: the server's counters for the metrics endpoint (docs/metrics.md),
 	 * so a scrape never calls a guest. */
-	if (status == GUEST_STATUS_HEALTHY && a->ds->server_stats) {
-		struct ct_error stats_err = {0};
-		json_t *counters = a->ds->server_stats(&a->inst, &stats_err);
-		if (json_is_object(counters))
-			json_object_set(json_object_get(args, "payload"), "server", counters);
-		json_decref(counters);
-	}
+	if (status == GUEST_STATUS_HEALTHY && json_is_object(counters))
+		json_object_set(json_object_get(args, "payload"), "server", counters);
+	json_decref(counters);
 	const char *key = cfg_str(CFG_INSTANCE_RPC_ENCR_KEY);
 	struct rpc_target target = {.topic = cfg_str(CFG_CONDUCTOR_QUEUE),
 				    .key = *key ? key : NULL,
@@ -101,6 +149,12 @@ static void send_heartbeat(struct guest_agent *a)
 	else
 		log_debug("heartbeat: %s", guest_status_description(status));
 	json_decref(args);
+}
+
+/* After an action: always a full probe. */
+static void send_heartbeat(struct guest_agent *a)
+{
+	send_heartbeat_probing(a, false);
 }
 
 static void *heartbeat_loop(void *arg)
@@ -117,7 +171,7 @@ static void *heartbeat_loop(void *arg)
 		if (a->stopping)
 			break;
 		pthread_mutex_unlock(&a->lock);
-		send_heartbeat(a);
+		send_heartbeat_probing(a, true);
 		pthread_mutex_lock(&a->lock);
 	}
 	pthread_mutex_unlock(&a->lock);
@@ -469,8 +523,9 @@ static json_t *on_create_backup(void *user, const struct rpc_request *req, struc
 
 /* --- continuous archiving (the conductor hears update_archive) --- */
 
-#define ARCHIVE_BACKOFF_MAX   60 /* seconds between retries of a failing round */
-#define ARCHIVE_REPORT_PERIOD 5	 /* seconds: a moving archived_until alone is sent this often */
+#define ARCHIVE_BACKOFF_MAX   60  /* seconds between retries of a failing round */
+#define ARCHIVE_REPORT_PERIOD 5	  /* seconds: a moving archived_until alone is sent this often */
+#define ARCHIVE_ROUND_MAX_GAP 300 /* seconds: a real round at least this often, quiet or not */
 
 struct archive_report {
 	json_int_t last_seq, archived_until;
@@ -501,23 +556,82 @@ static void report_archive(struct guest_agent *a, const json_t *round, struct ar
 	last->any = true;
 }
 
+/* Where the server writes what a round ships, for archive_mark_take. */
+struct archive_source {
+	char dir[PATH_MAX];
+	const char *prefix;
+	bool known;
+};
+
+static void archive_source_find(const struct guest_agent *a, struct archive_source *src)
+{
+	const struct datastore_manager *real = datastore_manager_find(a->inst.manager);
+	struct ct_error err = {0};
+	src->known =
+		real && real->archive_source_dir &&
+		!real->archive_source_dir(&a->inst, src->dir, sizeof src->dir, &src->prefix, &err);
+}
+
+/* Nothing was written since the last round caught up (its mark, taken
+ * before it began): every commit before `until` is shipped, so the round
+ * is what that worker would have answered, without the worker. */
+static bool archive_quiet(const struct archive_source *src, const struct archive_mark *before,
+			  struct archive_mark *now)
+{
+	if (!src->known || !before->valid)
+		return false;
+	archive_mark_take(src->dir, src->prefix, now);
+	return archive_mark_unchanged(before, now);
+}
+
+static void report_quiet_round(struct guest_agent *a, struct archive_report *last)
+{
+	json_t *round =
+		json_pack("{s:I,s:I,s:s?}", "last_seq", last->last_seq, "archived_until",
+			  (json_int_t)time(NULL) - 1, "gap", last->gap[0] ? last->gap : NULL);
+	if (round)
+		report_archive(a, round, last);
+	json_decref(round);
+}
+
 static void *archive_loop(void *arg)
 {
 	struct guest_agent *a = arg;
 	log_set_context(NULL, a->inst.id);
 	struct archive_report last = {0};
+	struct archive_source src = {0};
+	struct archive_mark caught_up = {0}; /* valid: the last round caught up from it */
+	time_t last_round = 0;
 	int failures = 0;
+	archive_source_find(a, &src);
 	pthread_mutex_lock(&a->lock);
 	while (!a->stopping) {
 		json_t *info = json_incref(a->archive_info);
 		int wait = a->archive_interval > 0 ? a->archive_interval : 1;
 		bool building = a->building;
+		if (a->archive_fresh)
+			caught_up.valid = false;
+		a->archive_fresh = false;
 		pthread_mutex_unlock(&a->lock);
-		if (info && !building && guest_is_prepared(&a->inst)) {
+		struct archive_mark now;
+		if (building)
+			caught_up.valid = false;
+		if (info && !building && guest_is_prepared(&a->inst) && last.any &&
+		    time(NULL) - last_round < ARCHIVE_ROUND_MAX_GAP &&
+		    archive_quiet(&src, &caught_up, &now)) {
+			report_quiet_round(a, &last);
+		} else if (info && !building && guest_is_prepared(&a->inst)) {
 			struct ct_error err = {0};
+			struct archive_mark before = {0};
+			if (src.known)
+				archive_mark_take(src.dir, src.prefix, &before);
 			json_t *round = guest_worker_archive_ship(&a->inst, info, &err);
+			caught_up.valid = false;
 			if (round) {
 				failures = 0;
+				last_round = time(NULL);
+				if (json_is_true(json_object_get(round, "caught_up")))
+					caught_up = before;
 				report_archive(a, round, &last);
 			} else {
 				failures++;
@@ -556,6 +670,7 @@ static int archive_begin(struct guest_agent *a, json_t *info, int interval, stru
 	json_t *old = a->archive_info;
 	a->archive_info = info;
 	a->archive_interval = interval;
+	a->archive_fresh = true;
 	pthread_cond_broadcast(&a->archive_wake);
 	bool start = !a->archive_thread_started && !a->stopping;
 	pthread_mutex_unlock(&a->lock);

@@ -152,6 +152,7 @@ static int save_state(struct guest_archive_ctx *ctx, struct ct_error *err)
 
 int guest_archive_set_until(struct guest_archive_ctx *ctx, int64_t until, struct ct_error *err)
 {
+	ctx->caught_up = true;
 	if (until <= json_integer_value(json_object_get(ctx->state, "archived_until")))
 		return 0;
 	json_object_set_new(ctx->state, "archived_until", json_integer(until));
@@ -346,9 +347,11 @@ json_t *guest_archive_ship(const struct datastore_manager *m, const struct guest
 	if (rc) /* what was shipped counts; the rest waits for the next round */
 		log_warning("archive round stopped after %d objects: %s", ctx.shipped,
 			    err->message);
-	result = json_pack("{s:O,s:O,s:O,s:i}", "last_seq", json_object_get(ctx.state, "last_seq"),
-			   "archived_until", json_object_get(ctx.state, "archived_until"), "gap",
-			   json_object_get(ctx.state, "gap"), "shipped", ctx.shipped);
+	result = json_pack("{s:O,s:O,s:O,s:i,s:b}", "last_seq",
+			   json_object_get(ctx.state, "last_seq"), "archived_until",
+			   json_object_get(ctx.state, "archived_until"), "gap",
+			   json_object_get(ctx.state, "gap"), "shipped", ctx.shipped, "caught_up",
+			   !rc && ctx.caught_up);
 	if (!result)
 		ct_fail(err, 500, "Out of memory.");
 out:

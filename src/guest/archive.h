@@ -74,6 +74,9 @@ struct guest_archive_ctx {
 	 * the manager continues from where it really ended. */
 	bool existed;
 	struct store_meta existing_meta;
+	/* guest_archive_set_until was called: everything written before this
+	 * round began is shipped. */
+	bool caught_up;
 };
 
 /* A byte range of a file; parts of one object, in order. */
@@ -108,7 +111,8 @@ int guest_archive_set_gap(struct guest_archive_ctx *ctx, const char *text, struc
 
 /* The worker's side of one round: parse archive_info, open its store, decode
  * its key, load the state, run m->archive_ship. → {"last_seq",
- * "archived_until", "gap", "shipped"} (new reference) or NULL with err. */
+ * "archived_until", "gap", "shipped", "caught_up"} (new reference) or NULL
+ * with err; caught_up: the round ended with nothing left to ship. */
 json_t *guest_archive_ship(const struct datastore_manager *m, const struct guest_instance *inst,
 			   const json_t *archive_info, struct ct_error *err);
 #endif

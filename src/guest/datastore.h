@@ -246,6 +246,24 @@ struct datastore_manager {
 	 * backoff. NULL: the datastore has no archive (start_archiving → 501). */
 	int (*archive_ship)(const struct guest_instance *inst, struct guest_archive_ctx *ctx,
 			    struct ct_error *err);
+	/* The directory the server writes what archive_ship ships (the binary
+	 * logs, pg_wal) and the name prefix of those files there ("" for all);
+	 * paths only, the agent calls it in its own process. While nothing
+	 * there changed since a round that caught up (archive_mark.h), the agent
+	 * moves archived_until without a worker (issue 18: an idle instance
+	 * costs no process a second). NULL: every round runs. */
+	int (*archive_source_dir)(const struct guest_instance *inst, char *out, size_t size,
+				  const char **prefix, struct ct_error *err);
+	/* A heartbeat's probe in one go: the status and, when HEALTHY, the
+	 * server_stats counters (a new reference, NULL when not read). Only the
+	 * worker manager has it (one worker per heartbeat, not two); the agent
+	 * falls back to status + server_stats without it. */
+	json_t *(*health)(const struct guest_instance *inst, enum guest_status *status);
+	/* The server's process alone, from its pid file and /proc (no
+	 * connection; the agent calls it in its own process between full
+	 * probes, [guest_agent] server_probe_interval): SHUTDOWN, PAUSED, or
+	 * RUNNING for a live process. NULL: every heartbeat probes fully. */
+	enum guest_status (*process_status)(const struct guest_instance *inst);
 };
 
 /* list_access(): the databases of get_user, the same for every datastore.

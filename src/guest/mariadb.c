@@ -483,6 +483,22 @@ static enum guest_status mdb_status(const struct guest_instance *inst)
 	return guest_server_status(inst, guest_pidfile_read(p.pid), comm, answers);
 }
 
+static bool no_query(const struct guest_instance *inst)
+{
+	(void)inst;
+	return false;
+}
+
+static enum guest_status mdb_process_status(const struct guest_instance *inst)
+{
+	struct mdb_paths p;
+	const char *comm;
+	if (mdb_paths(inst, &p, NULL))
+		return GUEST_STATUS_UNKNOWN;
+	server_bin(&comm);
+	return guest_server_status(inst, guest_pidfile_read(p.pid), comm, no_query);
+}
+
 static int mdb_start(const struct guest_instance *inst, struct ct_error *err)
 {
 	struct mdb_paths p;
@@ -717,7 +733,8 @@ static json_t *mdb_fs_stats(const struct guest_instance *inst, struct ct_error *
 		.get_latest_txn_id = mdb_get_latest_txn_id, .wait_for_txn = mdb_wait_for_txn,      \
 		.get_last_txn = mdb_get_last_txn,                                                  \
 		.set_synchronous_replication = mdb_set_synchronous_replication,                    \
-		.archive_ship = mdb_archive_ship,                                                  \
+		.archive_ship = mdb_archive_ship, .archive_source_dir = mdb_archive_source_dir,    \
+		.process_status = mdb_process_status,                                              \
 	}
 
 const struct datastore_manager mariadb_manager = MDB_OPS("mariadb");

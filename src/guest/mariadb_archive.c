@@ -347,3 +347,16 @@ int mdb_archive_ship(const struct guest_instance *inst, struct guest_archive_ctx
 	libmariadb.mysql_close(c);
 	return rc;
 }
+
+int mdb_archive_source_dir(const struct guest_instance *inst, char *out, size_t size,
+			   const char **prefix, struct ct_error *err)
+{
+	*prefix = "mariadb-bin."; /* the binary logs and their index, not InnoDB's files */
+	struct mdb_paths p;
+	if (mdb_paths(inst, &p, err))
+		return -1;
+	/* log_bin has no directory: the files are in the data directory. */
+	if ((size_t)snprintf(out, size, "%s", p.datadir) >= size)
+		return ct_fail(err, 500, "The data directory's path is too long.");
+	return 0;
+}

@@ -1,10 +1,13 @@
 /*
  * mariadb_config.c — rendering Trove's mysql/mariadb config.template
  * (trove/templates/{mysql,mariadb}/config.template, trove-guest.md §2.4).
- * Owns nothing; may not touch files. Two deliberate differences from the
- * template, both for MariaDB 10.11: innodb_log_files_in_group (removed in
- * 10.5, only a warning) is left out, and table_definition_cache is at least
- * 400 (the server's minimum; it would clamp the value with a warning).
+ * Owns nothing; may not touch files. Three deliberate differences from the
+ * template: innodb_log_files_in_group (removed in MariaDB 10.5, only a
+ * warning) is left out; table_definition_cache is at least 400 (the
+ * server's minimum; it would clamp the value with a warning); and
+ * innodb_log_buffer_size follows the flavor (RAM / 64, 2 .. 25 MB) instead of
+ * a fixed 25 MB — MariaDB 10.11 keeps the log buffer and its flush buffer
+ * resident from the start, 25 MB of a 256 MB instance's ~68 MB (issue 18).
  */
 #include "guest/mariadb_config.h"
 
@@ -57,6 +60,7 @@ int mariadb_config_render(int memory_mb, enum mariadb_flavor flavor, const char 
 	long r = memory_mb;
 #define SCALE(k) ((long)(k)*r / 512)
 	long tdc = SCALE(256) < 400 ? 400 : SCALE(256);
+	long log_buffer = r / 64 < 2 ? 2 : r / 64 > 25 ? 25 : r / 64;
 	int maria = flavor == MARIADB_FLAVOR_MARIADB;
 	struct out o = {out, size, 0, 0};
 	out[0] = '\0';
@@ -79,7 +83,7 @@ int mariadb_config_render(int memory_mb, enum mariadb_flavor flavor, const char 
 	put(&o, "innodb_file_per_table = 1\n");
 	if (!maria)
 		put(&o, "innodb_log_files_in_group = 2\n");
-	put(&o, "innodb_log_file_size = 50M\ninnodb_log_buffer_size = 25M\n");
+	put(&o, "innodb_log_file_size = 50M\ninnodb_log_buffer_size = %ldM\n", log_buffer);
 	put(&o, "connect_timeout = 15\nwait_timeout = 120\n");
 	put(&o, "join_buffer_size = 1M\nread_buffer_size = 512K\nread_rnd_buffer_size = 512K\n"
 		"sort_buffer_size = 1M\n");

@@ -167,6 +167,9 @@ int mdb_binlog_header_size(int fd, uint64_t *out, struct ct_error *err);
 struct guest_archive_ctx;
 int mdb_archive_ship(const struct guest_instance *inst, struct guest_archive_ctx *ctx,
 		     struct ct_error *err);
+/* Where the binary logs are written (the archive_source_dir slot). */
+int mdb_archive_source_dir(const struct guest_instance *inst, char *out, size_t size,
+			   const char **prefix, struct ct_error *err);
 
 /* mariadb_pitr.c: point-in-time restore — after mdb_restore, when backup_info
  * has restore_point: replay the source's archive from the restored backup's

@@ -644,6 +644,20 @@ static enum guest_status pg_status(const struct guest_instance *inst)
 	return guest_server_status(inst, guest_pidfile_read(p.pid), "postgres", answers);
 }
 
+static bool no_query(const struct guest_instance *inst)
+{
+	(void)inst;
+	return false;
+}
+
+static enum guest_status pg_process_status(const struct guest_instance *inst)
+{
+	struct pg_paths p;
+	if (pg_paths(inst, &p, NULL))
+		return GUEST_STATUS_UNKNOWN;
+	return guest_server_status(inst, guest_pidfile_read(p.pid), "postgres", no_query);
+}
+
 static int pg_start(const struct guest_instance *inst, struct ct_error *err)
 {
 	struct pg_paths p;
@@ -882,4 +896,6 @@ const struct datastore_manager postgresql_manager = {
 	.get_last_txn = pg_get_last_txn,
 	.set_synchronous_replication = pg_set_synchronous_replication,
 	.archive_ship = pg_archive_ship,
+	.archive_source_dir = pg_archive_source_dir,
+	.process_status = pg_process_status,
 };

@@ -354,3 +354,15 @@ int pg_archive_ship(const struct guest_instance *inst, struct guest_archive_ctx 
 	libpq.PQfinish(c);
 	return rc;
 }
+
+int pg_archive_source_dir(const struct guest_instance *inst, char *out, size_t size,
+			  const char **prefix, struct ct_error *err)
+{
+	*prefix = "";
+	struct pg_paths p;
+	if (pg_paths(inst, &p, err))
+		return -1;
+	if ((size_t)snprintf(out, size, "%s/pg_wal", p.datadir) >= size)
+		return ct_fail(err, 500, "The data directory's path is too long.");
+	return 0;
+}

@@ -179,6 +179,9 @@ struct guest_archive_ctx;
  * last round, in order, through a physical slot of its own. */
 int pg_archive_ship(const struct guest_instance *inst, struct guest_archive_ctx *ctx,
 		    struct ct_error *err);
+/* pg_wal of the data directory (the archive_source_dir slot). */
+int pg_archive_source_dir(const struct guest_instance *inst, char *out, size_t size,
+			  const char **prefix, struct ct_error *err);
 /* What a restore to a time replays (postgresql_pitr.c). */
 struct pg_pitr_plan {
 	long long time;	 /* unix s: every commit up to and including it */

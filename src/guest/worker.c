@@ -408,6 +408,22 @@ static json_t *w_server_stats(const struct guest_instance *inst, struct ct_error
 	return call(inst, "server_stats", json_object(), err);
 }
 
+/* A heartbeat's status and counters from one worker (issue 18: a process
+ * per heartbeat, not two). */
+static json_t *w_health(const struct guest_instance *inst, enum guest_status *status)
+{
+	struct ct_error err = {0};
+	json_t *r = call(inst, "health", json_object(), &err);
+	json_int_t v = json_integer_value(json_object_get(r, "status"));
+	*status = json_is_integer(json_object_get(r, "status")) && v >= GUEST_STATUS_RUNNING &&
+				  v <= GUEST_STATUS_HEALTHY
+			  ? (enum guest_status)v
+			  : GUEST_STATUS_UNKNOWN;
+	json_t *counters = json_incref(json_object_get(r, "server"));
+	json_decref(r);
+	return counters;
+}
+
 /* --- replication: every call opens a session, so each runs in a worker --- */
 
 static json_t *w_get_replication_snapshot(const struct guest_instance *inst,
@@ -506,6 +522,7 @@ const struct datastore_manager guest_worker_manager = {
 	.log_files = w_log_files,
 	.log_enable = w_log_enable,
 	.server_stats = w_server_stats,
+	.health = w_health,
 	.get_replication_snapshot = w_get_replication_snapshot,
 	.attach_replica = w_attach_replica,
 	.detach_replica = w_detach_replica,
@@ -524,6 +541,25 @@ const struct datastore_manager guest_worker_manager = {
 static json_t *done(int rc)
 {
 	return rc ? NULL : json_null();
+}
+
+/* {"status", "server"?}: counters that could be read mean a server that
+ * answers (HEALTHY) over one connection; only without them is status()
+ * asked (its process check costs no connection when the server is down). */
+static json_t *health(const struct datastore_manager *m, const struct guest_instance *inst,
+		      struct ct_error *err)
+{
+	struct ct_error stats_err = {0};
+	json_t *counters = m->server_stats ? m->server_stats(inst, &stats_err) : NULL;
+	if (!json_is_object(counters)) {
+		json_decref(counters);
+		counters = NULL;
+	}
+	enum guest_status status = counters ? GUEST_STATUS_HEALTHY : m->status(inst);
+	json_t *out = json_pack("{s:i,s:o?}", "status", (int)status, "server", counters);
+	if (!out)
+		ct_fail(err, 500, "Out of memory.");
+	return out;
 }
 
 /* A replication op (NULL slot: 501); NULL with err untouched when op is none. */
@@ -652,6 +688,8 @@ static json_t *run(const struct datastore_manager *m, const struct guest_instanc
 			m->start_with_config(inst, json_string_value(ARG("config_contents")), err));
 	if (!strcmp(op, "server_stats") && m->server_stats)
 		return m->server_stats(inst, err);
+	if (!strcmp(op, "health"))
+		return health(m, inst, err);
 	if (!strcmp(op, "log_enable") && m->log_enable)
 		return done(m->log_enable(inst, json_string_value(ARG("name")),
 					  json_is_true(ARG("enable")),

@@ -326,6 +326,8 @@ class Cloud(Server):
             f"address_range = 127.{octet}.0.1-127.{octet}.255.254\n"
             f"guestagent_binary = {guestagent}\n"
             "guest_report_interval = 1\n"
+            # A full server probe (counters) at every heartbeat, as the tests expect.
+            "guest_probe_interval = 1\n"
             f"instance_uid_range = {self.uid_first}-{self.uid_first + 99}\n"
         )
         super().__init__(root, command="all", extra=extra + extra_conf)

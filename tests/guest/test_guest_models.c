@@ -137,6 +137,11 @@ static void test_config_render(void **state)
 	assert_non_null(strstr(buf, "query_cache_size = 32M\n"));
 	assert_non_null(strstr(buf, "table_definition_cache = 1024\n"));
 	assert_null(strstr(buf, "innodb_log_files_in_group"));
+	assert_non_null(strstr(buf, "innodb_log_buffer_size = 25M\n"));
+	assert_int_equal(
+		mariadb_config_render(256, MARIADB_FLAVOR_MARIADB, "x", buf, sizeof buf, &err), 0);
+	assert_non_null(strstr(buf, "innodb_log_buffer_size = 4M\n"));
+	assert_non_null(strstr(buf, "innodb_buffer_pool_size = 75M\n"));
 	assert_int_equal(
 		mariadb_config_render(512, MARIADB_FLAVOR_MYSQL, "x", buf, sizeof buf, &err), 0);
 	assert_non_null(strstr(buf, "innodb_buffer_pool_size = 150M\n"));
