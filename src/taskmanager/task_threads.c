@@ -12,7 +12,6 @@
 
 #include "common/log.h"
 #include "db/store.h"
-#include "rpc/thread_client.h"
 
 struct task {
 	task_run_fn *run;
