@@ -17,7 +17,7 @@ import pytest
 from conftest import CTROVE, e2e, free_port, sanitizer_env
 from keystone_lib import Member, admin_token, keystone_conf, keystone_request
 
-CACHE_TIME = 10
+CACHE_TIME = 30
 UNAUTHORIZED = {"error": {"code": 401, "title": "Unauthorized",
                           "message": "The request you have made requires authentication."}}
 
@@ -132,22 +132,27 @@ def test_revoked_token_refused_within_cache_time(ks_cloud, members, openstack):
     first = time.time()
     assert instances(ks_cloud, a, token)[0] == 200  # validated and cached now
     revoke(openstack, admin, token)
-    assert time.time() < first + CACHE_TIME - 1, "revoking took longer than the cache time"
-    # Keystone refuses it at once ...
-    assert validate(openstack, admin, token) == 404
-    # ... ctrove still trusts its cached answer: that is what token_cache_time allows.
+    # ctrove still trusts its cached answer: that is what token_cache_time allows.
     assert instances(ks_cloud, a, token)[0] == 200
-    refused_at = None
-    while time.time() < first + CACHE_TIME + 5:
+    assert time.time() < first + CACHE_TIME - 1, "the machine is too slow for this cache time"
+    # Keystone itself refuses it now.
+    assert validate(openstack, admin, token) == 404
+    # Every request sent after the cache time is refused. Keystone answers slowly
+    # on a loaded machine, so the bound is on when a request was sent, not
+    # answered.
+    refused_sent = None
+    while refused_sent is None:
+        sent = time.time()
         status, headers, body = instances(ks_cloud, a, token)
         if status == 401:
-            refused_at = time.time()
+            refused_sent = sent
             assert body == UNAUTHORIZED
             break
-        assert status == 200
+        assert status == 200, body
+        assert sent <= first + CACHE_TIME + 3, \
+            f"a revoked token was still accepted {sent - first:.1f} s after it was cached"
         time.sleep(0.25)
-    assert refused_at is not None, "a revoked token was still accepted after the cache time"
-    assert refused_at <= first + CACHE_TIME + 1.5, refused_at - first
+    assert refused_sent >= first + CACHE_TIME - 2, refused_sent - first
     # And stays refused (the refusal is cached, Keystone not asked again and again).
     assert instances(ks_cloud, a, token)[0] == 401
     assert token not in ks_cloud.log.read_text()
@@ -156,7 +161,7 @@ def test_revoked_token_refused_within_cache_time(ks_cloud, members, openstack):
 def test_bad_tokens_get_troves_401(ks_cloud, members, openstack):
     a, _ = members
     path = f"/v1.0/{a.project_id}/instances"
-    for token in (None, "", "gAAAAABnot-a-real-fernet-token", "x" * 10000, "two words"):
+    for token in (None, "", "gAAAAABnot-a-real-fernet-token", "x" * 5000, "two words"):
         status, headers, body = ks_cloud.http("GET", path, token=token,
                                               headers={"X-Auth-Token": token}
                                               if token == "" else None)
@@ -173,9 +178,12 @@ def test_bad_tokens_get_troves_401(ks_cloud, members, openstack):
     token = gone.token()
     assert instances(ks_cloud, gone, token)[0] == 200
     gone.remove()
-    deadline = time.time() + CACHE_TIME + 5
-    while instances(ks_cloud, gone, token)[0] != 401:
-        assert time.time() < deadline, "a deleted user's token is still accepted"
+    deadline = time.time() + CACHE_TIME + 3
+    while True:
+        sent = time.time()
+        if instances(ks_cloud, gone, token)[0] == 401:
+            break
+        assert sent < deadline, "a deleted user's token is still accepted"
         time.sleep(0.5)
 
 

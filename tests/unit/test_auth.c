@@ -267,9 +267,13 @@ static void test_init_strategy(void **state)
 	(void)state;
 	struct ct_error err = {0};
 	assert_int_equal(auth_init(&err), 0); /* key already set: no file needed */
+	/* keystone without its [keystone_authtoken] service user: refused, named. */
 	assert_int_equal(cfg_set(CFG_AUTH_STRATEGY, "keystone", &err), 0);
 	assert_int_equal(auth_init(&err), -1);
-	assert_int_equal(err.status, 501);
+	assert_int_equal(err.status, 400);
+	assert_string_equal(err.message,
+			    "auth_strategy = keystone needs [keystone_authtoken] auth_url");
+	assert_false(auth_is_keystone());
 	assert_int_equal(cfg_set(CFG_AUTH_STRATEGY, "noauth", &err), 0);
 	assert_int_equal(auth_init(&err), -1);
 	assert_int_equal(err.status, 400);
