@@ -51,7 +51,7 @@ def keystone_swift(openstack):
         env = dict(os.environ, SWIFT_KEYSTONE_AUTH_URL=keystone_root(openstack.auth_url),
                    SWIFT_KEYSTONE_USER=f"{tag}-swift", SWIFT_KEYSTONE_PASSWORD=swift_pw,
                    SWIFT_KEYSTONE_PROJECT=tag)
-        subprocess.run([script, "start", str(where), str(port)], check=True, timeout=180,
+        subprocess.run([script, "start", str(where), str(port)], check=True, timeout=900,
                        env=env, capture_output=True)
         made["swift_dir"] = where
         openstack.cli("region", "create", tag)
