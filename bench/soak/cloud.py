@@ -90,7 +90,7 @@ class Cloud:
             f"instance_uid_range = {self.uid_first}-{self.uid_first + 99}\n")
         (self.local / "instances").mkdir(mode=0o711, exist_ok=True)
 
-    def manage(self, *args, stdin_file=None):
+    def manage(self, *args):
         run([self.ctrove, "--config-file", str(self.conf), "manage", *args], 120,
             out=self.work / "manage.out", env=self.sanitizer_env())
 

@@ -8,7 +8,6 @@ fine only for what is the intruder's own, never for anything naming the
 soak tenant's project or resources. Owns nothing but the intruder's
 resources; reads the corpus, never writes it.
 """
-import json
 import random
 import time
 import uuid
@@ -135,8 +134,6 @@ class Hostile:
         safe = bytes(c for c in range(33, 127) if c not in b"%#")
         quoted = "".join(chr(c) if c in safe else f"%{c:02X}" for c in raw_path)
         headers = {"Content-Type": "text/plain"} if sel & 0x40 else None
-        if token is None:
-            victim = victim  # no token: nothing may succeed but public routes
         self.send(f"hostile corpus {name}", method, quoted, raw_body=body,
                   token=token, victim=victim, headers=headers)
 
