@@ -188,23 +188,6 @@ static void close_conn(struct db_conn *c)
 	free(c);
 }
 
-void db_thread_release(void)
-{
-	struct db_conn *found = NULL;
-	pthread_mutex_lock(&conns_lock);
-	if (thread_conn && thread_generation == generation)
-		for (struct db_conn **p = &all_conns; *p; p = &(*p)->next)
-			if (*p == thread_conn) {
-				found = *p;
-				*p = found->next;
-				break;
-			}
-	pthread_mutex_unlock(&conns_lock);
-	thread_conn = NULL;
-	if (found)
-		close_conn(found);
-}
-
 void db_shutdown(void)
 {
 	pthread_mutex_lock(&conns_lock);

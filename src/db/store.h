@@ -24,10 +24,6 @@ const char *db_path(void);
 sqlite3 *db_handle(struct ct_error *err);
 /* Close every connection of every thread (at shutdown, after workers stopped). */
 void db_shutdown(void);
-/* The calling thread's connection (and its cached statements), if it opened
- * one, closed: a short-lived thread (a task) calls it when it ends, or every
- * task would keep a connection and its page cache until shutdown (issue 18). */
-void db_thread_release(void);
 
 /* A cached, reset statement for `sql` (a string literal) on this thread's
  * connection. Finish with db_stmt_done(). */

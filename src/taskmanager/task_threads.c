@@ -11,7 +11,6 @@
 #include <stdlib.h>
 
 #include "common/log.h"
-#include "db/store.h"
 
 struct task {
 	task_run_fn *run;
@@ -31,9 +30,8 @@ static void *task_main(void *arg)
 	struct task *t = arg;
 	log_set_context(t->request_id[0] ? t->request_id : NULL, t->instance_id);
 	t->run(t->instance_id, t->args);
-	/* Its database connection ends with the task (its RPC client is released
-	 * when the thread exits: rpc/thread_client.c). */
-	db_thread_release();
+	/* Its RPC client and database connection are released when the thread
+	 * exits (rpc/thread_client.c, db/store.c). */
 	pthread_mutex_lock(&tasks_lock);
 	t->done = true;
 	pthread_mutex_unlock(&tasks_lock);
