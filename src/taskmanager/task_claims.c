@@ -45,11 +45,14 @@ long long task_claims_now(void)
 
 bool task_claims_owner_alive(const struct instance_claim *c, long long now)
 {
-	if (c->lease_until < now)
-		return false;
+	/* This process knows its own work runs, renewed or not (a database
+	 * locked past the lease must not make it build twice); only a queued
+	 * build whose cast never came lives on its lease. */
 	const char *me = task_claims_owner();
 	if (!strcmp(c->owner, me))
-		return true;
+		return strcmp(c->phase, CLAIM_QUEUED) != 0 || c->lease_until >= now;
+	if (c->lease_until < now)
+		return false;
 	char host[128];
 	long pid;
 	unsigned long long start;
@@ -114,6 +117,8 @@ int task_claims_take_delete(const char *instance_id)
 	snprintf(c.owner, sizeof c.owner, "%s", task_claims_owner());
 	snprintf(c.phase, sizeof c.phase, "%s", CLAIM_RUNNING);
 	int inserted = claim_insert(&c, NULL, &err);
+	if (inserted < 0)
+		log_error("cannot claim the delete: %s", err.message);
 	if (inserted)
 		return inserted > 0;
 	struct instance_claim seen;

@@ -4,7 +4,8 @@
  * a claim is taken over only with the owner and lease it was seen with (two
  * takers: one wins), a queued build becomes running when taken, renewals skip
  * queued builds, and an owner is alive while its lease runs and, on this
- * host, while its process lives — a restarted process is a new owner.
+ * host, while its process lives — a restarted process is a new owner; this
+ * process's own running work stays its own past the lease.
  */
 #include "scratch_db.h"
 
@@ -111,7 +112,13 @@ static void test_owner_alive(void **state)
 	const char *me = task_claims_owner();
 	struct instance_claim c = claim(me, now + 10, CLAIM_RUNNING);
 	assert_true(task_claims_owner_alive(&c, now));
-	c.lease_until = now - 1; /* an expired lease is dead, whoever holds it */
+	/* Our own running work past its lease (renewals failed): still ours. */
+	c.lease_until = now - 1;
+	assert_true(task_claims_owner_alive(&c, now));
+	/* Our own queued build whose cast never came: its lease decides. */
+	c = claim(me, now + 10, CLAIM_QUEUED);
+	assert_true(task_claims_owner_alive(&c, now));
+	c.lease_until = now - 1;
 	assert_false(task_claims_owner_alive(&c, now));
 
 	/* A process of this host that has exited: dead at once, lease or not. */
