@@ -161,6 +161,18 @@ static int build(const struct compute_spec *s, struct compute_server *out, struc
 	snprintf(out->address, sizeof out->address, "%s", ports.address);
 	snprintf(out->mount_point, sizeof out->mount_point, "%s",
 		 cfg_str(CFG_NOVA_GUEST_MOUNT_POINT));
+	if (!s->transport_url) {
+		/* A resumed build whose server (and so its agent) already runs: its
+		 * user data holds the broker login it runs with; only report it. */
+		char status[32];
+		int found = nova_server_find(s->id, server, status, err);
+		if (found < 0)
+			return -1;
+		if (!found)
+			return ct_fail(err, 500, "Instance %s has no Nova server to resume.", s->id);
+		log_info("server %s already %s", server, status);
+		return nova_server_wait_active(server, cfg_int(CFG_USAGE_TIMEOUT), err);
+	}
 	char *user_data = nova_user_data(s, ports.address, err);
 	if (!user_data)
 		return -1;
