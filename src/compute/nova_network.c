@@ -290,7 +290,7 @@ int nova_ports_ensure(const char *id, const json_t *nics, const char *secgroup,
 {
 	struct wanted_port wanted[NOVA_PORTS_MAX];
 	char mgmt[NOVA_PORTS_MAX][NOVA_ID_MAX];
-	size_t n;
+	size_t n = 0;
 	memset(out, 0, sizeof *out);
 	if (wanted_ports(nics, wanted, &n, mgmt, err))
 		return -1;
