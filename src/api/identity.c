@@ -8,13 +8,12 @@
  * password or a token.
  */
 #define LOG_MODULE "identity"
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "api/auth.h"
+#include "api/client_address.h"
 #include "api/handlers.h"
 #include "api/identity_common.h"
 #include "api/identity_routes.h"
@@ -110,21 +109,6 @@ static int resolve_ref(json_t *ref, const char **id, const char **name)
 	return (*id || *name) ? 0 : -1;
 }
 
-/* The client's IP address as text ("" when unknown: the fuzzer, unit tests). */
-static void source_address(const struct api_request *req, char *out, size_t size)
-{
-	out[0] = '\0';
-	if (!req->peer)
-		return;
-	if (req->peer->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)req->peer)->sin_addr,
-			  out, (socklen_t)size);
-	else if (req->peer->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-			  &((const struct sockaddr_in6 *)(const void *)req->peer)->sin6_addr, out,
-			  (socklen_t)size);
-}
-
 static int issue_token(struct api_request *req, struct api_response *resp)
 {
 	struct ct_error err = {0};
@@ -145,7 +129,7 @@ static int issue_token(struct api_request *req, struct api_response *resp)
 			return keystone_error(resp, 401,
 					      "The request you have made requires authentication.");
 		char source[INET6_ADDRSTRLEN];
-		source_address(req, source, sizeof source);
+		api_client_address(req, source, sizeof source);
 		const char *who = uid ? uid : uname;
 		int retry_after;
 		if (login_guard_enter(who, source, &retry_after)) {
