@@ -4,6 +4,7 @@
 #ifndef CT_API_CLIENT_ADDRESS_H
 #define CT_API_CLIENT_ADDRESS_H
 
+#include <netinet/in.h> /* INET6_ADDRSTRLEN for the callers' buffers */
 #include <stddef.h>
 
 #include "api/request.h"
