@@ -49,6 +49,21 @@ static void resize_failed(const struct instance *in, const char *what, enum quot
 	instance_set_task(in->id, TASK_NONE, &ignored);
 }
 
+static bool healthy_within(const char *id, int timeout_ms)
+{
+	struct ct_error err = {0};
+	struct instance now;
+	for (int waited_ms = 0; waited_ms <= timeout_ms; waited_ms += 500) {
+		if (instance_load(id, NULL, &now, &err))
+			return false;
+		if (now.service_status == SERVICE_HEALTHY)
+			return true;
+		struct timespec ts = {0, 500 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
 /* A server that failed when its volume filled (InnoDB may abort, PostgreSQL
  * panics when it cannot write WAL) has room again: one that recovers by
  * itself is left to it, one that is down or stays unhealthy is started,
@@ -72,11 +87,13 @@ static void restart_if_down(const char *id, const char *encrypted_key)
 	log_warning("the database is %s on the grown volume: restarting it",
 		    service_status_description(now.service_status));
 	const struct guest_ref guest = {id, encrypted_key};
-	if (guest_restart(&guest, &err)) {
-		struct ct_error ignored;
-		log_error("the database did not start on the grown volume: %s", err.message);
-		instance_add_fault(id, err.message, "", &ignored);
-	}
+	if (!guest_restart(&guest, &err) || healthy_within(id, RECOVERY_WAIT_MS))
+		return;
+	/* A restart that raced the server's own recovery may fail while the
+	 * server comes up anyway: only one still not healthy is a fault. */
+	struct ct_error ignored;
+	log_error("the database did not start on the grown volume: %s", err.message);
+	instance_add_fault(id, err.message, "", &ignored);
 }
 
 static void run_resize_volume(const char *id, const json_t *args)

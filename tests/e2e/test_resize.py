@@ -443,7 +443,12 @@ def test_full_volume_is_reported_and_grow_recovers_it(cloud, kind):
         crashed = True
     resize(cloud, name, "volume", "2", size_is(2),
            allowed=("ACTIVE", "RESIZE", "SHUTDOWN") if crashed else ("ACTIVE", "RESIZE"))
-    wait_for(lambda: not fault_of(cloud, name), what="the fault cleared")
+    try:
+        wait_for(lambda: "The volume is full" not in fault_of(cloud, name),
+                 what="the volume-full fault cleared")
+    except AssertionError as failed:
+        raise AssertionError(f"{failed}: {detail(cloud, name)}\n"
+                             f"{cloud.stderr_text()[-6000:]}{cloud.guest_logs()[-6000:]}")
     wait_for(lambda: detail(cloud, name)["status"] == "ACTIVE", what="ACTIVE")
     # Writes work again (a server that crashed has recovered from its log; a
     # commit that waited for space goes on at MariaDB's next retry, within 60 s).
