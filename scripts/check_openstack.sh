@@ -42,6 +42,9 @@ if [ -z "$os_state" ]; then
 	}
 fi
 export CTROVE_OS_STATE=$os_state
+# The two changes the tests need (Cinder's fake backend that can extend,
+# Nova's resize to the same host); idempotent on an OpenStack reused.
+"$top/scripts/openstack_test_setup.sh" "$os_state"
 
 "$top/scripts/rabbitmq.sh" start "$rmq_dir" "$port" $((port + 4))
 CTROVE_TEST_TRANSPORT_URL=$("$top/scripts/rabbitmq.sh" url "$rmq_dir" "$port")

@@ -54,12 +54,12 @@ int compute_resize_volume(const struct compute_driver *d, const char *id, long n
 	return d->resize_volume(id, new_size_gb, err);
 }
 
-int compute_resize_flavor(const struct compute_driver *d, const char *id, long memory_mb,
-			  struct ct_error *err)
+int compute_resize_flavor(const struct compute_driver *d, const char *id, const char *flavor_id,
+			  long memory_mb, struct ct_error *err)
 {
 	if (!d->resize_flavor)
 		return not_implemented(d, "Resizing an instance's flavor", err);
-	return d->resize_flavor(id, memory_mb, err);
+	return d->resize_flavor(id, flavor_id, memory_mb, err);
 }
 
 int compute_attach_storage(const struct compute_driver *d, const char *id, const char *storage_id,

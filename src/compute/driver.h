@@ -77,7 +77,14 @@ struct compute_driver {
 
 	/* Optional (NULL = 501 through the wrappers). */
 	int (*resize_volume)(const char *id, long new_size_gb, struct ct_error *err);
-	int (*resize_flavor)(const char *id, long memory_mb, struct ct_error *err);
+	/* After resize_volume the guest grows its own file system (a VM's agent
+	 * owns its volume's mount: Trove's resize_fs); false when the driver
+	 * grows it itself (the local driver, from the host). */
+	bool guest_grows_filesystem;
+	/* To flavor_id (Nova's flavor: ctrove's flavors are the cloud's) with
+	 * memory_mb of RAM (what the local driver gives the agent). */
+	int (*resize_flavor)(const char *id, const char *flavor_id, long memory_mb,
+			     struct ct_error *err);
 	int (*attach_storage)(const char *id, const char *storage_id, struct ct_error *err);
 	/* Automatic failover: make sure a source presumed dead can take no more
 	 * writes — its server and agent stopped, all TCP to and from its address
@@ -101,8 +108,8 @@ void compute_driver_shutdown(void);
 /* The optional operations: 501 when d does not implement them. */
 int compute_resize_volume(const struct compute_driver *d, const char *id, long new_size_gb,
 			  struct ct_error *err);
-int compute_resize_flavor(const struct compute_driver *d, const char *id, long memory_mb,
-			  struct ct_error *err);
+int compute_resize_flavor(const struct compute_driver *d, const char *id, const char *flavor_id,
+			  long memory_mb, struct ct_error *err);
 int compute_attach_storage(const struct compute_driver *d, const char *id, const char *storage_id,
 			   struct ct_error *err);
 int compute_fence(const struct compute_driver *d, const char *id, struct ct_error *err);

@@ -482,8 +482,10 @@ static int rewrite_guest_memory(const char *path, long memory_mb, struct ct_erro
 /* Nova's resize on one machine: the agent comes back with the new flavor's
  * memory (it renders configs from it); the database stays as the taskmanager
  * left it (stopped: stop_db's marker keeps the agent from starting it). */
-static int local_resize_flavor(const char *id, long memory_mb, struct ct_error *err)
+static int local_resize_flavor(const char *id, const char *flavor_id, long memory_mb,
+			       struct ct_error *err)
 {
+	(void)flavor_id; /* one machine: only the memory changes */
 	struct agent_cmd cmd;
 	if (memory_mb < 1)
 		return ct_fail(err, 400, "A flavor needs a positive amount of RAM.");

@@ -169,7 +169,8 @@ static int build(const struct compute_spec *s, struct compute_server *out, struc
 		if (found < 0)
 			return -1;
 		if (!found)
-			return ct_fail(err, 500, "Instance %s has no Nova server to resume.", s->id);
+			return ct_fail(err, 500, "Instance %s has no Nova server to resume.",
+				       s->id);
 		log_info("server %s already %s", server, status);
 		return nova_server_wait_active(server, cfg_int(CFG_USAGE_TIMEOUT), err);
 	}
@@ -252,8 +253,8 @@ static int nova_set_access(const char *id, const char *manager, const json_t *al
 	return nova_secgroup_set_rules(id, hooks->port, allowed_cidrs, err);
 }
 
-/* Cinder grows the volume; the guest's resize_fs follows through the
- * taskmanager's existing path (guest_resize_fs after this returns). */
+/* Cinder grows the volume; the guest's resize_fs follows (the taskmanager
+ * calls it after this returns: guest_grows_filesystem). */
 static int nova_resize_volume(const char *id, long new_size_gb, struct ct_error *err)
 {
 	if (new_size_gb < 1)
@@ -264,6 +265,19 @@ static int nova_resize_volume(const char *id, long new_size_gb, struct ct_error 
 	if (paths_check_id(id, err))
 		return -1;
 	return nova_volume_extend(id, new_size_gb, err);
+}
+
+/* Nova's resize and confirm; the taskmanager stopped the database before
+ * and starts it with the new flavor's config after (Trove's order). */
+static int nova_resize_flavor(const char *id, const char *flavor_id, long memory_mb,
+			      struct ct_error *err)
+{
+	(void)memory_mb; /* the flavor carries it */
+	if (paths_check_id(id, err))
+		return -1;
+	if (!flavor_id || !*flavor_id)
+		return ct_fail(err, 400, "A flavor resize needs the new flavor's id.");
+	return nova_server_resize(id, flavor_id, err);
 }
 
 static int nova_init(struct ct_error *err)
@@ -303,7 +317,8 @@ const struct compute_driver compute_nova_driver = {
 	.ensure_running = nova_ensure_running,
 	.set_access = nova_set_access,
 	.resize_volume = nova_resize_volume,
-	.resize_flavor = NULL,
+	.guest_grows_filesystem = true,
+	.resize_flavor = nova_resize_flavor,
 	.attach_storage = NULL,
 	.fence = NULL,
 	.unfence = NULL,

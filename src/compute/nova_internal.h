@@ -78,6 +78,10 @@ int nova_server_find(const char *id, char server[NOVA_ID_MAX], char status[32],
 		     struct ct_error *err);
 int nova_server_delete(const char *id, struct ct_error *err);
 int nova_server_start(const char *server, struct ct_error *err);
+/* The instance's server moved to Nova's flavor flavor_id: resize, wait for
+ * VERIFY_RESIZE (resize_time_out), confirm, wait for ACTIVE on it. A server
+ * already ACTIVE on that flavor is left alone (0). */
+int nova_server_resize(const char *id, const char *flavor_id, struct ct_error *err);
 
 /* nova_userdata.c: the #cloud-config user data carrying the guest's files
  * (base64 of it, as Nova wants; malloc'd). */

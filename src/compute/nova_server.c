@@ -3,7 +3,8 @@
  * trove-<id> from the image with the flavor, the ports, the volume in its
  * block device mapping, the keypair, the availability zone and the guest's
  * user data (and config drive); waited for until ACTIVE, started again when
- * SHUTOFF, deleted and waited for until gone.
+ * SHUTOFF, moved to another flavor (resize and confirm), deleted and waited
+ * for until gone.
  *
  * Owns nothing; may only talk to Nova.
  */
@@ -190,4 +191,114 @@ int nova_server_start(const char *server, struct ct_error *err)
 		      : ct_fail(err, 500, "out of memory");
 	json_decref(body);
 	return rc;
+}
+
+/* One action on server (POST /servers/<id>/action) answered with ok. */
+static int server_action(const char *server, json_t *body, const char *what, const long *ok,
+			 struct ct_error *err)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/servers/%s/action", server);
+	int rc = body ? nova_call("compute", "POST", path, body, what, ok, NULL, NULL, err)
+		      : ct_fail(err, 500, "out of memory");
+	json_decref(body);
+	return rc;
+}
+
+/* What a resize is watched by: status, task state ("" when none), the
+ * flavor's name (microversion 2.47+ shows the flavor, not its id) and the
+ * fault's message. */
+struct resize_view {
+	char status[32], task[64], flavor[256], fault[512];
+};
+
+static int show_resize(const char *server, struct resize_view *v, struct ct_error *err)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/servers/%s", server);
+	json_t *reply;
+	if (nova_call("compute", "GET", path, NULL, "showing a server", NULL, NULL, &reply, err))
+		return -1;
+	const json_t *s = json_object_get(reply, "server");
+	const char *st = json_string_value(json_object_get(s, "status"));
+	const char *task = json_string_value(json_object_get(s, "OS-EXT-STS:task_state"));
+	const char *flavor =
+		json_string_value(json_object_get(json_object_get(s, "flavor"), "original_name"));
+	const char *msg =
+		json_string_value(json_object_get(json_object_get(s, "fault"), "message"));
+	snprintf(v->status, sizeof v->status, "%s", st ? st : "");
+	snprintf(v->task, sizeof v->task, "%s", task ? task : "");
+	snprintf(v->flavor, sizeof v->flavor, "%s", flavor ? flavor : "");
+	snprintf(v->fault, sizeof v->fault, "%s", msg ? msg : "no fault given");
+	json_decref(reply);
+	return 0;
+}
+
+/* The name of Nova's flavor flavor_id (what a server shows of its flavor). */
+static int flavor_name(const char *flavor_id, char out[256], struct ct_error *err)
+{
+	char path[320];
+	snprintf(path, sizeof path, "/flavors/%s", flavor_id);
+	json_t *reply;
+	if (nova_call("compute", "GET", path, NULL, "showing a flavor", NULL, NULL, &reply, err))
+		return -1;
+	const char *name =
+		json_string_value(json_object_get(json_object_get(reply, "flavor"), "name"));
+	int rc = name ? (snprintf(out, 256, "%s", name), 0)
+		      : ct_fail(err, 500, "Nova: flavor %s has no name.", flavor_id);
+	json_decref(reply);
+	return rc;
+}
+
+int nova_server_resize(const char *id, const char *flavor_id, struct ct_error *err)
+{
+	char server[NOVA_ID_MAX], status[32], wanted[256];
+	int found = nova_server_find(id, server, status, err);
+	if (found <= 0)
+		return found < 0 ? -1 : ct_fail(err, 404, "Nova: instance %s has no server.", id);
+	if (flavor_name(flavor_id, wanted, err))
+		return -1;
+	struct resize_view v;
+	if (show_resize(server, &v, err))
+		return -1;
+	if (!strcmp(v.status, "ACTIVE") && !v.task[0] && !strcmp(v.flavor, wanted))
+		return 0; /* already there: a retried or reverted resize */
+	static const long accepted[] = {202, 0};
+	if (server_action(server, json_pack("{s:{s:s}}", "resize", "flavorRef", flavor_id),
+			  "resizing a server", accepted, err))
+		return -1;
+	/* Trove's resize_time_out bounds the move; the confirm is quick. */
+	long timeout = cfg_int(CFG_RESIZE_TIME_OUT);
+	double deadline = nova_now() + (double)timeout;
+	bool confirmed = false, moving = false;
+	for (int attempt = 0;; attempt++) {
+		if (show_resize(server, &v, err))
+			return -1;
+		if (!strcmp(v.status, "ERROR"))
+			return ct_fail(err, 500, "Nova: server %s went to ERROR while resized: %s",
+				       server, v.fault);
+		moving = moving || v.task[0] || strcmp(v.status, "ACTIVE");
+		if (!strcmp(v.status, "VERIFY_RESIZE") && !confirmed) {
+			/* 409 when Nova confirmed it by itself meanwhile. */
+			static const long done[] = {202, 204, 409, 0};
+			if (server_action(server, json_pack("{s:n}", "confirmResize"),
+					  "confirming a resize", done, err))
+				return -1;
+			confirmed = true;
+		} else if (!strcmp(v.status, "ACTIVE") && !v.task[0] && moving) {
+			if (!strcmp(v.flavor, wanted))
+				return 0;
+			/* Back to ACTIVE on the old flavor: Nova gave up (no host,
+			 * say); its reason is in the server's instance actions. */
+			return ct_fail(err, 500,
+				       "Nova: server %s is ACTIVE on flavor %s, not %s: the resize "
+				       "failed (see its instance actions).",
+				       server, v.flavor, wanted);
+		}
+		if (nova_now() > deadline)
+			return ct_fail(err, 504,
+				       "Nova: server %s is still %s after %ld s (resize_time_out).",
+				       server, v.status, timeout);
+		nova_poll_sleep(attempt);
+	}
 }

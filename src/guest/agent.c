@@ -22,6 +22,7 @@
 #include "guest/backup_models.h"
 #include "guest/datastore_hooks.h"
 #include "guest/guest_log.h"
+#include "guest/volume_fs.h"
 #include "guest/worker.h"
 #include "rpc/client.h"
 #include "rpc/server.h"
@@ -376,6 +377,17 @@ static json_t *on_filesystem_stats(void *user, const struct rpc_request *req, st
 	struct guest_agent *a = user;
 	(void)req;
 	return a->ds->get_filesystem_stats(&a->inst, err);
+}
+
+/* Trove's resize_fs after Cinder grew the volume: the device is the agent's
+ * own device_path, whatever the caller names (volume_fs.h). */
+static json_t *on_resize_fs(void *user, const struct rpc_request *req, struct ct_error *err)
+{
+	struct guest_agent *a = user;
+	(void)req;
+	char log_path[GUEST_PATH_MAX + 16];
+	snprintf(log_path, sizeof log_path, "%s/resize2fs.log", a->inst.run_dir);
+	return done(guest_volume_grow(cfg_str(CFG_DEVICE_PATH), log_path, err));
 }
 
 static json_t *on_update_overrides(void *user, const struct rpc_request *req, struct ct_error *err)
@@ -995,6 +1007,10 @@ static const struct rpc_arg start_conf_args[] = {
 	{"ds_version", RPC_T_STRING | RPC_T_NULL, false},
 	END};
 static const struct rpc_arg fs_args[] = {{"fs_path", RPC_T_STRING | RPC_T_NULL, false}, END};
+static const struct rpc_arg resize_fs_args[] = {{"device_path", RPC_T_STRING | RPC_T_NULL, false},
+						{"mount_point", RPC_T_STRING | RPC_T_NULL, false},
+						{"online", RPC_T_BOOL | RPC_T_NULL, false},
+						END};
 static const struct rpc_arg create_backup_args[] = {{"backup_info", RPC_T_OBJECT, true}, END};
 static const struct rpc_arg start_archiving_args[] = {{"archive_info", RPC_T_OBJECT, true}, END};
 
@@ -1063,7 +1079,7 @@ static const struct rpc_method guest_methods[] = {
 	{"rotate_tls", on_rotate_tls, rotate_tls_args, false},
 	LATER("mount_volume"),
 	LATER("unmount_volume"),
-	LATER("resize_fs"),
+	{"resize_fs", on_resize_fs, resize_fs_args, false},
 	{"create_backup", on_create_backup, create_backup_args, false},
 	{"backup_required_for_replication", on_backup_required_for_replication, NULL, false},
 	{"get_replication_snapshot", on_get_replication_snapshot, snapshot_args, false},

@@ -191,6 +191,15 @@ int guest_restart(const struct guest_ref *g, struct ct_error *err)
 	return call_done(g, "restart", json_object(), GUEST_TIMEOUT_HIGH, err);
 }
 
+int guest_resize_fs(const struct guest_ref *g, struct ct_error *err)
+{
+	/* The agent grows its configured device (Trove sends its own idea of
+	 * the device and mount point; ours knows them). */
+	return call_done(g, "resize_fs",
+			 json_pack("{s:n,s:n,s:b}", "device_path", "mount_point", "online", 1),
+			 GUEST_TIMEOUT_HIGH, err);
+}
+
 int guest_update_overrides(const struct guest_ref *g, const json_t *overrides, bool remove,
 			   struct ct_error *err)
 {

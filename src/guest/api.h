@@ -76,6 +76,9 @@ int guest_declare_queue(const char *instance_id, struct ct_error *err);
 int guest_prepare(const struct guest_ref *g, const struct guest_prepare_args *args,
 		  struct ct_error *err);
 int guest_restart(const struct guest_ref *g, struct ct_error *err);
+/* Trove's resize_fs(online=true): grow the file system on the agent's own
+ * volume after the compute driver grew the device. */
+int guest_resize_fs(const struct guest_ref *g, struct ct_error *err);
 int guest_stop_db(const struct guest_ref *g, struct ct_error *err);
 /* ctrove: put a new server certificate in place and make the running server
  * use it without a restart. */

@@ -112,11 +112,21 @@ static void run_resize_volume(const char *id, const json_t *args)
 		resize_failed(&in, "Resizing the volume", QUOTA_VOLUMES, delta, &err);
 		return;
 	}
-	double took = now_seconds() - started;
 	if (instance_set_volume_size(id, new_size, &err)) {
 		resize_failed(&in, "Recording the new volume size", QUOTA_VOLUMES, delta, &err);
 		return;
 	}
+	/* The device is grown (and recorded): a file system that does not follow
+	 * is a fault, not a refund. */
+	const struct guest_ref guest = {id, in.encrypted_key};
+	if (driver->guest_grows_filesystem && guest_resize_fs(&guest, &err)) {
+		log_error("the file system did not grow with the volume: %s", err.message);
+		instance_add_fault(id, err.message, "", &ignored);
+		instance_set_task(id, TASK_NONE, &ignored);
+		tm_notify_error("instance_resize_volume", in.tenant_id, id, err.message);
+		return;
+	}
+	double took = now_seconds() - started;
 	log_info("volume grown online from %ld to %ld GB in %.3f s", in.volume_size, new_size,
 		 took);
 	restart_if_down(id, in.encrypted_key);
@@ -144,11 +154,12 @@ static int render(const struct datastore_hooks *hooks, const char *id, long memo
 /* Machine and config as they were before the resize, the database started
  * again; what cannot be undone is logged (the fault says what failed). */
 static void revert_flavor(const struct compute_driver *driver, const struct datastore_hooks *hooks,
-			  const struct guest_ref *guest, long old_ram, bool machine_resized)
+			  const struct guest_ref *guest, const char *old_id, long old_ram,
+			  bool machine_resized)
 {
 	struct ct_error err = {0};
 	char config[8192];
-	if ((machine_resized && compute_resize_flavor(driver, guest->id, old_ram, &err)) ||
+	if ((machine_resized && compute_resize_flavor(driver, guest->id, old_id, old_ram, &err)) ||
 	    render(hooks, guest->id, old_ram, config, sizeof config, &err) ||
 	    guest_start_db_with_conf_changes(guest, config, NULL, &err))
 		log_error("reverting the flavor resize failed too: %s", err.message);
@@ -194,15 +205,15 @@ static void run_resize_flavor(const char *id, const json_t *args)
 		guest_restart(&guest, &ignored);
 		return;
 	}
-	if (compute_resize_flavor(driver, id, new_ram, &err)) {
+	if (compute_resize_flavor(driver, id, new_id, new_ram, &err)) {
 		resize_failed(&in, "Resizing the flavor", QUOTA_RAM, delta, &err);
-		revert_flavor(driver, hooks, &guest, old_ram, false);
+		revert_flavor(driver, hooks, &guest, in.flavor_id, old_ram, false);
 		return;
 	}
 	if (guest_start_db_with_conf_changes(&guest, config, in.datastore_version, &err)) {
 		resize_failed(&in, "Starting the database with the new flavor", QUOTA_RAM, delta,
 			      &err);
-		revert_flavor(driver, hooks, &guest, old_ram, true);
+		revert_flavor(driver, hooks, &guest, in.flavor_id, old_ram, true);
 		return;
 	}
 	if (instance_set_flavor(id, new_id, &err)) {

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 from conftest import CTROVE, e2e, sanitizer_env
+from keystone_lib import keystone_conf, keystone_request
 
 SANITIZER_RE = e2e.SANITIZER
 
@@ -85,6 +86,9 @@ class CloudResources:
         self.flavor_id = f"{tag}-flavor"
         openstack.cli("flavor", "create", "--id", self.flavor_id, "--ram", "512", "--disk", "1",
                       "--vcpus", "1", self.flavor_id)
+        self.bigger_flavor_id = f"{tag}-bigger"  # a flavor resize's target
+        openstack.cli("flavor", "create", "--id", self.bigger_flavor_id, "--ram", "1024",
+                      "--disk", "1", "--vcpus", "1", self.bigger_flavor_id)
         self.network_id = user.cli_json("network", "create", f"{tag}-mgmt")["id"]
         octet = int(tag[-4:], 16) % 250 + 1
         self.subnet_id = user.cli_json("subnet", "create", "--network", self.network_id,
@@ -116,6 +120,7 @@ class CloudResources:
         self.sweep()
         o.cli("image", "delete", self.image_id, check=False)
         o.cli("flavor", "delete", self.flavor_id, check=False)
+        o.cli("flavor", "delete", self.bigger_flavor_id, check=False)
         o.cli("subnet", "delete", self.subnet_id, check=False)
         o.cli("network", "delete", self.network_id, check=False)
         o.cli("security", "group", "delete", self.mgmt_sg_id, check=False)
@@ -124,12 +129,12 @@ class CloudResources:
 
 
 def cloud_conf(user, res, extra=""):
-    """The ONE place the cloud path's ctrove configuration is written (to be
-    switched to `auth_strategy = keystone` with its [keystone_authtoken] when
-    that lands): the nova driver on the service user, the operator's options
-    of the install guide, and a short usage_timeout."""
-    return ("[DEFAULT]\n"
-            "auth_strategy = embedded\n"
+    """The ONE place the cloud path's ctrove configuration is written: tokens
+    validated by the shared Keystone (keystone_lib.keystone_conf, the service
+    user doing the validating), the nova driver on the same service user, the
+    operator's options of the install guide, and a short usage_timeout."""
+    return (keystone_conf(user.openstack, user)
+            + "[DEFAULT]\n"
             "compute_driver = nova\n"
             f"management_networks = {res.network_id}\n"
             f"management_security_groups = {res.mgmt_sg_id}\n"
@@ -167,13 +172,17 @@ def write_guest_files(document, prefix):
 def host_overlay(prefix, run_dir, address, port, cache_dir=""):
     """The host overlay (docs/openstack.md): only what a host cannot give a
     guest as its VM would — paths under prefix, a loopback address and port,
-    a directory instead of the Cinder volume. Written beside the files."""
+    a directory instead of the Cinder volume (no device_path). Written beside
+    the files."""
     data = Path(prefix) / "data"
     data.mkdir(mode=0o711, exist_ok=True)
     os.chmod(prefix, 0o711)
     overlay = Path(prefix) / "host-overlay.conf"
     text = ("[DEFAULT]\n"
             f"log_file = {prefix}/guestagent.log\n"
+            # No Cinder device on the host: the data directory is not a volume
+            # of its own, so resize_fs has no file system to grow.
+            "device_path =\n"
             "[guest_agent]\n"
             f"data_dir = {data}\n"
             f"run_dir = {run_dir}\n"
@@ -196,3 +205,71 @@ def start_host_agent(prefix, overlay):
                             stdout=log, stderr=log, env=sanitizer_env(), cwd=str(prefix))
     log.close()
     return proc
+
+
+class KeystoneCloud(e2e.Cloud):
+    """e2e.Cloud whose clients authenticate with the shared Keystone instead
+    of ctrove's embedded identity: `cli`, `api`, `wait_status` and
+    `wait_deleted` act as `users[name]` (a keystone_lib.Member, or the
+    OpenStack admin for "admin"), and find ctrove in a Keystone region of its
+    own (register_endpoint), as a Trove client finds Trove."""
+
+    def __init__(self, root, broker, openstack, users, extra_conf=""):
+        super().__init__(root, broker, extra_conf=extra_conf)
+        self.openstack = openstack
+        admin = openstack.env_vars
+        self.users = {"admin": (admin["OS_USERNAME"], admin["OS_PASSWORD"],
+                                admin["OS_PROJECT_NAME"])}
+        for name, member in users.items():
+            self.users[name] = (member.username, member.password, member.project)
+        self.region = None
+        self._endpoint = None
+        self.acting = "admin"  # whom cli/api act as when no user is named
+
+    def cli(self, *args, user=None, **kw):
+        return super().cli(*args, user=user or self.acting, **kw)
+
+    def cli_json(self, *args, user=None):
+        return super().cli_json(*args, user=user or self.acting)
+
+    def api(self, method, path, body=None, user=None, **kw):
+        return super().api(method, path, body, user=user or self.acting, **kw)
+
+    def register_endpoint(self):
+        """The database endpoint (Trove's /v1.0/%(tenant_id)s) in a new region."""
+        o = self.openstack
+        self.region = "ctrove-" + secrets.token_hex(4)
+        o.cli("region", "create", self.region)
+        services = o.cli_json("service", "list", "--long") or []
+        ids = [s["ID"] for s in services if s.get("Type") == "database"]
+        if not ids:
+            ids = [o.cli_json("service", "create", "--name", "trove", "database")["id"]]
+        self._endpoint = o.cli_json("endpoint", "create", "--region", self.region, ids[0],
+                                    "public", f"{self.url}/v1.0/%(tenant_id)s")["id"]
+
+    def unregister_endpoint(self):
+        if self._endpoint:
+            self.openstack.cli("endpoint", "delete", self._endpoint, check=False)
+            self.openstack.cli("region", "delete", self.region, check=False)
+            self._endpoint = None
+
+    def env(self, user="admin", project=None):
+        username, password, own_project = self.users[user]
+        return self.openstack.env(OS_USERNAME=username, OS_PASSWORD=password,
+                                  OS_PROJECT_NAME=project or own_project,
+                                  OS_USER_DOMAIN_NAME="Default",
+                                  OS_PROJECT_DOMAIN_NAME="Default",
+                                  OS_REGION_NAME=self.region)
+
+    def token(self, user="admin"):
+        """(Keystone token, project id) for user, cached."""
+        if user not in self._tokens:
+            username, password, project = self.users[user]
+            body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+                "name": username, "domain": {"name": "Default"}, "password": password}}},
+                "scope": {"project": {"name": project, "domain": {"name": "Default"}}}}}
+            status, headers, reply = keystone_request(self.openstack, "POST", "/auth/tokens",
+                                                      body)
+            assert status == 201, reply
+            self._tokens[user] = (headers["X-Subject-Token"], reply["token"]["project"]["id"])
+        return self._tokens[user]

@@ -19,8 +19,9 @@ import time
 import pytest
 
 from conftest import CTROVE, broker, e2e, free_port, sanitizer_env  # noqa: F401
-from nova_lib import (CloudResources, ServiceUser, cloud_conf, host_overlay, read_user_data,
-                      start_host_agent, write_guest_files)
+from keystone_lib import Member
+from nova_lib import (CloudResources, KeystoneCloud, ServiceUser, cloud_conf, host_overlay,
+                      read_user_data, start_host_agent, write_guest_files)
 
 PASSWORD = "Nova-pw-7319"
 
@@ -60,19 +61,35 @@ def nothing_left(openstack, user, instance_id):
 
 
 @pytest.fixture(scope="module")
-def nova_cloud(tmp_path_factory, broker, openstack, service_user, resources):  # noqa: F811
-    srv = e2e.Cloud(tmp_path_factory.mktemp("nova"), broker,
-                    extra_conf=cloud_conf(service_user, resources))
+def members(openstack):
+    """The users: two projects of their own with the member role."""
+    made = {"demo": Member(openstack, "nova-user"), "other": Member(openstack, "nova-other")}
+    yield made
+    for m in made.values():
+        m.remove()
+
+
+@pytest.fixture(scope="module")
+def nova_cloud(tmp_path_factory, broker, openstack, service_user, resources,  # noqa: F811
+               members):
+    srv = KeystoneCloud(tmp_path_factory.mktemp("nova"), broker, openstack, members,
+                        extra_conf=cloud_conf(service_user, resources))
     srv.agents = []
     try:
-        srv.bootstrap()
+        srv.manage("db_sync")
         srv.manage("flavor_create", resources.flavor_id, resources.flavor_id, "512", "1", "1")
+        srv.manage("flavor_create", resources.bigger_flavor_id, resources.bigger_flavor_id,
+                   "1024", "1", "1")
         srv.start()
+        srv.register_endpoint()
+        # The operator registers the version as Keystone's admin, by image tags.
         srv.cli("datastore", "version", "create", "10.11", "mariadb", "mariadb", "",
-                "--image-tags", resources.image_tags, "--active", "--default")
+                "--image-tags", resources.image_tags, "--active", "--default", user="admin")
+        srv.acting = "demo"
         yield srv
         srv.stop()
     finally:
+        srv.unregister_endpoint()
         for proc in srv.agents:
             if proc.poll() is None:
                 proc.kill()
@@ -183,31 +200,54 @@ def test_instance_on_nova_from_create_to_delete(nova_cloud, openstack, service_u
     wait_for("the new allowed CIDR in Neutron",
              lambda: sg_rules(user, iid) == [("tcp", "3306:3306", "10.30.0.0/16")])
 
-    # Resize volume: the driver asks Cinder to extend the attached volume.
-    # The shared OpenStack's fake Cinder backend cannot extend anything
-    # (FakeBrickLVM has no extend_volume: the volume goes error_extending);
-    # then the instance must say so in its fault, and delete must still work.
+    # Another project's token sees nothing of it, and cannot act on it.
+    status, _, body = cloud.api("GET", f"/instances/{iid}", user="other")
+    assert status == 404, body
+    status, _, body = cloud.api("GET", "/instances", user="other")
+    assert status == 200 and iid not in [i["id"] for i in body["instances"]], body
+    other = cloud.cli("database", "instance", "delete", iid, user="other", check=False)
+    assert other.returncode != 0
+    assert cloud.api("GET", f"/instances/{iid}")[2]["instance"]["status"] == "ACTIVE"
+
+    # Resize volume: Cinder extends the attached volume (API microversion
+    # 3.42, its volume manager, the volume-extended event to Nova), then the
+    # agent's resize_fs (on the host: no device, nothing to grow).
     cloud.cli("database", "instance", "resize", "volume", iid, "2")
-
-    def extended_or_refused():
-        vol = user.cli_json("volume", "show", f"trove-{iid}")
-        return vol["size"] == 2 or vol["status"] == "error_extending"
-
-    wait_for("Cinder extending the volume", extended_or_refused, timeout=120)
-    vol = user.cli_json("volume", "show", f"trove-{iid}")
+    wait_for("Cinder extending the volume",
+             lambda: user.cli_json("volume", "show", f"trove-{iid}")["size"] == 2,
+             timeout=120)
 
     def settled():
         inst = cloud.api("GET", f"/instances/{iid}")[2]["instance"]
         return inst if inst["status"] not in ("RESIZE", "BUILD") else None
 
     inst_now = wait_for("the resize to end", settled, timeout=120)
-    if vol["size"] == 2:
-        assert inst_now["volume"]["size"] == 2 and inst_now["status"] == "ACTIVE"
-    else:
-        fault = cloud.api("GET", f"/instances/{iid}")[2]["instance"].get("fault", {})
-        assert (f"Cinder: volume {vol['id']} went to error_extending while being extended"
-                in fault.get("message", "")), fault
-        assert inst_now["volume"]["size"] == 1
+    assert inst_now["status"] == "ACTIVE" and inst_now["volume"]["size"] == 2, inst_now
+    assert "fault" not in inst_now, inst_now
+    vol = user.cli_json("volume", "show", f"trove-{iid}")
+    assert vol["status"] == "in-use" and vol["size"] == 2
+    # Nova heard of it from Cinder (the volume-extended event it records).
+    events = openstack.cli_json("--os-compute-api-version", "2.51", "server", "event", "list",
+                                server["ID"])
+    assert "extend_volume" in [e["Action"] for e in events], events
+    assert "resize_fs" in (cloud.local / "instances" / "vm" / "guestagent.log").read_text()
+
+    # Resize flavor: the database stopped, Nova's resize and confirm, the
+    # database started again with the new flavor's config.
+    cloud.cli("database", "instance", "resize", "flavor", iid, res.bigger_flavor_id)
+    inst_now = wait_for("the flavor resize to end", settled, timeout=300, interval=1)
+    assert inst_now["status"] == "ACTIVE" and inst_now["flavor"]["id"] == res.bigger_flavor_id, \
+        inst_now
+    assert "fault" not in inst_now, inst_now
+    shown = openstack.cli_json("--os-compute-api-version", "2.67", "server", "show",
+                               server["ID"])
+    assert shown["status"] == "ACTIVE" and shown["flavor"]["original_name"] == \
+        res.bigger_flavor_id, shown["flavor"]
+    actions = [e["Action"] for e in openstack.cli_json(
+        "--os-compute-api-version", "2.51", "server", "event", "list", server["ID"])]
+    assert "resize" in actions and "confirmResize" in actions, actions
+    cloud.wait_status("nova-i1", "ACTIVE", operating="HEALTHY", timeout=120)
+    assert {d["Name"] for d in cloud.cli_json("database", "db", "list", iid)} >= {"db1", "db2"}
 
     # Delete: nothing of it is left in any service.
     cloud.cli("database", "instance", "delete", iid)
@@ -221,7 +261,7 @@ def test_image_tags_matching_nothing_fail_cleanly(nova_cloud, openstack, service
                                                   resources):
     cloud = nova_cloud
     cloud.cli("datastore", "version", "create", "10.11-untagged", "mariadb", "mariadb", "",
-              "--image-tags", f"trove,{resources.tag}-none", "--active")
+              "--image-tags", f"trove,{resources.tag}-none", "--active", user="admin")
     made = cloud.cli_json("database", "instance", "create", "nova-bad", "--flavor",
                           resources.flavor_id, "--size", "1", "--datastore", "mariadb",
                           "--datastore-version", "10.11-untagged")

@@ -83,7 +83,7 @@ static void test_missing_slots_answer_501(void **state)
 	assert_string_equal(
 		err.message,
 		"Resizing a volume is not implemented by the local compute driver yet.");
-	assert_int_equal(compute_resize_flavor(&bare, "i1", 1024, &err), -1);
+	assert_int_equal(compute_resize_flavor(&bare, "i1", "d2", 1024, &err), -1);
 	assert_int_equal(err.status, 501);
 	const struct compute_driver *d = compute_driver_find("local");
 	assert_int_equal(compute_attach_storage(d, "i1", "s1", &err), -1);
@@ -118,7 +118,7 @@ static void test_local_resize_refuses_bad_sizes(void **state)
 	assert_int_equal(err.status, 400);
 	assert_string_equal(err.message, "Volume 'size' needs to be a positive integer value, "
 					 "0 cannot be accepted.");
-	assert_int_equal(compute_resize_flavor(d, "i1", 0, &err), -1);
+	assert_int_equal(compute_resize_flavor(d, "i1", "d2", 0, &err), -1);
 	assert_int_equal(err.status, 400);
 	/* An id that is no path component never reaches the file system. */
 	assert_int_equal(compute_resize_volume(d, "../etc", 2, &err), -1);
