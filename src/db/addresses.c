@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/timefmt.h"
 #include "db/store.h"
@@ -58,6 +59,31 @@ int addresses_claim(const char *address, const char *instance_id, struct ct_erro
 	if (db_step_done(st, err))
 		return -1;
 	return sqlite3_changes(db_handle(NULL)) == 1;
+}
+
+int addresses_set(const char *instance_id, const char *address, struct ct_error *err)
+{
+	if (strlen(address) >= ADDRESS_TEXT_MAX)
+		return ct_fail(err, 500, "the address %.64s is not an IPv4 address", address);
+	sqlite3_stmt *st = db_stmt("DELETE FROM ctrove_addresses WHERE instance_id = ?1"
+				   " AND address != ?2",
+				   err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, instance_id);
+	db_bind_text(st, 2, address);
+	if (db_step_done(st, err))
+		return -1;
+	int claimed = addresses_claim(address, instance_id, err);
+	if (claimed != 0)
+		return claimed < 0 ? -1 : 0;
+	char held[ADDRESS_TEXT_MAX];
+	int found = addresses_find(instance_id, held, err);
+	if (found < 0)
+		return -1;
+	return found && !strcmp(held, address)
+		       ? 0
+		       : ct_fail(err, 409, "the address %s belongs to another instance", address);
 }
 
 int addresses_release(const char *instance_id, struct ct_error *err)

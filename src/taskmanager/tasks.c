@@ -17,6 +17,7 @@
 #include "common/crash_point.h"
 #include "common/log.h"
 #include "compute/driver.h"
+#include "db/addresses.h"
 #include "db/datastores.h"
 #include "db/flavors.h"
 #include "db/instance_claims.h"
@@ -223,7 +224,10 @@ int tasks_build_machine(const char *id, const json_t *a, struct tasks_build *b)
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
 		return -1;
 	}
-	if (instance_set_server_status(id, "ACTIVE", &err)) {
+	/* The machine's address is the instance's (the local driver's pool has
+	 * it already; a cloud's port is recorded here). */
+	if ((b->server.address[0] && addresses_set(id, b->server.address, &err)) ||
+	    instance_set_server_status(id, "ACTIVE", &err)) {
 		fail_build(id, TASK_BUILDING_ERROR_SERVER, err.message);
 		return -1;
 	}
@@ -424,7 +428,8 @@ static void run_delete(const char *id, const json_t *args)
 	if (flavor_get(in.flavor_id, &f, &ignored))
 		f.ram = 0;
 	/* The account goes after the agent has stopped, so it never runs without one. */
-	if (driver->destroy(id, &err) || broker_guest_account_remove(id, &err)) {
+	if (driver->destroy(id, &err) || addresses_release(id, &err) ||
+	    broker_guest_account_remove(id, &err)) {
 		log_error("delete failed: %s", err.message);
 		instance_add_fault(id, err.message, "", &ignored);
 		instance_set_server_status(id, "ERROR", &ignored);

@@ -186,7 +186,11 @@ def test_instance_on_nova_from_create_to_delete(nova_cloud, openstack, service_u
                            free_port())
     cloud.agents.append(start_host_agent(prefix, overlay))
     inst = cloud.wait_status("nova-i1", "ACTIVE", operating="HEALTHY", timeout=600)
-    assert address.count(".") == 3  # the port's fixed IP (the server's, not the host agent's)
+    # The port's fixed IP is the instance's (the server's, not the host agent's).
+    assert inst["ip"] == [address], inst
+    shown = cloud.api("GET", f"/instances/{iid}")[2]["instance"]
+    assert shown["ip"] == [address] and shown["addresses"] == [
+        {"address": address, "type": "private"}], shown
 
     # Databases and users through the CLI, carried out by the agent.
     assert {d["Name"] for d in cloud.cli_json("database", "db", "list", iid)} >= {"db1"}

@@ -216,6 +216,28 @@ static void test_addresses_claim_is_decided_by_the_table(void **state)
 	assert_int_equal(addresses_claim("127.9.0.1", "ad-c", &err), 1);
 }
 
+/* A cloud's port address: set (kept when the same, moved when another),
+ * refused when another instance holds it, and never longer than IPv4. */
+static void test_addresses_set_records_a_cloud_address(void **state)
+{
+	(void)state;
+	struct ct_error err = {0};
+	char out[ADDRESS_TEXT_MAX] = "";
+	assert_int_equal(addresses_set("as-a", "10.1.0.5", &err), 0);
+	assert_int_equal(addresses_set("as-a", "10.1.0.5", &err), 0);
+	assert_int_equal(addresses_find("as-a", out, &err), 1);
+	assert_string_equal(out, "10.1.0.5");
+	assert_int_equal(addresses_set("as-a", "10.1.0.6", &err), 0);
+	assert_int_equal(addresses_find("as-a", out, &err), 1);
+	assert_string_equal(out, "10.1.0.6");
+	assert_int_equal(addresses_set("as-b", "10.1.0.6", &err), -1);
+	assert_int_equal(err.status, 409);
+	assert_int_equal(addresses_find("as-b", out, &err), 0);
+	assert_int_equal(addresses_set("as-b", "fd00:1234:5678::1", &err), -1);
+	assert_int_equal(addresses_find("as-b", out, &err), 0);
+	assert_int_equal(addresses_release("as-a", &err), 0);
+}
+
 static void test_version_metadata(void **state)
 {
 	(void)state;
@@ -430,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_backup_report),
 		cmocka_unit_test(test_root_history_keeps_the_first),
 		cmocka_unit_test(test_addresses_claim_is_decided_by_the_table),
+		cmocka_unit_test(test_addresses_set_records_a_cloud_address),
 		cmocka_unit_test(test_version_metadata),
 		cmocka_unit_test(test_instance_rows),
 		cmocka_unit_test(test_replication_rows),
