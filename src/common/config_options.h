@@ -369,6 +369,9 @@
 	X(GUEST_DATA_DIR, "guest_agent", "data_dir", CFG_STR, "",                                  \
 	  "ctrove guest agent: the instance volume's mount point; empty = prepare's "              \
 	  "mount_point, else [<manager>] mount_point.")                                            \
+	X(GUEST_MOUNT_DEVICE, "guest_agent", "mount_device", CFG_BOOL, "false",                   \
+	  "ctrove guest agent: the volume is [DEFAULT] device_path, mounted at data_dir at "        \
+	  "start (formatted ext4 the first time) and grown by resize_fs: a VM's agent.")            \
 	X(GUEST_CACHE_DIR, "guest_agent", "cache_dir", CFG_STR, "",                                \
 	  "ctrove guest agent: pre-initialised data directories shared by instances "              \
 	  "(faster prepare); empty = none.")                                                       \

@@ -77,6 +77,7 @@ static char *guest_conf(const struct compute_spec *s, bool tls, struct ct_error 
 			   "device_path = %s\n"
 			   "\n[guest_agent]\n"
 			   "data_dir = %s\n"
+			   "mount_device = true\n"
 			   "bind_address = 0.0.0.0\n"
 			   "memory_mb = %ld\n",
 			   s->id, s->id, s->manager, s->datastore_version,

@@ -379,15 +379,26 @@ static json_t *on_filesystem_stats(void *user, const struct rpc_request *req, st
 	return a->ds->get_filesystem_stats(&a->inst, err);
 }
 
+/* The device of the agent's own volume; "" when it has none to mount or
+ * grow (the local driver's agents: their host owns the volume). */
+static const char *volume_device(void)
+{
+	return cfg_bool(CFG_GUEST_MOUNT_DEVICE) ? cfg_str(CFG_DEVICE_PATH) : "";
+}
+
+/* Where the volume tools write: the agent's log file, when it has one. */
+static const char *tools_log(void)
+{
+	return *cfg_str(CFG_LOG_FILE) ? cfg_str(CFG_LOG_FILE) : NULL;
+}
+
 /* Trove's resize_fs after Cinder grew the volume: the device is the agent's
  * own device_path, whatever the caller names (volume_fs.h). */
 static json_t *on_resize_fs(void *user, const struct rpc_request *req, struct ct_error *err)
 {
-	struct guest_agent *a = user;
+	(void)user;
 	(void)req;
-	char log_path[GUEST_PATH_MAX + 16];
-	snprintf(log_path, sizeof log_path, "%s/resize2fs.log", a->inst.run_dir);
-	return done(guest_volume_grow(cfg_str(CFG_DEVICE_PATH), log_path, err));
+	return done(guest_volume_grow(volume_device(), tools_log(), err));
 }
 
 static json_t *on_update_overrides(void *user, const struct rpc_request *req, struct ct_error *err)
@@ -1182,6 +1193,10 @@ struct guest_agent *guest_agent_new(struct ct_error *err)
 int guest_agent_start(struct guest_agent *a, struct ct_error *err)
 {
 	log_set_context(NULL, a->inst.id);
+	/* A VM's volume is the agent's to mount (Trove's mount_volume), at every
+	 * start so that a rebooted server finds its data before anything looks. */
+	if (guest_volume_mount(volume_device(), a->inst.data_dir, tools_log(), err))
+		return -1;
 	/* After a reboot or an agent crash the database comes back, unless it was
 	 * stopped on purpose (stop_db leaves <run_dir>/.stopped). */
 	char stopped[GUEST_PATH_MAX + 16];

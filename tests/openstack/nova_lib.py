@@ -172,7 +172,7 @@ def write_guest_files(document, prefix):
 def host_overlay(prefix, run_dir, address, port, cache_dir=""):
     """The host overlay (docs/openstack.md): only what a host cannot give a
     guest as its VM would — paths under prefix, a loopback address and port,
-    a directory instead of the Cinder volume (no device_path). Written beside
+    a directory instead of the Cinder volume (mount_device = false). Written beside
     the files."""
     data = Path(prefix) / "data"
     data.mkdir(mode=0o711, exist_ok=True)
@@ -180,11 +180,12 @@ def host_overlay(prefix, run_dir, address, port, cache_dir=""):
     overlay = Path(prefix) / "host-overlay.conf"
     text = ("[DEFAULT]\n"
             f"log_file = {prefix}/guestagent.log\n"
-            # No Cinder device on the host: the data directory is not a volume
-            # of its own, so resize_fs has no file system to grow.
-            "device_path =\n"
+
             "[guest_agent]\n"
             f"data_dir = {data}\n"
+            # No Cinder device on the host: nothing to mount, and resize_fs
+            # has no file system to grow.
+            "mount_device = false\n"
             f"run_dir = {run_dir}\n"
             f"bind_address = {address}\n"
             f"port = {port}\n"

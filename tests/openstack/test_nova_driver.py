@@ -175,7 +175,7 @@ def test_instance_on_nova_from_create_to_delete(nova_cloud, openstack, service_u
     written = write_guest_files(document, prefix)
     guest_conf = written["/etc/ctrove/guest.conf"].read_text()
     assert f"guest_id = {iid}" in guest_conf
-    assert "device_path = /dev/vdb" in guest_conf
+    assert "device_path = /dev/vdb" in guest_conf and "mount_device = true" in guest_conf
     assert "transport_url = rabbit" in guest_conf
     assert user.password not in guest_conf
 
