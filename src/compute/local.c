@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "compute/address.h"
 #include "compute/guest_bus_tls.h"
+#include "compute/guest_conf.h"
 #include "compute/instance_user.h"
 #include "compute/netfilter.h"
 #include "compute/paths.h"
@@ -116,19 +117,15 @@ static int write_guest_conf(const struct compute_spec *s, const char *path, cons
 			close(fd);
 		return ct_fail(err, 500, "cannot write %s", tmp);
 	}
+	char defaults[4096];
+	if (guest_conf_defaults(s, "local", cfg_int(CFG_LOCAL_GUEST_REPORT_INTERVAL), defaults,
+				sizeof defaults, err)) {
+		fclose(f);
+		unlink(tmp);
+		return -1;
+	}
 	fprintf(f,
-		"# Written by ctrove's local compute driver for instance %s.\n"
-		"[DEFAULT]\n"
-		"guest_id = %s\n"
-		"datastore_manager = %s\n"
-		"datastore_version = %s\n"
-		"tenant_id = %s\n"
-		"instance_rpc_encr_key = %s\n"
-		"transport_url = %s\n"
-		"control_exchange = %s\n"
-		"conductor_queue = %s\n"
-		"report_interval = %ld\n"
-		"debug = %s\n"
+		"%s"
 		"\n[guest_agent]\n"
 		"data_dir = %s\n"
 		"run_dir = %s\n"
@@ -138,11 +135,9 @@ static int write_guest_conf(const struct compute_spec *s, const char *path, cons
 		"memory_mb = %ld\n"
 		"service_user = %s\n"
 		"server_probe_interval = %ld\n",
-		s->id, s->id, s->manager, s->datastore_version, s->tenant_id,
-		s->rpc_key ? s->rpc_key : "", s->transport_url, cfg_str(CFG_CONTROL_EXCHANGE),
-		cfg_str(CFG_CONDUCTOR_QUEUE), cfg_int(CFG_LOCAL_GUEST_REPORT_INTERVAL),
-		cfg_bool(CFG_DEBUG) ? "true" : "false", mount_point, rdir, templates, address,
-		hooks->port, s->memory_mb, user->name, cfg_int(CFG_LOCAL_GUEST_PROBE_INTERVAL));
+		defaults, mount_point, rdir, templates, address, hooks->port, s->memory_mb,
+		user->name, cfg_int(CFG_LOCAL_GUEST_PROBE_INTERVAL));
+	explicit_bzero(defaults, sizeof defaults);
 	char dir[PATH_MAX];
 	if (instance_dir(s->id, dir, err) || guest_bus_tls_write(f, s->transport_url, dir, err)) {
 		fclose(f);

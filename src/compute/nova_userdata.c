@@ -17,6 +17,7 @@
 #include "common/config.h"
 #include "common/text_buffer.h"
 #include "compute/guest_bus_tls.h"
+#include "compute/guest_conf.h"
 #include "compute/nova_internal.h"
 
 #define GUEST_DIR "/etc/ctrove"
@@ -61,31 +62,23 @@ static char *guest_conf(const struct compute_spec *s, bool tls, struct ct_error 
 {
 	struct text_buffer b;
 	text_buffer_init(&b, 4096); /* no realloc: no stray copy of the key */
+	char defaults[4096];
+	if (guest_conf_defaults(s, "nova", cfg_int(CFG_REPORT_INTERVAL), defaults, sizeof defaults,
+				err)) {
+		text_buffer_free(&b);
+		return NULL;
+	}
 	text_buffer_printf(&b,
-			   "# Written by ctrove's nova compute driver for instance %s.\n"
-			   "[DEFAULT]\n"
-			   "guest_id = %s\n"
-			   "datastore_manager = %s\n"
-			   "datastore_version = %s\n"
-			   "tenant_id = %s\n"
-			   "instance_rpc_encr_key = %s\n"
-			   "transport_url = %s\n"
-			   "control_exchange = %s\n"
-			   "conductor_queue = %s\n"
-			   "report_interval = %ld\n"
-			   "debug = %s\n"
+			   "%s"
 			   "device_path = %s\n"
 			   "\n[guest_agent]\n"
 			   "data_dir = %s\n"
 			   "mount_device = true\n"
 			   "bind_address = 0.0.0.0\n"
 			   "memory_mb = %ld\n",
-			   s->id, s->id, s->manager, s->datastore_version,
-			   s->tenant_id ? s->tenant_id : "", s->rpc_key ? s->rpc_key : "",
-			   s->transport_url, cfg_str(CFG_CONTROL_EXCHANGE),
-			   cfg_str(CFG_CONDUCTOR_QUEUE), cfg_int(CFG_REPORT_INTERVAL),
-			   cfg_bool(CFG_DEBUG) ? "true" : "false", cfg_str(CFG_DEVICE_PATH),
-			   cfg_str(CFG_NOVA_GUEST_MOUNT_POINT), s->memory_mb);
+			   defaults, cfg_str(CFG_DEVICE_PATH), cfg_str(CFG_NOVA_GUEST_MOUNT_POINT),
+			   s->memory_mb);
+	explicit_bzero(defaults, sizeof defaults);
 	if (tls)
 		text_buffer_puts(&b,
 				 "\n[oslo_messaging_rabbit]\nssl = true\nssl_ca_file = " GUEST_DIR

@@ -6,9 +6,9 @@
 
 #include "common/config.h"
 
-struct os_session *os_service_session_new(struct ct_error *err)
+struct os_credentials os_service_credentials(void)
 {
-	const struct os_credentials c = {
+	return (struct os_credentials){
 		.auth_url = cfg_str(CFG_SC_AUTH_URL),
 		.username = cfg_str(CFG_SC_USERNAME),
 		.password = cfg_str(CFG_SC_PASSWORD),
@@ -19,5 +19,10 @@ struct os_session *os_service_session_new(struct ct_error *err)
 		.interface = cfg_str(CFG_SC_INTERFACE),
 		.timeout = cfg_int(CFG_SC_TIMEOUT),
 	};
+}
+
+struct os_session *os_service_session_new(struct ct_error *err)
+{
+	const struct os_credentials c = os_service_credentials();
 	return os_session_new(&c, err);
 }

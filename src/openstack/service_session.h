@@ -12,6 +12,9 @@
 #include "common/error.h"
 #include "openstack/session.h"
 
+/* [service_credentials] as credentials (the strings are the config's). */
+struct os_credentials os_service_credentials(void);
+
 /* A session authenticated with [service_credentials]; NULL with err (500 when
  * an option is missing, 401 when Keystone refuses, 502/504 when it is away). */
 struct os_session *os_service_session_new(struct ct_error *err);

@@ -16,6 +16,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "openstack/service_session.h"
 #include "storage/swift_internal.h"
 
 static int url_valid(const char *url)
@@ -58,17 +59,10 @@ static const char *interface_of(const char *endpoint_type)
 static struct swift_store *keystone_store(uint64_t segment, long timeout, long page,
 					  struct ct_error *err)
 {
-	const struct os_credentials c = {
-		.auth_url = cfg_str(CFG_SC_AUTH_URL),
-		.username = cfg_str(CFG_SC_USERNAME),
-		.password = cfg_str(CFG_SC_PASSWORD),
-		.project_name = cfg_str(CFG_SC_PROJECT_NAME),
-		.user_domain_name = cfg_str(CFG_SC_USER_DOMAIN_NAME),
-		.project_domain_name = cfg_str(CFG_SC_PROJECT_DOMAIN_NAME),
-		.region_name = cfg_str(CFG_SC_REGION_NAME),
-		.interface = interface_of(cfg_str(CFG_SWIFT_ENDPOINT_TYPE)),
-		.timeout = timeout,
-	};
+	/* The service user, on Swift's own endpoint type and timeout. */
+	struct os_credentials c = os_service_credentials();
+	c.interface = interface_of(cfg_str(CFG_SWIFT_ENDPOINT_TYPE));
+	c.timeout = timeout;
 	if (!url_valid(c.auth_url) || !c.username[0] || !c.password[0] || !c.project_name[0]) {
 		ct_fail(err, 500,
 			"storage_strategy = swift needs [swift] auth_url (tempauth) or, for Swift "

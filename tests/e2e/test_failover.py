@@ -12,11 +12,19 @@ import time
 
 import pytest
 
-from conftest import CTROVE, SANITIZER, sanitizer_env
+from conftest import CTROVE, SANITIZER, Cloud, sanitizer_env, serve
 from failoverlib import (DATABASE, PASSWORD, USER, Writer, claims, create_topology, delete_all, detail, instance_pids,
                          kill_source, new_source_of, sql, wait_for)
 
 FAILOVER_BOUND = 90  # seconds from the kill; failover_timeout is 5 (ASan, shared CPUs)
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory, broker):
+    """kill -9 of the source's server and agent stands for a dead machine here,
+    which no supervisor brings back: the agent supervisor checks only at start."""
+    yield from serve(Cloud(tmp_path_factory.mktemp("failover"), broker,
+                           extra_conf="[DEFAULT]\nguest_agent_check_interval = 0\n"))
 
 
 @pytest.fixture(scope="module", autouse=True)
