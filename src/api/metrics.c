@@ -201,7 +201,11 @@ void metrics_dispatch(struct api_request *req, struct api_response *resp)
 	}
 	if (!req->auth_token || !*req->auth_token ||
 	    auth_validate(req->auth_token, &req->who, &err)) {
-		reply_text(resp, 401, "Unauthorized\n");
+		/* Keystone could not say (503): not the scraper's fault. */
+		if (err.status == 503)
+			reply_text(resp, 503, "Service Unavailable\n");
+		else
+			reply_text(resp, 401, "Unauthorized\n");
 		return;
 	}
 	if (!req->who.is_admin) {

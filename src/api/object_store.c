@@ -156,7 +156,11 @@ void object_store_dispatch(struct api_request *req, struct api_response *resp, c
 	struct ct_error err = {0};
 	if (!req->auth_token || !*req->auth_token ||
 	    auth_validate(req->auth_token, &req->who, &err)) {
-		reply_plain(resp, 401, "Unauthorized");
+		/* Keystone could not say (503): the guest should retry, not give up. */
+		if (err.status == 503)
+			reply_plain(resp, 503, "Service Unavailable");
+		else
+			reply_plain(resp, 401, "Unauthorized");
 		return;
 	}
 	/* /object-store/v1/AUTH_<project>/<container>[/<object path>] */

@@ -11,6 +11,8 @@ the embedded identity is not served; no token reaches the log."""
 import json
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -196,6 +198,18 @@ def test_embedded_identity_is_not_served(ks_cloud, members):
         assert status == 404, (method, path)
 
 
+def plain_status(srv, path, token):
+    """The status of GET path (a text answer, not JSON)."""
+    req = urllib.request.Request(srv.url + path)
+    if token:
+        req.add_header("X-Auth-Token", token)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
 def test_unreachable_keystone_is_503(tmp_path, openstack, service_user):
     closed = free_port()
     srv = e2e.Server(tmp_path, extra=keystone_conf(
@@ -210,6 +224,10 @@ def test_unreachable_keystone_is_503(tmp_path, openstack, service_user):
                                              "unavailable."}}
         # No token at all is still the caller's problem: 401.
         assert srv.http("GET", "/v1.0/any/instances")[0] == 401
+        # The scrape and the guests' object store answer the same way.
+        for path in ("/metrics", "/object-store/v1/AUTH_any/backups/x"):
+            assert plain_status(srv, path, "gAAAAABsome-token") == 503, path
+            assert plain_status(srv, path, None) == 401, path
         srv.assert_healthy()
     finally:
         srv.stop()
