@@ -128,12 +128,15 @@ class CloudResources:
         o.cli("volume", "type", "delete", self.volume_type, check=False)
 
 
-def cloud_conf(user, res, extra=""):
+def cloud_conf(user, res, extra="", keystone=True):
     """The ONE place the cloud path's ctrove configuration is written: tokens
     validated by the shared Keystone (keystone_lib.keystone_conf, the service
-    user doing the validating), the nova driver on the same service user, the
-    operator's options of the install guide, and a short usage_timeout."""
-    return (keystone_conf(user.openstack, user)
+    user doing the validating; keystone=False keeps the embedded identity, for
+    bench/openstack, whose client logs in there), the nova driver on the same
+    service user, the operator's options of the install guide, and a short
+    usage_timeout."""
+    return ((keystone_conf(user.openstack, user) if keystone
+             else "[DEFAULT]\nauth_strategy = embedded\n")
             + "[DEFAULT]\n"
             "compute_driver = nova\n"
             f"management_networks = {res.network_id}\n"
