@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/config.h"
 #include "common/log.h"
@@ -202,10 +203,22 @@ static int mgmt_remove(const char *vhost, const char *user, struct ct_error *err
 	/* Nothing left of the instance may keep a way onto the bus. RabbitMQ 3.10
 	 * closes a deleted user's connections itself (connection tracking; the
 	 * e2e test passes without this call); asking costs ~1 ms and does not
-	 * depend on it. */
+	 * depend on it. While RabbitMQ is still closing them the API may answer
+	 * 500 (an agent still connected: a VM being deleted): asked again. */
 	if (rc == 0 &&
-	    (size_t)snprintf(path, sizeof path, "connections/username/%s", eu) < sizeof path)
-		rc = mgmt_call(&m, "DELETE", path, NULL, true, err);
+	    (size_t)snprintf(path, sizeof path, "connections/username/%s", eu) < sizeof path) {
+		for (int attempt = 0;; attempt++) {
+			struct ct_error once = {0};
+			rc = mgmt_call(&m, "DELETE", path, NULL, true, &once);
+			if (rc == 0 || attempt == 20) {
+				if (rc)
+					*err = once;
+				break;
+			}
+			struct timespec pause = {0, 250 * 1000 * 1000};
+			nanosleep(&pause, NULL);
+		}
+	}
 	curl_free(eu);
 	mgmt_close(&m);
 	return rc;

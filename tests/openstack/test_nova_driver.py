@@ -255,7 +255,8 @@ def test_instance_on_nova_from_create_to_delete(nova_cloud, openstack, service_u
 
     # Delete: nothing of it is left in any service.
     cloud.cli("database", "instance", "delete", iid)
-    assert cloud.wait_deleted(iid, timeout=120)
+    assert cloud.wait_deleted(iid, timeout=180), (
+        f"{cloud.api('GET', f'/instances/{iid}')[2]}\n{cloud.log.read_text()[-6000:]}")
     assert leftovers(openstack, user, iid) == {"servers": [], "volumes": [], "ports": [],
                                                "groups": []}
     assert inst["id"] == iid
