@@ -31,18 +31,27 @@ restart() {
 	echo $! >"$pidfile"
 }
 
+# restart_and_wait NAME LINE [ENV=VALUE...] -- [EXTRA ARGS...]: restart NAME and
+# wait (90 s at most) until its log shows LINE after the restart.
+restart_and_wait() {
+	local name=$1 line=$2 log=$S/log/$1.log
+	shift 2
+	local marker
+	marker=$(wc -l <"$log")
+	restart "$name" "$@"
+	for i in $(seq 900); do
+		tail -n +"$((marker + 1))" "$log" | grep -q "$line" && return 0
+		[ "$i" = 900 ] && { echo "$name did not come back" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
 # ---- Cinder: the extendable fake backend
 extend_conf=$S/etc/cinder/ctrove-extend.conf
 if [ ! -f "$extend_conf" ]; then
 	printf '[fake]\nvolume_driver = ctrove_fake_cinder.ExtendableFakeDriver\n' >"$extend_conf"
-	marker=$(wc -l <"$S/log/cinder-volume.log")
-	restart cinder-volume "PYTHONPATH=$top/tests/openstack" -- --config-file "$extend_conf"
-	for i in $(seq 600); do
-		tail -n +"$((marker + 1))" "$S/log/cinder-volume.log" |
-			grep -q "Driver initialization completed successfully" && break
-		[ "$i" = 600 ] && { echo "cinder-volume did not come back" >&2; exit 1; }
-		sleep 0.1
-	done
+	restart_and_wait cinder-volume "Driver initialization completed successfully" \
+		"PYTHONPATH=$top/tests/openstack" -- --config-file "$extend_conf"
 fi
 
 # ---- Nova: resize to the same (only) host
@@ -52,14 +61,7 @@ if ! grep -q '^allow_resize_to_same_host' "$S/etc/nova/nova.conf"; then
 	done
 	# nova-api runs under uwsgi with --lazy-apps: a reload re-reads nova.conf.
 	kill -HUP "$(cat "$S/run/nova-api.uwsgi.pid")"
-	marker=$(wc -l <"$S/log/nova-compute.log")
-	restart nova-compute --
-	for i in $(seq 900); do
-		tail -n +"$((marker + 1))" "$S/log/nova-compute.log" |
-			grep -q "Looking for unclaimed instances" && break
-		[ "$i" = 900 ] && { echo "nova-compute did not come back" >&2; exit 1; }
-		sleep 0.1
-	done
+	restart_and_wait nova-compute "Looking for unclaimed instances" --
 	for i in $(seq 600); do
 		code=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8774/ || true)
 		[[ $code =~ ^[1-4] ]] && break

@@ -114,9 +114,14 @@ int nova_server_ensure(const struct nova_boot *b, char out[NOVA_ID_MAX], struct 
 	return rc;
 }
 
-/* status and, for ERROR, the fault's message of server. */
-static int show(const char *server, char status[32], char *fault, size_t fault_len,
-		struct ct_error *err)
+/* What the waits watch of a server: status, task state ("" when none), the
+ * flavor's name (microversion 2.47+ shows the flavor, not its id) and the
+ * fault's message (for ERROR). */
+struct server_view {
+	char status[32], task[64], flavor[256], fault[512];
+};
+
+static int show(const char *server, struct server_view *v, struct ct_error *err)
 {
 	char path[128];
 	snprintf(path, sizeof path, "/servers/%s", server);
@@ -125,10 +130,15 @@ static int show(const char *server, char status[32], char *fault, size_t fault_l
 		return -1;
 	const json_t *s = json_object_get(reply, "server");
 	const char *st = json_string_value(json_object_get(s, "status"));
+	const char *task = json_string_value(json_object_get(s, "OS-EXT-STS:task_state"));
+	const char *flavor =
+		json_string_value(json_object_get(json_object_get(s, "flavor"), "original_name"));
 	const char *msg =
 		json_string_value(json_object_get(json_object_get(s, "fault"), "message"));
-	snprintf(status, 32, "%s", st ? st : "");
-	snprintf(fault, fault_len, "%s", msg ? msg : "no fault given");
+	snprintf(v->status, sizeof v->status, "%s", st ? st : "");
+	snprintf(v->task, sizeof v->task, "%s", task ? task : "");
+	snprintf(v->flavor, sizeof v->flavor, "%s", flavor ? flavor : "");
+	snprintf(v->fault, sizeof v->fault, "%s", msg ? msg : "no fault given");
 	json_decref(reply);
 	return 0;
 }
@@ -136,18 +146,18 @@ static int show(const char *server, char status[32], char *fault, size_t fault_l
 int nova_server_wait_active(const char *server, long timeout, struct ct_error *err)
 {
 	double deadline = nova_now() + (double)timeout;
-	char status[32], fault[512];
+	struct server_view v;
 	for (int attempt = 0;; attempt++) {
-		if (show(server, status, fault, sizeof fault, err))
+		if (show(server, &v, err))
 			return -1;
-		if (!strcmp(status, "ACTIVE"))
+		if (!strcmp(v.status, "ACTIVE"))
 			return 0;
-		if (!strcmp(status, "ERROR"))
+		if (!strcmp(v.status, "ERROR"))
 			return ct_fail(err, 500, "Nova: server %s went to ERROR: %s", server,
-				       fault);
+				       v.fault);
 		if (nova_now() > deadline)
 			return ct_fail(err, 504, "Nova: server %s is still %s after %ld s.", server,
-				       status, timeout);
+				       v.status, timeout);
 		nova_poll_sleep(attempt);
 	}
 }
@@ -165,17 +175,17 @@ int nova_server_delete(const char *id, struct ct_error *err)
 	long timeout = cfg_int(CFG_SERVER_DELETE_TIME_OUT);
 	double deadline = nova_now() + (double)timeout;
 	for (int attempt = 0;; attempt++) {
-		char fault[512];
+		struct server_view v;
 		struct ct_error gone = {0};
-		if (show(server, status, fault, sizeof fault, &gone))
+		if (show(server, &v, &gone))
 			return gone.status == 404 ? 0 : (*err = gone, -1);
-		if (!strcmp(status, "DELETED") || !strcmp(status, "SOFT_DELETED"))
+		if (!strcmp(v.status, "DELETED") || !strcmp(v.status, "SOFT_DELETED"))
 			return 0;
 		if (nova_now() > deadline)
 			return ct_fail(err, 500,
 				       "Nova: server %s is still %s %ld s after its deletion "
 				       "(server_delete_time_out).",
-				       server, status, timeout);
+				       server, v.status, timeout);
 		nova_poll_sleep(attempt);
 	}
 }
@@ -205,35 +215,6 @@ static int server_action(const char *server, json_t *body, const char *what, con
 	return rc;
 }
 
-/* What a resize is watched by: status, task state ("" when none), the
- * flavor's name (microversion 2.47+ shows the flavor, not its id) and the
- * fault's message. */
-struct resize_view {
-	char status[32], task[64], flavor[256], fault[512];
-};
-
-static int show_resize(const char *server, struct resize_view *v, struct ct_error *err)
-{
-	char path[128];
-	snprintf(path, sizeof path, "/servers/%s", server);
-	json_t *reply;
-	if (nova_call("compute", "GET", path, NULL, "showing a server", NULL, NULL, &reply, err))
-		return -1;
-	const json_t *s = json_object_get(reply, "server");
-	const char *st = json_string_value(json_object_get(s, "status"));
-	const char *task = json_string_value(json_object_get(s, "OS-EXT-STS:task_state"));
-	const char *flavor =
-		json_string_value(json_object_get(json_object_get(s, "flavor"), "original_name"));
-	const char *msg =
-		json_string_value(json_object_get(json_object_get(s, "fault"), "message"));
-	snprintf(v->status, sizeof v->status, "%s", st ? st : "");
-	snprintf(v->task, sizeof v->task, "%s", task ? task : "");
-	snprintf(v->flavor, sizeof v->flavor, "%s", flavor ? flavor : "");
-	snprintf(v->fault, sizeof v->fault, "%s", msg ? msg : "no fault given");
-	json_decref(reply);
-	return 0;
-}
-
 /* The name of Nova's flavor flavor_id (what a server shows of its flavor). */
 static int flavor_name(const char *flavor_id, char out[256], struct ct_error *err)
 {
@@ -258,8 +239,8 @@ int nova_server_resize(const char *id, const char *flavor_id, struct ct_error *e
 		return found < 0 ? -1 : ct_fail(err, 404, "Nova: instance %s has no server.", id);
 	if (flavor_name(flavor_id, wanted, err))
 		return -1;
-	struct resize_view v;
-	if (show_resize(server, &v, err))
+	struct server_view v;
+	if (show(server, &v, err))
 		return -1;
 	if (!strcmp(v.status, "ACTIVE") && !v.task[0] && !strcmp(v.flavor, wanted))
 		return 0; /* already there: a retried or reverted resize */
@@ -272,7 +253,7 @@ int nova_server_resize(const char *id, const char *flavor_id, struct ct_error *e
 	double deadline = nova_now() + (double)timeout;
 	bool confirmed = false, moving = false;
 	for (int attempt = 0;; attempt++) {
-		if (show_resize(server, &v, err))
+		if (show(server, &v, err))
 			return -1;
 		if (!strcmp(v.status, "ERROR"))
 			return ct_fail(err, 500, "Nova: server %s went to ERROR while resized: %s",
